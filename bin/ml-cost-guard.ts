@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+/**
+ * CDK app entry: load and validate the `costGuard` config from context, create the MlCostGuard stack, and run the
+ * cdk-nag AwsSolutions and Serverless checks on every synth (a finding fails synth).
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { ConfigError, configWarnings } from '../lambda/core/config';
+import { configFromContext } from '../lib/config';
+import { MlCostGuardStack } from '../lib/ml-cost-guard-stack';
+
+const app = new App();
+try {
+  const config = configFromContext(app.node);
+  for (const warning of configWarnings(config)) process.stderr.write(`warning: ${warning}\n`);
+  new MlCostGuardStack(app, 'MlCostGuard', {
+    config,
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    description: 'ml-cost-guard: idle GPU reaper, S3 lifecycle tiering and budget guard for ML platforms',
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}

@@ -1,0 +1,95 @@
+/**
+ * One factory for every AWS SDK client a run uses: one client per service and region, created on first use,
+ * with the run's API-call counter attached and the standard SDK retry strategy (throttling and 5xx are retried by
+ * the SDK before an error reaches us). The standard credential and endpoint chain applies (AWS_REGION, AWS_PROFILE,
+ * AWS_ENDPOINT_URL…), so the CLI on a laptop and the Lambda use the same code.
+ */
+import { BudgetsClient } from '@aws-sdk/client-budgets';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { PricingClient } from '@aws-sdk/client-pricing';
+import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
+import { ApiCallCounter } from '../shared/api-calls';
+
+export interface ClientFactoryOptions {
+  /** Region for global services and the default region of the run. */
+  readonly defaultRegion: string;
+  readonly counter?: ApiCallCounter;
+  /** SDK max attempts per call (first try + retries). @default 5 */
+  readonly maxAttempts?: number;
+  /** Custom endpoint (e.g. a local emulator); S3 then uses path-style addressing. */
+  readonly endpoint?: string;
+}
+
+export class ClientFactory {
+  readonly counter: ApiCallCounter;
+  private readonly cache = new Map<string, unknown>();
+
+  constructor(private readonly options: ClientFactoryOptions) {
+    this.counter = options.counter ?? new ApiCallCounter();
+  }
+
+  get defaultRegion(): string {
+    return this.options.defaultRegion;
+  }
+
+  private make<T extends { middlewareStack: unknown }>(service: string, region: string, create: () => T): T {
+    const key = `${service}@${region}`;
+    let client = this.cache.get(key) as T | undefined;
+    if (!client) {
+      client = this.counter.attach(create(), service);
+      this.cache.set(key, client);
+    }
+    return client;
+  }
+
+  private base(region: string) {
+    return {
+      region,
+      maxAttempts: this.options.maxAttempts ?? 5,
+      ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+    };
+  }
+
+  ec2(region = this.defaultRegion): EC2Client {
+    return this.make('EC2', region, () => new EC2Client(this.base(region)));
+  }
+
+  cloudwatch(region = this.defaultRegion): CloudWatchClient {
+    return this.make('CloudWatch', region, () => new CloudWatchClient(this.base(region)));
+  }
+
+  s3(region = this.defaultRegion): S3Client {
+    return this.make(
+      'S3',
+      region,
+      () =>
+        new S3Client({
+          ...this.base(region),
+          // A custom endpoint (LocalStack, MinIO) rarely serves virtual-hosted bucket names.
+          forcePathStyle: this.options.endpoint !== undefined,
+          followRegionRedirects: true,
+        }),
+    );
+  }
+
+  /** AWS Budgets is a global service served from us-east-1. */
+  budgets(): BudgetsClient {
+    return this.make('Budgets', 'us-east-1', () => new BudgetsClient(this.base('us-east-1')));
+  }
+
+  dynamodb(region = this.defaultRegion): DynamoDBClient {
+    return this.make('DynamoDB', region, () => new DynamoDBClient(this.base(region)));
+  }
+
+  sts(region = this.defaultRegion): STSClient {
+    return this.make('STS', region, () => new STSClient(this.base(region)));
+  }
+
+  /** The Price List API has endpoints in us-east-1, eu-central-1 and ap-south-1 only. */
+  pricing(): PricingClient {
+    return this.make('Pricing', 'us-east-1', () => new PricingClient(this.base('us-east-1')));
+  }
+}

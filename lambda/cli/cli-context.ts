@@ -1,0 +1,104 @@
+/**
+ * Builds the run context for the CLI: the standard AWS SDK credential and endpoint chain, Slack from
+ * SLACK_BOT_TOKEN (else the configured secret; else messages are printed), metrics kept in memory.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { ClientFactory } from '../adapters/clients';
+import { ConsoleNotifier, type Notifier, SlackNotifier, tokenFromSecret } from '../adapters/slack';
+import type { CostGuardConfig } from '../core/config';
+import { buildContext, type RunContext } from '../shared/context';
+import { AwsAccessError, errorCode, errorMessage } from '../shared/errors';
+import { lineLogger, MemoryMetrics, silentLog } from '../shared/observability';
+import type { CliIO } from './io';
+
+export interface CliContextOptions {
+  readonly config: CostGuardConfig;
+  readonly io: CliIO;
+  readonly dryRun: boolean;
+  readonly verbose?: boolean;
+  /** Never post to Slack (plan): print messages instead. */
+  readonly printOnly?: boolean;
+  readonly region?: string;
+}
+
+const CREDENTIAL_ERRORS = new Set([
+  'CredentialsProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'AccessDenied',
+  'AccessDeniedException',
+]);
+
+/** The region the SDK chain would use; a clear error when there is none. */
+export function cliRegion(io: CliIO, explicit?: string): string {
+  const region = explicit ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+  if (!region) {
+    throw new AwsAccessError(
+      'No AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), pass --region, or list regions in costGuard.regions.',
+    );
+  }
+  return region;
+}
+
+/** Checks credentials and returns the account ID; throws AwsAccessError with the reason (never the secret). */
+export async function callerAccount(clients: ClientFactory): Promise<string> {
+  try {
+    const id = await clients.sts().send(new GetCallerIdentityCommand({}));
+    if (!id.Account) throw new AwsAccessError('STS GetCallerIdentity returned no account');
+    return id.Account;
+  } catch (error) {
+    if (error instanceof AwsAccessError) throw error;
+    const code = errorCode(error);
+    const hint = CREDENTIAL_ERRORS.has(code)
+      ? 'check AWS_PROFILE / AWS_ACCESS_KEY_ID or run `aws sso login`'
+      : 'check the network and AWS_ENDPOINT_URL';
+    throw new AwsAccessError(`Cannot reach the AWS account (${code}: ${errorMessage(error)}); ${hint}.`, {
+      cause: error,
+    });
+  }
+}
+
+async function cliNotifier(o: CliContextOptions, region: string): Promise<Notifier> {
+  const print = (t: string) => o.io.out(t);
+  if (o.printOnly) return new ConsoleNotifier(print, o.config.slack.channel);
+  const slack = (token: string) =>
+    new SlackNotifier({ token, channel: o.config.slack.channel, apiUrl: o.config.slack.apiUrl });
+  const envToken = o.io.env.SLACK_BOT_TOKEN;
+  if (envToken) return slack(envToken);
+  const secretName = o.config.slack.tokenSecretName;
+  if (secretName) {
+    const client = new SecretsManagerClient({ region });
+    try {
+      const res = await client.send(new GetSecretValueCommand({ SecretId: secretName }));
+      const token = tokenFromSecret(res.SecretString);
+      if (token) return slack(token);
+    } catch (error) {
+      o.io.err(`warning: could not read Slack token secret '${secretName}' (${errorCode(error)}); printing messages`);
+    } finally {
+      client.destroy();
+    }
+  }
+  return new ConsoleNotifier(print, o.config.slack.channel);
+}
+
+export async function cliContext(o: CliContextOptions): Promise<RunContext> {
+  const region = cliRegion(o.io, o.region ?? o.config.regions[0]);
+  const endpoint = o.io.env.AWS_ENDPOINT_URL;
+  const clients = new ClientFactory({ defaultRegion: region, ...(endpoint ? { endpoint } : {}) });
+  const accountId = await callerAccount(clients);
+  return buildContext({
+    config: o.config,
+    now: o.io.now(),
+    defaultRegion: region,
+    dryRun: o.dryRun,
+    notifier: await cliNotifier(o, region),
+    log: o.verbose ? lineLogger((l) => o.io.err(l), 'debug') : silentLog,
+    metrics: new MemoryMetrics(),
+    clients,
+    accountId,
+    ...(o.config.state.tableName ? { stateTableName: o.config.state.tableName } : {}),
+  });
+}

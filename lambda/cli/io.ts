@@ -1,0 +1,28 @@
+/**
+ * What every cost-guard command receives: output streams and the process environment, injected so that commands are
+ * testable without spawning a process.
+ */
+export interface CliIO {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** True when stdout is a terminal (progress display allowed). */
+  readonly isTTY: boolean;
+  readonly cwd: string;
+  /** The clock, injected so commands are testable. */
+  readonly now: () => Date;
+}
+
+/** Bad flags or arguments: the CLI prints the message and the command's usage, and exits with code 2. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly usage?: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Exit codes of the cost-guard CLI. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;

@@ -1,0 +1,62 @@
+/**
+ * Where the CLI gets its config: `--config FILE` (a JSON file holding the costGuard object, or a cdk.json whose
+ * context holds it), else ./cdk.json's context. Validated with the same schema as `cdk synth`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, type CostGuardConfig, parseConfig } from '../core/config';
+import { type CliIO, UsageError } from './io';
+
+export interface LoadedConfig {
+  readonly config: CostGuardConfig;
+  readonly source: string;
+}
+
+/** Reads the costGuard object from a file: either the object itself or a cdk.json with `context.costGuard`. */
+export function readConfigFile(file: string): { raw: unknown; source: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`Cannot read config file ${file}: ${(cause as Error).message}`, [], { cause });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(`Config file ${file} is not valid JSON: ${(cause as Error).message}`, [], { cause });
+  }
+  const ctx = (json as { context?: { costGuard?: unknown } } | null)?.context;
+  if (ctx && typeof ctx === 'object') return { raw: ctx.costGuard ?? {}, source: `${file} context 'costGuard'` };
+  return { raw: json, source: file };
+}
+
+/** Resolves and validates the config given `--config FILE` (or none). */
+export function resolveConfig(configFile: string | undefined, io: Pick<CliIO, 'cwd'>): LoadedConfig {
+  const file = configFile ? path.resolve(io.cwd, configFile) : path.join(io.cwd, 'cdk.json');
+  if (!configFile && !existsSync(file))
+    return { config: parseConfig({}, 'defaults'), source: 'defaults (no cdk.json)' };
+  const { raw, source } = readConfigFile(file);
+  return { config: parseConfig(raw, source), source };
+}
+
+/** For commands whose only option is --config. Prints the usage and returns undefined for --help. */
+export function loadCliConfig(argv: string[], io: CliIO, usage: string): LoadedConfig | undefined {
+  let values: { config?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string' }, help: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message, usage);
+  }
+  if (values.help) {
+    io.out(usage);
+    return undefined;
+  }
+  return resolveConfig(values.config, io);
+}

@@ -1,0 +1,80 @@
+/**
+ * cost-guard: the same capability code the Lambdas run, from a laptop.
+ *
+ *   cost-guard estimate <calculator> [flags] [--json]   savings calculators (no AWS access)
+ *   cost-guard plan [--config FILE] [--format …]        dry-run of every capability, one report
+ *   cost-guard run <reaper|lifecycle|budgets> [...]     one run of one capability
+ *   cost-guard restore [--budget NAME]                  restart what the budget guard stopped
+ *   cost-guard config [--config FILE]                   print the validated config with defaults
+ */
+import { ConfigError } from '../core/config';
+import { AwsAccessError } from '../shared/errors';
+import { estimateCommand } from './estimate';
+import { type CliIO, EXIT, UsageError } from './io';
+import { loadCliConfig } from './load-config';
+
+export const USAGE = `Usage: cost-guard <command> [options]
+
+Commands:
+  estimate <gpu|network|reservation|storage|idle|autoscaling|roi>   savings calculators (offline)
+  plan                                 dry-run every capability against your AWS account, one report
+  run <reaper|lifecycle|budgets>       one run of one capability (honours dryRun in the config)
+  restore                              restart instances the budget guard stopped
+  config                               print the validated configuration, defaults filled in
+
+Common options:
+  --config FILE   read the costGuard object from FILE (default: cdk.json context 'costGuard')
+  --json          machine-readable output
+  --help          help for a command
+
+Run 'cost-guard <command> --help' for a command's options.`;
+
+type Command = (argv: string[], io: CliIO) => Promise<number>;
+
+/** Commands the capability modules register (run reaper, plan…). Kept in a table so `--help` lists them all. */
+const commands = new Map<string, Command>([
+  ['estimate', estimateCommand],
+  ['config', configCommand],
+]);
+
+export function registerCommand(name: string, command: Command): void {
+  commands.set(name, command);
+}
+
+async function configCommand(argv: string[], io: CliIO): Promise<number> {
+  const loaded = loadCliConfig(argv, io, 'Usage: cost-guard config [--config FILE]');
+  if (!loaded) return EXIT.ok;
+  const { config, source } = loaded;
+  io.out(`# from ${source}\n${JSON.stringify(config, null, 2)}`);
+  return EXIT.ok;
+}
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(USAGE);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const command = commands.get(name);
+  if (!command) {
+    io.err(`cost-guard: unknown command '${name}'\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  try {
+    return await command(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`cost-guard ${name}: ${error.message}${error.usage ? `\n\n${error.usage}` : ''}`);
+      return EXIT.usage;
+    }
+    if (error instanceof ConfigError) {
+      io.err(error.message);
+      return EXIT.usage;
+    }
+    if (error instanceof AwsAccessError) {
+      io.err(`cost-guard ${name}: ${error.message}`);
+      return EXIT.failure;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * `cost-guard run <reaper|lifecycle|budgets>`: one run of one capability from a laptop, with the same code as
+ * its Lambda.
+ */
+import { parseArgs } from 'node:util';
+import type { CapabilityModule, CapabilityName } from '../shared/capability';
+import type { RunSummary } from '../shared/context';
+import { cliContext } from './cli-context';
+import { type CliIO, EXIT, UsageError } from './io';
+import { resolveConfig } from './load-config';
+
+export const RUN_USAGE = `Usage: cost-guard run <reaper|lifecycle|budgets> [options]
+
+Runs one capability once against the account the AWS SDK chain points at (AWS_PROFILE, AWS_REGION,
+AWS_ENDPOINT_URL…). Slack: SLACK_BOT_TOKEN, else the configured secret, else messages are printed.
+
+Options:
+  --config FILE   costGuard config (default: ./cdk.json context)
+  --dry-run       change nothing; report what would happen (also on when the config says dryRun)
+  --region R      default region (else AWS_REGION)
+  --json          print the run summary as JSON
+  --verbose       log to stderr
+  --help          this help`;
+
+export function runCommandFor(modules: ReadonlyMap<CapabilityName, CapabilityModule>) {
+  return async function runCommand(argv: string[], io: CliIO): Promise<number> {
+    let parsed: ReturnType<typeof parse>;
+    const parse = (args: string[]) =>
+      parseArgs({
+        args,
+        options: {
+          config: { type: 'string' },
+          'dry-run': { type: 'boolean' },
+          region: { type: 'string' },
+          json: { type: 'boolean' },
+          verbose: { type: 'boolean' },
+          help: { type: 'boolean' },
+        },
+        strict: true,
+        allowPositionals: true,
+      });
+    try {
+      parsed = parse(argv);
+    } catch (error) {
+      throw new UsageError((error as Error).message, RUN_USAGE);
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+      io.out(RUN_USAGE);
+      return EXIT.ok;
+    }
+    const [name, ...extra] = positionals;
+    if (!name) throw new UsageError('name a capability: reaper, lifecycle or budgets', RUN_USAGE);
+    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`, RUN_USAGE);
+    const module = modules.get(name as CapabilityName);
+    if (!module) {
+      throw new UsageError(`unknown capability '${name}'; choose one of ${[...modules.keys()].join(', ')}`, RUN_USAGE);
+    }
+    const { config } = resolveConfig(values.config, io);
+    const ctx = await cliContext({
+      config,
+      io,
+      dryRun: values['dry-run'] === true,
+      verbose: values.verbose === true,
+      ...(values.region ? { region: values.region } : {}),
+    });
+    const summary: RunSummary = await module.run(ctx, { source: 'cost-guard.cli' });
+    io.out(values.json ? JSON.stringify(summary, null, 2) : module.formatText(summary));
+    return summary.actions.some((a) => a.status === 'failed') ? EXIT.failure : EXIT.ok;
+  };
+}

@@ -1,0 +1,304 @@
+/**
+ * The one configuration schema of ml-cost-guard.
+ *
+ * The `costGuard` object lives in cdk.json context (or a `--config FILE` for the CLI). `cdk synth`, the CLI and every
+ * Lambda parse it with this schema, so a value means the same thing everywhere and a bad value fails early with a
+ * message that names the field, the value and what is allowed. Every key has a default: `{}` is a valid config.
+ *
+ * Pure: zod only, no SDK or CDK imports, so the Lambdas can bundle it.
+ */
+import { z } from 'zod';
+import {
+  checkLifecycleRules,
+  DEFAULT_LIFECYCLE_RULES,
+  describeRuleProblem,
+  TRANSITION_STORAGE_CLASSES,
+} from './lifecycle/rules';
+import { scheduleProblem } from './schedule';
+
+const percent = (what: string) =>
+  z
+    .number({ error: `${what} must be a number from 0 to 100` })
+    .min(0, { error: `${what} must be from 0 to 100` })
+    .max(100, { error: `${what} must be from 0 to 100` });
+
+const wholeDays = (min: number) =>
+  z
+    .number({ error: 'must be a whole number of days' })
+    .int({ error: 'must be a whole number of days' })
+    .min(min, { error: `must be at least ${min} day(s)` })
+    .max(36500, { error: 'must be at most 36500 days' });
+
+const minutes = (min: number, max: number) =>
+  z
+    .number({ error: 'must be a whole number of minutes' })
+    .int({ error: 'must be a whole number of minutes' })
+    .min(min, { error: `must be from ${min} to ${max} minutes` })
+    .max(max, { error: `must be from ${min} to ${max} minutes` });
+
+const schedule = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .superRefine((value, ctx) => {
+      const problem = scheduleProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: `invalid schedule '${value}': ${problem}` });
+    });
+
+/** AWS tag keys: 1-128 characters, no `aws:` prefix for tags we write. */
+const tagKey = z
+  .string()
+  .min(1, { error: 'a tag key must not be empty' })
+  .max(128, { error: 'a tag key has at most 128 characters' });
+
+const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const region = z.string().regex(AWS_REGION, { error: 'must be an AWS region code such as us-east-1' });
+
+const slackSchema = z
+  .strictObject({
+    /** Channel ID or name the bot posts to. */
+    channel: z.string().min(1).default('#ml-finops'),
+    /** Secrets Manager secret holding the bot token (xoxb-…); when absent the stack creates one to fill in. */
+    tokenSecretName: z.string().min(1).optional(),
+    /** Slack Web API base URL (GovSlack, or a local server in tests). */
+    apiUrl: z.url({ error: 'must be an http(s) URL' }).default('https://slack.com/api/'),
+  })
+  .default({ channel: '#ml-finops', apiUrl: 'https://slack.com/api/' });
+
+const tagsSchema = z
+  .strictObject({
+    optOut: tagKey.default('cost-guard:opt-out'),
+    keepUntil: tagKey.default('cost-guard:keep-until'),
+    essential: tagKey.default('cost-guard:essential'),
+  })
+  .prefault({});
+
+const idleGpuSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    schedule: schedule('rate(1 hour)'),
+    action: z.enum(['terminate', 'stop', 'notify']).default('stop'),
+    lookbackMinutes: minutes(15, 1440).default(60),
+    gpuUtilizationPercent: percent('gpuUtilizationPercent').default(5),
+    cpuUtilizationPercent: percent('cpuUtilizationPercent').default(10),
+    /** Network in + out over the lookback, per hour, at or under which the instance counts as quiet. */
+    networkMegabytesPerHour: z.number().min(0).max(1_000_000).default(100),
+    /** Share of expected datapoints that must be present; fewer means "unknown", never idle. */
+    minimumDatapointsPercent: percent('minimumDatapointsPercent').default(80),
+    /** Judge instances without GPU metrics on CPU and network alone (reported as lower confidence). */
+    allowCpuOnlyDecision: z.boolean().default(true),
+    minimumAgeMinutes: minutes(0, 525600).default(120),
+    warnMinutesBeforeAction: minutes(0, 525600).default(60),
+    /** Include AWS Inferentia/Trainium (Neuron) instance types. */
+    includeNeuron: z.boolean().default(false),
+    /** Blast-radius limit: at most this many terminations/stops in one run; the rest are reported. */
+    maxActionsPerRun: z.number().int().min(1).max(1000).default(25),
+  })
+  .prefault({});
+
+const transitionSchema = z.strictObject({
+  days: wholeDays(0),
+  storageClass: z.enum(TRANSITION_STORAGE_CLASSES, {
+    error: (issue) =>
+      `unknown storage class ${JSON.stringify(issue.input)}; allowed: ${TRANSITION_STORAGE_CLASSES.join(', ')}`,
+  }),
+});
+
+const ruleSchema = z.strictObject({
+  id: z
+    .string()
+    .min(1)
+    .max(240)
+    .regex(/^[A-Za-z0-9._-]+$/, { error: 'rule id may use letters, digits, dot, dash and underscore' }),
+  prefix: z.string().default(''),
+  transitions: z.array(transitionSchema).default([]),
+  expirationDays: wholeDays(1).optional(),
+  noncurrentVersionExpirationDays: wholeDays(1).optional(),
+  abortIncompleteMultipartUploadDays: wholeDays(1).optional(),
+});
+
+const storageSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    schedule: schedule('rate(1 day)'),
+    bucketTag: z
+      .strictObject({ key: tagKey.default('cost-guard:lifecycle'), value: z.string().default('managed') })
+      .prefault({}),
+    buckets: z
+      .array(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'is not a valid S3 bucket name' }))
+      .default([]),
+    rules: z
+      .array(ruleSchema)
+      .default(() => DEFAULT_LIFECYCLE_RULES.map((r) => ({ ...r, transitions: r.transitions.map((t) => ({ ...t })) }))),
+  })
+  .prefault({})
+  .superRefine((storage, ctx) => {
+    const { errors } = checkLifecycleRules(storage.rules);
+    for (const p of errors) {
+      const field = p.field ? p.field.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)) : [];
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rules', p.ruleIndex, ...field],
+        message: `rule '${storage.rules[p.ruleIndex]?.id ?? p.ruleIndex}': ${p.message}`,
+      });
+    }
+  });
+
+const budgetItemSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[^:\\]+$/, { error: "a budget name may not contain ':' or '\\'" }),
+  /** When given the stack creates this monthly COST budget; when absent an existing budget of this name is watched. */
+  limitUsd: z.number().positive({ error: 'limitUsd must be greater than 0' }).optional(),
+  /** Cost allocation tags the budget is filtered by, and the tags that select instances to stop. */
+  scopeTags: z.record(z.string().min(1), z.string()).default({}),
+});
+
+const budgetsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    schedule: schedule('rate(1 hour)'),
+    alertPercent: percent('alertPercent').default(80),
+    actionPercent: percent('actionPercent').default(95),
+    action: z.enum(['stop-non-essential', 'notify']).default('notify'),
+    /** Which running instances in scope the 95% action may stop: GPU instances only, or all instances. */
+    stopScope: z.enum(['gpu', 'all']).default('gpu'),
+    items: z.array(budgetItemSchema).default([]),
+  })
+  .prefault({})
+  .superRefine((b, ctx) => {
+    if (b.alertPercent >= b.actionPercent) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alertPercent'],
+        message: `alertPercent (${b.alertPercent}) must be below actionPercent (${b.actionPercent})`,
+      });
+    }
+    const names = new Set<string>();
+    b.items.forEach((item, i) => {
+      if (names.has(item.name)) {
+        ctx.addIssue({ code: 'custom', path: ['items', i, 'name'], message: `duplicate budget name '${item.name}'` });
+      }
+      names.add(item.name);
+    });
+  });
+
+const pricingSchema = z
+  .strictObject({
+    /** Hours in a billing month (AWS convention 730; the seed's tables use 720). */
+    hoursPerMonth: z.number().min(672).max(744).default(730),
+    /** Spot discount off on-demand, as a fraction. */
+    spotDiscount: z.number().min(0).max(0.95).default(0.7),
+    /** On-demand $/h overrides by instance type, on top of the embedded catalog. */
+    instanceHourlyUsd: z.record(z.string().regex(/^[a-z0-9-]+\.[a-z0-9-]+$/), z.number().positive()).default({}),
+    /** $/GB-month overrides by S3 storage class. */
+    storageGbMonthUsd: z
+      .partialRecord(z.enum(['STANDARD', ...TRANSITION_STORAGE_CLASSES]), z.number().nonnegative())
+      .default({}),
+    /** Internet egress $/GB. */
+    egressPerGbUsd: z.number().nonnegative().default(0.09),
+    /** Look up on-demand prices in the AWS Price List API, falling back to the embedded catalog. */
+    live: z.boolean().default(false),
+  })
+  .prefault({});
+
+const stateSchema = z
+  .strictObject({
+    /** DynamoDB table for de-duplication and the savings ledger; the stack fills it in for the Lambdas. */
+    tableName: z.string().min(3).max(255).optional(),
+  })
+  .prefault({});
+
+const observabilitySchema = z
+  .strictObject({
+    logRetentionDays: z
+      .union(
+        [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].map(
+          (d) => z.literal(d),
+        ) as unknown as [z.ZodLiteral<number>, z.ZodLiteral<number>],
+      )
+      .default(30),
+    tracing: z.boolean().default(false),
+    /** E-mail address subscribed to the alarm topic (optional). */
+    alarmEmail: z.email().optional(),
+    /** Post alarms to the Slack channel as well. */
+    alarmsToSlack: z.boolean().default(true),
+  })
+  .prefault({});
+
+export const costGuardConfigSchema = z
+  .strictObject({
+    /** Report what would happen, change nothing. On by default: turn it off once the plan looks right. */
+    dryRun: z.boolean().default(true),
+    /** Regions scanned; empty = the stack's (or the CLI's) region. */
+    regions: z.array(region).default([]),
+    slack: slackSchema,
+    tags: tagsSchema,
+    idleGpu: idleGpuSchema,
+    storage: storageSchema,
+    budgets: budgetsSchema,
+    pricing: pricingSchema,
+    state: stateSchema,
+    observability: observabilitySchema,
+  })
+  .prefault({});
+
+export type CostGuardConfig = z.output<typeof costGuardConfigSchema>;
+export type CostGuardConfigInput = z.input<typeof costGuardConfigSchema>;
+export type IdleGpuConfig = CostGuardConfig['idleGpu'];
+export type StorageConfig = CostGuardConfig['storage'];
+export type BudgetsConfig = CostGuardConfig['budgets'];
+export type BudgetItemConfig = BudgetsConfig['items'][number];
+export type PricingConfig = CostGuardConfig['pricing'];
+export type TagsConfig = CostGuardConfig['tags'];
+export type SlackConfig = CostGuardConfig['slack'];
+
+/** A config value that fails the schema; `issues` lists each field at fault. */
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly issues: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+function formatPath(root: string, path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : `${acc}.${String(seg)}`),
+    root,
+  );
+}
+
+function formatInput(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  const text = JSON.stringify(input);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * Parses and validates a `costGuard` object. Throws ConfigError naming every offending field, its value and
+ * what is allowed. `source` names where the object came from (e.g. `cdk.json context costGuard`).
+ */
+export function parseConfig(raw: unknown, source = 'costGuard'): CostGuardConfig {
+  const result = costGuardConfigSchema.safeParse(raw ?? {}, { reportInput: true });
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const where = formatPath('costGuard', issue.path);
+    const got =
+      issue.code === 'custom' || issue.code === 'unrecognized_keys' ? '' : ` (got ${formatInput(issue.input)})`;
+    return `${where}: ${issue.message}${got}`;
+  });
+  throw new ConfigError(`Invalid ml-cost-guard configuration in ${source}:\n  - ${issues.join('\n  - ')}`, issues);
+}
+
+/** Lifecycle warnings (early-deletion charges) of a valid config, for synth and the CLI to print. */
+export function configWarnings(config: CostGuardConfig): string[] {
+  return checkLifecycleRules(config.storage.rules).warnings.map(
+    (w) => `costGuard.storage.rules[${w.ruleIndex}]: ${describeRuleProblem(config.storage.rules, w)}`,
+  );
+}

@@ -1,0 +1,44 @@
+/**
+ * Validation of EventBridge Scheduler expressions (`rate(...)` and `cron(...)`), so a bad schedule fails
+ * `cdk synth` with a message instead of failing the CloudFormation deployment.
+ */
+
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const CRON = /^cron\((.+)\)$/;
+const CRON_FIELD = /^[0-9A-Za-z*?,\-/#L]+$/;
+
+/** Returns a reason the expression is invalid, or undefined when it is valid. */
+export function scheduleProblem(expression: string): string | undefined {
+  const rate = RATE.exec(expression);
+  if (rate) {
+    const n = Number(rate[1]);
+    const unit = rate[2]!;
+    if (n < 1) return 'a rate must be at least 1';
+    const plural = unit.endsWith('s');
+    if (n === 1 && plural) return `use the singular for 1: rate(1 ${unit.slice(0, -1)})`;
+    if (n > 1 && !plural) return `use the plural for ${n}: rate(${n} ${unit}s)`;
+    return undefined;
+  }
+  const cron = CRON.exec(expression);
+  if (cron) {
+    const fields = cron[1]!.trim().split(/\s+/);
+    if (fields.length !== 6) {
+      return `a cron expression has 6 fields (minutes hours day-of-month month day-of-week year); got ${fields.length}`;
+    }
+    const bad = fields.find((f) => !CRON_FIELD.test(f));
+    if (bad) return `cron field '${bad}' has characters cron does not accept`;
+    const [, , dom, , dow] = fields;
+    if ((dom === '?') === (dow === '?')) return 'exactly one of day-of-month and day-of-week must be ?';
+    return undefined;
+  }
+  return "expected 'rate(N unit)' (e.g. rate(1 hour)) or 'cron(m h dom mon dow year)' (e.g. cron(0 * * * ? *))";
+}
+
+/** Approximate interval in minutes of a rate expression (undefined for cron). Used to size alarms. */
+export function rateMinutes(expression: string): number | undefined {
+  const rate = RATE.exec(expression);
+  if (!rate) return undefined;
+  const n = Number(rate[1]);
+  const unit = rate[2]!;
+  return unit.startsWith('minute') ? n : unit.startsWith('hour') ? n * 60 : n * 1440;
+}

@@ -1,0 +1,80 @@
+/**
+ * The run context: everything a capability's run needs, built the same way for the Lambda and for the CLI.
+ * A capability exports `run(ctx)`; the Lambda handler and `cost-guard run` only differ in how they build `ctx`.
+ */
+import { ClientFactory } from '../adapters/clients';
+import type { Notifier } from '../adapters/slack';
+import type { CostGuardConfig } from '../core/config';
+import { createPricing, type Pricing } from '../core/savings/pricing';
+import { type ActionRecord, ActionRunner } from './actions';
+import type { Log, MetricsSink } from './observability';
+
+export interface RunContext {
+  readonly config: CostGuardConfig;
+  /** The run's clock reading: decisions take it as an argument and never read the clock themselves. */
+  readonly now: Date;
+  /** config.dryRun, or the CLI's --dry-run. Actions record what they would do and change nothing. */
+  readonly dryRun: boolean;
+  /** Regions to scan: config.regions, or the default region when the list is empty. */
+  readonly regions: readonly string[];
+  readonly clients: ClientFactory;
+  readonly notifier: Notifier;
+  readonly actions: ActionRunner;
+  readonly pricing: Pricing;
+  readonly log: Log;
+  readonly metrics: MetricsSink;
+  /** AWS account ID (AWS Budgets needs it; console links use it), when known. */
+  readonly accountId?: string;
+  /** DynamoDB state table (de-duplication, savings ledger); undefined = no de-duplication. */
+  readonly stateTableName?: string;
+}
+
+export interface ContextOptions {
+  readonly config: CostGuardConfig;
+  readonly now: Date;
+  readonly defaultRegion: string;
+  readonly notifier: Notifier;
+  readonly log: Log;
+  readonly metrics: MetricsSink;
+  readonly dryRun?: boolean;
+  readonly accountId?: string;
+  readonly stateTableName?: string;
+  readonly clients?: ClientFactory;
+  readonly endpoint?: string;
+  readonly pricing?: Pricing;
+}
+
+export function buildContext(o: ContextOptions): RunContext {
+  const clients =
+    o.clients ?? new ClientFactory({ defaultRegion: o.defaultRegion, ...(o.endpoint ? { endpoint: o.endpoint } : {}) });
+  const dryRun = o.dryRun === true || o.config.dryRun;
+  return {
+    config: o.config,
+    now: o.now,
+    dryRun,
+    regions: o.config.regions.length > 0 ? o.config.regions : [o.defaultRegion],
+    clients,
+    notifier: o.notifier,
+    actions: new ActionRunner(dryRun, o.now),
+    pricing: o.pricing ?? createPricing(o.config.pricing),
+    log: o.log,
+    metrics: o.metrics,
+    ...(o.accountId ? { accountId: o.accountId } : {}),
+    ...((o.stateTableName ?? o.config.state.tableName)
+      ? { stateTableName: o.stateTableName ?? o.config.state.tableName }
+      : {}),
+  };
+}
+
+/** What every capability's run returns, besides its own details. */
+export interface RunSummary {
+  readonly capability: string;
+  readonly dryRun: boolean;
+  readonly startedAt: string;
+  readonly actions: readonly ActionRecord[];
+  /** Monthly savings of the actions taken (or, in dry-run, that would be taken), from the savings model. */
+  readonly monthlySavingsUsd: number;
+  readonly apiCalls: Record<string, number>;
+  /** Things the user should know that are not actions: skipped targets, conflicts, missing data. */
+  readonly notes: readonly string[];
+}

@@ -1,0 +1,7 @@
+/** Environment variable names the stack sets on every function (shared by lib/ and the Lambda runtime). */
+export const ENV = {
+  config: 'COST_GUARD_CONFIG',
+  stateTable: 'COST_GUARD_STATE_TABLE',
+  slackSecret: 'COST_GUARD_SLACK_SECRET',
+  accountId: 'COST_GUARD_ACCOUNT_ID',
+} as const;

@@ -1,0 +1,93 @@
+/**
+ * The Lambda shell shared by every handler: parse the environment once per cold start (failing with a named error
+ * when a variable is missing), build the run context, run the capability, publish metrics.
+ */
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { ConsoleNotifier, type Notifier, SlackNotifier, tokenFromSecret } from '../adapters/slack';
+import { type CostGuardConfig, parseConfig } from '../core/config';
+import { buildContext, type RunContext, type RunSummary } from './context';
+import { ENV } from './env-names';
+import { MissingEnvironmentError } from './errors';
+import { PowertoolsMetrics, powertoolsLogger } from './observability';
+
+export interface LambdaEnvironment {
+  readonly config: CostGuardConfig;
+  readonly region: string;
+  readonly stateTableName?: string;
+  readonly slackSecret?: string;
+  readonly accountId?: string;
+}
+
+/** Reads and validates the function's environment. Throws MissingEnvironmentError naming the variable. */
+export function readLambdaEnvironment(env: Readonly<Record<string, string | undefined>>): LambdaEnvironment {
+  const rawConfig = env[ENV.config];
+  if (!rawConfig) throw new MissingEnvironmentError(ENV.config);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rawConfig);
+  } catch (cause) {
+    throw new MissingEnvironmentError(ENV.config, 'is not valid JSON', { cause });
+  }
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!region) throw new MissingEnvironmentError('AWS_REGION');
+  return {
+    config: parseConfig(parsed, `environment variable ${ENV.config}`),
+    region,
+    ...(env[ENV.stateTable] ? { stateTableName: env[ENV.stateTable] } : {}),
+    ...(env[ENV.slackSecret] ? { slackSecret: env[ENV.slackSecret] } : {}),
+    ...(env[ENV.accountId] ? { accountId: env[ENV.accountId] } : {}),
+  };
+}
+
+/** Builds the notifier from the Slack token secret (cached 5 minutes by Powertools Parameters). */
+async function notifierFor(env: LambdaEnvironment, log: (m: string) => void): Promise<Notifier> {
+  if (env.slackSecret) {
+    const secret = await getSecret<string>(env.slackSecret, { maxAge: 300 });
+    const token = tokenFromSecret(typeof secret === 'string' ? secret : undefined);
+    if (token) return new SlackNotifier({ token, channel: env.config.slack.channel, apiUrl: env.config.slack.apiUrl });
+  }
+  log('No Slack bot token in the secret yet: messages are written to the log instead of Slack.');
+  return new ConsoleNotifier(log, env.config.slack.channel);
+}
+
+/**
+ * Wraps a capability's `run` as a Lambda handler. The environment is parsed at cold start: a bad config or a
+ * missing variable fails every invocation with the same named error (and the errors alarm).
+ */
+export function lambdaHandler<E, R extends RunSummary>(
+  capability: string,
+  run: (ctx: RunContext, event: E) => Promise<R>,
+): (event: E) => Promise<R> {
+  const logger = powertoolsLogger(capability);
+  let environment: LambdaEnvironment | undefined;
+  return async (event: E): Promise<R> => {
+    environment ??= readLambdaEnvironment(process.env);
+    const metrics = new PowertoolsMetrics(capability);
+    const notifier = await notifierFor(environment, (m) => logger.info(m));
+    const ctx = buildContext({
+      config: environment.config,
+      now: new Date(),
+      defaultRegion: environment.region,
+      notifier,
+      log: logger,
+      metrics,
+      ...(environment.accountId ? { accountId: environment.accountId } : {}),
+      ...(environment.stateTableName ? { stateTableName: environment.stateTableName } : {}),
+    });
+    try {
+      const summary = await run(ctx, event);
+      logger.info('run finished', {
+        dryRun: summary.dryRun,
+        actions: summary.actions.length,
+        monthlySavingsUsd: summary.monthlySavingsUsd,
+        apiCalls: summary.apiCalls,
+      });
+      return summary;
+    } finally {
+      for (const [operation, count] of Object.entries(ctx.clients.counter.byOperation())) {
+        metrics.add('ApiCalls', count, 'Count', { Operation: operation });
+      }
+      metrics.flush();
+    }
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * Reads the `costGuard` object from CDK context and validates it with the one schema (lambda/core/config.ts).
+ * A bad value throws ConfigError, which fails `cdk synth` with the field, the value and what is allowed.
+ */
+import type { Node } from 'constructs';
+import { type CostGuardConfig, parseConfig } from '../lambda/core/config';
+
+export const CONFIG_CONTEXT_KEY = 'costGuard';
+
+export function configFromContext(node: Node): CostGuardConfig {
+  return parseConfig(node.tryGetContext(CONFIG_CONTEXT_KEY) ?? {}, `cdk.json context '${CONFIG_CONTEXT_KEY}'`);
+}
+
+/** The part of the config a capability's Lambda needs: the shared keys plus its own section. */
+export function configSlice(
+  config: CostGuardConfig,
+  own: readonly (keyof CostGuardConfig)[],
+): Partial<CostGuardConfig> {
+  const shared: (keyof CostGuardConfig)[] = ['dryRun', 'regions', 'slack', 'tags', 'pricing'];
+  const keys = new Set([...shared, ...own]);
+  return Object.fromEntries(Object.entries(config).filter(([k]) => keys.has(k as keyof CostGuardConfig)));
+}

@@ -1,0 +1,149 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { CostGuardConfig } from '../../lambda/core/config';
+import { ENV } from '../../lambda/shared/env-names';
+import { configSlice } from '../config';
+
+/** Lambda caps the size of a function's environment at 4 KB. */
+const MAX_ENVIRONMENT_BYTES = 4096;
+
+export interface CostGuardFunctionProps {
+  /** Short name of the capability (reaper, lifecycle, budgets…); names the function's metrics and logs. */
+  readonly capability: string;
+  /** Handler file, relative to lambda/handlers (e.g. `idle-gpu-reaper.ts`). */
+  readonly handlerFile: string;
+  /** The validated config; the function receives the shared keys plus `configKeys`. */
+  readonly config: CostGuardConfig;
+  /** Config sections this capability reads besides the shared ones. */
+  readonly configKeys: readonly (keyof CostGuardConfig)[];
+  /** State table the function may read and write. @default - none */
+  readonly stateTable?: dynamodb.ITable;
+  /** Secret holding the Slack bot token. @default - messages go to the log */
+  readonly slackSecret?: secretsmanager.ISecret;
+  /** @default Duration.minutes(5) */
+  readonly timeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** One run at a time keeps two runs from acting on the same target. @default 1 */
+  readonly reservedConcurrency?: number;
+  /** EventBridge Scheduler expression; @default - not scheduled */
+  readonly schedule?: string;
+  /** Extra environment variables. @default - none */
+  readonly environment?: Record<string, string>;
+  /** Log retention in days. @default 30 */
+  readonly logRetentionDays?: number;
+  /** X-Ray tracing. @default false */
+  readonly tracing?: boolean;
+  /** Re-tries of an asynchronous invocation that failed. @default 2 */
+  readonly retryAttempts?: number;
+}
+
+/**
+ * The shared Lambda of every capability: Node.js 24 on arm64, bundled by the local esbuild (no Docker), JSON logs to
+ * an explicit log group with retention, X-Ray off by default, reserved concurrency, a role that may write only its
+ * own log group, an errors alarm, and an optional EventBridge Scheduler schedule.
+ */
+export class CostGuardFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly errorsAlarm: cloudwatch.Alarm;
+  readonly schedule?: scheduler.Schedule;
+
+  constructor(scope: Construct, id: string, props: CostGuardFunctionProps) {
+    super(scope, id);
+    const config = JSON.stringify(configSlice(props.config, props.configKeys));
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: (props.logRetentionDays ?? 30) as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `ml-cost-guard ${props.capability} function`,
+    });
+    // Only its own log group: no AWSLambdaBasicExecutionRole (which allows every log group).
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn, `${this.logGroup.logGroupArn}:log-stream:*`],
+      }),
+    );
+
+    const environment: Record<string, string> = {
+      [ENV.config]: config,
+      [ENV.accountId]: Stack.of(this).account,
+      POWERTOOLS_SERVICE_NAME: 'ml-cost-guard',
+      POWERTOOLS_METRICS_NAMESPACE: 'MlCostGuard',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...(props.stateTable ? { [ENV.stateTable]: props.stateTable.tableName } : {}),
+      ...(props.slackSecret ? { [ENV.slackSecret]: props.slackSecret.secretArn } : {}),
+      ...props.environment,
+    };
+    const size = Object.entries(environment).reduce((n, [k, v]) => n + k.length + v.length, 0);
+    if (size > MAX_ENVIRONMENT_BYTES - 512) {
+      throw new Error(
+        `ml-cost-guard: the ${props.capability} function's configuration is ${size} bytes; Lambda allows 4 KB of ` +
+          'environment. Shorten costGuard.storage.rules or costGuard.budgets.items.',
+      );
+    }
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(__dirname, '..', '..', 'lambda', 'handlers', props.handlerFile),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.minutes(5),
+      reservedConcurrentExecutions: props.reservedConcurrency ?? 1,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+      retryAttempts: props.retryAttempts ?? 2,
+      environment,
+      bundling: {
+        minify: true,
+        sourceMap: false,
+        target: 'node24',
+        format: nodejs.OutputFormat.CJS,
+        // The Node.js runtime ships AWS SDK v3; bundling it would triple the package for no gain.
+        externalModules: ['@aws-sdk/*'],
+        forceDockerBundling: false,
+      },
+      description: `ml-cost-guard: ${props.capability}`,
+    });
+    props.slackSecret?.grantRead(this.function);
+    props.stateTable?.grantReadWriteData(this.function);
+
+    this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+      alarmDescription: `ml-cost-guard ${props.capability}: a run failed`,
+      metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    if (props.schedule) {
+      this.schedule = new scheduler.Schedule(this, 'Schedule', {
+        description: `ml-cost-guard ${props.capability} run`,
+        schedule: scheduler.ScheduleExpression.expression(props.schedule),
+        target: new targets.LambdaInvoke(this.function, {
+          input: scheduler.ScheduleTargetInput.fromObject({ source: 'ml-cost-guard.schedule' }),
+          retryAttempts: 0,
+        }),
+      });
+    }
+  }
+}
