@@ -35,7 +35,7 @@ export class ClientFactory {
     return this.options.defaultRegion;
   }
 
-  private make<T extends { middlewareStack: unknown }>(service: string, region: string, create: () => T): T {
+  private make<T extends object>(service: string, region: string, create: () => T): T {
     const key = `${service}@${region}`;
     let client = this.cache.get(key) as T | undefined;
     if (!client) {

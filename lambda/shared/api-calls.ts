@@ -1,16 +1,9 @@
 /**
- * Counts AWS API calls by operation (e.g. `EC2.DescribeInstances`) through an SDK middleware, so every run can report
- * how many calls it made: the figure that shows the reaper scales with pages, not instances.
+ * Counts AWS API calls by operation (e.g. `EC2.DescribeInstances`), so every run can report how many calls it made: the figure that shows the reaper scales with pages, not instances.
  */
 
-interface MiddlewareStackLike {
-  add(
-    middleware: (
-      next: (args: unknown) => Promise<unknown>,
-      context: { commandName?: string; clientName?: string },
-    ) => (args: unknown) => Promise<unknown>,
-    options: { step: 'initialize'; name: string; override?: boolean },
-  ): void;
+interface Sender {
+  send(command: unknown, ...rest: unknown[]): Promise<unknown>;
 }
 
 export class ApiCallCounter {
@@ -20,15 +13,21 @@ export class ApiCallCounter {
     this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
   }
 
-  /** Attaches the counter to an SDK v3 client; each command sent counts once (retries are not counted). */
-  attach<T extends { middlewareStack: unknown }>(client: T, service: string): T {
-    (client.middlewareStack as MiddlewareStackLike).add(
-      (next, context) => async (args) => {
-        this.record(`${service}.${(context.commandName ?? 'Unknown').replace(/Command$/, '')}`);
-        return next(args);
+  /**
+   * Attaches the counter to an SDK v3 client: each command sent counts once (SDK retries are not counted). It wraps
+   * `send` on the instance and looks the prototype's `send` up at call time, so mocked clients
+   * (aws-sdk-client-mock stubs the prototype) are counted the same way as real ones.
+   */
+  attach<T extends object>(client: T, service: string): T {
+    const proto = Object.getPrototypeOf(client) as Sender;
+    const counter = this;
+    Object.defineProperty(client, 'send', {
+      configurable: true,
+      value(this: T, command: { constructor: { name: string } }, ...rest: unknown[]) {
+        counter.record(`${service}.${command.constructor.name.replace(/Command$/, '')}`);
+        return proto.send.call(this, command, ...rest);
       },
-      { step: 'initialize', name: 'costGuardApiCallCounter', override: true },
-    );
+    });
     return client;
   }
 

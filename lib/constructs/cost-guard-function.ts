@@ -20,7 +20,7 @@ const MAX_ENVIRONMENT_BYTES = 4096;
 export interface CostGuardFunctionProps {
   /** Short name of the capability (reaper, lifecycle, budgets…); names the function's metrics and logs. */
   readonly capability: string;
-  /** Handler file, relative to lambda/handlers (e.g. `idle-gpu-reaper.ts`). */
+  /** Handler file, relative to lambda/handlers (e.g. `idle-gpu-reaper.ts`), or an absolute path. */
   readonly handlerFile: string;
   /** The validated config; the function receives the shared keys plus `configKeys`. */
   readonly config: CostGuardConfig;
@@ -40,9 +40,9 @@ export interface CostGuardFunctionProps {
   readonly schedule?: string;
   /** Extra environment variables. @default - none */
   readonly environment?: Record<string, string>;
-  /** Log retention in days. @default 30 */
+  /** Log retention in days. @default config.observability.logRetentionDays (30) */
   readonly logRetentionDays?: number;
-  /** X-Ray tracing. @default false */
+  /** X-Ray tracing. @default config.observability.tracing (false) */
   readonly tracing?: boolean;
   /** Re-tries of an asynchronous invocation that failed. @default 2 */
   readonly retryAttempts?: number;
@@ -65,7 +65,7 @@ export class CostGuardFunction extends Construct {
     const config = JSON.stringify(configSlice(props.config, props.configKeys));
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: (props.logRetentionDays ?? 30) as logs.RetentionDays,
+      retention: (props.logRetentionDays ?? props.config.observability.logRetentionDays) as logs.RetentionDays,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.role = new iam.Role(this, 'Role', {
@@ -99,7 +99,9 @@ export class CostGuardFunction extends Construct {
     }
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(__dirname, '..', '..', 'lambda', 'handlers', props.handlerFile),
+      entry: path.isAbsolute(props.handlerFile)
+        ? props.handlerFile
+        : path.join(__dirname, '..', '..', 'lambda', 'handlers', props.handlerFile),
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -109,7 +111,7 @@ export class CostGuardFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+      tracing: (props.tracing ?? props.config.observability.tracing) ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       retryAttempts: props.retryAttempts ?? 2,
       environment,
       bundling: {

@@ -1,0 +1,183 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { parseConfig } from '../../lambda/core/config';
+import { ENV } from '../../lambda/shared/env-names';
+import { CostGuardFunction } from '../../lib/constructs/cost-guard-function';
+import { SharedResources } from '../../lib/constructs/shared-resources';
+
+const ROOT = path.join(__dirname, '..', '..');
+const fastApp = () => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+
+function sharedStack(raw: unknown = {}) {
+  const app = fastApp();
+  const stack = new Stack(app, 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
+  const config = parseConfig(raw);
+  const shared = new SharedResources(stack, 'Shared', { config });
+  return { app, stack, config, shared };
+}
+
+describe('Construct: SharedResources', () => {
+  it('creates the state table on demand with PITR, pk/sk and the ttl attribute', () => {
+    const { stack } = sharedStack();
+    Template.fromStack(stack).hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
+  });
+
+  it('creates a Slack token secret with a placeholder when no secret name is configured', () => {
+    const { stack } = sharedStack();
+    Template.fromStack(stack).hasResourceProperties('AWS::SecretsManager::Secret', {
+      SecretString: 'REPLACE_WITH_SLACK_BOT_TOKEN',
+    });
+  });
+
+  it('references the configured secret instead of creating one', () => {
+    const { stack, shared } = sharedStack({ slack: { tokenSecretName: 'team/slack-bot' } });
+    Template.fromStack(stack).resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(stack.resolve(shared.slackSecret.secretName)).toBe('team/slack-bot');
+  });
+});
+
+describe('Construct: CostGuardFunction', () => {
+  function fnStack(bundle: boolean) {
+    const app = bundle ? new App() : fastApp();
+    const stack = new Stack(app, 'Fn', { env: { account: '111122223333', region: 'us-east-1' } });
+    const config = parseConfig({ dryRun: false, observability: { logRetentionDays: 14 } });
+    const shared = new SharedResources(stack, 'Shared', { config });
+    const fn = new CostGuardFunction(stack, 'Reaper', {
+      capability: 'reaper',
+      handlerFile: path.join(__dirname, '..', 'fixtures', 'noop-handler.ts'),
+      config,
+      configKeys: ['idleGpu'],
+      stateTable: shared.stateTable,
+      slackSecret: shared.slackSecret,
+      schedule: 'rate(1 hour)',
+      logRetentionDays: 14,
+    });
+    return { stack, fn, config };
+  }
+
+  it('runs Node.js 24 on arm64 with JSON logs, reserved concurrency 1 and X-Ray off', () => {
+    const { stack } = fnStack(false);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+      ReservedConcurrentExecutions: 1,
+      TracingConfig: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 14 });
+  });
+
+  it('passes only the shared keys and its own section of the config', () => {
+    const { stack } = fnStack(false);
+    const fnRes = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0] as {
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    };
+    const passed = JSON.parse(fnRes.Properties.Environment.Variables[ENV.config] as string) as Record<string, unknown>;
+    expect(Object.keys(passed).sort()).toEqual(['dryRun', 'idleGpu', 'pricing', 'regions', 'slack', 'tags']);
+    expect(parseConfig(passed).idleGpu).toEqual(parseConfig({}).idleGpu);
+  });
+
+  it('gives the role its own log group only, not the AWS managed basic execution policy', () => {
+    const { stack } = fnStack(false);
+    const template = Template.fromStack(stack);
+    const roles = template.findResources('AWS::IAM::Role', {
+      Properties: {
+        AssumeRolePolicyDocument: Match.objectLike({
+          Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
+        }),
+      },
+    });
+    for (const role of Object.values(roles))
+      expect((role as { Properties: object }).Properties).not.toHaveProperty('ManagedPolicyArns');
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow' }),
+        ]),
+      },
+    });
+  });
+
+  it('schedules the function with EventBridge Scheduler and alarms on errors', () => {
+    const { stack } = fnStack(false);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 hour)' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Threshold: 1 });
+  });
+
+  it('bundles the handler with the local esbuild (no Docker)', () => {
+    const { stack } = fnStack(true);
+    const fnRes = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0] as {
+      Properties: { Code: { S3Key: unknown } };
+    };
+    expect(JSON.stringify(fnRes.Properties.Code.S3Key)).toMatch(/\.zip/);
+  });
+});
+
+describe('App: bin/ml-cost-guard.ts', () => {
+  function synth(context: Record<string, unknown>) {
+    const out = mkdtempSync(path.join(tmpdir(), 'cdk-out-'));
+    try {
+      return spawnSync(
+        process.execPath,
+        [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'bin/ml-cost-guard.ts'],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            CDK_OUTDIR: out,
+            CDK_CONTEXT_JSON: JSON.stringify({ ...context, 'aws:cdk:bundling-stacks': [] }),
+          },
+          encoding: 'utf8',
+          timeout: 120_000,
+        },
+      );
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+
+  it("fails synth on the seed's 14-day checkpoints rule, saying STANDARD_IA needs at least 30 days", () => {
+    // Act
+    const result = synth({
+      costGuard: {
+        storage: {
+          rules: [
+            {
+              id: 'model-checkpoints',
+              prefix: 'checkpoints/',
+              transitions: [{ days: 14, storageClass: 'STANDARD_IA' }],
+            },
+          ],
+        },
+      },
+    });
+    // Assess
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('costGuard.storage.rules[0].transitions[0].days');
+    expect(result.stderr).toContain('STANDARD_IA needs at least 30 days');
+  });
+
+  it('synthesizes the default config', () => {
+    const result = synth({ costGuard: {} });
+    expect(result.stderr).not.toContain('Invalid ml-cost-guard configuration');
+    expect(result.status).toBe(0);
+  });
+});
