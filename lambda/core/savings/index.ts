@@ -1,0 +1,3 @@
+/** The savings model: the pricing catalog and the seed chapter's calculators, done correctly. Pure, no SDK imports. */
+export * from './calculators';
+export * from './pricing';
