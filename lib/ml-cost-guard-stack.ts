@@ -1,6 +1,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { CostGuardConfig } from '../lambda/core/config';
+import { type MonitoredFunction, Monitoring } from './constructs/monitoring';
 import { SharedResources } from './constructs/shared-resources';
 
 export interface MlCostGuardStackProps extends StackProps {
@@ -8,12 +9,16 @@ export interface MlCostGuardStackProps extends StackProps {
   readonly config: CostGuardConfig;
 }
 
-/** The one ml-cost-guard stack: shared resources plus one construct per enabled capability. */
+/** The one ml-cost-guard stack: shared resources, one construct per enabled capability, and monitoring. */
 export class MlCostGuardStack extends Stack {
   readonly shared: SharedResources;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: MlCostGuardStackProps) {
     super(scope, id, props);
-    this.shared = new SharedResources(this, 'Shared', { config: props.config });
+    const { config } = props;
+    this.shared = new SharedResources(this, 'Shared', { config });
+    const functions: MonitoredFunction[] = [];
+    this.monitoring = new Monitoring(this, 'Monitoring', { config, shared: this.shared, functions });
   }
 }

@@ -3,11 +3,12 @@
  * when a variable is missing), build the run context, run the capability, publish metrics.
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { recordActions } from '../adapters/ledger';
 import { ConsoleNotifier, type Notifier, SlackNotifier, tokenFromSecret } from '../adapters/slack';
 import { type CostGuardConfig, parseConfig } from '../core/config';
 import { buildContext, type RunContext, type RunSummary } from './context';
 import { ENV } from './env-names';
-import { MissingEnvironmentError } from './errors';
+import { errorMessage, MissingEnvironmentError } from './errors';
 import { PowertoolsMetrics, powertoolsLogger } from './observability';
 
 export interface LambdaEnvironment {
@@ -50,6 +51,18 @@ async function notifierFor(env: LambdaEnvironment, log: (m: string) => void): Pr
   return new ConsoleNotifier(log, env.config.slack.channel);
 }
 
+/** Writes the run's effective actions to the savings ledger; a failure is logged, never fails the run. */
+async function recordLedger(ctx: RunContext): Promise<void> {
+  if (!ctx.stateTableName) return;
+  try {
+    const { unprocessed } = await recordActions(ctx.clients.dynamodb(), ctx.stateTableName, ctx.actions.records());
+    if (unprocessed > 0) ctx.log.warn('savings ledger: some entries were not written', { unprocessed });
+  } catch (error) {
+    ctx.log.error('savings ledger: write failed', { error: errorMessage(error) });
+    ctx.metrics.add('LedgerWriteFailures', 1);
+  }
+}
+
 /**
  * Wraps a capability's `run` as a Lambda handler. The environment is parsed at cold start: a bad config or a
  * missing variable fails every invocation with the same named error (and the errors alarm).
@@ -76,6 +89,7 @@ export function lambdaHandler<E, R extends RunSummary>(
     });
     try {
       const summary = await run(ctx, event);
+      await recordLedger(ctx);
       logger.info('run finished', {
         dryRun: summary.dryRun,
         actions: summary.actions.length,
@@ -84,6 +98,12 @@ export function lambdaHandler<E, R extends RunSummary>(
       });
       return summary;
     } finally {
+      // Savings of the actions that took effect this run (dry-run and failed actions saved nothing).
+      ctx.metrics.add(
+        'RealizedMonthlySavingsUsd',
+        ctx.actions.totals((r) => r.status === 'done').monthlySavingsUsd,
+        'None',
+      );
       for (const [operation, count] of Object.entries(ctx.clients.counter.byOperation())) {
         metrics.add('ApiCalls', count, 'Count', { Operation: operation });
       }

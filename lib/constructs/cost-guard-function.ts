@@ -1,14 +1,16 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { CostGuardConfig } from '../../lambda/core/config';
 import { ENV } from '../../lambda/shared/env-names';
@@ -58,6 +60,10 @@ export class CostGuardFunction extends Construct {
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly errorsAlarm: cloudwatch.Alarm;
+  /** Failed asynchronous invocations (after Lambda's retries) land here with their payload and error. */
+  readonly failureQueue: sqs.Queue;
+  /** Alarms when a failed invocation is waiting in the failure queue. */
+  readonly failureQueueAlarm: cloudwatch.Alarm;
   readonly schedule?: scheduler.Schedule;
 
   constructor(scope: Construct, id: string, props: CostGuardFunctionProps) {
@@ -98,6 +104,21 @@ export class CostGuardFunction extends Construct {
       );
     }
 
+    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.failureQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the failure destination of the function (a dead-letter queue); it needs no DLQ itself.',
+    });
+    Validations.of(this.failureQueue).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason:
+        'This queue is itself the dead-letter destination; messages wait here (14 days) for a person, with an alarm.',
+    });
+
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: path.isAbsolute(props.handlerFile)
         ? props.handlerFile
@@ -113,6 +134,7 @@ export class CostGuardFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: (props.tracing ?? props.config.observability.tracing) ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       retryAttempts: props.retryAttempts ?? 2,
+      onFailure: new lambdaDestinations.SqsDestination(this.failureQueue),
       environment,
       bundling: {
         minify: true,
@@ -137,6 +159,43 @@ export class CostGuardFunction extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    this.failureQueueAlarm = new cloudwatch.Alarm(this, 'FailureQueueAlarm', {
+      alarmDescription: `ml-cost-guard ${props.capability}: a failed run is waiting in the failure queue`,
+      metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const stack = Stack.of(this);
+    const logicalId = (c: Construct) => stack.resolve(stack.getLogicalId(c.node.defaultChild as CfnElement)) as string;
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalId(this.logGroup)}.Arn>:log-stream:*]`,
+      reason:
+        "Lambda names its log streams at run time; the grant is limited to streams of this function's own log group.",
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Failed asynchronous invocations go to an on-failure destination queue (with request, error and payload), ' +
+        'which replaces the older dead-letter queue setting.',
+    });
+    if (props.tracing ?? props.config.observability.tracing) {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (Resource "*").',
+      });
+    } else {
+      Validations.of(this.function).acknowledge({
+        id: 'Serverless-LambdaTracing',
+        reason: 'X-Ray is off by default to keep a cost guard cheap; costGuard.observability.tracing turns it on.',
+      });
+    }
+
     if (props.schedule) {
       this.schedule = new scheduler.Schedule(this, 'Schedule', {
         description: `ml-cost-guard ${props.capability} run`,
@@ -145,6 +204,11 @@ export class CostGuardFunction extends Construct {
           input: scheduler.ScheduleTargetInput.fromObject({ source: 'ml-cost-guard.schedule' }),
           retryAttempts: 0,
         }),
+      });
+      // The scheduler's role is one per stack and target kind; acknowledge exactly this function's grant there.
+      Validations.of(stack).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId(this.function)}.Arn>:*]`,
+        reason: 'EventBridge Scheduler may invoke this one function and its versions; nothing else.',
       });
     }
   }

@@ -1,0 +1,193 @@
+/**
+ * `cost-guard plan`: every capability in dry-run against the account the AWS SDK chain points at, in one report —
+ * what would be terminated, stopped, warned, changed or alerted, each with its reason and dollars, and the totals.
+ * Nothing is changed and nothing is posted to Slack (messages the runs would send are counted, not printed).
+ */
+import { parseArgs } from 'node:util';
+import type { Notifier } from '../adapters/slack';
+import type { SlackMessage } from '../core/slack-blocks';
+import type { ActionRecord } from '../shared/actions';
+import type { CapabilityModule, CapabilityName } from '../shared/capability';
+import type { RunSummary } from '../shared/context';
+import { errorMessage } from '../shared/errors';
+import { cliContext } from './cli-context';
+import { type CliIO, EXIT, UsageError } from './io';
+import { resolveConfig } from './load-config';
+import { Progress } from './progress';
+
+export const PLAN_USAGE = `Usage: cost-guard plan [--config FILE] [--format table|json|markdown] [--region R]
+
+Runs the idle GPU reaper, the storage lifecycle and the budget guard in dry-run against the account the AWS SDK
+chain points at (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL…) and prints one report. Changes nothing, posts
+nothing. Markdown suits a pull-request comment.
+
+Options:
+  --config FILE     costGuard config (default: ./cdk.json context)
+  --format F        table (default), json or markdown
+  --only NAMES      comma-separated subset: reaper,lifecycle,budgets
+  --region R        default region (else AWS_REGION)
+  --verbose         log to stderr
+  --help            this help`;
+
+export interface PlanSection {
+  readonly capability: CapabilityName;
+  readonly summary?: RunSummary;
+  readonly error?: string;
+  readonly slackMessages: number;
+}
+
+export interface PlanReport {
+  readonly account?: string;
+  readonly generatedAt: string;
+  readonly sections: readonly PlanSection[];
+  readonly totals: { readonly actions: number; readonly monthlySavingsUsd: number; readonly failed: number };
+}
+
+/** Counts the messages a dry-run would post, without printing or posting them. */
+class CountingNotifier implements Notifier {
+  readonly kind = 'console' as const;
+  count = 0;
+  async post(_message: SlackMessage) {
+    this.count += 1;
+    return { channel: '(plan)' };
+  }
+}
+
+const usd = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+function actionLine(a: ActionRecord): [string, string, string, string, string] {
+  return [
+    a.kind,
+    a.region ? `${a.target} (${a.region})` : a.target,
+    a.reason,
+    a.monthlySavingsUsd === undefined ? 'price unknown' : `${usd(a.monthlySavingsUsd)}/mo`,
+    a.status,
+  ];
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, i) => Math.min(60, Math.max(...rows.map((r) => (r[i] ?? '').length))));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (c.length > 60 ? `${c.slice(0, 59)}…` : c).padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function renderPlan(report: PlanReport, format: 'table' | 'json' | 'markdown'): string {
+  if (format === 'json') return JSON.stringify(report, null, 2);
+  const md = format === 'markdown';
+  const out: string[] = [];
+  out.push(md ? '## ml-cost-guard plan (dry-run)' : 'ml-cost-guard plan (dry-run: nothing was changed)');
+  out.push(`${md ? '' : ''}Account ${report.account ?? 'unknown'} · ${report.generatedAt}`);
+  for (const s of report.sections) {
+    out.push('');
+    out.push(md ? `### ${s.capability}` : `== ${s.capability} ==`);
+    if (s.error) {
+      out.push(`${md ? '**error**: ' : 'ERROR: '}${s.error}`);
+      continue;
+    }
+    const summary = s.summary!;
+    const rows = summary.actions.map(actionLine);
+    if (rows.length === 0) out.push('No action would be taken.');
+    else if (md) {
+      out.push('| action | target | reason | savings | status |', '| --- | --- | --- | --- | --- |');
+      for (const r of rows) out.push(`| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
+    } else out.push(table([['ACTION', 'TARGET', 'REASON', 'SAVINGS', 'STATUS'], ...rows]));
+    for (const note of summary.notes) out.push(`${md ? '- ' : '  note: '}${note}`);
+    out.push(
+      `${md ? '_' : ''}Subtotal: ${usd(summary.monthlySavingsUsd)}/month; ${s.slackMessages} Slack message(s) would be sent${md ? '_' : ''}`,
+    );
+  }
+  out.push('');
+  out.push(
+    `${md ? '**' : ''}Total: ${report.totals.actions} action(s), ${usd(report.totals.monthlySavingsUsd)}/month (${usd(report.totals.monthlySavingsUsd * 12)}/year) estimated savings${md ? '**' : ''}`,
+  );
+  return out.join('\n');
+}
+
+export function planCommandFor(modules: ReadonlyMap<CapabilityName, CapabilityModule>) {
+  return async function planCommand(argv: string[], io: CliIO): Promise<number> {
+    let values: { config?: string; format?: string; only?: string; region?: string; verbose?: boolean; help?: boolean };
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: {
+          config: { type: 'string' },
+          format: { type: 'string' },
+          only: { type: 'string' },
+          region: { type: 'string' },
+          verbose: { type: 'boolean' },
+          help: { type: 'boolean' },
+        },
+        strict: true,
+        allowPositionals: false,
+      }));
+    } catch (error) {
+      throw new UsageError((error as Error).message, PLAN_USAGE);
+    }
+    if (values.help) {
+      io.out(PLAN_USAGE);
+      return EXIT.ok;
+    }
+    const format = values.format ?? 'table';
+    if (format !== 'table' && format !== 'json' && format !== 'markdown') {
+      throw new UsageError(`--format must be table, json or markdown; got '${format}'`, PLAN_USAGE);
+    }
+    const names = values.only ? values.only.split(',').map((s) => s.trim()) : [...modules.keys()];
+    for (const n of names) {
+      if (!modules.has(n as CapabilityName)) {
+        throw new UsageError(
+          `--only: unknown capability '${n}'; choose from ${[...modules.keys()].join(', ')}`,
+          PLAN_USAGE,
+        );
+      }
+    }
+    const { config } = resolveConfig(values.config, io);
+    const progress = new Progress(io);
+    const sections: PlanSection[] = [];
+    let account: string | undefined;
+    for (const name of names as CapabilityName[]) {
+      const module = modules.get(name)!;
+      progress.update(`planning ${name}…`);
+      const notifier = new CountingNotifier();
+      try {
+        const ctx = await cliContext({
+          config,
+          io,
+          dryRun: true,
+          printOnly: true,
+          verbose: values.verbose === true,
+          ...(values.region ? { region: values.region } : {}),
+        });
+        account ??= ctx.accountId;
+        const summary = await module.run({ ...ctx, notifier }, { source: 'cost-guard.plan' });
+        sections.push({ capability: name, summary, slackMessages: notifier.count });
+      } catch (error) {
+        // Credentials and region problems stop the plan: every section would fail the same way.
+        if ((error as Error).name === 'AwsAccessError') {
+          progress.done();
+          throw error;
+        }
+        sections.push({ capability: name, error: errorMessage(error), slackMessages: notifier.count });
+      }
+    }
+    progress.done();
+    const effective = sections.flatMap((s) => s.summary?.actions ?? []);
+    const report: PlanReport = {
+      ...(account ? { account } : {}),
+      generatedAt: io.now().toISOString(),
+      sections,
+      totals: {
+        actions: effective.length,
+        monthlySavingsUsd: sections.reduce((n, s) => n + (s.summary?.monthlySavingsUsd ?? 0), 0),
+        failed: sections.filter((s) => s.error).length,
+      },
+    };
+    io.out(renderPlan(report, format));
+    return report.totals.failed > 0 ? EXIT.failure : EXIT.ok;
+  };
+}

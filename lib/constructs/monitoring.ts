@@ -1,0 +1,283 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { CostGuardConfig } from '../../lambda/core/config';
+import { rateMinutes } from '../../lambda/core/schedule';
+import { METRICS_NAMESPACE } from '../../lambda/shared/metric-names';
+import { CostGuardFunction } from './cost-guard-function';
+import type { SharedResources } from './shared-resources';
+
+/** 09:00 UTC on the first day of every month. */
+const SUMMARY_SCHEDULE = 'cron(0 9 1 * ? *)';
+
+/** A scheduled capability the monitoring watches. */
+export interface MonitoredFunction {
+  /** Capability name: the `Capability` dimension of its metrics. */
+  readonly capability: string;
+  /** Title on the dashboard. */
+  readonly title: string;
+  readonly fn: CostGuardFunction;
+  /** Its schedule expression; a run that did not happen within it raises the missed-run alarm. @default - no alarm */
+  readonly schedule?: string;
+}
+
+export interface MonitoringProps {
+  readonly config: CostGuardConfig;
+  readonly shared: SharedResources;
+  /** The capabilities' functions. */
+  readonly functions: readonly MonitoredFunction[];
+  /** Further alarms (e.g. a dead-letter queue's depth) to route to the alarm topic. @default - none */
+  readonly extraAlarms?: readonly cloudwatch.Alarm[];
+}
+
+const metric = (capability: string, name: string, label: string, statistic = 'Maximum', period = Duration.hours(1)) =>
+  new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: name,
+    dimensionsMap: { Capability: capability, service: 'ml-cost-guard' },
+    statistic,
+    period,
+    label,
+  });
+
+/** Period long enough to contain one scheduled run (CloudWatch caps an alarm period at one day). */
+function missedRunPeriod(schedule: string): Duration {
+  const minutes = rateMinutes(schedule) ?? 1440;
+  return Duration.minutes(Math.min(1440, Math.max(5, Math.ceil((minutes * 2) / 5) * 5)));
+}
+
+/**
+ * What users look at to trust ml-cost-guard: the `MlCostGuard` dashboard, alarms on failed runs, missed schedules
+ * and dead-letter queues (to an encrypted SNS topic, optionally e-mailed and posted to Slack), and the monthly
+ * savings summary in Slack.
+ */
+export class Monitoring extends Construct {
+  readonly alarmTopic: sns.Topic;
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly summaryFunction: CostGuardFunction;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { config, shared } = props;
+
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'ml-cost-guard alarm topic',
+      enableKeyRotation: true,
+    });
+    // CloudWatch alarms publish to an encrypted topic only when they may use its key.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'ml-cost-guard alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (config.observability.alarmEmail) {
+      const email = this.alarmTopic.addSubscription(
+        new subscriptions.EmailSubscription(config.observability.alarmEmail),
+      );
+      Validations.of(email).acknowledge({
+        id: 'Serverless-SNSRedrivePolicy',
+        reason:
+          'An undeliverable alarm e-mail is also posted to Slack and visible on the dashboard; no redrive queue needed.',
+      });
+    }
+    if (config.observability.alarmsToSlack) {
+      const forwarder = new CostGuardFunction(this, 'AlarmsToSlack', {
+        capability: 'alarms',
+        handlerFile: 'alarm-to-slack.ts',
+        config,
+        configKeys: [],
+        slackSecret: shared.slackSecret,
+        timeout: Duration.minutes(1),
+        memorySize: 256,
+      });
+      forwarder.function.addEventSource(
+        new lambdaEventSources.SnsEventSource(this.alarmTopic, { deadLetterQueue: forwarder.failureQueue }),
+      );
+    }
+
+    this.summaryFunction = new CostGuardFunction(this, 'MonthlySummary', {
+      capability: 'summary',
+      handlerFile: 'monthly-summary.ts',
+      config,
+      configKeys: ['state'],
+      stateTable: shared.stateTable,
+      slackSecret: shared.slackSecret,
+      timeout: Duration.minutes(2),
+      memorySize: 256,
+      schedule: SUMMARY_SCHEDULE,
+    });
+
+    const action = new cwActions.SnsAction(this.alarmTopic);
+    const all: MonitoredFunction[] = [
+      ...props.functions,
+      { capability: 'summary', title: 'Monthly summary', fn: this.summaryFunction, schedule: SUMMARY_SCHEDULE },
+    ];
+    for (const f of all) {
+      f.fn.errorsAlarm.addAlarmAction(action);
+      f.fn.failureQueueAlarm.addAlarmAction(action);
+      this.alarms.push(f.fn.errorsAlarm, f.fn.failureQueueAlarm);
+      if (f.schedule) {
+        const missed = new cloudwatch.Alarm(f.fn, 'MissedRunAlarm', {
+          alarmDescription: `ml-cost-guard ${f.capability}: no run within ${f.schedule} (schedule disabled or failing to invoke)`,
+          metric: f.fn.function.metricInvocations({ period: missedRunPeriod(f.schedule), statistic: 'Sum' }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        });
+        missed.addAlarmAction(action);
+        this.alarms.push(missed);
+      }
+    }
+    for (const alarm of props.extraAlarms ?? []) alarm.addAlarmAction(action);
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: 'MlCostGuard',
+      defaultInterval: Duration.days(7),
+    });
+    this.dashboard.addWidgets(
+      ...this.savingsRow(),
+      ...this.gpuRow(),
+      ...this.storageBudgetRow(config),
+      ...this.healthRow(all),
+    );
+  }
+
+  private savingsRow(): cloudwatch.IWidget[] {
+    const realized = ['reaper', 'lifecycle', 'budgets'].map((c, i) => [
+      `r${i}`,
+      metric(c, 'RealizedMonthlySavingsUsd', c, 'Sum', Duration.days(1)),
+    ]);
+    return [
+      new cloudwatch.GraphWidget({
+        title: 'Estimated monthly savings by capability (USD/month)',
+        width: 12,
+        left: [
+          metric('reaper', 'EstimatedMonthlySavingsUsd', 'Idle GPU reaper'),
+          metric('lifecycle', 'ProjectedMonthlySavingsUsd', 'Storage lifecycle'),
+          metric('budgets', 'EstimatedMonthlySavingsUsd', 'Budget guard'),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Cumulative realized savings (USD/month run-rate added)',
+        width: 12,
+        left: [
+          new cloudwatch.MathExpression({
+            expression: `RUNNING_SUM(${realized.map(([id]) => `FILL(${id}, 0)`).join(' + ')})`,
+            usingMetrics: Object.fromEntries(realized) as Record<string, cloudwatch.IMetric>,
+            label: 'Cumulative',
+            period: Duration.days(1),
+          }),
+        ],
+      }),
+    ];
+  }
+
+  private gpuRow(): cloudwatch.IWidget[] {
+    const sum = (name: string, label: string) => metric('reaper', name, label, 'Sum');
+    return [
+      new cloudwatch.GraphWidget({
+        title: 'GPU instances per run',
+        width: 12,
+        left: [
+          metric('reaper', 'InstancesScanned', 'Scanned'),
+          sum('IdleFound', 'Idle'),
+          sum('Warned', 'Warned'),
+          sum('Terminated', 'Terminated'),
+          sum('Stopped', 'Stopped'),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Fleet GPU utilization and spot coverage (%)',
+        width: 12,
+        left: [
+          metric(
+            'reaper',
+            'FleetGpuUtilizationPercent',
+            'GPU utilization (avg of instances with GPU metrics)',
+            'Average',
+          ),
+          metric('reaper', 'SpotCoveragePercent', 'Spot coverage (share of running GPU instances on spot)', 'Average'),
+        ],
+        leftYAxis: { min: 0, max: 100 },
+      }),
+    ];
+  }
+
+  private storageBudgetRow(config: CostGuardConfig): cloudwatch.IWidget[] {
+    const budgets = config.budgets.items.map(
+      (b) =>
+        new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: 'PercentUsed',
+          dimensionsMap: { Capability: 'budgets', service: 'ml-cost-guard', Budget: b.name },
+          statistic: 'Maximum',
+          period: Duration.hours(1),
+          label: b.name,
+        }),
+    );
+    return [
+      new cloudwatch.GraphWidget({
+        title: 'Buckets managed, changed and lifecycle conflicts',
+        width: 12,
+        left: [
+          metric('lifecycle', 'BucketsScanned', 'Buckets managed'),
+          metric('lifecycle', 'BucketsChanged', 'Changed', 'Sum'),
+          metric('lifecycle', 'LifecycleConflicts', 'Conflicts', 'Sum'),
+        ],
+      }),
+      budgets.length > 0
+        ? new cloudwatch.GraphWidget({
+            title: 'Budget percent used',
+            width: 12,
+            left: budgets,
+            leftAnnotations: [
+              { value: config.budgets.alertPercent, label: 'alert', color: '#ff7f0e' },
+              { value: config.budgets.actionPercent, label: 'action', color: '#d62728' },
+            ],
+          })
+        : new cloudwatch.TextWidget({
+            width: 12,
+            height: 6,
+            markdown: '### Budget percent used\nNo budgets configured (`costGuard.budgets.items`).',
+          }),
+    ];
+  }
+
+  private healthRow(functions: readonly MonitoredFunction[]): cloudwatch.IWidget[] {
+    const per = (f: (fn: CostGuardFunction) => cloudwatch.Metric) =>
+      functions.map((m) => f(m.fn).with({ label: m.title }));
+    return [
+      new cloudwatch.GraphWidget({
+        title: 'Lambda errors',
+        width: 8,
+        left: per((fn) => fn.function.metricErrors({ statistic: 'Sum', period: Duration.hours(1) })),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Lambda duration (max)',
+        width: 8,
+        left: per((fn) => fn.function.metricDuration({ statistic: 'Maximum', period: Duration.hours(1) })),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Lambda throttles',
+        width: 8,
+        left: per((fn) => fn.function.metricThrottles({ statistic: 'Sum', period: Duration.hours(1) })),
+      }),
+    ];
+  }
+}
