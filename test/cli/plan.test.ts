@@ -1,5 +1,6 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { main } from '../../lambda/cli/main';
 import { planCommandFor, renderPlan } from '../../lambda/cli/plan';
 import { Progress } from '../../lambda/cli/progress';
 import { runCommandFor } from '../../lambda/cli/run';
@@ -91,7 +92,6 @@ describe('Command: plan', () => {
       .rejects(Object.assign(new Error('Could not load credentials'), { name: 'CredentialsProviderError' }));
     const io = fakeIO({ env: { AWS_REGION: 'us-east-1', AWS_SECRET_ACCESS_KEY: 'SHOULD-NOT-APPEAR' } });
     // Act
-    const { main } = await import('../../lambda/cli/main');
     const code = await main(['plan', '--only', 'reaper'], io);
     // Assess
     expect(code).toBe(1);
@@ -101,7 +101,6 @@ describe('Command: plan', () => {
   });
 
   it('exits 1 naming AWS_REGION when no region is set', async () => {
-    const { main } = await import('../../lambda/cli/main');
     const io = fakeIO({ env: {} });
     expect(await main(['plan', '--only', 'reaper'], io)).toBe(1);
     expect(io.stderr()).toContain('set AWS_REGION');
