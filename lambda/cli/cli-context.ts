@@ -10,6 +10,7 @@ import type { CostGuardConfig } from '../core/config';
 import { buildContext, type RunContext } from '../shared/context';
 import { AwsAccessError, errorCode, errorMessage } from '../shared/errors';
 import { lineLogger, MemoryMetrics, silentLog } from '../shared/observability';
+import { resolvePricing } from '../shared/pricing-source';
 import type { CliIO } from './io';
 
 export interface CliContextOptions {
@@ -89,7 +90,10 @@ export async function cliContext(o: CliContextOptions): Promise<RunContext> {
   const endpoint = o.io.env.AWS_ENDPOINT_URL;
   const clients = new ClientFactory({ defaultRegion: region, ...(endpoint ? { endpoint } : {}) });
   const accountId = await callerAccount(clients);
+  const { pricing, note } = await resolvePricing(o.config, clients, region);
   return buildContext({
+    pricing,
+    pricingNote: note,
     config: o.config,
     now: o.io.now(),
     defaultRegion: region,

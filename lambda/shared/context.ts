@@ -21,6 +21,8 @@ export interface RunContext {
   readonly notifier: Notifier;
   readonly actions: ActionRunner;
   readonly pricing: Pricing;
+  /** Where the prices come from (catalog and its date, or live), for reports. */
+  readonly pricingNote: string;
   readonly log: Log;
   readonly metrics: MetricsSink;
   /** AWS account ID (AWS Budgets needs it; console links use it), when known. */
@@ -42,12 +44,14 @@ export interface ContextOptions {
   readonly clients?: ClientFactory;
   readonly endpoint?: string;
   readonly pricing?: Pricing;
+  readonly pricingNote?: string;
 }
 
 export function buildContext(o: ContextOptions): RunContext {
   const clients =
     o.clients ?? new ClientFactory({ defaultRegion: o.defaultRegion, ...(o.endpoint ? { endpoint: o.endpoint } : {}) });
   const dryRun = o.dryRun === true || o.config.dryRun;
+  const pricing = o.pricing ?? createPricing(o.config.pricing);
   return {
     config: o.config,
     now: o.now,
@@ -56,7 +60,8 @@ export function buildContext(o: ContextOptions): RunContext {
     clients,
     notifier: o.notifier,
     actions: new ActionRunner(dryRun, o.now),
-    pricing: o.pricing ?? createPricing(o.config.pricing),
+    pricing,
+    pricingNote: o.pricingNote ?? `embedded price catalog of ${pricing.asOf}`,
     log: o.log,
     metrics: o.metrics,
     ...(o.accountId ? { accountId: o.accountId } : {}),

@@ -3,6 +3,7 @@
  * when a variable is missing), build the run context, run the capability, publish metrics.
  */
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { ClientFactory } from '../adapters/clients';
 import { recordActions } from '../adapters/ledger';
 import { ConsoleNotifier, type Notifier, SlackNotifier, tokenFromSecret } from '../adapters/slack';
 import { type CostGuardConfig, parseConfig } from '../core/config';
@@ -10,6 +11,7 @@ import { buildContext, type RunContext, type RunSummary } from './context';
 import { ENV } from './env-names';
 import { errorMessage, MissingEnvironmentError } from './errors';
 import { PowertoolsMetrics, powertoolsLogger } from './observability';
+import { resolvePricing } from './pricing-source';
 
 export interface LambdaEnvironment {
   readonly config: CostGuardConfig;
@@ -77,7 +79,12 @@ export function lambdaHandler<E, R extends RunSummary>(
     environment ??= readLambdaEnvironment(process.env);
     const metrics = new PowertoolsMetrics(capability);
     const notifier = await notifierFor(environment, (m) => logger.info(m));
+    const clients = new ClientFactory({ defaultRegion: environment.region });
+    const { pricing, note } = await resolvePricing(environment.config, clients, environment.region);
     const ctx = buildContext({
+      clients,
+      pricing,
+      pricingNote: note,
       config: environment.config,
       now: new Date(),
       defaultRegion: environment.region,

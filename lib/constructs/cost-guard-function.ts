@@ -147,6 +147,13 @@ export class CostGuardFunction extends Construct {
       },
       description: `ml-cost-guard: ${props.capability}`,
     });
+    if (props.config.pricing.live) {
+      this.role.addToPolicy(new iam.PolicyStatement({ actions: ['pricing:GetProducts'], resources: ['*'] }));
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'The Price List API (pricing:GetProducts) supports no resource-level permissions; it is read-only.',
+      });
+    }
     props.slackSecret?.grantRead(this.function);
     props.stateTable?.grantReadWriteData(this.function);
 
