@@ -3,14 +3,17 @@
  * with the run's API-call counter attached and the standard SDK retry strategy (throttling and 5xx are retried by
  * the SDK before an error reaches us). The standard credential and endpoint chain applies (AWS_REGION, AWS_PROFILE,
  * AWS_ENDPOINT_URL…), so the CLI on a laptop and the Lambda use the same code.
+ *
+ * SDK packages are required on first use, not at import: a function loads only the clients it calls (the EC2
+ * client alone takes ~200 ms to load), which keeps every Lambda's cold start short.
  */
-import { BudgetsClient } from '@aws-sdk/client-budgets';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { PricingClient } from '@aws-sdk/client-pricing';
-import { S3Client } from '@aws-sdk/client-s3';
-import { STSClient } from '@aws-sdk/client-sts';
+import type { BudgetsClient } from '@aws-sdk/client-budgets';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { PricingClient } from '@aws-sdk/client-pricing';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { ApiCallCounter } from '../shared/api-calls';
 
 export interface ClientFactoryOptions {
@@ -54,11 +57,22 @@ export class ClientFactory {
   }
 
   ec2(region = this.defaultRegion): EC2Client {
-    return this.make('EC2', region, () => new EC2Client(this.base(region)));
+    return this.make(
+      'EC2',
+      region,
+      () => new (require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2')).EC2Client(this.base(region)),
+    );
   }
 
   cloudwatch(region = this.defaultRegion): CloudWatchClient {
-    return this.make('CloudWatch', region, () => new CloudWatchClient(this.base(region)));
+    return this.make(
+      'CloudWatch',
+      region,
+      () =>
+        new (require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch')).CloudWatchClient(
+          this.base(region),
+        ),
+    );
   }
 
   s3(region = this.defaultRegion): S3Client {
@@ -66,7 +80,7 @@ export class ClientFactory {
       'S3',
       region,
       () =>
-        new S3Client({
+        new (require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client({
           ...this.base(region),
           // A custom endpoint (LocalStack, MinIO) rarely serves virtual-hosted bucket names.
           forcePathStyle: this.options.endpoint !== undefined,
@@ -77,19 +91,44 @@ export class ClientFactory {
 
   /** AWS Budgets is a global service served from us-east-1. */
   budgets(): BudgetsClient {
-    return this.make('Budgets', 'us-east-1', () => new BudgetsClient(this.base('us-east-1')));
+    return this.make(
+      'Budgets',
+      'us-east-1',
+      () =>
+        new (require('@aws-sdk/client-budgets') as typeof import('@aws-sdk/client-budgets')).BudgetsClient(
+          this.base('us-east-1'),
+        ),
+    );
   }
 
   dynamodb(region = this.defaultRegion): DynamoDBClient {
-    return this.make('DynamoDB', region, () => new DynamoDBClient(this.base(region)));
+    return this.make(
+      'DynamoDB',
+      region,
+      () =>
+        new (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient(
+          this.base(region),
+        ),
+    );
   }
 
   sts(region = this.defaultRegion): STSClient {
-    return this.make('STS', region, () => new STSClient(this.base(region)));
+    return this.make(
+      'STS',
+      region,
+      () => new (require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts')).STSClient(this.base(region)),
+    );
   }
 
   /** The Price List API has endpoints in us-east-1, eu-central-1 and ap-south-1 only. */
   pricing(): PricingClient {
-    return this.make('Pricing', 'us-east-1', () => new PricingClient(this.base('us-east-1')));
+    return this.make(
+      'Pricing',
+      'us-east-1',
+      () =>
+        new (require('@aws-sdk/client-pricing') as typeof import('@aws-sdk/client-pricing')).PricingClient(
+          this.base('us-east-1'),
+        ),
+    );
   }
 }

@@ -2,7 +2,6 @@
  * The Lambda shell shared by every handler: parse the environment once per cold start (failing with a named error
  * when a variable is missing), build the run context, run the capability, publish metrics.
  */
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { ClientFactory } from '../adapters/clients';
 import { recordActions } from '../adapters/ledger';
 import { ConsoleNotifier, type Notifier, SlackNotifier, tokenFromSecret } from '../adapters/slack';
@@ -45,6 +44,9 @@ export function readLambdaEnvironment(env: Readonly<Record<string, string | unde
 /** Builds the notifier from the Slack token secret (cached 5 minutes by Powertools Parameters). */
 async function notifierFor(env: LambdaEnvironment, log: (m: string) => void): Promise<Notifier> {
   if (env.slackSecret) {
+    // Required here, not at import: the Secrets Manager client costs ~50 ms of cold start when unused.
+    const { getSecret } =
+      require('@aws-lambda-powertools/parameters/secrets') as typeof import('@aws-lambda-powertools/parameters/secrets');
     const secret = await getSecret<string>(env.slackSecret, { maxAge: 300 });
     const token = tokenFromSecret(typeof secret === 'string' ? secret : undefined);
     if (token) return new SlackNotifier({ token, channel: env.config.slack.channel, apiUrl: env.config.slack.apiUrl });
