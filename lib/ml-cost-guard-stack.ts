@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import type { CostGuardConfig } from '../lambda/core/config';
 import { type MonitoredFunction, Monitoring } from './constructs/monitoring';
 import { SharedResources } from './constructs/shared-resources';
+import { StorageLifecycle } from './constructs/storage-lifecycle';
 
 export interface MlCostGuardStackProps extends StackProps {
   /** The validated `costGuard` config (see lambda/core/config.ts). */
@@ -19,6 +20,15 @@ export class MlCostGuardStack extends Stack {
     const { config } = props;
     this.shared = new SharedResources(this, 'Shared', { config });
     const functions: MonitoredFunction[] = [];
+    if (config.storage.enabled) {
+      const lifecycle = new StorageLifecycle(this, 'StorageLifecycle', { config, shared: this.shared });
+      functions.push({
+        capability: 'lifecycle',
+        title: 'Storage lifecycle',
+        fn: lifecycle.fn,
+        schedule: config.storage.schedule,
+      });
+    }
     this.monitoring = new Monitoring(this, 'Monitoring', { config, shared: this.shared, functions });
   }
 }

@@ -9,9 +9,12 @@
  */
 import { ConfigError } from '../core/config';
 import { AwsAccessError } from '../shared/errors';
+import { CAPABILITIES } from './capabilities';
 import { estimateCommand } from './estimate';
 import { type CliIO, EXIT, UsageError } from './io';
 import { loadCliConfig } from './load-config';
+import { planCommandFor } from './plan';
+import { runCommandFor } from './run';
 
 export const USAGE = `Usage: cost-guard <command> [options]
 
@@ -31,15 +34,12 @@ Run 'cost-guard <command> --help' for a command's options.`;
 
 type Command = (argv: string[], io: CliIO) => Promise<number>;
 
-/** Commands the capability modules register (run reaper, plan…). Kept in a table so `--help` lists them all. */
 const commands = new Map<string, Command>([
   ['estimate', estimateCommand],
+  ['plan', planCommandFor(CAPABILITIES)],
+  ['run', runCommandFor(CAPABILITIES)],
   ['config', configCommand],
 ]);
-
-export function registerCommand(name: string, command: Command): void {
-  commands.set(name, command);
-}
 
 async function configCommand(argv: string[], io: CliIO): Promise<number> {
   const loaded = loadCliConfig(argv, io, 'Usage: cost-guard config [--config FILE]');

@@ -14,6 +14,7 @@ import {
   describeRuleProblem,
   TRANSITION_STORAGE_CLASSES,
 } from './lifecycle/rules';
+import { createPricing } from './savings/pricing';
 import { scheduleProblem } from './schedule';
 
 const percent = (what: string) =>
@@ -124,6 +125,8 @@ const storageSchema = z
     bucketTag: z
       .strictObject({ key: tagKey.default('cost-guard:lifecycle'), value: z.string().default('managed') })
       .prefault({}),
+    /** Select buckets by bucketTag; false = only `buckets` (IAM is then scoped to their ARNs). */
+    selectByTag: z.boolean().default(true),
     buckets: z
       .array(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'is not a valid S3 bucket name' }))
       .default([]),
@@ -133,6 +136,13 @@ const storageSchema = z
   })
   .prefault({})
   .superRefine((storage, ctx) => {
+    if (!storage.selectByTag && storage.buckets.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['buckets'],
+        message: 'list at least one bucket when selectByTag is false',
+      });
+    }
     const { errors } = checkLifecycleRules(storage.rules);
     for (const p of errors) {
       const field = p.field ? p.field.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)) : [];
@@ -296,9 +306,17 @@ export function parseConfig(raw: unknown, source = 'costGuard'): CostGuardConfig
   throw new ConfigError(`Invalid ml-cost-guard configuration in ${source}:\n  - ${issues.join('\n  - ')}`, issues);
 }
 
-/** Lifecycle warnings (early-deletion charges) of a valid config, for synth and the CLI to print. */
+/**
+ * Lifecycle warnings (early-deletion charges) of a valid config, for synth and the CLI to print; each names the
+ * extra cost per GB from the savings model's storage prices.
+ */
 export function configWarnings(config: CostGuardConfig): string[] {
-  return checkLifecycleRules(config.storage.rules).warnings.map(
-    (w) => `costGuard.storage.rules[${w.ruleIndex}]: ${describeRuleProblem(config.storage.rules, w)}`,
-  );
+  const pricing = createPricing(config.pricing);
+  const daysPerMonth = pricing.hoursPerMonth / 24;
+  return checkLifecycleRules(config.storage.rules).warnings.map((w) => {
+    const extra = w.earlyDeletion
+      ? `, about $${((pricing.storageGbMonth(w.earlyDeletion.storageClass) * w.earlyDeletion.extraDays) / daysPerMonth).toFixed(4)} per GB`
+      : '';
+    return `costGuard.storage.rules[${w.ruleIndex}]: ${describeRuleProblem(config.storage.rules, w)}${extra}`;
+  });
 }

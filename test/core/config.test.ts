@@ -100,6 +100,10 @@ describe('Function: parseConfig', () => {
     [{ unknownKey: true }, 'costGuard: Unrecognized key: "unknownKey"'],
     [{ dryRun: 'yes' }, 'costGuard.dryRun: Invalid input: expected boolean, received string (got "yes")'],
     [{ pricing: { hoursPerMonth: 100 } }, 'costGuard.pricing.hoursPerMonth'],
+    [
+      { storage: { selectByTag: false } },
+      'costGuard.storage.buckets: list at least one bucket when selectByTag is false',
+    ],
   ])('rejects %j naming the field, value and what is allowed', (raw, expected) => {
     expect(rejection(raw)).toContain(expected);
   });
@@ -152,5 +156,7 @@ describe('Function: configWarnings', () => {
     const [warning] = configWarnings(config);
     expect(warning).toContain("rule 'short'");
     expect(warning).toContain('60 extra days of GLACIER_IR');
+    // 60 extra days of Glacier IR at $0.004/GB-month over a 730/24-day month
+    expect(warning).toContain(`about $${((0.004 * 60) / (730 / 24)).toFixed(4)} per GB`);
   });
 });

@@ -79,6 +79,8 @@ export interface LifecycleRuleSpec {
 export interface RuleProblem {
   /** Index of the rule in the list checked. */
   readonly ruleIndex: number;
+  /** For early-deletion warnings: the class billed longer than objects stay, and by how many days. */
+  readonly earlyDeletion?: { readonly storageClass: StorageClass; readonly extraDays: number };
   /** The field at fault, relative to the rule (e.g. `transitions.0.days`). */
   readonly field: string;
   readonly message: string;
@@ -117,7 +119,8 @@ export function checkLifecycleRules(rules: readonly LifecycleRuleSpec[]): RuleCh
   const seenPrefixes = new Map<string, number>();
   rules.forEach((rule, i) => {
     const err = (field: string, message: string) => errors.push({ ruleIndex: i, field, message });
-    const warn = (field: string, message: string) => warnings.push({ ruleIndex: i, field, message });
+    const warn = (field: string, message: string, earlyDeletion?: RuleProblem['earlyDeletion']) =>
+      warnings.push({ ruleIndex: i, field, message, ...(earlyDeletion ? { earlyDeletion } : {}) });
     const fullId = managedRuleId(rule.id);
     if (rule.id.length === 0) err('id', 'must not be empty');
     if (fullId.length > MAX_RULE_ID_LENGTH) {
@@ -148,7 +151,10 @@ export function checkLifecycleRules(rules: readonly LifecycleRuleSpec[]): RuleCh
     const seenClasses = new Set<TransitionStorageClass>();
     rule.transitions.forEach((t, j) => {
       const field = `transitions.${j}`;
-      if (seenClasses.has(t.storageClass)) err(`${field}.storageClass`, `${t.storageClass} appears twice`);
+      if (seenClasses.has(t.storageClass)) {
+        err(`${field}.storageClass`, `${t.storageClass} appears twice`);
+        return;
+      }
       seenClasses.add(t.storageClass);
       const min = MIN_TRANSITION_DAYS[t.storageClass];
       if (min !== undefined && t.days < min) {
@@ -192,6 +198,7 @@ export function checkLifecycleRules(rules: readonly LifecycleRuleSpec[]): RuleCh
               j + 1 < rule.transitions.length ? `transitions.${j + 1}.days` : 'expirationDays',
               `objects leave ${t.storageClass} after ${stay} days but S3 bills at least ${minimum}: ` +
                 `${minimum - stay} extra days of ${t.storageClass} storage per object (early-deletion charge)`,
+              { storageClass: t.storageClass, extraDays: minimum - stay },
             );
           }
         });

@@ -1,0 +1,7 @@
+/** The capabilities `cost-guard run` and `cost-guard plan` know, in the order plan reports them. */
+import { lifecycleCapability } from '../handlers/storage-lifecycle';
+import type { CapabilityModule, CapabilityName } from '../shared/capability';
+
+export const CAPABILITIES: ReadonlyMap<CapabilityName, CapabilityModule> = new Map<CapabilityName, CapabilityModule>([
+  ['lifecycle', lifecycleCapability],
+]);

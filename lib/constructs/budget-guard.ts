@@ -1,0 +1,264 @@
+import { Annotations, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as budgets from 'aws-cdk-lib/aws-budgets';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { STOPPED_TAG_KEYS } from '../../lambda/core/budgets/tags';
+import type { CostGuardConfig } from '../../lambda/core/config';
+import { CostGuardFunction } from './cost-guard-function';
+import type { SharedResources } from './shared-resources';
+
+const BUDGETS_PRINCIPAL = 'budgets.amazonaws.com';
+
+export interface BudgetGuardProps {
+  /** The validated config; `budgets`, `tags` and `observability` are read here. */
+  readonly config: CostGuardConfig;
+  /** State table (alert de-duplication, savings ledger) and Slack token secret. */
+  readonly shared: SharedResources;
+  /** Days a failed event stays in the dead-letter queue. @default Duration.days(14) */
+  readonly deadLetterRetention?: Duration;
+  /** Function timeout; must stay below the state store's 10-minute claim lease. @default Duration.minutes(5) */
+  readonly timeout?: Duration;
+}
+
+/** `user:<key>$<value>`: how AWS Budgets cost filters name a cost allocation tag value. */
+export function tagKeyValueFilter(key: string, value: string): string {
+  return `user:${key}$${value}`;
+}
+
+/**
+ * The budget guard: an AWS Budget per `budgets.items` entry with `limitUsd` (COST, MONTHLY, filtered by the
+ * entry's scope tags) notifying a KMS-encrypted SNS topic at `alertPercent` and `actionPercent` (ACTUAL) and at 100%
+ * (FORECASTED); one Lambda run hourly (`budgets.schedule`) and on every notification, one at a time; failed events
+ * go, after two retries, to an encrypted dead-letter queue with an alarm. The Lambda may read budgets and instances,
+ * stop and start only instances not tagged essential or opted out, and write only its own `cost-guard:stopped-*` tags.
+ */
+export class BudgetGuard extends Construct {
+  readonly fn: CostGuardFunction;
+  readonly key: kms.Key;
+  readonly topic: sns.Topic;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** The budgets the stack creates, by name. */
+  readonly budgets: ReadonlyMap<string, budgets.CfnBudget>;
+
+  constructor(scope: Construct, id: string, props: BudgetGuardProps) {
+    super(scope, id);
+    const { config } = props;
+    const cfg = config.budgets;
+    const stack = Stack.of(this);
+    const sourceConditions = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:budgets::${stack.account}:*` },
+    };
+
+    this.key = new kms.Key(this, 'TopicKey', {
+      description: 'ml-cost-guard: encrypts the AWS Budgets notification topic',
+      enableKeyRotation: true,
+    });
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowAwsBudgetsToPublishEncrypted',
+        principals: [new iam.ServicePrincipal(BUDGETS_PRINCIPAL)],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: sourceConditions,
+      }),
+    );
+
+    this.topic = new sns.Topic(this, 'Notifications', {
+      displayName: 'ml-cost-guard AWS Budgets notifications',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowAwsBudgetsToPublish',
+        principals: [new iam.ServicePrincipal(BUDGETS_PRINCIPAL)],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: sourceConditions,
+      }),
+    );
+
+    this.fn = new CostGuardFunction(this, 'Function', {
+      capability: 'budgets',
+      handlerFile: 'budget-guard.ts',
+      config,
+      configKeys: ['budgets', 'state'],
+      stateTable: props.shared.stateTable,
+      slackSecret: props.shared.slackSecret,
+      schedule: cfg.schedule,
+      reservedConcurrency: 1,
+      retryAttempts: 2,
+      logRetentionDays: config.observability.logRetentionDays,
+      tracing: config.observability.tracing,
+      ...(props.timeout ? { timeout: props.timeout } : {}),
+    });
+    this.topic.addSubscription(new subscriptions.LambdaSubscription(this.fn.function));
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: props.deadLetterRetention ?? Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is the budget guard Lambda's on-failure destination (its dead-letter queue); a DLQ needs no DLQ.",
+    });
+    this.routeFailuresTo(this.deadLetterQueue);
+    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription:
+        'ml-cost-guard budgets: a run failed after its retries (e.g. Slack down); the event is in the dead-letter queue',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.grantGuard(config);
+
+    const created = new Map<string, budgets.CfnBudget>();
+    for (const item of cfg.items) {
+      if (item.limitUsd === undefined) continue;
+      const scope = Object.entries(item.scopeTags);
+      if (scope.length > 1) {
+        Annotations.of(this).addWarningV2(
+          'ml-cost-guard:budget-scope-or',
+          `budget '${item.name}': AWS Budgets counts cost carrying ANY of its ${scope.length} scope tags (values of ` +
+            'one cost filter are ORed), while the stop action only stops instances carrying ALL of them.',
+        );
+      }
+      const budget = new budgets.CfnBudget(this, `Budget-${item.name.replace(/[^A-Za-z0-9-]/g, '_')}`, {
+        budget: {
+          budgetName: item.name,
+          budgetType: 'COST',
+          timeUnit: 'MONTHLY',
+          budgetLimit: { amount: item.limitUsd, unit: 'USD' },
+          ...(scope.length > 0 ? { costFilters: { TagKeyValue: scope.map(([k, v]) => tagKeyValueFilter(k, v)) } } : {}),
+        },
+        notificationsWithSubscribers: [
+          notification('ACTUAL', cfg.alertPercent, this.topic),
+          notification('ACTUAL', cfg.actionPercent, this.topic),
+          notification('FORECASTED', 100, this.topic),
+        ],
+      });
+      // Budgets checks that it may publish when the notification is created.
+      budget.node.addDependency(this.topic);
+      created.set(item.name, budget);
+    }
+    this.budgets = created;
+  }
+
+  /** Async invocations (schedule, SNS) that fail after the retries go to the queue, with their payload. */
+  private routeFailuresTo(queue: sqs.Queue): void {
+    // CostGuardFunction configures the retries (retryAttempts); add the on-failure destination to that config.
+    const invokeConfig = this.fn.function.node.findChild('EventInvokeConfig') as lambda.EventInvokeConfig;
+    const cfn = invokeConfig.node.defaultChild as lambda.CfnEventInvokeConfig;
+    cfn.destinationConfig = { onFailure: { destination: queue.queueArn } };
+    queue.grantSendMessages(this.fn.role);
+  }
+
+  private grantGuard(config: CostGuardConfig): void {
+    const stack = Stack.of(this);
+    const role = this.fn.role;
+    const instances = `arn:${stack.partition}:ec2:*:${stack.account}:instance/*`;
+    const protectedTags = [config.tags.essential, config.tags.optOut];
+
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadBudgets',
+        actions: ['budgets:ViewBudget'],
+        resources: [`arn:${stack.partition}:budgets::${stack.account}:budget/*`],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeInstances',
+        actions: ['ec2:DescribeInstances', 'ec2:DescribeInstanceTypes'],
+        resources: ['*'],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'StopStartUnprotectedInstances',
+        actions: ['ec2:StopInstances', 'ec2:StartInstances'],
+        resources: [instances],
+        conditions: {
+          StringNotEqualsIgnoreCase: Object.fromEntries(protectedTags.map((k) => [`aws:ResourceTag/${k}`, 'true'])),
+        },
+      }),
+    );
+    // Negated operators are true when the tag is absent; the explicit Deny makes the protection hold regardless.
+    protectedTags.forEach((key, i) => {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: `NeverStopProtected${i}`,
+          effect: iam.Effect.DENY,
+          actions: ['ec2:StopInstances', 'ec2:StartInstances'],
+          resources: [instances],
+          conditions: { StringEqualsIgnoreCase: { [`aws:ResourceTag/${key}`]: 'true' } },
+        }),
+      );
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'TagStoppedInstances',
+        actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
+        resources: [instances],
+        conditions: {
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [...STOPPED_TAG_KEYS] },
+          // DeleteTags without keys deletes every tag: require the keys to be named.
+          Null: { 'aws:TagKeys': 'false' },
+        },
+      }),
+    );
+
+    // cdk-nag names resources as the template has them: a literal account, or <AWS::AccountId> when env-agnostic.
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    const policy = role.node.tryFindChild('DefaultPolicy') ?? role;
+    Validations.of(policy).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'ec2:DescribeInstances and ec2:DescribeInstanceTypes do not support resource-level permissions.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:budgets::${account}:budget/*]`,
+        reason:
+          'DescribeBudgets lists the budgets of the account; the guard reads only the budgets named in its config.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*:${account}:instance/*]`,
+        reason:
+          'The instances to stop are chosen by tag at run time in the configured regions; stop/start is allowed only ' +
+          'when the essential and opt-out tags are not true (explicit Deny), tagging only for the cost-guard:stopped-* keys.',
+      },
+    );
+  }
+}
+
+function notification(
+  type: 'ACTUAL' | 'FORECASTED',
+  threshold: number,
+  topic: sns.ITopic,
+): budgets.CfnBudget.NotificationWithSubscribersProperty {
+  return {
+    notification: {
+      notificationType: type,
+      comparisonOperator: 'GREATER_THAN',
+      threshold,
+      thresholdType: 'PERCENTAGE',
+    },
+    subscribers: [{ subscriptionType: 'SNS', address: topic.topicArn }],
+  };
+}
