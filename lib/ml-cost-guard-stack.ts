@@ -1,6 +1,8 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { CostGuardConfig } from '../lambda/core/config';
+import { BudgetGuard } from './constructs/budget-guard';
+import { IdleGpuReaper } from './constructs/idle-gpu-reaper';
 import { type MonitoredFunction, Monitoring } from './constructs/monitoring';
 import { SharedResources } from './constructs/shared-resources';
 import { StorageLifecycle } from './constructs/storage-lifecycle';
@@ -20,6 +22,15 @@ export class MlCostGuardStack extends Stack {
     const { config } = props;
     this.shared = new SharedResources(this, 'Shared', { config });
     const functions: MonitoredFunction[] = [];
+    if (config.idleGpu.enabled) {
+      const reaper = new IdleGpuReaper(this, 'IdleGpuReaper', { config, shared: this.shared });
+      functions.push({
+        capability: 'reaper',
+        title: 'Idle GPU reaper',
+        fn: reaper.fn,
+        schedule: config.idleGpu.schedule,
+      });
+    }
     if (config.storage.enabled) {
       const lifecycle = new StorageLifecycle(this, 'StorageLifecycle', { config, shared: this.shared });
       functions.push({
@@ -28,6 +39,10 @@ export class MlCostGuardStack extends Stack {
         fn: lifecycle.fn,
         schedule: config.storage.schedule,
       });
+    }
+    if (config.budgets.enabled) {
+      const guard = new BudgetGuard(this, 'BudgetGuard', { config, shared: this.shared });
+      functions.push({ capability: 'budgets', title: 'Budget guard', fn: guard.fn, schedule: config.budgets.schedule });
     }
     this.monitoring = new Monitoring(this, 'Monitoring', { config, shared: this.shared, functions });
   }

@@ -8,6 +8,7 @@
  *   cost-guard config [--config FILE]                   print the validated config with defaults
  */
 import { ConfigError } from '../core/config';
+import { restoreCommand } from '../handlers/restore';
 import { AwsAccessError } from '../shared/errors';
 import { CAPABILITIES } from './capabilities';
 import { estimateCommand } from './estimate';
@@ -38,6 +39,7 @@ const commands = new Map<string, Command>([
   ['estimate', estimateCommand],
   ['plan', planCommandFor(CAPABILITIES)],
   ['run', runCommandFor(CAPABILITIES)],
+  ['restore', restoreCommand],
   ['config', configCommand],
 ]);
 

@@ -8,7 +8,7 @@ import type { Notifier } from '../adapters/slack';
 import type { SlackMessage } from '../core/slack-blocks';
 import type { ActionRecord } from '../shared/actions';
 import type { CapabilityModule, CapabilityName } from '../shared/capability';
-import type { RunSummary } from '../shared/context';
+import { type RunSummary, summaryOfFailedRun } from '../shared/context';
 import { errorMessage } from '../shared/errors';
 import { cliContext } from './cli-context';
 import { type CliIO, EXIT, UsageError } from './io';
@@ -86,11 +86,9 @@ export function renderPlan(report: PlanReport, format: 'table' | 'json' | 'markd
   for (const s of report.sections) {
     out.push('');
     out.push(md ? `### ${s.capability}` : `== ${s.capability} ==`);
-    if (s.error) {
-      out.push(`${md ? '**error**: ' : 'ERROR: '}${s.error}`);
-      continue;
-    }
-    const summary = s.summary!;
+    if (s.error) out.push(`${md ? '**error**: ' : 'ERROR: '}${s.error}`);
+    const summary = s.summary;
+    if (!summary) continue;
     const rows = summary.actions.map(actionLine);
     if (rows.length === 0) out.push('No action would be taken.');
     else if (md) {
@@ -172,7 +170,13 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CapabilityMo
           progress.done();
           throw error;
         }
-        sections.push({ capability: name, error: errorMessage(error), slackMessages: notifier.count });
+        const partial = summaryOfFailedRun(error);
+        sections.push({
+          capability: name,
+          ...(partial ? { summary: partial } : {}),
+          error: errorMessage(error),
+          slackMessages: notifier.count,
+        });
       }
     }
     progress.done();

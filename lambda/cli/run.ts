@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { CapabilityModule, CapabilityName } from '../shared/capability';
-import type { RunSummary } from '../shared/context';
+import { type RunSummary, summaryOfFailedRun } from '../shared/context';
 import { cliContext } from './cli-context';
 import { type CliIO, EXIT, UsageError } from './io';
 import { resolveConfig } from './load-config';
@@ -64,8 +64,19 @@ export function runCommandFor(modules: ReadonlyMap<CapabilityName, CapabilityMod
       verbose: values.verbose === true,
       ...(values.region ? { region: values.region } : {}),
     });
-    const summary: RunSummary = await module.run(ctx, { source: 'cost-guard.cli' });
-    io.out(values.json ? JSON.stringify(summary, null, 2) : module.formatText(summary));
+    const print = (summary: RunSummary) =>
+      io.out(values.json ? JSON.stringify(summary, null, 2) : module.formatText(summary));
+    let summary: RunSummary;
+    try {
+      summary = await module.run(ctx, { source: 'cost-guard.cli' });
+    } catch (error) {
+      const partial = summaryOfFailedRun(error);
+      if (!partial) throw error;
+      print(partial);
+      io.err(`cost-guard run ${name}: ${(error as Error).message}`);
+      return EXIT.failure;
+    }
+    print(summary);
     return summary.actions.some((a) => a.status === 'failed') ? EXIT.failure : EXIT.ok;
   };
 }

@@ -83,3 +83,12 @@ export interface RunSummary {
   /** Things the user should know that are not actions: skipped targets, conflicts, missing data. */
   readonly notes: readonly string[];
 }
+
+/**
+ * A run that acted, then failed (e.g. Slack refused the digest): it carries the summary of what was done, so the
+ * CLI can still print every outcome before failing.
+ */
+export function summaryOfFailedRun(error: unknown): RunSummary | undefined {
+  const summary = (error as { summary?: unknown } | null)?.summary;
+  return summary && typeof summary === 'object' && 'actions' in summary ? (summary as RunSummary) : undefined;
+}

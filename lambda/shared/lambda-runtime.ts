@@ -98,7 +98,6 @@ export function lambdaHandler<E, R extends RunSummary>(
     });
     try {
       const summary = await run(ctx, event);
-      await recordLedger(ctx);
       logger.info('run finished', {
         dryRun: summary.dryRun,
         actions: summary.actions.length,
@@ -107,6 +106,8 @@ export function lambdaHandler<E, R extends RunSummary>(
       });
       return summary;
     } finally {
+      // Actions that took effect are recorded even when the run failed afterwards (e.g. Slack was down).
+      await recordLedger(ctx);
       // Savings of the actions that took effect this run (dry-run and failed actions saved nothing).
       ctx.metrics.add(
         'RealizedMonthlySavingsUsd',

@@ -1,12 +1,11 @@
-import { Annotations, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, type Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as budgets from 'aws-cdk-lib/aws-budgets';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { STOPPED_TAG_KEYS } from '../../lambda/core/budgets/tags';
 import type { CostGuardConfig } from '../../lambda/core/config';
@@ -20,8 +19,6 @@ export interface BudgetGuardProps {
   readonly config: CostGuardConfig;
   /** State table (alert de-duplication, savings ledger) and Slack token secret. */
   readonly shared: SharedResources;
-  /** Days a failed event stays in the dead-letter queue. @default Duration.days(14) */
-  readonly deadLetterRetention?: Duration;
   /** Function timeout; must stay below the state store's 10-minute claim lease. @default Duration.minutes(5) */
   readonly timeout?: Duration;
 }
@@ -100,31 +97,15 @@ export class BudgetGuard extends Construct {
       tracing: config.observability.tracing,
       ...(props.timeout ? { timeout: props.timeout } : {}),
     });
-    this.topic.addSubscription(new subscriptions.LambdaSubscription(this.fn.function));
+    // A notification the function could not receive waits in its failure queue (and raises its alarm).
+    this.topic.addSubscription(
+      new subscriptions.LambdaSubscription(this.fn.function, { deadLetterQueue: this.fn.failureQueue }),
+    );
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: props.deadLetterRetention ?? Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is the budget guard Lambda's on-failure destination (its dead-letter queue); a DLQ needs no DLQ.",
-    });
-    this.routeFailuresTo(this.deadLetterQueue);
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription:
-        'ml-cost-guard budgets: a run failed after its retries (e.g. Slack down); the event is in the dead-letter queue',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    // Failed runs (e.g. Slack down through every retry) land in the shared function's failure queue, with the
+    // event as payload, and raise its alarm.
+    this.deadLetterQueue = this.fn.failureQueue;
+    this.deadLetterAlarm = this.fn.failureQueueAlarm;
 
     this.grantGuard(config);
 
@@ -158,15 +139,6 @@ export class BudgetGuard extends Construct {
       created.set(item.name, budget);
     }
     this.budgets = created;
-  }
-
-  /** Async invocations (schedule, SNS) that fail after the retries go to the queue, with their payload. */
-  private routeFailuresTo(queue: sqs.Queue): void {
-    // CostGuardFunction configures the retries (retryAttempts); add the on-failure destination to that config.
-    const invokeConfig = this.fn.function.node.findChild('EventInvokeConfig') as lambda.EventInvokeConfig;
-    const cfn = invokeConfig.node.defaultChild as lambda.CfnEventInvokeConfig;
-    cfn.destinationConfig = { onFailure: { destination: queue.queueArn } };
-    queue.grantSendMessages(this.fn.role);
   }
 
   private grantGuard(config: CostGuardConfig): void {

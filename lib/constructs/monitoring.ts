@@ -209,7 +209,7 @@ export class Monitoring extends Construct {
           metric(
             'reaper',
             'FleetGpuUtilizationPercent',
-            'GPU utilization (avg of instances with GPU metrics)',
+            'GPU utilization (mean of each instance peak, instances with GPU metrics)',
             'Average',
           ),
           metric('reaper', 'SpotCoveragePercent', 'Spot coverage (share of running GPU instances on spot)', 'Average'),

@@ -1,0 +1,226 @@
+/**
+ * CloudWatch for the idle GPU reaper: discover the GPU series of the CloudWatch agent once per region (ListMetrics,
+ * paginated) and read every instance's GPU, CPU and network datapoints with GetMetricData, 500 queries a call and
+ * paginated with NextToken. Calls grow with series / 500, not with instances (Cloud Custodian makes one
+ * GetMetricStatistics call per instance per metric).
+ *
+ * A failed GetMetricData call never blocks the others: its instances come back without data, which the idle
+ * policy reads as "unknown" (never idle).
+ */
+import {
+  type CloudWatchClient,
+  type Dimension,
+  GetMetricDataCommand,
+  ListMetricsCommand,
+  type MetricDataQuery,
+} from '@aws-sdk/client-cloudwatch';
+import {
+  GPU_METRIC_NAME,
+  GPU_METRIC_NAMESPACE,
+  type InstanceMetrics,
+  METRIC_PERIOD_SECONDS,
+} from '../core/reaper/types';
+import { errorCode } from '../shared/errors';
+
+/** GetMetricData accepts at most 500 queries a call. */
+export const MAX_QUERIES_PER_CALL = 500;
+
+export interface GpuSeriesIndex {
+  /** The dimension sets of each instance's GPU series (one per GPU), by InstanceId. */
+  readonly byInstance: ReadonlyMap<string, readonly (readonly Dimension[])[]>;
+  /** Series without an InstanceId dimension (agent config lacks `append_dimensions`). */
+  readonly unattributed: number;
+}
+
+/**
+ * Every `CWAgent` / `nvidia_smi_utilization_gpu` series with data in the last 3 hours, grouped by the value of its
+ * `InstanceId` dimension. Exact dimension sets are kept: GetMetricData needs all of them (`index`, `name`, `host`…).
+ */
+export async function listGpuSeries(client: CloudWatchClient): Promise<GpuSeriesIndex> {
+  const byInstance = new Map<string, Dimension[][]>();
+  let unattributed = 0;
+  let token: string | undefined;
+  do {
+    const page = await client.send(
+      new ListMetricsCommand({
+        Namespace: GPU_METRIC_NAMESPACE,
+        MetricName: GPU_METRIC_NAME,
+        RecentlyActive: 'PT3H',
+        ...(token ? { NextToken: token } : {}),
+      }),
+    );
+    for (const metric of page.Metrics ?? []) {
+      const dims = metric.Dimensions ?? [];
+      const id = dims.find((d) => d.Name === 'InstanceId')?.Value;
+      if (!id) {
+        unattributed += 1;
+        continue;
+      }
+      let list = byInstance.get(id);
+      if (!list) {
+        list = [];
+        byInstance.set(id, list);
+      }
+      list.push(dims.map((d) => ({ Name: d.Name, Value: d.Value })));
+    }
+    token = page.NextToken;
+  } while (token);
+  return { byInstance, unattributed };
+}
+
+export type MetricStat = 'Maximum' | 'Sum' | 'Average';
+
+export interface MetricQuerySpec {
+  /** Caller's key for the result. */
+  readonly key: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: readonly Dimension[];
+  readonly stat: MetricStat;
+}
+
+export interface MetricWindow {
+  readonly start: Date;
+  readonly end: Date;
+  /** @default 300 */
+  readonly periodSeconds?: number;
+}
+
+export interface MetricValues {
+  /** Datapoint values by query key (every page merged). */
+  readonly values: ReadonlyMap<string, number[]>;
+  /** Keys whose call failed: no data is known for them. */
+  readonly failedKeys: ReadonlySet<string>;
+  /** One line per failed call. */
+  readonly errors: readonly string[];
+}
+
+/** The window the reaper reads: `lookbackMinutes` ending at `now` rounded down to a 5-minute boundary. */
+export function metricWindow(now: Date, lookbackMinutes: number): MetricWindow {
+  const periodMs = METRIC_PERIOD_SECONDS * 1000;
+  const end = new Date(Math.floor(now.getTime() / periodMs) * periodMs);
+  return { start: new Date(end.getTime() - lookbackMinutes * 60_000), end, periodSeconds: METRIC_PERIOD_SECONDS };
+}
+
+/**
+ * Runs the queries with GetMetricData, at most 500 a call, following NextToken and merging each query's values
+ * across pages. Calls run one after another (CloudWatch's GetMetricData limit is 50 TPS by default).
+ */
+export async function getMetricValues(
+  client: CloudWatchClient,
+  specs: readonly MetricQuerySpec[],
+  window: MetricWindow,
+): Promise<MetricValues> {
+  const values = new Map<string, number[]>();
+  const failedKeys = new Set<string>();
+  const errors: string[] = [];
+  const period = window.periodSeconds ?? METRIC_PERIOD_SECONDS;
+  for (let offset = 0; offset < specs.length; offset += MAX_QUERIES_PER_CALL) {
+    const batch = specs.slice(offset, offset + MAX_QUERIES_PER_CALL);
+    const queries: MetricDataQuery[] = batch.map((s, i) => ({
+      Id: `q${i}`,
+      MetricStat: {
+        Metric: { Namespace: s.namespace, MetricName: s.metricName, Dimensions: [...s.dimensions] },
+        Period: period,
+        Stat: s.stat,
+      },
+      ReturnData: true,
+    }));
+    const collected = new Map<string, number[]>();
+    try {
+      let token: string | undefined;
+      do {
+        const page = await client.send(
+          new GetMetricDataCommand({
+            MetricDataQueries: queries,
+            StartTime: window.start,
+            EndTime: window.end,
+            ScanBy: 'TimestampAscending',
+            ...(token ? { NextToken: token } : {}),
+          }),
+        );
+        for (const result of page.MetricDataResults ?? []) {
+          if (!result.Id) continue;
+          let list = collected.get(result.Id);
+          if (!list) {
+            list = [];
+            collected.set(result.Id, list);
+          }
+          for (const v of result.Values ?? []) list.push(v);
+        }
+        token = page.NextToken;
+      } while (token);
+    } catch (error) {
+      for (const s of batch) failedKeys.add(s.key);
+      errors.push(
+        `GetMetricData (${batch.length} queries from ${batch[0]!.key}) failed: ${errorCode(error)}; those instances are unknown`,
+      );
+      continue;
+    }
+    batch.forEach((s, i) => {
+      values.set(s.key, collected.get(`q${i}`) ?? []);
+    });
+  }
+  return { values, failedKeys, errors };
+}
+
+const key = (instanceId: string, metric: string) => `${instanceId}|${metric}`;
+
+/** The queries of one instance: one per GPU series (Maximum), CPUUtilization (Maximum), NetworkIn/Out (Sum). */
+export function instanceQueries(instanceId: string, gpuSeries: readonly (readonly Dimension[])[]): MetricQuerySpec[] {
+  const ec2 = (metricName: string, stat: MetricStat, k: string): MetricQuerySpec => ({
+    key: key(instanceId, k),
+    namespace: 'AWS/EC2',
+    metricName,
+    dimensions: [{ Name: 'InstanceId', Value: instanceId }],
+    stat,
+  });
+  return [
+    ...gpuSeries.map((dimensions, i) => ({
+      key: key(instanceId, `gpu${i}`),
+      namespace: GPU_METRIC_NAMESPACE,
+      metricName: GPU_METRIC_NAME,
+      dimensions,
+      stat: 'Maximum' as const,
+    })),
+    ec2('CPUUtilization', 'Maximum', 'cpu'),
+    ec2('NetworkIn', 'Sum', 'in'),
+    ec2('NetworkOut', 'Sum', 'out'),
+  ];
+}
+
+export interface InstanceMetricsResult {
+  readonly metrics: ReadonlyMap<string, InstanceMetrics>;
+  readonly errors: readonly string[];
+  /** Queries sent (GetMetricData bills per metric requested). */
+  readonly queries: number;
+}
+
+/**
+ * GPU, CPU and network datapoints of each instance over the window. A GPU series whose call failed comes back as an
+ * empty series (so the instance is "unknown", not judged on CPU alone); a failed CPU or network query is absent.
+ */
+export async function fetchInstanceMetrics(
+  client: CloudWatchClient,
+  instanceIds: readonly string[],
+  gpu: GpuSeriesIndex,
+  window: MetricWindow,
+): Promise<InstanceMetricsResult> {
+  const specs = instanceIds.flatMap((id) => instanceQueries(id, gpu.byInstance.get(id) ?? []));
+  const { values, failedKeys, errors } = await getMetricValues(client, specs, window);
+  const metrics = new Map<string, InstanceMetrics>();
+  for (const id of instanceIds) {
+    const gpuCount = gpu.byInstance.get(id)?.length ?? 0;
+    const series = (k: string) => (failedKeys.has(key(id, k)) ? undefined : (values.get(key(id, k)) ?? []));
+    const cpu = series('cpu');
+    const networkIn = series('in');
+    const networkOut = series('out');
+    metrics.set(id, {
+      gpu: Array.from({ length: gpuCount }, (_, i) => series(`gpu${i}`) ?? []),
+      ...(cpu ? { cpu } : {}),
+      ...(networkIn ? { networkIn } : {}),
+      ...(networkOut ? { networkOut } : {}),
+    });
+  }
+  return { metrics, errors, queries: specs.length };
+}

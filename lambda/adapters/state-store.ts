@@ -1,0 +1,215 @@
+/**
+ * The DynamoDB state table (pk, sk, ttl): alert records that make each (budget, period, threshold) alert go out
+ * exactly once.
+ *
+ * Exactly once, in three steps:
+ * 1. `claim` writes the alert record with a conditional PutItem that succeeds only when no record exists, when the
+ *    last attempt failed, or when a pending claim is older than the lease (a run that died mid-send). Two runs at
+ *    once (the schedule and an SNS notification) cannot both win: the loser sees `in-flight` or `sent`.
+ * 2. `markSent` sets status 'sent' (with Slack's message ts) only after Slack accepted the message.
+ * 3. `release` marks a failed send 'failed', so the Lambda retry (or the next run) claims it again and sends it.
+ * Records expire after about 400 days (TTL).
+ */
+
+import { randomUUID } from 'node:crypto';
+import { type AttributeValue, type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { errorCode } from '../shared/errors';
+
+/** Records live ~400 days: long enough for a year-over-year look, short enough to clean themselves up. */
+export const STATE_TTL_DAYS = 400;
+/** A pending claim older than this is taken over (longer than the function's 5-minute timeout). */
+export const DEFAULT_LEASE_MS = 10 * 60_000;
+
+export interface StateKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** The alert record of a (budget, period, threshold): pk 'budget#<name>', sk '<period>#<threshold>'. */
+export function alertKey(budget: string, period: string, threshold: string): StateKey {
+  return { pk: `budget#${budget}`, sk: `${period}#${threshold}` };
+}
+
+export type ClaimResult =
+  | {
+      readonly outcome: 'claimed';
+      readonly token: string;
+      /** What an earlier, failed attempt stored (e.g. the instances it stopped), to report them now. */
+      readonly previousDetail?: string;
+    }
+  | { readonly outcome: 'sent'; readonly sentAt?: string; readonly slackTs?: string }
+  | { readonly outcome: 'in-flight'; readonly claimedAt?: string };
+
+/** Where alert records live (the savings ledger is lambda/adapters/ledger.ts). */
+export interface StateStore {
+  /** False when there is no table: records last for one run, alerts are not de-duplicated across runs. */
+  readonly deduplicated: boolean;
+  claim(key: StateKey, attributes?: Readonly<Record<string, string>>): Promise<ClaimResult>;
+  /** Marks the alert sent; false when the claim was lost (another run took it over after the lease). */
+  markSent(key: StateKey, token: string, slackTs?: string, detail?: string): Promise<boolean>;
+  /** Marks a failed send so the next attempt claims it again; `detail` is handed to that attempt. */
+  release(key: StateKey, token: string, error: string, detail?: string): Promise<void>;
+}
+
+const S = (s: string): AttributeValue => ({ S: s });
+const N = (n: number): AttributeValue => ({ N: String(n) });
+
+function ttlOf(now: Date): number {
+  return Math.floor(now.getTime() / 1000) + STATE_TTL_DAYS * 86_400;
+}
+
+function str(item: Record<string, AttributeValue> | undefined, name: string): string | undefined {
+  return item?.[name]?.S;
+}
+
+export interface DynamoStateStoreOptions {
+  readonly now: Date;
+  /** Makes claim tokens; tests pass a deterministic one. @default crypto.randomUUID */
+  readonly newToken?: () => string;
+  /** @default DEFAULT_LEASE_MS */
+  readonly leaseMs?: number;
+}
+
+export class DynamoStateStore implements StateStore {
+  readonly deduplicated = true;
+  private readonly newToken: () => string;
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly options: DynamoStateStoreOptions,
+  ) {
+    this.newToken = options.newToken ?? randomUUID;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  async claim(key: StateKey, attributes: Readonly<Record<string, string>> = {}): Promise<ClaimResult> {
+    const token = this.newToken();
+    const now = this.options.now;
+    const extra = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, S(v)]));
+    try {
+      const res = await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            ...extra,
+            pk: S(key.pk),
+            sk: S(key.sk),
+            status: S('pending'),
+            claimToken: S(token),
+            claimedAt: N(now.getTime()),
+            claimedAtIso: S(now.toISOString()),
+            ttl: N(ttlOf(now)),
+          },
+          ConditionExpression:
+            'attribute_not_exists(pk) OR #status = :failed OR (#status = :pending AND claimedAt < :leaseCutoff)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':failed': S('failed'),
+            ':pending': S('pending'),
+            ':leaseCutoff': N(now.getTime() - this.leaseMs),
+          },
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      const previousDetail = str(res.Attributes, 'detail');
+      return { outcome: 'claimed', token, ...(previousDetail ? { previousDetail } : {}) };
+    } catch (error) {
+      if (errorCode(error) !== 'ConditionalCheckFailedException') throw error;
+      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+      if (str(old, 'status') === 'sent') {
+        const sentAt = str(old, 'sentAt');
+        const slackTs = str(old, 'slackTs');
+        return { outcome: 'sent', ...(sentAt ? { sentAt } : {}), ...(slackTs ? { slackTs } : {}) };
+      }
+      const claimedAt = str(old, 'claimedAtIso');
+      return { outcome: 'in-flight', ...(claimedAt ? { claimedAt } : {}) };
+    }
+  }
+
+  async markSent(key: StateKey, token: string, slackTs?: string, detail?: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: S(key.pk), sk: S(key.sk) },
+          UpdateExpression: `SET #status = :sent, sentAt = :now${slackTs ? ', slackTs = :ts' : ''}${detail ? ', detail = :detail' : ''}`,
+          ConditionExpression: 'claimToken = :token',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':sent': S('sent'),
+            ':now': S(this.options.now.toISOString()),
+            ':token': S(token),
+            ...(slackTs ? { ':ts': S(slackTs) } : {}),
+            ...(detail ? { ':detail': S(detail) } : {}),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (errorCode(error) === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  async release(key: StateKey, token: string, error: string, detail?: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: S(key.pk), sk: S(key.sk) },
+          UpdateExpression: `SET #status = :failed, lastError = :error${detail ? ', detail = :detail' : ''}`,
+          ConditionExpression: 'claimToken = :token',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':failed': S('failed'),
+            ':error': S(error.slice(0, 1000)),
+            ':token': S(token),
+            ...(detail ? { ':detail': S(detail) } : {}),
+          },
+        }),
+      );
+    } catch (e) {
+      // Another run took the claim over: it will send (or fail and release) itself.
+      if (errorCode(e) !== 'ConditionalCheckFailedException') throw e;
+    }
+  }
+}
+
+/**
+ * No state table: records live for one run only. Every run alerts again while a budget stays over a threshold;
+ * the run says so in its notes.
+ */
+export class MemoryStateStore implements StateStore {
+  readonly deduplicated = false;
+  readonly records = new Map<string, { status: string; token: string; detail?: string; slackTs?: string }>();
+  private counter = 0;
+
+  async claim(key: StateKey): Promise<ClaimResult> {
+    const id = `${key.pk}|${key.sk}`;
+    const old = this.records.get(id);
+    if (old?.status === 'sent') return { outcome: 'sent', ...(old.slackTs ? { slackTs: old.slackTs } : {}) };
+    if (old?.status === 'pending') return { outcome: 'in-flight' };
+    this.counter += 1;
+    const token = `memory-${this.counter}`;
+    this.records.set(id, { status: 'pending', token });
+    return { outcome: 'claimed', token, ...(old?.detail ? { previousDetail: old.detail } : {}) };
+  }
+
+  async markSent(key: StateKey, token: string, slackTs?: string): Promise<boolean> {
+    const rec = this.records.get(`${key.pk}|${key.sk}`);
+    if (rec?.token !== token) return false;
+    rec.status = 'sent';
+    if (slackTs) rec.slackTs = slackTs;
+    return true;
+  }
+
+  async release(key: StateKey, token: string, _error: string, detail?: string): Promise<void> {
+    const rec = this.records.get(`${key.pk}|${key.sk}`);
+    if (rec?.token !== token) return;
+    rec.status = 'failed';
+    if (detail) rec.detail = detail;
+  }
+}

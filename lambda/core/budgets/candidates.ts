@@ -1,0 +1,110 @@
+/**
+ * Which running EC2 instances the budget guard may stop at the action threshold. Pure: instances and instance-type
+ * facts come in as plain data.
+ *
+ * A candidate is running, in the budget's scope (every scope tag matches exactly), not tagged essential and not
+ * opted out (the tag value `true` in any case, surrounding spaces ignored; the tag key compared without regard to
+ * case, so `Cost-Guard:Essential` protects too), and a GPU instance unless `stopScope` is 'all'. An instance whose
+ * type the API did not describe is never stopped under the GPU scope: unknown is not GPU.
+ */
+import type { TagsConfig } from '../config';
+
+export interface InstanceFacts {
+  readonly instanceId: string;
+  readonly region: string;
+  readonly instanceType: string;
+  /** EC2 state name: pending, running, stopping, stopped… */
+  readonly state: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** 'spot' or 'scheduled' for those; undefined for on-demand. */
+  readonly lifecycle?: string;
+}
+
+export interface InstanceTypeFacts {
+  /** The type has GPUs (DescribeInstanceTypes GpuInfo). */
+  readonly gpu: boolean;
+  /** The type has instance store (local NVMe) volumes, lost on stop. */
+  readonly instanceStorage: boolean;
+}
+
+export interface CandidateOptions {
+  readonly scopeTags: Readonly<Record<string, string>>;
+  readonly tags: Pick<TagsConfig, 'essential' | 'optOut'>;
+  readonly stopScope: 'gpu' | 'all';
+  /** Facts of an instance type in a region; undefined when the API did not describe it. */
+  readonly typeFacts: (region: string, instanceType: string) => InstanceTypeFacts | undefined;
+}
+
+export type SkipReason = 'not-running' | 'out-of-scope' | 'essential' | 'opted-out' | 'not-gpu' | 'type-unknown';
+
+export interface SkippedInstance {
+  readonly instance: InstanceFacts;
+  readonly reason: SkipReason;
+}
+
+export interface CandidateSelection {
+  readonly candidates: readonly InstanceFacts[];
+  readonly skipped: readonly SkippedInstance[];
+}
+
+export const SKIP_REASON_TEXT: Readonly<Record<SkipReason, string>> = {
+  'not-running': 'not running',
+  'out-of-scope': "outside the budget's scope tags",
+  essential: 'tagged essential',
+  'opted-out': 'opted out',
+  'not-gpu': 'not a GPU instance (budgets.stopScope is gpu)',
+  'type-unknown': 'instance type not described by EC2 (treated as not GPU)',
+};
+
+/** The value of a tag, matching the key without regard to case (an exact-case key wins). */
+export function tagValue(tags: Readonly<Record<string, string>>, key: string): string | undefined {
+  if (key in tags) return tags[key];
+  const lower = key.toLowerCase();
+  for (const [k, v] of Object.entries(tags)) if (k.toLowerCase() === lower) return v;
+  return undefined;
+}
+
+/** True when the tag is set to `true` in any case (`TRUE`, ` True `). */
+export function isTagTrue(tags: Readonly<Record<string, string>>, key: string): boolean {
+  return tagValue(tags, key)?.trim().toLowerCase() === 'true';
+}
+
+/** True when every scope tag is present with exactly its value (an empty scope matches every instance). */
+export function inScope(tags: Readonly<Record<string, string>>, scopeTags: Readonly<Record<string, string>>): boolean {
+  return Object.entries(scopeTags).every(([k, v]) => tags[k] === v);
+}
+
+/** Why an instance is not a candidate, or undefined when it is one. Protection is checked before scope. */
+export function skipReason(instance: InstanceFacts, options: CandidateOptions): SkipReason | undefined {
+  if (instance.state !== 'running') return 'not-running';
+  if (isTagTrue(instance.tags, options.tags.essential)) return 'essential';
+  if (isTagTrue(instance.tags, options.tags.optOut)) return 'opted-out';
+  if (!inScope(instance.tags, options.scopeTags)) return 'out-of-scope';
+  if (options.stopScope === 'gpu') {
+    const facts = options.typeFacts(instance.region, instance.instanceType);
+    if (!facts) return 'type-unknown';
+    if (!facts.gpu) return 'not-gpu';
+  }
+  return undefined;
+}
+
+export function selectStopCandidates(
+  instances: readonly InstanceFacts[],
+  options: CandidateOptions,
+): CandidateSelection {
+  const candidates: InstanceFacts[] = [];
+  const skipped: SkippedInstance[] = [];
+  for (const instance of instances) {
+    const reason = skipReason(instance, options);
+    if (reason) skipped.push({ instance, reason });
+    else candidates.push(instance);
+  }
+  return { candidates, skipped };
+}
+
+/** Counts skipped instances by reason, for the report. */
+export function countSkipped(skipped: readonly SkippedInstance[]): Partial<Record<SkipReason, number>> {
+  const counts: Partial<Record<SkipReason, number>> = {};
+  for (const s of skipped) counts[s.reason] = (counts[s.reason] ?? 0) + 1;
+  return counts;
+}

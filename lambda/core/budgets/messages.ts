@@ -1,0 +1,206 @@
+/**
+ * Slack messages of the budget guard (Block Kit, within Slack's limits). Pure: everything shown comes in as data.
+ */
+import { round2 } from '../savings/calculators';
+import {
+  type Block,
+  context,
+  divider,
+  escapeMrkdwn,
+  fields,
+  header,
+  MAX_SECTION_TEXT,
+  type SlackMessage,
+  section,
+  splitIntoMessages,
+} from '../slack-blocks';
+import { type BudgetEvaluation, type BudgetProblem, type CrossedThreshold, displayPercent, usd } from './policy';
+import { type CountedSkips, skipSummary } from './report';
+
+/** Link to a budget in the AWS Billing console (Budgets is a global service served from us-east-1). */
+export function budgetConsoleUrl(name: string): string {
+  return `https://us-east-1.console.aws.amazon.com/billing/home#/budgets/details?name=${encodeURIComponent(name)}`;
+}
+
+/** What happened (or would happen) to one instance at the action threshold. */
+export interface StopOutcome {
+  readonly instanceId: string;
+  readonly region: string;
+  readonly instanceType: string;
+  /** Compute $/h no longer paid, from the savings model; undefined when the price is unknown. */
+  readonly hourlyUsd?: number;
+  /** 'done' stopped; 'dry-run' / 'would-stop' not stopped (dry run / action notify); 'failed' the stop failed. */
+  readonly status: 'done' | 'dry-run' | 'would-stop' | 'failed';
+  readonly errorCode?: string;
+  /** A note for people, e.g. why a stop failed. */
+  readonly note?: string;
+}
+
+/** How the action threshold was handled. */
+export type ActionMode = 'stop' | 'notify' | 'dry-run';
+
+export interface InstanceStoreWarning {
+  /** False when instance-type facts were not available: the warning is then general. */
+  readonly known: boolean;
+  /** Types among the stopped instances that have instance store. */
+  readonly types: readonly string[];
+}
+
+export interface BudgetAlertInput {
+  readonly evaluation: BudgetEvaluation;
+  /** Thresholds this message announces (newly crossed in this period). */
+  readonly thresholds: readonly CrossedThreshold[];
+  readonly mode: ActionMode;
+  /** Present when the action threshold is announced. */
+  readonly stops?: readonly StopOutcome[];
+  readonly skipped?: CountedSkips;
+  readonly instanceStore?: InstanceStoreWarning;
+  readonly essentialTag: string;
+}
+
+const KIND_TITLE: Readonly<Record<CrossedThreshold['kind'], string>> = {
+  alert: 'alert threshold',
+  action: 'action threshold',
+  forecast: 'forecast over',
+};
+
+function title(input: BudgetAlertInput): string {
+  const e = input.evaluation;
+  const top = [...input.thresholds].sort((a, b) => rank(b) - rank(a))[0];
+  const used = e.percentUsed !== undefined ? displayPercent(e.percentUsed) : '?';
+  if (!top) return `Budget ${e.name} at ${used}`;
+  if (top.kind === 'forecast') {
+    return `Budget ${e.name} is forecast to reach ${displayPercent(e.forecastPercent ?? 0)} of its limit`;
+  }
+  return `Budget ${e.name} at ${used} (${KIND_TITLE[top.kind]} ${top.percent}%)`;
+}
+
+function rank(t: CrossedThreshold): number {
+  return t.kind === 'action' ? 3 : t.kind === 'alert' ? 2 : 1;
+}
+
+function stopLine(s: StopOutcome): string {
+  const saved = s.hourlyUsd !== undefined ? `${usd(s.hourlyUsd)}/h` : 'price unknown';
+  const where = `\`${s.instanceId}\` ${escapeMrkdwn(s.instanceType)} (${s.region})`;
+  switch (s.status) {
+    case 'done':
+      return `• ${where}: stopped, saves ${saved}`;
+    case 'dry-run':
+    case 'would-stop':
+      return `• ${where}: would stop, would save ${saved}`;
+    case 'failed':
+      return `• ${where}: *not stopped* (${escapeMrkdwn(s.errorCode ?? 'error')}${s.note ? `: ${escapeMrkdwn(s.note)}` : ''})`;
+  }
+}
+
+/** Sum of the $/h of the outcomes that stopped (or would stop), from the savings model's per-instance figures. */
+export function hourlySaved(stops: readonly StopOutcome[]): number {
+  return round2(stops.filter((s) => s.status !== 'failed').reduce((sum, s) => sum + (s.hourlyUsd ?? 0), 0));
+}
+
+/** Packs lines into sections of at most MAX_SECTION_TEXT characters. */
+function lineSections(lines: readonly string[]): Block[] {
+  const blocks: Block[] = [];
+  let current = '';
+  for (const line of lines) {
+    if (current && current.length + 1 + line.length > MAX_SECTION_TEXT) {
+      blocks.push(section(current));
+      current = '';
+    }
+    current = current ? `${current}\n${line}` : line;
+  }
+  if (current) blocks.push(section(current));
+  return blocks;
+}
+
+function actionBlocks(input: BudgetAlertInput): Block[] {
+  const stops = input.stops ?? [];
+  const name = input.evaluation.name;
+  const blocks: Block[] = [divider()];
+  const acted = stops.filter((s) => s.status === 'done');
+  const failed = stops.filter((s) => s.status === 'failed');
+  const would = stops.filter((s) => s.status === 'dry-run' || s.status === 'would-stop');
+  if (input.mode === 'stop') {
+    blocks.push(
+      section(
+        stops.length === 0
+          ? '*Action:* no running non-essential instance in scope to stop.'
+          : `*Action:* stopped ${acted.length} non-essential instance(s), saving ${usd(hourlySaved(stops))}/h` +
+              (failed.length > 0 ? `; ${failed.length} could not be stopped.` : '.'),
+      ),
+    );
+  } else {
+    const why =
+      input.mode === 'dry-run'
+        ? '*Dry run:* nothing was changed.'
+        : "*budgets.action is 'notify':* nothing was stopped.";
+    blocks.push(
+      section(
+        would.length === 0
+          ? `${why} No running non-essential instance in scope would be stopped.`
+          : `${why} With \`stop-non-essential\` it would stop ${would.length} instance(s), saving ${usd(hourlySaved(stops))}/h.`,
+      ),
+    );
+  }
+  blocks.push(...lineSections(stops.map(stopLine)));
+  if (acted.length + would.length > 0) {
+    const store = input.instanceStore;
+    const warning =
+      store?.known === true
+        ? store.types.length > 0
+          ? `:warning: Instance-store (local NVMe) data is lost on stop: ${store.types.map(escapeMrkdwn).join(', ')} ${store.types.length === 1 ? 'has' : 'have'} instance store. EBS volumes are kept.`
+          : 'EBS volumes are kept; none of these instance types has instance store.'
+        : ':warning: Any instance-store (local NVMe) data is lost on stop (instance-type details were not available). EBS volumes are kept.';
+    blocks.push(section(warning));
+  }
+  const skipped = input.skipped ? skipSummary(input.skipped) : '';
+  blocks.push(
+    context(
+      `${skipped ? `Not stopped: ${skipped}. ` : ''}Keep an instance running: tag it \`${escapeMrkdwn(input.essentialTag)}=true\`. ` +
+        `Restart what the guard stopped: \`npx cost-guard restore --budget ${escapeMrkdwn(name)}\`.`,
+    ),
+  );
+  return blocks;
+}
+
+/** The alert of one budget: the figures, the link, and at the action threshold what was (or would be) stopped. */
+export function budgetAlertMessages(input: BudgetAlertInput): SlackMessage[] {
+  const e = input.evaluation;
+  const text = title(input);
+  const head: Block[] = [header(`${input.thresholds.some((t) => t.kind === 'action') ? '🚨' : '⚠️'} ${text}`)];
+  const body: Block[] = [
+    fields([
+      ['Budget', escapeMrkdwn(e.name)],
+      ['Spend', e.actualUsd !== undefined ? usd(e.actualUsd) : 'unknown'],
+      ['Limit', e.limitUsd !== undefined ? usd(e.limitUsd) : 'unknown'],
+      ['Used', e.percentUsed !== undefined ? displayPercent(e.percentUsed) : 'unknown'],
+      [
+        'Forecast',
+        e.forecastUsd !== undefined && e.forecastPercent !== undefined
+          ? `${usd(e.forecastUsd)} (${displayPercent(e.forecastPercent)})`
+          : 'not available yet',
+      ],
+      ['Days left in period', e.period ? `${e.period.daysLeft} (period ${e.period.key})` : 'unknown'],
+    ]),
+    section(`<${budgetConsoleUrl(e.name)}|Open the budget in the AWS console>`),
+  ];
+  if (input.thresholds.some((t) => t.kind === 'action')) body.push(...actionBlocks(input));
+  return splitIntoMessages(input.mode === 'dry-run' ? `[dry run] ${text}` : text, head, body);
+}
+
+/** A notice that a watched budget cannot be judged (missing, no limit, not USD, limit 0…). */
+export function budgetProblemMessage(name: string, problem: BudgetProblem): SlackMessage {
+  const text = `Budget guard cannot check budget ${name}`;
+  return {
+    text,
+    blocks: [
+      header(`⚠️ ${text}`),
+      section(escapeMrkdwn(problem.message)),
+      context(
+        problem.kind === 'missing'
+          ? 'Create the budget, give budgets.items an entry with limitUsd so the stack creates it, or remove it from budgets.items.'
+          : `<${budgetConsoleUrl(name)}|Open the budget in the AWS console>`,
+      ),
+    ],
+  };
+}

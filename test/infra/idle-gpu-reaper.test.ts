@@ -1,0 +1,210 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { type CostGuardConfigInput, parseConfig } from '../../lambda/core/config';
+import { IdleGpuReaper } from '../../lib/constructs/idle-gpu-reaper';
+import { SharedResources } from '../../lib/constructs/shared-resources';
+
+const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+
+function synth(raw: CostGuardConfigInput = {}, env: boolean = true) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'ReaperTest', env ? { env: { account: ACCOUNT, region: REGION } } : {});
+  const config = parseConfig(raw);
+  const shared = new SharedResources(stack, 'Shared', { config });
+  const reaper = new IdleGpuReaper(stack, 'Reaper', { config, shared });
+  return { app, stack, reaper, template: Template.fromStack(stack) };
+}
+
+type Json = unknown;
+
+/** Resolves the intrinsics a synthesized policy uses into plain strings, for the simulator. */
+function resolve(value: Json): Json {
+  if (Array.isArray(value)) return value.map(resolve);
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, Json>;
+    if ('Fn::Join' in o) {
+      const [sep, parts] = o['Fn::Join'] as [string, Json[]];
+      return parts.map((p) => String(resolve(p))).join(sep);
+    }
+    if ('Ref' in o) {
+      const ref = o.Ref as string;
+      if (ref === 'AWS::Partition') return 'aws';
+      if (ref === 'AWS::AccountId') return ACCOUNT;
+      if (ref === 'AWS::Region') return REGION;
+      return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${ref}`;
+    }
+    if ('Fn::GetAtt' in o) {
+      const [id] = o['Fn::GetAtt'] as [string];
+      return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${id}`;
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolve(v)]));
+  }
+  return value;
+}
+
+/** The reaper role's synthesized identity policy, resolved. */
+function reaperPolicy(template: Template): Json {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as {
+    Properties: { PolicyDocument: Json; Roles: { Ref: string }[] };
+  }[];
+  const policy = policies.find((p) => p.Properties.Roles.some((r) => r.Ref.startsWith('ReaperFunctionRole')));
+  if (!policy) throw new Error('reaper policy not found');
+  return resolve(policy.Properties.PolicyDocument);
+}
+
+async function simulate(policy: Json, action: string, contextVariables: Record<string, string | string[]>) {
+  const result = await runSimulation(
+    {
+      request: {
+        principal: `arn:aws:iam::${ACCOUNT}:role/reaper`,
+        action,
+        resource: { resource: `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`, accountId: ACCOUNT },
+        contextVariables,
+      },
+      identityPolicies: [{ name: 'reaper', policy }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    {},
+  );
+  if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
+  return result.overallResult;
+}
+
+describe('Construct: IdleGpuReaper', () => {
+  it('schedules the function from config.idleGpu.schedule with reserved concurrency 1 and a 10-minute timeout', () => {
+    // Act
+    const { template } = synth({ idleGpu: { schedule: 'rate(2 hours)' } });
+    // Assess
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(2 hours)' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 1,
+      Timeout: 600,
+      Environment: { Variables: Match.objectLike({ COST_GUARD_CONFIG: Match.stringLikeRegexp('"idleGpu"') }) },
+    });
+  });
+
+  it('gives the function only the idleGpu section besides the shared keys', () => {
+    const { template } = synth();
+    const fns = template.findResources('AWS::Lambda::Function');
+    const env = (Object.values(fns)[0] as { Properties: { Environment: { Variables: Record<string, string> } } })
+      .Properties.Environment.Variables;
+    const config = JSON.parse(env.COST_GUARD_CONFIG!) as Record<string, unknown>;
+    expect(Object.keys(config).sort()).toEqual(['dryRun', 'idleGpu', 'pricing', 'regions', 'slack', 'tags']);
+  });
+
+  it('allows terminate only when the opt-out tag is not true and denies it explicitly when it is', () => {
+    const { template } = synth({ idleGpu: { action: 'terminate' } });
+    const statements = [
+      {
+        Effect: 'Allow',
+        Action: 'ec2:TerminateInstances',
+        Condition: { StringNotEqualsIgnoreCase: { 'aws:ResourceTag/cost-guard:opt-out': 'true' } },
+      },
+      {
+        Effect: 'Deny',
+        Action: ['ec2:TerminateInstances', 'ec2:StopInstances'],
+        Condition: { StringEqualsIgnoreCase: { 'aws:ResourceTag/cost-guard:opt-out': 'true' } },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['ec2:CreateTags', 'ec2:DeleteTags'],
+        Condition: {
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['cost-guard:idle-since'] },
+          Null: { 'aws:TagKeys': 'false' },
+        },
+      },
+    ];
+    for (const statement of statements) {
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike(statement)]) },
+      });
+    }
+  });
+
+  it('grants no terminate, stop or tagging when the action is notify', () => {
+    const { template } = synth({ idleGpu: { action: 'notify' } });
+    const json = JSON.stringify(reaperPolicy(template));
+    const policy = reaperPolicy(template) as { Statement: { Effect: string; Action: string | string[] }[] };
+    const allowed = policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action].flat());
+    expect(allowed).not.toContain('ec2:TerminateInstances');
+    expect(allowed).not.toContain('ec2:StopInstances');
+    expect(allowed).not.toContain('ec2:CreateTags');
+    expect(json).toContain('ec2:DescribeInstances');
+  });
+
+  it('scopes instance actions to the configured regions', () => {
+    const { template } = synth({ regions: ['us-west-2', 'eu-west-1'], idleGpu: { action: 'stop' } });
+    const json = JSON.stringify(reaperPolicy(template));
+    expect(json).toContain(`arn:aws:ec2:us-west-2:${ACCOUNT}:instance/*`);
+    expect(json).toContain(`arn:aws:ec2:eu-west-1:${ACCOUNT}:instance/*`);
+    expect(json).not.toContain(`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/*`);
+  });
+
+  it.each<[CostGuardConfigInput, boolean]>([
+    [{}, true],
+    [{ regions: ['us-west-2', 'eu-west-1'] }, true],
+    [{}, false],
+  ])('leaves no unacknowledged cdk-nag finding under the construct (config %j, env %s)', (raw, env) => {
+    // Prepare
+    const { app } = synth({ ...raw, idleGpu: { action: 'terminate' } }, env);
+    // Act
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+    // Assess
+    const mine = report.violations.filter((v) =>
+      v.violatingResources.some((r) => r.constructPath?.startsWith('ReaperTest/Reaper/')),
+    );
+    expect(mine).toEqual([]);
+  });
+});
+
+describe('IAM policy (simulated with @cloud-copilot/iam-simulate)', () => {
+  let policy: Json;
+  beforeAll(() => {
+    policy = reaperPolicy(synth({ idleGpu: { action: 'terminate' } }).template);
+  });
+
+  it.each([
+    ['true', 'ExplicitlyDenied'],
+    ['TRUE', 'ExplicitlyDenied'],
+    ['True', 'ExplicitlyDenied'],
+    ['false', 'Allowed'],
+  ])('TerminateInstances on an instance tagged opt-out=%s is %s', async (value, expected) => {
+    const result = await simulate(policy, 'ec2:TerminateInstances', {
+      'aws:ResourceTag/cost-guard:opt-out': value,
+    });
+    expect(result).toBe(expected);
+  });
+
+  it('allows TerminateInstances on an untagged instance', async () => {
+    await expect(simulate(policy, 'ec2:TerminateInstances', {})).resolves.toBe('Allowed');
+  });
+
+  it('does not allow StopInstances when the action is terminate', async () => {
+    await expect(simulate(policy, 'ec2:StopInstances', {})).resolves.toBe('ImplicitlyDenied');
+  });
+
+  it('allows CreateTags for the idle-since key only', async () => {
+    await expect(simulate(policy, 'ec2:CreateTags', { 'aws:TagKeys': ['cost-guard:idle-since'] })).resolves.toBe(
+      'Allowed',
+    );
+    await expect(simulate(policy, 'ec2:CreateTags', { 'aws:TagKeys': ['Name'] })).resolves.toBe('ImplicitlyDenied');
+  });
+
+  it.each([['cost-guard:opt-out'], ['COST-GUARD:OPT-OUT'], ['cost-guard:keep-until']])(
+    'denies CreateTags and DeleteTags with the protection key %s',
+    async (key) => {
+      await expect(simulate(policy, 'ec2:CreateTags', { 'aws:TagKeys': [key] })).resolves.toBe('ExplicitlyDenied');
+      await expect(simulate(policy, 'ec2:DeleteTags', { 'aws:TagKeys': ['cost-guard:idle-since', key] })).resolves.toBe(
+        'ExplicitlyDenied',
+      );
+    },
+  );
+
+  it('does not allow DeleteTags without tag keys (which would delete every tag)', async () => {
+    await expect(simulate(policy, 'ec2:DeleteTags', {})).resolves.toBe('ImplicitlyDenied');
+  });
+});
