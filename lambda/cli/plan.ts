@@ -55,12 +55,19 @@ class CountingNotifier implements Notifier {
 
 const usd = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
+/** Actions that save money by themselves; a tag (the reaper's warning) or an alert saves nothing yet. */
+const SAVING_KINDS = new Set(['terminate', 'stop', 'lifecycle-put']);
+
 function actionLine(a: ActionRecord): [string, string, string, string, string] {
   return [
     a.kind,
     a.region ? `${a.target} (${a.region})` : a.target,
     a.reason,
-    a.monthlySavingsUsd === undefined ? 'price unknown' : `${usd(a.monthlySavingsUsd)}/mo`,
+    a.monthlySavingsUsd !== undefined
+      ? `${usd(a.monthlySavingsUsd)}/mo`
+      : SAVING_KINDS.has(a.kind)
+        ? 'price unknown'
+        : '—',
     a.status,
   ];
 }

@@ -44,7 +44,7 @@ import type { CountedSkips } from '../core/budgets/report';
 import type { BudgetItemConfig } from '../core/config';
 import { monthlySavingsOfStop, round2 } from '../core/savings/calculators';
 import type { CapabilityModule } from '../shared/capability';
-import type { RunContext, RunSummary } from '../shared/context';
+import { type RunContext, RunIncompleteError, type RunSummary } from '../shared/context';
 import { errorMessage } from '../shared/errors';
 import { lambdaHandler } from '../shared/lambda-runtime';
 
@@ -87,13 +87,9 @@ export interface BudgetsSummary extends RunSummary {
 }
 
 /** Slack did not accept one or more alerts: they stay unsent, and the run fails so Lambda retries it. */
-export class BudgetAlertDeliveryError extends Error {
-  constructor(
-    message: string,
-    readonly summary: BudgetsSummary,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class BudgetAlertDeliveryError extends RunIncompleteError<BudgetsSummary> {
+  constructor(message: string, summary: BudgetsSummary, options?: { cause?: unknown }) {
+    super(message, summary, options);
     this.name = 'BudgetAlertDeliveryError';
   }
 }
@@ -326,6 +322,8 @@ async function guardBudget(state: RunState, item: BudgetItemConfig, evaluation: 
         if (!kept) state.notes.push(`${item.name}: the ${c.threshold.key} claim was taken over by another run`);
         alerted.push(c.threshold.key);
       }
+      const used = evaluation.percentUsed === undefined ? '' : ` at ${evaluation.percentUsed.toFixed(1)}% of the limit`;
+      state.notes.push(`${item.name}: ${alerted.join(', ')} alert${mode === 'dry-run' ? ' (dry run)' : ''}${used}`);
     } catch (error) {
       ctx.log.error('Slack did not accept the budget alert', { budget: item.name, error: errorMessage(error) });
       for (const c of claimed) {

@@ -44,7 +44,7 @@ import { type FleetStats, fleetStats } from '../core/reaper/fleet';
 import { actionSavings, wasteSoFar } from '../core/savings';
 import type { ActionRecord, PlannedAction } from '../shared/actions';
 import type { CapabilityModule } from '../shared/capability';
-import type { RunContext, RunSummary } from '../shared/context';
+import { type RunContext, RunIncompleteError, type RunSummary } from '../shared/context';
 import { errorCode, errorMessage } from '../shared/errors';
 import { lambdaHandler } from '../shared/lambda-runtime';
 
@@ -68,13 +68,9 @@ export interface ReaperSummary extends RunSummary {
 }
 
 /** The run finished but something must alarm (Slack did not take the digest, a region could not be read). */
-export class ReaperRunError extends Error {
-  constructor(
-    message: string,
-    readonly summary: ReaperSummary,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class ReaperRunError extends RunIncompleteError<ReaperSummary> {
+  constructor(message: string, summary: ReaperSummary, options?: { cause?: unknown }) {
+    super(message, summary, options);
     this.name = 'ReaperRunError';
   }
 }

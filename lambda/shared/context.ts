@@ -86,9 +86,20 @@ export interface RunSummary {
 
 /**
  * A run that acted, then failed (e.g. Slack refused the digest): it carries the summary of what was done, so the
- * CLI can still print every outcome before failing.
+ * Lambda fails (and alarms, and is retried) while the CLI can still print every outcome.
  */
+export class RunIncompleteError<S extends RunSummary = RunSummary> extends Error {
+  constructor(
+    message: string,
+    readonly summary: S,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RunIncompleteError';
+  }
+}
+
+/** The summary a failed run carried, if it got far enough to have one. */
 export function summaryOfFailedRun(error: unknown): RunSummary | undefined {
-  const summary = (error as { summary?: unknown } | null)?.summary;
-  return summary && typeof summary === 'object' && 'actions' in summary ? (summary as RunSummary) : undefined;
+  return error instanceof RunIncompleteError ? error.summary : undefined;
 }
