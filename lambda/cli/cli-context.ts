@@ -2,12 +2,15 @@
  * Builds the run context for the CLI: the standard AWS SDK credential and endpoint chain, Slack from
  * SLACK_BOT_TOKEN (else the configured secret; else messages are printed), metrics kept in memory.
  */
+
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { ClientFactory } from '../adapters/clients';
 import { ConsoleNotifier, type Notifier, SlackNotifier, tokenFromSecret } from '../adapters/slack';
 import type { CostGuardConfig } from '../core/config';
 import { buildContext, type RunContext } from '../shared/context';
+import { STATE_TABLE_NAME } from '../shared/env-names';
 import { AwsAccessError, errorCode, errorMessage } from '../shared/errors';
 import { lineLogger, MemoryMetrics, silentLog } from '../shared/observability';
 import { resolvePricing } from '../shared/pricing-source';
@@ -62,6 +65,24 @@ export async function callerAccount(clients: ClientFactory): Promise<string> {
   }
 }
 
+/**
+ * The deployed stack's state table, when it exists in the region (the CLI then de-duplicates alerts with the
+ * Lambda); undefined otherwise, and the run says alerts are not de-duplicated.
+ */
+async function deployedStateTable(clients: ClientFactory, io: CliIO): Promise<string | undefined> {
+  try {
+    await clients.dynamodb().send(new DescribeTableCommand({ TableName: STATE_TABLE_NAME }));
+    return STATE_TABLE_NAME;
+  } catch (error) {
+    if (errorCode(error) !== 'ResourceNotFoundException') {
+      io.err(
+        `warning: cannot check the state table ${STATE_TABLE_NAME} (${errorCode(error)}); alerts are not de-duplicated`,
+      );
+    }
+    return undefined;
+  }
+}
+
 async function cliNotifier(o: CliContextOptions, region: string): Promise<Notifier> {
   const print = (t: string) => o.io.out(t);
   if (o.printOnly) return new ConsoleNotifier(print, o.config.slack.channel);
@@ -91,6 +112,7 @@ export async function cliContext(o: CliContextOptions): Promise<RunContext> {
   const clients = new ClientFactory({ defaultRegion: region, ...(endpoint ? { endpoint } : {}) });
   const accountId = await callerAccount(clients);
   const { pricing, note } = await resolvePricing(o.config, clients, region);
+  const stateTableName = o.config.state.tableName ?? (await deployedStateTable(clients, o.io));
   return buildContext({
     pricing,
     pricingNote: note,
@@ -103,6 +125,6 @@ export async function cliContext(o: CliContextOptions): Promise<RunContext> {
     metrics: new MemoryMetrics(),
     clients,
     accountId,
-    ...(o.config.state.tableName ? { stateTableName: o.config.state.tableName } : {}),
+    ...(stateTableName ? { stateTableName } : {}),
   });
 }

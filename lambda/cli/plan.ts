@@ -15,7 +15,7 @@ import { type CliIO, EXIT, UsageError } from './io';
 import { resolveConfig } from './load-config';
 import { Progress } from './progress';
 
-export const PLAN_USAGE = `Usage: cost-guard plan [--config FILE] [--format table|json|markdown] [--region R]
+export const PLAN_USAGE = `Usage: cost-guard plan [--config FILE] [--format table|json|markdown] [--only NAMES] [--region R]
 
 Runs the idle GPU reaper, the storage lifecycle and the budget guard in dry-run against the account the AWS SDK
 chain points at (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL…) and prints one report. Changes nothing, posts

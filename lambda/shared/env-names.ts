@@ -5,3 +5,6 @@ export const ENV = {
   slackSecret: 'COST_GUARD_SLACK_SECRET',
   accountId: 'COST_GUARD_ACCOUNT_ID',
 } as const;
+
+/** The state table's name: fixed, so the CLI finds the deployed table without asking CloudFormation. */
+export const STATE_TABLE_NAME = 'ml-cost-guard-state';

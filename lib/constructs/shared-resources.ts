@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { CostGuardConfig } from '../../lambda/core/config';
+import { STATE_TABLE_NAME } from '../../lambda/shared/env-names';
 
 /** Placeholder the created secret starts with; the Lambdas treat it as "no token yet" and log messages instead. */
 export const SLACK_TOKEN_PLACEHOLDER = 'REPLACE_WITH_SLACK_BOT_TOKEN';
@@ -22,6 +23,7 @@ export class SharedResources extends Construct {
   constructor(scope: Construct, id: string, props: SharedResourcesProps) {
     super(scope, id);
     this.stateTable = new dynamodb.Table(this, 'StateTable', {
+      tableName: STATE_TABLE_NAME,
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,

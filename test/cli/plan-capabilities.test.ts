@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { BudgetsClient, DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeTableCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateTagsCommand,
   DescribeInstancesCommand,
@@ -24,6 +25,12 @@ import { fakeIO } from '../helpers/cli-io';
 import { TEST_NOW } from '../helpers/context';
 
 const sts = mockClient(STSClient);
+const dynamodb = mockClient(DynamoDBClient);
+/** The deployed stack's state table does not exist in this account. */
+const noStateTable = () =>
+  dynamodb
+    .on(DescribeTableCommand)
+    .rejects(Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' }));
 const ec2 = mockClient(EC2Client);
 const cw = mockClient(CloudWatchClient);
 const s3 = mockClient(S3Client);
@@ -39,8 +46,9 @@ function configDir(): string {
 }
 
 beforeEach(() => {
-  for (const m of [sts, ec2, cw, s3, budgets]) m.reset();
+  for (const m of [sts, dynamodb, ec2, cw, s3, budgets]) m.reset();
   sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333' });
+  noStateTable();
   ec2.on(DescribeInstancesCommand).resolves({
     Reservations: [
       {
@@ -128,5 +136,20 @@ describe('Command: plan (all capabilities)', () => {
       'budgets',
     ]);
     expect(report.sections.every((s: { summary: { dryRun: boolean } }) => s.summary.dryRun)).toBe(true);
+  });
+
+  it("uses the deployed stack's state table when it exists in the region", async () => {
+    // Prepare
+    dynamodb.on(DescribeTableCommand).resolves({ Table: { TableName: 'ml-cost-guard-state' } });
+    const io = fakeIO({ cwd: configDir(), env: { AWS_REGION: 'us-east-1' } });
+    // Act
+    await main(['plan', '--config', 'guard.json', '--format', 'json', '--only', 'budgets'], io);
+    // Assess
+    const notes: string[] = JSON.parse(io.stdout()).sections[0].summary.notes;
+    expect(notes.some((n) => n.includes('No state table'))).toBe(false);
+    expect(dynamodb).toHaveReceivedCommandWith(DescribeTableCommand, { TableName: 'ml-cost-guard-state' });
+    // A plan writes no alert record: the deployed guard still sends the real alert.
+    expect(dynamodb).not.toHaveReceivedCommand(PutItemCommand);
+    expect(dynamodb).not.toHaveReceivedCommand(UpdateItemCommand);
   });
 });

@@ -1,3 +1,4 @@
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { main } from '../../lambda/cli/main';
@@ -10,6 +11,12 @@ import type { RunContext, RunSummary } from '../../lambda/shared/context';
 import { fakeIO } from '../helpers/cli-io';
 
 const sts = mockClient(STSClient);
+const dynamodb = mockClient(DynamoDBClient);
+/** The deployed stack's state table does not exist in this account. */
+const noStateTable = () =>
+  dynamodb
+    .on(DescribeTableCommand)
+    .rejects(Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' }));
 
 /** A capability that stops one instance through the action runner and posts one message. */
 const fakeReaper: CapabilityModule = {
@@ -57,6 +64,7 @@ describe('Command: plan', () => {
   beforeEach(() => {
     sts.reset();
     sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333' });
+    noStateTable();
   });
 
   it('runs every capability in dry-run and prints one markdown report with totals', async () => {
@@ -119,6 +127,7 @@ describe('Command: run', () => {
   beforeEach(() => {
     sts.reset();
     sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333' });
+    noStateTable();
   });
 
   it('runs one capability and prints its text report', async () => {
