@@ -22,4 +22,4 @@ export async function forwardAlarms(ctx: RunContext, event: SNSEvent): Promise<R
   };
 }
 
-export const handler = lambdaHandler<SNSEvent, RunSummary>('alarms', forwardAlarms);
+export const handler = lambdaHandler<SNSEvent, RunSummary>('alarms', forwardAlarms, { pricesInstances: false });

@@ -44,4 +44,4 @@ export async function runMonthlySummary(ctx: RunContext): Promise<MonthlySummary
   };
 }
 
-export const handler = lambdaHandler('summary', (ctx) => runMonthlySummary(ctx));
+export const handler = lambdaHandler('summary', (ctx) => runMonthlySummary(ctx), { pricesInstances: false });

@@ -74,6 +74,7 @@ async function recordLedger(ctx: RunContext): Promise<void> {
 export function lambdaHandler<E, R extends RunSummary>(
   capability: string,
   run: (ctx: RunContext, event: E) => Promise<R>,
+  options: { readonly pricesInstances?: boolean } = {},
 ): (event: E) => Promise<R> {
   const logger = powertoolsLogger(capability);
   let environment: LambdaEnvironment | undefined;
@@ -82,7 +83,14 @@ export function lambdaHandler<E, R extends RunSummary>(
     const metrics = new PowertoolsMetrics(capability);
     const notifier = await notifierFor(environment, (m) => logger.info(m));
     const clients = new ClientFactory({ defaultRegion: environment.region });
-    const { pricing, note } = await resolvePricing(environment.config, clients, environment.region);
+    // Functions that price nothing (alarms, summary) never call the Price List API, whatever pricing.live says.
+    const { pricing, note } = await resolvePricing(
+      options.pricesInstances === false
+        ? { ...environment.config, pricing: { ...environment.config.pricing, live: false } }
+        : environment.config,
+      clients,
+      environment.region,
+    );
     const ctx = buildContext({
       clients,
       pricing,

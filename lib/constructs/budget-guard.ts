@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { STOPPED_TAG_KEYS } from '../../lambda/core/budgets/tags';
 import type { CostGuardConfig } from '../../lambda/core/config';
 import { CostGuardFunction } from './cost-guard-function';
+import { denyWhenTagTrue } from './iam-conditions';
 import type { SharedResources } from './shared-resources';
 
 const BUDGETS_PRINCIPAL = 'budgets.amazonaws.com';
@@ -173,15 +174,14 @@ export class BudgetGuard extends Construct {
     );
     // Negated operators are true when the tag is absent; the explicit Deny makes the protection hold regardless.
     protectedTags.forEach((key, i) => {
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: `NeverStopProtected${i}`,
-          effect: iam.Effect.DENY,
-          actions: ['ec2:StopInstances', 'ec2:StartInstances'],
-          resources: [instances],
-          conditions: { StringEqualsIgnoreCase: { [`aws:ResourceTag/${key}`]: 'true' } },
-        }),
-      );
+      for (const deny of denyWhenTagTrue(
+        `NeverStopProtected${i}`,
+        ['ec2:StopInstances', 'ec2:StartInstances'],
+        [instances],
+        key,
+      )) {
+        role.addToPolicy(deny);
+      }
     });
     role.addToPolicy(
       new iam.PolicyStatement({

@@ -46,6 +46,8 @@ export interface CostGuardFunctionProps {
   readonly logRetentionDays?: number;
   /** X-Ray tracing. @default config.observability.tracing (false) */
   readonly tracing?: boolean;
+  /** The function prices instances and may read the Price List API when `pricing.live` is on. @default true */
+  readonly pricesInstances?: boolean;
   /** Re-tries of an asynchronous invocation that failed. @default 2 */
   readonly retryAttempts?: number;
 }
@@ -147,7 +149,7 @@ export class CostGuardFunction extends Construct {
       },
       description: `ml-cost-guard: ${props.capability}`,
     });
-    if (props.config.pricing.live) {
+    if (props.config.pricing.live && (props.pricesInstances ?? true)) {
       this.role.addToPolicy(new iam.PolicyStatement({ actions: ['pricing:GetProducts'], resources: ['*'] }));
       Validations.of(this.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',

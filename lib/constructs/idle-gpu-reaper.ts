@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import type { CostGuardConfig } from '../../lambda/core/config';
 import { IDLE_SINCE_TAG } from '../../lambda/core/reaper/types';
 import { CostGuardFunction } from './cost-guard-function';
+import { denyWhenTagTrue } from './iam-conditions';
 import type { SharedResources } from './shared-resources';
 
 export interface IdleGpuReaperProps {
@@ -85,15 +86,9 @@ export class IdleGpuReaper extends Construct {
         }),
       );
     }
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'NeverActOnOptedOut',
-        effect: iam.Effect.DENY,
-        actions: destructive,
-        resources: instanceArns,
-        conditions: { StringEqualsIgnoreCase: optOutCondition },
-      }),
-    );
+    for (const deny of denyWhenTagTrue('NeverActOnOptedOut', destructive, instanceArns, config.tags.optOut)) {
+      role.addToPolicy(deny);
+    }
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'NeverTouchProtectionTags',
@@ -101,7 +96,9 @@ export class IdleGpuReaper extends Construct {
         actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
         resources: instanceArns,
         conditions: {
-          'ForAnyValue:StringEqualsIgnoreCase': { 'aws:TagKeys': [config.tags.optOut, config.tags.keepUntil] },
+          'ForAnyValue:StringEqualsIgnoreCase': {
+            'aws:TagKeys': [config.tags.optOut, config.tags.keepUntil, config.tags.essential],
+          },
         },
       }),
     );

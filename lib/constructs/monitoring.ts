@@ -104,6 +104,7 @@ export class Monitoring extends Construct {
         slackSecret: shared.slackSecret,
         timeout: Duration.minutes(1),
         memorySize: 256,
+        pricesInstances: false,
       });
       forwarder.function.addEventSource(
         new lambdaEventSources.SnsEventSource(this.alarmTopic, { deadLetterQueue: forwarder.failureQueue }),
@@ -119,6 +120,7 @@ export class Monitoring extends Construct {
       slackSecret: shared.slackSecret,
       timeout: Duration.minutes(2),
       memorySize: 256,
+      pricesInstances: false,
       schedule: SUMMARY_SCHEDULE,
     });
 
