@@ -45,7 +45,7 @@ import type { BudgetItemConfig } from '../core/config';
 import { monthlySavingsOfStop, round2 } from '../core/savings/calculators';
 import type { CapabilityModule } from '../shared/capability';
 import { type RunContext, RunIncompleteError, type RunSummary } from '../shared/context';
-import { errorMessage } from '../shared/errors';
+import { errorCode, errorMessage } from '../shared/errors';
 import { lambdaHandler } from '../shared/lambda-runtime';
 
 export interface BudgetReport {
@@ -294,10 +294,23 @@ async function guardBudget(state: RunState, item: BudgetItemConfig, evaluation: 
   if (action) {
     // An earlier attempt may have stopped instances before Slack failed: report them too.
     const earlier = parseDetail(action.previousDetail);
-    const now = await applyAction(state, item, evaluation);
-    const seen = new Set(now.stops.map((s) => s.instanceId));
-    stops = [...earlier.filter((s) => !seen.has(s.instanceId)), ...now.stops];
-    skipped = now.skipped;
+    try {
+      const now = await applyAction(state, item, evaluation);
+      const seen = new Set(now.stops.map((s) => s.instanceId));
+      stops = [...earlier.filter((s) => !seen.has(s.instanceId)), ...now.stops];
+      skipped = now.skipped;
+    } catch (error) {
+      // EC2 could not be read: release the action's claim so the retry (or the next run) stops and announces it;
+      // the other thresholds are still alerted now, so an EC2 outage never silences a budget.
+      await store.release(action.key, action.token, errorMessage(error), action.previousDetail);
+      claimed.splice(claimed.indexOf(action), 1);
+      stops = earlier;
+      state.failures.push({ key: `${item.name}/${action.threshold.key}`, error });
+      state.notes.push(
+        `${item.name}: the ${action.threshold.key} action could not be applied (${errorCode(error)}: ` +
+          `${errorMessage(error)}); it is retried with its alert`,
+      );
+    }
   }
 
   const alerted: string[] = [];
@@ -314,9 +327,11 @@ async function guardBudget(state: RunState, item: BudgetItemConfig, evaluation: 
     const detail = action
       ? JSON.stringify({ stops: stops.filter((s) => s.status === 'done') }).slice(0, 300_000)
       : undefined;
+    let ts: string | undefined;
+    let delivered = false;
     try {
-      const results = await postAll(ctx.notifier, messages);
-      const ts = results[0]?.ts;
+      ts = (await postAll(ctx.notifier, messages))[0]?.ts;
+      delivered = true;
       for (const c of claimed) {
         const kept = await store.markSent(c.key, c.token, ts, detail);
         if (!kept) state.notes.push(`${item.name}: the ${c.threshold.key} claim was taken over by another run`);
@@ -325,11 +340,19 @@ async function guardBudget(state: RunState, item: BudgetItemConfig, evaluation: 
       const used = evaluation.percentUsed === undefined ? '' : ` at ${evaluation.percentUsed.toFixed(1)}% of the limit`;
       state.notes.push(`${item.name}: ${alerted.join(', ')} alert${mode === 'dry-run' ? ' (dry run)' : ''}${used}`);
     } catch (error) {
-      ctx.log.error('Slack did not accept the budget alert', { budget: item.name, error: errorMessage(error) });
-      for (const c of claimed) {
-        await store.release(c.key, c.token, errorMessage(error), detail);
-        deliveryFailed.push(c.threshold.key);
-        state.failures.push({ key: `${item.name}/${c.threshold.key}`, error });
+      if (delivered) {
+        // Slack took the alert but the record could not be marked sent: it stays pending and a run after the lease
+        // may send it again. A duplicate alert is the price of never dropping one.
+        ctx.log.error('Budget alert sent but not recorded as sent', { budget: item.name, error: errorMessage(error) });
+        state.notes.push(`${item.name}: alert sent but not recorded (${errorCode(error)}); it may be sent again`);
+        state.failures.push({ key: `${item.name}/record`, error });
+      } else {
+        ctx.log.error('Slack did not accept the budget alert', { budget: item.name, error: errorMessage(error) });
+        for (const c of claimed) {
+          await store.release(c.key, c.token, errorMessage(error), detail);
+          deliveryFailed.push(c.threshold.key);
+          state.failures.push({ key: `${item.name}/${c.threshold.key}`, error });
+        }
       }
     }
   }
@@ -481,7 +504,7 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
   if (state.failures.length > 0) {
     const first = state.failures[0]!.error;
     throw new BudgetAlertDeliveryError(
-      `Slack did not accept ${state.failures.length} budget alert(s) (${state.failures.map((f) => f.key).join(', ')}): ` +
+      `${state.failures.length} budget alert(s) not sent (${state.failures.map((f) => f.key).join(', ')}): ` +
         `${errorMessage(first)}. They stay unsent and go out on the retry.`,
       summary,
       { cause: first },

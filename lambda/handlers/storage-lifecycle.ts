@@ -39,7 +39,7 @@ import {
 } from '../core/slack-blocks';
 import type { ActionStatus } from '../shared/actions';
 import type { CapabilityModule } from '../shared/capability';
-import type { RunContext, RunSummary } from '../shared/context';
+import { type RunContext, RunIncompleteError, type RunSummary } from '../shared/context';
 import { errorCode, errorMessage } from '../shared/errors';
 import { lambdaHandler } from '../shared/lambda-runtime';
 
@@ -153,6 +153,7 @@ async function selectBuckets(
   ctx: RunContext,
   s3: S3LifecycleAdapter,
   notes: string[],
+  incomplete: string[],
 ): Promise<{ targets: Target[]; unreadable: BucketReport[]; tagReadFailures: { bucket: string; code: string }[] }> {
   const storage = ctx.config.storage;
   const targets = new Map<string, Target>();
@@ -165,6 +166,7 @@ async function selectBuckets(
       buckets = await s3.listBuckets();
     } catch (error) {
       notes.push(`ListBuckets failed (${errorCode(error)}): no bucket selected by the tag ${key}=${value}`);
+      incomplete.push(`ListBuckets failed (${errorCode(error)}: ${errorMessage(error)})`);
       ctx.log.error('ListBuckets failed', { code: errorCode(error), message: errorMessage(error) });
     }
     for (const b of buckets) listed.set(b.name, b);
@@ -386,6 +388,8 @@ async function run(ctx: RunContext): Promise<LifecycleRunSummary> {
   const startedAt = ctx.now.toISOString();
   const storage = ctx.config.storage;
   const notes: string[] = [];
+  // What makes the run fail at the end (after reporting every bucket): the errors alarm must see it.
+  const incomplete: string[] = [];
   const base = { capability: 'lifecycle', dryRun: ctx.dryRun, startedAt };
   if (!storage.enabled) {
     return {
@@ -406,7 +410,7 @@ async function run(ctx: RunContext): Promise<LifecycleRunSummary> {
   }
   const s3 = new S3LifecycleAdapter((region) => ctx.clients.s3(region), ctx.clients.defaultRegion);
 
-  const { targets, unreadable, tagReadFailures } = await selectBuckets(ctx, s3, notes);
+  const { targets, unreadable, tagReadFailures } = await selectBuckets(ctx, s3, notes, incomplete);
   const planned = await mapWithConcurrency(targets, BUCKET_CONCURRENCY, (t) =>
     planBucket(s3, storage, t as Target & { region: string }),
   );
@@ -486,9 +490,15 @@ async function run(ctx: RunContext): Promise<LifecycleRunSummary> {
     slackMessages = (await postAll(ctx.notifier, messages)).length;
   } catch (error) {
     notes.push(`the Slack digest was not delivered (${errorCode(error)}): ${errorMessage(error)}`);
+    incomplete.push(`the Slack digest was not delivered (${errorCode(error)}: ${errorMessage(error)})`);
     ctx.log.error('Slack digest not delivered', { code: errorCode(error) });
   }
-  return { ...partial, slackMessages, apiCalls: ctx.clients.counter.byOperation() };
+  const summary = { ...partial, slackMessages, apiCalls: ctx.clients.counter.byOperation() };
+  // Bucket writes are idempotent, so failing the run (alarm, retry) repeats nothing that took effect.
+  if (incomplete.length > 0) {
+    throw new RunIncompleteError(`storage lifecycle run incomplete: ${incomplete.join('; ')}`, summary);
+  }
+  return summary;
 }
 
 function formatText(s: LifecycleRunSummary): string {

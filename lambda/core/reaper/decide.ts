@@ -247,12 +247,14 @@ export function decideInstance(
   const warnMs = config.idleGpu.warnMinutesBeforeAction * MINUTE_MS;
   const nowIso = now.toISOString();
   if (warnMs === 0) {
+    // Only a well-formed past idle-since tag is carried over; anything else (garbage, future) counts from now.
+    const tagged = idleSinceTag !== undefined ? parseTagTime(idleSinceTag) : undefined;
     return {
       ...common,
       kind: 'act',
       code: 'idle',
       reason: `${idleness.reason}${lowConfidence}; warnMinutesBeforeAction is 0`,
-      idleSince: idleSinceTag ?? nowIso,
+      idleSince: tagged !== undefined && tagged <= now.getTime() ? new Date(tagged).toISOString() : nowIso,
       untagIdleSince: false,
     };
   }

@@ -1,0 +1,656 @@
+/**
+ * Proof suite, safety of the budget guard: fast-check properties over random budgets (spend, limit, forecast,
+ * currency, a limit of 0, unreadable amounts, missing budgets) and random instances (essential / opt-out tags with the
+ * key and value in any case, scope tags matching or not, GPU / non-GPU / unknown types, running or not, one-time Spot,
+ * Stop and CreateTags failures), under `stopScope` gpu or all, action stop-non-essential or notify, and dry-run.
+ *
+ * The end-to-end property runs the handler four times over one period on a fake DynamoDB state table and a fake EC2
+ * that keeps state: two runs started together (the schedule and an SNS notification), then the Lambda retry and the
+ * next scheduled run an hour later (past the claim lease), with Slack refusing some posts. It checks the StopInstances calls against ground truth, that every
+ * (budget, period, threshold) alert is delivered exactly once (never twice, and again after a Slack failure), and
+ * that no instance is stopped twice.
+ */
+import assert from 'node:assert/strict';
+import { type Budget, BudgetsClient, DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
+import {
+  CreateTagsCommand,
+  type CreateTagsCommandInput,
+  DeleteTagsCommand,
+  type DeleteTagsCommandInput,
+  DescribeInstancesCommand,
+  type DescribeInstancesCommandInput,
+  DescribeInstanceTypesCommand,
+  type DescribeInstanceTypesCommandInput,
+  EC2Client,
+  StopInstancesCommand,
+  type StopInstancesCommandInput,
+} from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import type { Notifier } from '../../lambda/adapters/slack';
+import { type InstanceFacts, selectStopCandidates } from '../../lambda/core/budgets/candidates';
+import { type BudgetSnapshot, evaluateBudget } from '../../lambda/core/budgets/policy';
+import type { SlackMessage } from '../../lambda/core/slack-blocks';
+import type { BudgetsSummary } from '../../lambda/handlers/budget-guard';
+import { budgetsCapability } from '../../lambda/handlers/budget-guard';
+import { SlackDeliveryError } from '../../lambda/shared/errors';
+import { TEST_NOW, testContext } from '../helpers/context';
+import { type FakeStateTable, fakeStateTable } from '../helpers/fake-state-table';
+
+const ec2Mock = mockClient(EC2Client);
+const budgetsMock = mockClient(BudgetsClient);
+
+const RUNS = 1000;
+const ESSENTIAL = 'cost-guard:essential';
+const OPT_OUT = 'cost-guard:opt-out';
+const STOPPED_BUDGET = 'cost-guard:stopped-budget';
+const SCHEDULE = { source: 'ml-cost-guard.schedule' };
+const snsEvent = (name: string) => ({
+  Records: [{ EventSource: 'aws:sns', Sns: { Message: `AWS Budget Notification\n\nBudget Name: ${name}\n` } }],
+});
+
+const TYPES: Readonly<Record<string, 'gpu' | 'none' | 'unknown'>> = {
+  'g5.xlarge': 'gpu',
+  'p4d.24xlarge': 'gpu',
+  'm5.large': 'none',
+  'zz9.large': 'unknown',
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Generators
+// ---------------------------------------------------------------------------------------------------------------
+
+function recase(text: string, flips: readonly boolean[]): string {
+  return [...text].map((c, i) => (flips[i % flips.length] ? c.toUpperCase() : c.toLowerCase())).join('');
+}
+const randomCase = (key: string) =>
+  fc.oneof(
+    { arbitrary: fc.constant(key), weight: 2 },
+    {
+      arbitrary: fc.array(fc.boolean(), { minLength: 1, maxLength: key.length }).map((f) => recase(key, f)),
+      weight: 1,
+    },
+  );
+const sometimes = <T>(arb: fc.Arbitrary<T>, present: number, absent: number): fc.Arbitrary<T | null> =>
+  fc.oneof({ arbitrary: arb, weight: present }, { arbitrary: fc.constant(null), weight: absent });
+const flagTag = (key: string) =>
+  sometimes(
+    fc.record({ key: randomCase(key), value: fc.constantFrom('true', 'TRUE', ' True ', 'false', 'yes', '') }),
+    1,
+    3,
+  );
+
+interface Fault {
+  readonly code: string;
+  times: number;
+}
+const faultArb = sometimes(
+  fc.record({
+    code: fc.constantFrom('ThrottlingException', 'InternalError', 'RequestTimeout', 'IncorrectInstanceState'),
+    times: fc.constantFrom(1, Number.POSITIVE_INFINITY),
+  }),
+  1,
+  6,
+);
+
+interface InstanceSpec {
+  readonly type: string;
+  readonly state: 'running' | 'stopped' | 'pending';
+  readonly team: string | null;
+  readonly env: string | null;
+  readonly essential: { readonly key: string; readonly value: string } | null;
+  readonly optOut: { readonly key: string; readonly value: string } | null;
+  readonly oneTimeSpot: boolean;
+  readonly stopFault: { readonly code: string; readonly times: number } | null;
+  readonly tagFault: { readonly code: string; readonly times: number } | null;
+}
+
+const instanceSpecArb: fc.Arbitrary<InstanceSpec> = fc.record({
+  type: fc.oneof(
+    { arbitrary: fc.constantFrom('g5.xlarge', 'p4d.24xlarge'), weight: 3 },
+    { arbitrary: fc.constantFrom('m5.large', 'zz9.large'), weight: 1 },
+  ),
+  state: fc.oneof(
+    { arbitrary: fc.constant('running' as const), weight: 6 },
+    { arbitrary: fc.constantFrom('stopped' as const, 'pending' as const), weight: 1 },
+  ),
+  team: sometimes(
+    fc.oneof(
+      { arbitrary: fc.constant('t0'), weight: 4 },
+      { arbitrary: fc.constantFrom('t1', 't2', 'T0', 't0 '), weight: 3 },
+    ),
+    6,
+    1,
+  ),
+  env: sometimes(fc.constantFrom('prod', 'Prod', 'dev'), 3, 1),
+  essential: flagTag(ESSENTIAL),
+  optOut: flagTag(OPT_OUT),
+  oneTimeSpot: fc.oneof({ arbitrary: fc.constant(false), weight: 8 }, { arbitrary: fc.constant(true), weight: 1 }),
+  stopFault: faultArb,
+  tagFault: faultArb,
+});
+
+type BudgetKind = 'ok' | 'zero' | 'currency' | 'garbage' | 'missing' | 'no-limit';
+interface BudgetSpec {
+  readonly kind: BudgetKind;
+  readonly limit: number;
+  /** Actual spend as a percentage of the limit. */
+  readonly percent: number;
+  readonly forecastPercent: number | null;
+  /** The scope also requires env=prod. */
+  readonly prodOnly: boolean;
+}
+
+const budgetSpecArb: fc.Arbitrary<BudgetSpec> = fc.record({
+  kind: fc.oneof(
+    { arbitrary: fc.constant('ok' as const), weight: 10 },
+    { arbitrary: fc.constantFrom<BudgetKind>('zero', 'currency', 'garbage', 'missing', 'no-limit'), weight: 2 },
+  ),
+  limit: fc.constantFrom(100, 1000, 12345.67),
+  percent: fc.oneof(
+    { arbitrary: fc.constantFrom(0, 49.99, 50, 79.99, 80, 84.99, 85, 94.99), weight: 1 },
+    { arbitrary: fc.constantFrom(95, 96, 99.99, 100, 130), weight: 2 },
+  ),
+  forecastPercent: sometimes(fc.constantFrom(50, 99, 100, 100.5, 150), 1, 1),
+  prodOnly: fc.oneof({ arbitrary: fc.constant(false), weight: 2 }, { arbitrary: fc.constant(true), weight: 1 }),
+});
+
+interface ConfigSpec {
+  readonly action: 'stop-non-essential' | 'notify';
+  readonly dryRun: boolean;
+  readonly stopScope: 'gpu' | 'all';
+  readonly thresholds: readonly [number, number];
+}
+const configSpecArb: fc.Arbitrary<ConfigSpec> = fc.record({
+  action: fc.oneof(
+    { arbitrary: fc.constant('stop-non-essential' as const), weight: 4 },
+    { arbitrary: fc.constant('notify' as const), weight: 1 },
+  ),
+  dryRun: fc.oneof({ arbitrary: fc.constant(false), weight: 4 }, { arbitrary: fc.constant(true), weight: 1 }),
+  stopScope: fc.constantFrom('gpu' as const, 'all' as const),
+  thresholds: fc.constantFrom<readonly [number, number]>([80, 95], [50, 85], [95, 100]),
+});
+
+const scopeOf = (index: number, b: BudgetSpec): Record<string, string> => ({
+  team: `t${index}`,
+  ...(b.prodOnly ? { env: 'prod' } : {}),
+});
+
+const toConfig = (c: ConfigSpec, budgets: readonly BudgetSpec[]) => ({
+  budgets: {
+    action: c.action,
+    stopScope: c.stopScope,
+    alertPercent: c.thresholds[0],
+    actionPercent: c.thresholds[1],
+    items: budgets.map((b, i) => ({ name: `b${i}`, scopeTags: scopeOf(i, b) })),
+  },
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Ground truth
+// ---------------------------------------------------------------------------------------------------------------
+
+const flagged = (tags: Readonly<Record<string, string>>, key: string) =>
+  Object.entries(tags).some(([k, v]) => k.toLowerCase() === key.toLowerCase() && v.trim().toLowerCase() === 'true');
+
+/** Why `tags`/`type`/`state` forbid stopping the instance for a budget with this scope; undefined when allowed. */
+function forbiddenReason(
+  inst: { readonly tags: Readonly<Record<string, string>>; readonly type: string; readonly state: string },
+  scope: Readonly<Record<string, string>>,
+  stopScope: 'gpu' | 'all',
+): string | undefined {
+  if (inst.state !== 'running') return 'not running';
+  if (flagged(inst.tags, ESSENTIAL)) return 'essential';
+  if (flagged(inst.tags, OPT_OUT)) return 'opted out';
+  for (const [k, v] of Object.entries(scope)) if (inst.tags[k] !== v) return `out of scope (${k})`;
+  if (stopScope === 'gpu' && TYPES[inst.type] !== 'gpu') return 'not a GPU instance';
+  return undefined;
+}
+
+/** Thresholds a well-formed budget is at or over, from the percentages the generator chose. */
+function expectedCrossed(b: BudgetSpec, [alert, action]: readonly [number, number]): string[] {
+  if (b.kind !== 'ok') return [`problem-${PROBLEM_OF[b.kind]}`];
+  return [
+    ...(b.percent >= alert ? [`alert-${alert}`] : []),
+    ...(b.percent >= action ? [`action-${action}`] : []),
+    ...(b.forecastPercent !== null && b.forecastPercent > 100 ? ['forecast-100'] : []),
+  ];
+}
+const PROBLEM_OF: Readonly<Record<Exclude<BudgetKind, 'ok'>, string>> = {
+  zero: 'zero-limit',
+  currency: 'currency',
+  garbage: 'invalid-amount',
+  missing: 'missing',
+  'no-limit': 'no-limit',
+};
+
+function describeBudget(b: BudgetSpec, name: string): Budget | undefined {
+  if (b.kind === 'missing') return undefined;
+  const amount = (pct: number) => String((b.limit * pct) / 100);
+  const unit = b.kind === 'currency' ? 'EUR' : 'USD';
+  return {
+    BudgetName: name,
+    BudgetType: 'COST',
+    TimeUnit: 'MONTHLY',
+    ...(b.kind === 'no-limit'
+      ? {}
+      : {
+          BudgetLimit: {
+            Amount: b.kind === 'zero' ? '0' : b.kind === 'garbage' ? 'abc' : String(b.limit),
+            Unit: unit,
+          },
+        }),
+    CalculatedSpend: {
+      ActualSpend: { Amount: amount(b.percent), Unit: unit },
+      ...(b.forecastPercent !== null ? { ForecastedSpend: { Amount: amount(b.forecastPercent), Unit: unit } } : {}),
+    },
+    TimePeriod: { Start: new Date('2024-01-01T00:00:00Z'), End: new Date('2087-06-15T00:00:00Z') },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The fake EC2 / Budgets / Slack (stateful over the runs of one sample)
+// ---------------------------------------------------------------------------------------------------------------
+
+interface FakeInstance {
+  readonly id: string;
+  readonly type: string;
+  state: string;
+  readonly tags: Record<string, string>;
+  readonly oneTimeSpot: boolean;
+  readonly stopFault?: Fault;
+  readonly tagFault?: Fault;
+}
+
+interface World {
+  readonly fleet: FakeInstance[];
+  readonly byId: Map<string, FakeInstance>;
+  readonly budgets: Budget[];
+  slackFailures: number;
+  readonly posts: SlackMessage[];
+  /** Successful stops per instance over the sample. */
+  readonly effects: Map<string, number>;
+  /** Each successful stop with the budget named by the instance's stopped-budget tag at that moment. */
+  readonly stops: { readonly id: string; readonly budget: string | undefined; readonly tags: Record<string, string> }[];
+  /** Mutating calls made (CreateTags, DeleteTags, StopInstances). */
+  mutations: number;
+}
+
+let world: World;
+
+function awsError(code: string): Error {
+  const status = code === 'InternalError' ? 500 : code === 'RequestTimeout' ? 408 : 400;
+  return Object.assign(new Error(`${code} (simulated)`), {
+    name: code,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+  });
+}
+
+function materialize(spec: InstanceSpec, index: number): FakeInstance {
+  const tags: Record<string, string> = { Name: `box-${index}` };
+  if (spec.team !== null) tags.team = spec.team;
+  if (spec.env !== null) tags.env = spec.env;
+  if (spec.essential) tags[spec.essential.key] = spec.essential.value;
+  if (spec.optOut) tags[spec.optOut.key] = spec.optOut.value;
+  return {
+    id: `i-${(0x2000 + index).toString(16).padStart(17, '0')}`,
+    type: spec.type,
+    state: spec.state,
+    tags,
+    oneTimeSpot: spec.oneTimeSpot,
+    ...(spec.stopFault ? { stopFault: { ...spec.stopFault } } : {}),
+    ...(spec.tagFault ? { tagFault: { ...spec.tagFault } } : {}),
+  };
+}
+
+/** One routed `send` fake per mocked client (per-command `.on()` matchers cost seconds over a thousand samples). */
+const routes = new Map<unknown, (input: never) => unknown>();
+function route<I>(command: new (input: I) => { readonly input: I }, fake: (input: I) => unknown): void {
+  routes.set(command, fake as (input: never) => unknown);
+}
+async function dispatch(command: { readonly constructor: unknown; readonly input: unknown }): Promise<unknown> {
+  const fake = routes.get(command.constructor);
+  if (!fake) throw new Error(`no fake for ${String((command.constructor as { name?: string }).name)}`);
+  return fake(command.input as never);
+}
+
+function installFakeAws(): void {
+  ec2Mock.send.callsFake(dispatch as never);
+  budgetsMock.send.callsFake(dispatch as never);
+  route(DescribeBudgetsCommand, () => ({ Budgets: world.budgets }));
+  route(DescribeInstancesCommand, (input: DescribeInstancesCommandInput) => {
+    const filters = input.Filters ?? [];
+    const matches = (i: FakeInstance) =>
+      filters.every((f) => {
+        if (f.Name === 'instance-state-name') return f.Values!.includes(i.state);
+        if (f.Name?.startsWith('tag:')) return f.Values!.includes(i.tags[f.Name.slice(4)] ?? '\u0000');
+        throw new Error(`unexpected filter ${f.Name}`);
+      });
+    return {
+      Reservations: [
+        {
+          Instances: world.fleet.filter(matches).map((i) => ({
+            InstanceId: i.id,
+            InstanceType: i.type,
+            State: { Name: i.state },
+            Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
+            ...(i.oneTimeSpot ? { InstanceLifecycle: 'spot' } : {}),
+          })),
+        },
+      ],
+    };
+  });
+  route(DescribeInstanceTypesCommand, (input: DescribeInstanceTypesCommandInput) => {
+    const names = (input.InstanceTypes ?? []) as string[];
+    if (names.some((n) => TYPES[n] === 'unknown' || !TYPES[n])) throw awsError('InvalidInstanceType');
+    return {
+      InstanceTypes: names.map((n) => ({
+        InstanceType: n,
+        InstanceStorageSupported: n !== 'm5.large',
+        ...(TYPES[n] === 'gpu' ? { GpuInfo: { Gpus: [{ Name: 'A10G', Count: 1 }] } } : {}),
+      })),
+    };
+  });
+  route(CreateTagsCommand, (input: CreateTagsCommandInput) => {
+    world.mutations += 1;
+    const targets = (input.Resources ?? []).map((id) => world.byId.get(id)!);
+    for (const i of targets) {
+      if (i.tagFault && i.tagFault.times > 0) {
+        i.tagFault.times -= 1;
+        throw awsError(i.tagFault.code);
+      }
+    }
+    for (const i of targets) for (const t of input.Tags ?? []) i.tags[t.Key!] = t.Value ?? '';
+    return {};
+  });
+  route(DeleteTagsCommand, (input: DeleteTagsCommandInput) => {
+    world.mutations += 1;
+    for (const id of input.Resources ?? []) for (const t of input.Tags ?? []) delete world.byId.get(id)!.tags[t.Key!];
+    return {};
+  });
+  route(StopInstancesCommand, (input: StopInstancesCommandInput) => {
+    world.mutations += 1;
+    const targets = (input.InstanceIds ?? []).map((id) => world.byId.get(id)!);
+    for (const i of targets) {
+      if (i.stopFault && i.stopFault.times > 0) {
+        i.stopFault.times -= 1;
+        throw awsError(i.stopFault.code);
+      }
+      if (i.oneTimeSpot) throw awsError('UnsupportedOperation');
+    }
+    for (const i of targets) {
+      if (i.state === 'running') {
+        world.effects.set(i.id, (world.effects.get(i.id) ?? 0) + 1);
+        world.stops.push({ id: i.id, budget: i.tags[STOPPED_BUDGET], tags: { ...i.tags } });
+      }
+      i.state = 'stopped';
+    }
+    return { StoppingInstances: targets.map((i) => ({ InstanceId: i.id })) };
+  });
+}
+
+const notifier: Notifier = {
+  kind: 'slack',
+  async post(message: SlackMessage) {
+    if (world.slackFailures > 0) {
+      world.slackFailures -= 1;
+      throw new SlackDeliveryError('Slack did not accept the message: HTTP 500', 'slack_webapi_http_error');
+    }
+    world.posts.push(message);
+    return { channel: '#c', ts: `1700000000.${world.posts.length}` };
+  },
+};
+
+async function settle(run: Promise<BudgetsSummary>): Promise<BudgetsSummary> {
+  try {
+    return await run;
+  } catch (error) {
+    const summary = (error as { summary?: BudgetsSummary }).summary;
+    assert.ok(summary, `the run threw without a summary: ${(error as Error).stack}`);
+    assert.equal((error as Error).name, 'BudgetAlertDeliveryError', (error as Error).stack);
+    return summary;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('Proof: budget guard safety (properties)', () => {
+  let table: FakeStateTable;
+  beforeAll(() => {
+    installFakeAws();
+    table = fakeStateTable();
+  });
+  afterAll(() => {
+    table.mock.restore();
+    ec2Mock.restore();
+    budgetsMock.restore();
+  });
+
+  it('selects exactly the running, in-scope, non-essential, not opted-out (GPU) instances', () => {
+    let candidates = 0;
+    fc.assert(
+      fc.property(
+        fc.array(instanceSpecArb, { minLength: 1, maxLength: 12 }),
+        fc.constantFrom<Record<string, string>>({}, { team: 't0' }, { team: 't0', env: 'prod' }),
+        fc.constantFrom('gpu' as const, 'all' as const),
+        (specs, scopeTags, stopScope) => {
+          // Prepare
+          const fleet = specs.map(materialize);
+          const instances: InstanceFacts[] = fleet.map((i) => ({
+            instanceId: i.id,
+            region: 'us-east-1',
+            instanceType: i.type,
+            state: i.state,
+            tags: i.tags,
+          }));
+          // Act
+          const selection = selectStopCandidates(instances, {
+            scopeTags,
+            tags: { essential: ESSENTIAL, optOut: OPT_OUT },
+            stopScope,
+            typeFacts: (_r, t) =>
+              TYPES[t] === 'unknown' ? undefined : { gpu: TYPES[t] === 'gpu', instanceStorage: false },
+          });
+          // Assess: candidates and skipped partition the input; candidates are exactly the allowed ones
+          const chosen = selection.candidates.map((i) => i.instanceId);
+          const skipped = selection.skipped.map((s) => s.instance.instanceId);
+          assert.deepEqual([...chosen, ...skipped].sort(), fleet.map((i) => i.id).sort(), 'not a partition');
+          for (const i of fleet) {
+            const reason = forbiddenReason(i, scopeTags, stopScope);
+            assert.equal(chosen.includes(i.id), reason === undefined, `${i.id} ${JSON.stringify(i.tags)}: ${reason}`);
+          }
+          candidates += chosen.length;
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    expect(candidates).toBeGreaterThan(RUNS / 2);
+  });
+
+  it('never crosses a threshold of a budget it cannot judge, and crosses exactly the ones reached', () => {
+    fc.assert(
+      fc.property(
+        budgetSpecArb,
+        configSpecArb,
+        fc.constantFrom('MONTHLY', 'QUARTERLY', 'ANNUALLY', 'DAILY', 'WEEKLY'),
+        (b, c, timeUnit) => {
+          // Prepare
+          const raw = describeBudget(b, 'b0');
+          const snapshot: BudgetSnapshot | undefined = raw && {
+            name: 'b0',
+            timeUnit,
+            ...(raw.BudgetLimit
+              ? {
+                  limit: {
+                    amount: raw.BudgetLimit.Amount === 'abc' ? Number.NaN : Number(raw.BudgetLimit.Amount),
+                    unit: raw.BudgetLimit.Unit!,
+                  },
+                }
+              : {}),
+            actual: {
+              amount: Number(raw.CalculatedSpend!.ActualSpend!.Amount),
+              unit: raw.CalculatedSpend!.ActualSpend!.Unit!,
+            },
+            ...(raw.CalculatedSpend!.ForecastedSpend
+              ? {
+                  forecast: {
+                    amount: Number(raw.CalculatedSpend!.ForecastedSpend.Amount),
+                    unit: raw.CalculatedSpend!.ForecastedSpend.Unit!,
+                  },
+                }
+              : {}),
+            periodStart: '2024-01-01T00:00:00.000Z',
+            periodEnd: '2087-06-15T00:00:00.000Z',
+          };
+          const thresholds = { alertPercent: c.thresholds[0], actionPercent: c.thresholds[1] };
+          // Act
+          const evaluation = evaluateBudget('b0', snapshot, thresholds, TEST_NOW);
+          // Assess
+          if (timeUnit === 'WEEKLY' && b.kind !== 'missing') {
+            assert.deepEqual(
+              evaluation.problems.map((p) => p.kind),
+              ['unknown-time-unit'],
+            );
+          } else if (b.kind !== 'ok') {
+            assert.deepEqual(
+              evaluation.problems.map((p) => p.kind),
+              [PROBLEM_OF[b.kind]],
+            );
+          } else {
+            assert.deepEqual(evaluation.problems, []);
+            assert.ok(Number.isFinite(evaluation.percentUsed!), 'percentUsed is not a number');
+            assert.deepEqual(
+              evaluation.crossed.map((t) => t.key),
+              expectedCrossed(b, c.thresholds),
+            );
+          }
+          if (evaluation.problems.length > 0) assert.deepEqual(evaluation.crossed, [], 'crossed with a problem');
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('stops only allowed instances, never twice, and delivers each alert exactly once over concurrent and repeated runs', async () => {
+    const stats = { stopped: 0, failedStops: 0, slackFailed: 0, alerts: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(budgetSpecArb, { minLength: 1, maxLength: 3 }),
+        fc.array(instanceSpecArb, { minLength: 1, maxLength: 10 }),
+        configSpecArb,
+        fc.oneof(
+          { arbitrary: fc.constant(0), weight: 3 },
+          { arbitrary: fc.constantFrom(1, 2, Number.POSITIVE_INFINITY), weight: 1 },
+        ),
+        async (budgetSpecs, instanceSpecs, c, slackFailures) => {
+          // Prepare
+          const fleet = instanceSpecs.map(materialize);
+          world = {
+            fleet,
+            byId: new Map(fleet.map((i) => [i.id, i])),
+            budgets: budgetSpecs.flatMap((b, i) => describeBudget(b, `b${i}`) ?? []),
+            slackFailures,
+            posts: [],
+            effects: new Map(),
+            stops: [],
+            mutations: 0,
+          };
+          table.items.clear();
+          const config = toConfig(c, budgetSpecs);
+          const run = (event: unknown, now = TEST_NOW) =>
+            settle(
+              budgetsCapability.run(
+                testContext({ config, now, dryRun: c.dryRun, notifier, stateTableName: 'state' }),
+                event,
+              ),
+            );
+
+          // Act: the schedule and an SNS notification at once, then (Slack back) the Lambda retry, and the next
+          // scheduled run an hour later (same period, past the claim lease)
+          const concurrent = await Promise.all([run(SCHEDULE), run(snsEvent('b0'))]);
+          world.slackFailures = 0;
+          const retry = await run(SCHEDULE);
+          const later = await run(SCHEDULE, new Date(TEST_NOW.getTime() + 3_600_000));
+          const summaries = [...concurrent, retry, later];
+
+          // Assess: dry-run and notify change nothing
+          const mutating = !c.dryRun && c.action === 'stop-non-essential';
+          if (!mutating) assert.equal(world.mutations, 0, 'a mutating EC2 call in dry-run or notify mode');
+
+          // Assess: each stop was of an allowed instance, for a budget at its action threshold
+          for (const s of world.stops) {
+            const index = budgetSpecs.findIndex((_, i) => `b${i}` === s.budget);
+            assert.ok(index >= 0, `${s.id} stopped without a stopped-budget tag`);
+            const b = budgetSpecs[index]!;
+            assert.ok(b.kind === 'ok' && b.percent >= c.thresholds[1], `${s.id} stopped for b${index} under action`);
+            const inst = world.byId.get(s.id)!;
+            const reason = forbiddenReason(
+              { tags: s.tags, type: inst.type, state: 'running' },
+              scopeOf(index, b),
+              c.stopScope,
+            );
+            assert.equal(reason, undefined, `${s.id} stopped for b${index} although: ${reason}`);
+          }
+          // ...and never twice
+          for (const [id, n] of world.effects) assert.equal(n, 1, `${id} stopped ${n} times`);
+
+          // Assess: each alert of the period delivered exactly once over the four runs
+          const delivered = new Map<string, number>();
+          for (const s of summaries) {
+            for (const b of s.budgets)
+              for (const k of b.alerted) delivered.set(`${b.name}/${k}`, (delivered.get(`${b.name}/${k}`) ?? 0) + 1);
+          }
+          const expected = budgetSpecs.flatMap((b, i) => expectedCrossed(b, c.thresholds).map((k) => `b${i}/${k}`));
+          assert.deepEqual([...delivered.keys()].sort(), [...expected].sort(), 'alerts delivered');
+          for (const [key, n] of delivered) assert.equal(n, 1, `${key} delivered ${n} times`);
+          // ...the summaries tell the truth: one Slack post per budget alerted in a run
+          const alertedPairs = summaries.reduce((n, s) => n + s.budgets.filter((b) => b.alerted.length > 0).length, 0);
+          assert.equal(world.posts.length, alertedPairs, 'posts vs alerted budgets');
+          // ...including what Slack refused in the concurrent runs: the other run or the Lambda retry sends it (not
+          // only the next scheduled run, once the claim lease has run out)
+          const keys = (s: BudgetsSummary, of: 'alerted' | 'deliveryFailed') =>
+            s.budgets.flatMap((b) => b[of].map((k) => `${b.name}/${k}`));
+          const refused = concurrent.flatMap((s) => keys(s, 'deliveryFailed'));
+          const resent = new Set([...concurrent, retry].flatMap((s) => keys(s, 'alerted')));
+          for (const key of refused) assert.ok(resent.has(key), `${key} refused by Slack, not resent by the retry`);
+          if (refused.length > 0) stats.slackFailed += 1;
+
+          // Assess: every stop outcome reported, failures as failed
+          for (const [r, s] of summaries.entries()) {
+            for (const b of s.budgets) {
+              for (const st of b.stops) {
+                if (st.status === 'done') {
+                  assert.ok(world.effects.has(st.instanceId), `run ${r}: ${st.instanceId} reported stopped, was not`);
+                } else if (st.status === 'failed') {
+                  assert.ok(st.errorCode, `run ${r}: ${st.instanceId} failed without an error code`);
+                  stats.failedStops += 1;
+                } else {
+                  assert.ok(!mutating, `run ${r}: ${st.instanceId} ${st.status} while stopping`);
+                }
+              }
+            }
+          }
+          for (const id of world.effects.keys()) {
+            assert.ok(
+              summaries.some((s) =>
+                s.budgets.some((b) => b.stops.some((st) => st.instanceId === id && st.status === 'done')),
+              ),
+              `${id} stopped but never reported`,
+            );
+          }
+          stats.stopped += world.effects.size;
+          stats.alerts += delivered.size;
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    // The property is not vacuous.
+    expect(stats.stopped).toBeGreaterThan(RUNS / 5);
+    expect(stats.failedStops).toBeGreaterThan(RUNS / 50);
+    expect(stats.slackFailed).toBeGreaterThan(RUNS / 50);
+    expect(stats.alerts).toBeGreaterThan(RUNS);
+  });
+});
