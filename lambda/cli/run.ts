@@ -22,25 +22,26 @@ Options:
   --verbose       log to stderr
   --help          this help`;
 
+const parseRunArgs = (args: string[]) =>
+  parseArgs({
+    args,
+    options: {
+      config: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      region: { type: 'string' },
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+
 export function runCommandFor(modules: ReadonlyMap<CapabilityName, CapabilityModule>) {
   return async function runCommand(argv: string[], io: CliIO): Promise<number> {
-    let parsed: ReturnType<typeof parse>;
-    const parse = (args: string[]) =>
-      parseArgs({
-        args,
-        options: {
-          config: { type: 'string' },
-          'dry-run': { type: 'boolean' },
-          region: { type: 'string' },
-          json: { type: 'boolean' },
-          verbose: { type: 'boolean' },
-          help: { type: 'boolean' },
-        },
-        strict: true,
-        allowPositionals: true,
-      });
+    let parsed: ReturnType<typeof parseRunArgs>;
     try {
-      parsed = parse(argv);
+      parsed = parseRunArgs(argv);
     } catch (error) {
       throw new UsageError((error as Error).message, RUN_USAGE);
     }

@@ -7,7 +7,7 @@ import { Progress } from '../../lambda/cli/progress';
 import { runCommandFor } from '../../lambda/cli/run';
 import { header } from '../../lambda/core/slack-blocks';
 import type { CapabilityModule, CapabilityName } from '../../lambda/shared/capability';
-import type { RunContext, RunSummary } from '../../lambda/shared/context';
+import { type RunContext, RunIncompleteError, type RunSummary } from '../../lambda/shared/context';
 import { fakeIO } from '../helpers/cli-io';
 
 const sts = mockClient(STSClient);
@@ -135,6 +135,26 @@ describe('Command: run', () => {
     // The default config is dry-run, so the fake's effect is not called.
     expect(await runCommandFor(modules)(['reaper'], io)).toBe(0);
     expect(io.stdout()).toContain('reaper: 1 action(s)');
+  });
+
+  it('prints what a failed run did, then exits 1 with its error', async () => {
+    // Prepare: a capability that acted, then could not deliver its digest
+    const partial: CapabilityModule = {
+      name: 'reaper',
+      description: 'acts then fails',
+      async run(ctx: RunContext): Promise<RunSummary> {
+        const summary = await fakeReaper.run(ctx);
+        throw new RunIncompleteError('Slack refused the digest', summary);
+      },
+      formatText: (s) => `reaper: ${s.actions.length} action(s), ${s.actions[0]?.status}`,
+    };
+    const io = fakeIO({ env: { AWS_REGION: 'us-east-1' } });
+    // Act
+    const code = await runCommandFor(new Map([['reaper', partial]]))(['reaper'], io);
+    // Assess
+    expect(code).toBe(1);
+    expect(io.stdout()).toContain('reaper: 1 action(s), dry-run');
+    expect(io.stderr()).toContain('cost-guard run reaper: Slack refused the digest');
   });
 
   it('rejects an unknown capability', async () => {
