@@ -62,6 +62,7 @@ import { buildContext, type RunContext } from '../../lambda/shared/context';
 import { MemoryMetrics, silentLog } from '../../lambda/shared/observability';
 import { TEST_NOW } from '../helpers/context';
 import { type FakeStateTable, fakeStateTable } from '../helpers/fake-state-table';
+import { RoutedFakes } from '../helpers/routed-fakes';
 import { type ScriptedResponse, type SlackTestServer, startSlackServer } from '../helpers/slack-server';
 
 const ec2Mock = mockClient(EC2Client);
@@ -173,15 +174,9 @@ const namesFault = (text: string, fault: InjectedFault) =>
 // Shared plumbing: routed fakes, loopback Slack, contexts
 // ---------------------------------------------------------------------------------------------------------------
 
-const routes = new Map<unknown, (input: never) => unknown>();
-function route<I>(command: new (input: I) => { readonly input: I }, fake: (input: I) => unknown): void {
-  routes.set(command, fake as (input: never) => unknown);
-}
-async function dispatch(command: { readonly constructor: unknown; readonly input: unknown }): Promise<unknown> {
-  const fake = routes.get(command.constructor);
-  if (!fake) throw new Error(`no fake for ${String((command.constructor as { name?: string }).name)}`);
-  return fake(command.input as never);
-}
+const fakes = new RoutedFakes();
+const route: RoutedFakes['route'] = (command, fake) => fakes.route(command, fake);
+const dispatch = fakes.dispatch;
 
 /** A deep copy made in this realm (structuredClone's objects fail strict deep equality under jest's vm). */
 const clone = <T>(value: T): T => (value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T));

@@ -36,6 +36,7 @@ import { budgetsCapability } from '../../lambda/handlers/budget-guard';
 import { SlackDeliveryError } from '../../lambda/shared/errors';
 import { TEST_NOW, testContext } from '../helpers/context';
 import { type FakeStateTable, fakeStateTable } from '../helpers/fake-state-table';
+import { RoutedFakes } from '../helpers/routed-fakes';
 
 const ec2Mock = mockClient(EC2Client);
 const budgetsMock = mockClient(BudgetsClient);
@@ -304,16 +305,9 @@ function materialize(spec: InstanceSpec, index: number): FakeInstance {
   };
 }
 
-/** One routed `send` fake per mocked client (per-command `.on()` matchers cost seconds over a thousand samples). */
-const routes = new Map<unknown, (input: never) => unknown>();
-function route<I>(command: new (input: I) => { readonly input: I }, fake: (input: I) => unknown): void {
-  routes.set(command, fake as (input: never) => unknown);
-}
-async function dispatch(command: { readonly constructor: unknown; readonly input: unknown }): Promise<unknown> {
-  const fake = routes.get(command.constructor);
-  if (!fake) throw new Error(`no fake for ${String((command.constructor as { name?: string }).name)}`);
-  return fake(command.input as never);
-}
+const fakes = new RoutedFakes();
+const route: RoutedFakes['route'] = (command, fake) => fakes.route(command, fake);
+const dispatch = fakes.dispatch;
 
 function installFakeAws(): void {
   ec2Mock.send.callsFake(dispatch as never);

@@ -48,6 +48,7 @@ import type { SlackMessage } from '../../lambda/core/slack-blocks';
 import { type ReaperSummary, reaperCapability } from '../../lambda/handlers/idle-gpu-reaper';
 import { SlackDeliveryError } from '../../lambda/shared/errors';
 import { TEST_NOW, testContext } from '../helpers/context';
+import { RoutedFakes } from '../helpers/routed-fakes';
 
 const ec2Mock = mockClient(EC2Client);
 const cwMock = mockClient(CloudWatchClient);
@@ -442,19 +443,9 @@ function trip(fault: Fault | undefined, op: string): void {
   }
 }
 
-/**
- * Fakes by command class, behind one `send` fake per mocked client: `.on(Command)` per command makes sinon deep-compare
- * every call against each registered matcher, which costs seconds over a thousand samples.
- */
-const routes = new Map<unknown, (input: never) => unknown>();
-function route<I>(command: new (input: I) => { readonly input: I }, fake: (input: I) => unknown): void {
-  routes.set(command, fake as (input: never) => unknown);
-}
-async function dispatch(command: { readonly constructor: unknown; readonly input: unknown }): Promise<unknown> {
-  const fake = routes.get(command.constructor);
-  if (!fake) throw new Error(`no fake for ${String((command.constructor as { name?: string }).name)}`);
-  return fake(command.input as never);
-}
+const fakes = new RoutedFakes();
+const route: RoutedFakes['route'] = (command, fake) => fakes.route(command, fake);
+const dispatch = fakes.dispatch;
 
 function installFakeAws(): void {
   ec2Mock.send.callsFake(dispatch as never);
