@@ -211,6 +211,8 @@ async function run(ctx: RunContext): Promise<ReaperSummary> {
     }
   }
   notes.push(...catalog.errors);
+  // Types that could not be described (throttling, 5xx) leave their instances unjudged: the run must alarm.
+  failures.push(...catalog.errors);
 
   // Prices from the savings model: Spot instances at the Spot estimate, unknown types without a figure.
   const priceOf = (e: Entry) => {
