@@ -3,12 +3,23 @@
  * A bad value throws ConfigError, which fails `cdk synth` with the field, the value and what is allowed.
  */
 import type { Node } from 'constructs';
-import { type CostGuardConfig, parseConfig } from '../lambda/core/config';
+import { ConfigError, type CostGuardConfig, parseConfig } from '../lambda/core/config';
 
 export const CONFIG_CONTEXT_KEY = 'costGuard';
 
 export function configFromContext(node: Node): CostGuardConfig {
-  return parseConfig(node.tryGetContext(CONFIG_CONTEXT_KEY) ?? {}, `cdk.json context '${CONFIG_CONTEXT_KEY}'`);
+  let raw: unknown = node.tryGetContext(CONFIG_CONTEXT_KEY) ?? {};
+  // `cdk synth -c costGuard='{"dryRun":false}'` hands the object over as JSON text.
+  if (typeof raw === 'string') {
+    try {
+      raw = JSON.parse(raw);
+    } catch (cause) {
+      throw new ConfigError(`Context '${CONFIG_CONTEXT_KEY}' is not valid JSON: ${(cause as Error).message}`, [], {
+        cause,
+      });
+    }
+  }
+  return parseConfig(raw, `cdk context '${CONFIG_CONTEXT_KEY}'`);
 }
 
 /** The part of the config a capability's Lambda needs: the shared keys plus its own section. */

@@ -175,6 +175,14 @@ describe('App: bin/ml-cost-guard.ts', () => {
     expect(result.stderr).toContain('STANDARD_IA needs at least 30 days');
   });
 
+  it('reads the config given as JSON text with -c costGuard=...', () => {
+    const result = synth({ costGuard: JSON.stringify({ budgets: { alertPercent: 99 } }) });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      'costGuard.budgets.alertPercent: alertPercent (99) must be below actionPercent (95)',
+    );
+  });
+
   it('synthesizes the default config', () => {
     const result = synth({ costGuard: {} });
     expect(result.stderr).not.toContain('Invalid ml-cost-guard configuration');
