@@ -1,23 +1,19 @@
 /**
- * The EC2 calls of the budget guard and `cost-guard restore`: list instances by tag (paginated, filtered on the
- * server), describe instance types (GPU, instance store; cached, unknown types tolerated), stop, start, tag, untag.
+ * The EC2 calls of the budget guard and `cost-guard restore`: list instances by tag and describe instance types
+ * (through the shared paginator and type catalog in ./ec2), stop, start, tag, untag.
  * One instance per Stop/Start call, so one failure (a one-time Spot instance, a capacity error) never blocks others.
  */
 import {
-  type _InstanceType,
   CreateTagsCommand,
   DeleteTagsCommand,
-  DescribeInstancesCommand,
-  DescribeInstanceTypesCommand,
   type EC2Client,
   type Filter,
   type Instance,
-  type InstanceTypeInfo,
   StartInstancesCommand,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import type { InstanceFacts, InstanceTypeFacts } from '../core/budgets/candidates';
-import { errorCode } from '../shared/errors';
+import { InstanceTypeCatalog as AcceleratorCatalog, describeAllInstances } from './ec2';
 
 export {
   STOPPED_AT_TAG,
@@ -26,9 +22,6 @@ export {
   STOPPED_BY_VALUE,
   STOPPED_TAG_KEYS,
 } from '../core/budgets/tags';
-
-/** DescribeInstanceTypes takes at most 100 types a call. */
-const TYPES_PER_CALL = 100;
 
 /** Filters: the given states plus one `tag:KEY = VALUE` filter per tag (all must match). */
 export function instanceFilters(states: readonly string[], tags: Readonly<Record<string, string>>): Filter[] {
@@ -52,42 +45,18 @@ function toFacts(instance: Instance, region: string): InstanceFacts | undefined 
   };
 }
 
-/** Instances in `region` matching `filters`, following NextToken. */
+/** Instances in `region` matching `filters` (the shared DescribeInstances paginator). */
 export async function listInstances(ec2: EC2Client, region: string, filters: Filter[]): Promise<InstanceFacts[]> {
-  const out: InstanceFacts[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await ec2.send(
-      new DescribeInstancesCommand({
-        Filters: filters,
-        MaxResults: 1000,
-        ...(nextToken ? { NextToken: nextToken } : {}),
-      }),
-    );
-    for (const r of page.Reservations ?? []) {
-      for (const i of r.Instances ?? []) {
-        const facts = toFacts(i, region);
-        if (facts) out.push(facts);
-      }
-    }
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return out;
-}
-
-function typeFacts(info: InstanceTypeInfo): InstanceTypeFacts {
-  return {
-    gpu: (info.GpuInfo?.Gpus?.length ?? 0) > 0,
-    instanceStorage: info.InstanceStorageSupported === true,
-  };
+  return (await describeAllInstances(ec2, filters)).flatMap((i) => toFacts(i, region) ?? []);
 }
 
 /**
- * Instance-type facts per region, from DescribeInstanceTypes (cached for the run). A type the API does not know
- * (`InvalidInstanceType` fails the whole call) is looked up alone so the others are still described; a region where
- * the call fails altogether (e.g. AccessDenied) is marked unavailable and its types stay unknown.
+ * Instance-type facts per region for the budget guard: a view over the reaper's DescribeInstanceTypes catalog
+ * (batched, cached per run, unknown types asked alone). A region where the call failed for another reason than an
+ * unknown type (throttling, AccessDenied) is unavailable: its types are then unknown, not "no GPU".
  */
 export class InstanceTypeCatalog {
+  private readonly catalog = new AcceleratorCatalog();
   private readonly facts = new Map<string, InstanceTypeFacts>();
   private readonly unavailable = new Set<string>();
 
@@ -103,41 +72,15 @@ export class InstanceTypeCatalog {
   }
 
   async load(region: string, instanceTypes: readonly string[]): Promise<void> {
-    const missing = [...new Set(instanceTypes)].filter((t) => !this.facts.has(`${region}/${t}`));
-    for (let i = 0; i < missing.length; i += TYPES_PER_CALL) {
-      const batch = missing.slice(i, i + TYPES_PER_CALL);
-      try {
-        await this.describe(region, batch);
-      } catch (error) {
-        if (errorCode(error) !== 'InvalidInstanceType') {
-          this.unavailable.add(region);
-          return;
-        }
-        for (const t of batch) {
-          try {
-            await this.describe(region, [t]);
-          } catch {
-            // unknown to EC2: stays unknown
-          }
-        }
-      }
+    const errorsBefore = this.catalog.errors.length;
+    const resolved = await this.catalog.resolve(this.ec2For(region), region, instanceTypes);
+    if (this.catalog.errors.length > errorsBefore) this.unavailable.add(region);
+    for (const [type, f] of resolved) {
+      this.facts.set(`${region}/${type}`, {
+        gpu: f.accelerator === 'gpu',
+        instanceStorage: f.instanceStorage === true,
+      });
     }
-  }
-
-  private async describe(region: string, types: readonly string[]): Promise<void> {
-    let nextToken: string | undefined;
-    do {
-      const page = await this.ec2For(region).send(
-        new DescribeInstanceTypesCommand({
-          InstanceTypes: types as _InstanceType[],
-          ...(nextToken ? { NextToken: nextToken } : {}),
-        }),
-      );
-      for (const info of page.InstanceTypes ?? []) {
-        if (info.InstanceType) this.facts.set(`${region}/${info.InstanceType}`, typeFacts(info));
-      }
-      nextToken = page.NextToken;
-    } while (nextToken);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * EC2 for the idle GPU reaper: running instances (paginated), accelerator facts of the instance types present
- * (batched and cached per run), termination protection and Spot request types of the few instances about to be
+ * EC2 for the idle GPU reaper (and the listing and type facts the budget guard shares): instances (paginated),
+ * accelerator and instance-store facts of the instance types present (batched and cached per run), termination protection and Spot request types of the few instances about to be
  * acted on, and idle-since tags, terminations and stops in small batches with a per-instance outcome.
  *
  * Thin: no decisions here. A batch call that fails is retried one instance at a time, so one bad instance
@@ -15,6 +15,7 @@ import {
   DescribeInstanceTypesCommand,
   DescribeSpotInstanceRequestsCommand,
   type EC2Client,
+  type Filter,
   type Instance,
   type InstanceTypeInfo,
   StopInstancesCommand,
@@ -60,27 +61,28 @@ export function instanceFacts(instance: Instance, region: string): InstanceFacts
   };
 }
 
-/** Every running instance of the region: DescribeInstances filtered on `instance-state-name=running`, 1,000 a page. */
-export async function listRunningInstances(client: EC2Client, region: string): Promise<InstanceFacts[]> {
-  const out: InstanceFacts[] = [];
+/** Every instance matching `filters` (filtered by EC2, 1,000 a page), following NextToken. */
+export async function describeAllInstances(client: EC2Client, filters: Filter[]): Promise<Instance[]> {
+  const out: Instance[] = [];
   let token: string | undefined;
   do {
     const page = await client.send(
       new DescribeInstancesCommand({
-        Filters: [{ Name: 'instance-state-name', Values: ['running'] }],
+        Filters: filters,
         MaxResults: DESCRIBE_INSTANCES_PAGE_SIZE,
         ...(token ? { NextToken: token } : {}),
       }),
     );
-    for (const reservation of page.Reservations ?? []) {
-      for (const instance of reservation.Instances ?? []) {
-        const facts = instanceFacts(instance, region);
-        if (facts) out.push(facts);
-      }
-    }
+    for (const reservation of page.Reservations ?? []) out.push(...(reservation.Instances ?? []));
     token = page.NextToken;
   } while (token);
   return out;
+}
+
+/** Every running instance of the region: DescribeInstances filtered on `instance-state-name=running`. */
+export async function listRunningInstances(client: EC2Client, region: string): Promise<InstanceFacts[]> {
+  const instances = await describeAllInstances(client, [{ Name: 'instance-state-name', Values: ['running'] }]);
+  return instances.flatMap((i) => instanceFacts(i, region) ?? []);
 }
 
 /**
@@ -88,6 +90,10 @@ export async function listRunningInstances(client: EC2Client, region: string): P
  * `InferenceAcceleratorInfo` (Inferentia/Trainium) a Neuron type; anything else has none.
  */
 export function typeFacts(info: InstanceTypeInfo): InstanceTypeFacts {
+  return { ...acceleratorFacts(info), instanceStorage: info.InstanceStorageSupported === true };
+}
+
+function acceleratorFacts(info: InstanceTypeInfo): InstanceTypeFacts {
   const instanceType = String(info.InstanceType);
   const gpus = info.GpuInfo?.Gpus ?? [];
   if (gpus.length > 0) {

@@ -32,6 +32,8 @@ export interface InstanceTypeFacts {
   readonly acceleratorCount: number;
   /** e.g. "NVIDIA A10G", "Habana Gaudi HL-205", "Inferentia2". */
   readonly acceleratorName?: string;
+  /** The type has instance store (local NVMe) volumes, whose data is lost on stop. */
+  readonly instanceStorage?: boolean;
 }
 
 export type InstanceLifecycle = 'on-demand' | 'spot' | 'scheduled' | 'capacity-block';
