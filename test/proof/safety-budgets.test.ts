@@ -34,6 +34,7 @@ import type { SlackMessage } from '../../lambda/core/slack-blocks';
 import type { BudgetsSummary } from '../../lambda/handlers/budget-guard';
 import { budgetsCapability } from '../../lambda/handlers/budget-guard';
 import { SlackDeliveryError } from '../../lambda/shared/errors';
+import { randomCase } from '../helpers/arbitraries';
 import { TEST_NOW, testContext } from '../helpers/context';
 import { type FakeStateTable, fakeStateTable } from '../helpers/fake-state-table';
 import { RoutedFakes } from '../helpers/routed-fakes';
@@ -61,17 +62,6 @@ const TYPES: Readonly<Record<string, 'gpu' | 'none' | 'unknown'>> = {
 // Generators
 // ---------------------------------------------------------------------------------------------------------------
 
-function recase(text: string, flips: readonly boolean[]): string {
-  return [...text].map((c, i) => (flips[i % flips.length] ? c.toUpperCase() : c.toLowerCase())).join('');
-}
-const randomCase = (key: string) =>
-  fc.oneof(
-    { arbitrary: fc.constant(key), weight: 2 },
-    {
-      arbitrary: fc.array(fc.boolean(), { minLength: 1, maxLength: key.length }).map((f) => recase(key, f)),
-      weight: 1,
-    },
-  );
 const sometimes = <T>(arb: fc.Arbitrary<T>, present: number, absent: number): fc.Arbitrary<T | null> =>
   fc.oneof({ arbitrary: arb, weight: present }, { arbitrary: fc.constant(null), weight: absent });
 const flagTag = (key: string) =>

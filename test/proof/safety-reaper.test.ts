@@ -47,6 +47,7 @@ import type { InstanceFacts, InstanceMetrics, InstanceTypeFacts } from '../../la
 import type { SlackMessage } from '../../lambda/core/slack-blocks';
 import { type ReaperSummary, reaperCapability } from '../../lambda/handlers/idle-gpu-reaper';
 import { SlackDeliveryError } from '../../lambda/shared/errors';
+import { randomCase } from '../helpers/arbitraries';
 import { TEST_NOW, testContext } from '../helpers/context';
 import { RoutedFakes } from '../helpers/routed-fakes';
 
@@ -157,19 +158,6 @@ const NET_BUSY = 1_000_000_000;
 const EXPECTED_POINTS = 12; // lookbackMinutes 60 at 5-minute periods
 
 const requiredPoints = (percent: number) => Math.max(1, Math.ceil((EXPECTED_POINTS * percent) / 100 - 1e-9));
-
-/** Returns `text` with each letter's case flipped where `flips` says so. */
-function recase(text: string, flips: readonly boolean[]): string {
-  return [...text].map((c, i) => (flips[i % flips.length] ? c.toUpperCase() : c.toLowerCase())).join('');
-}
-const randomCase = (key: string) =>
-  fc.oneof(
-    { arbitrary: fc.constant(key), weight: 2 },
-    {
-      arbitrary: fc.array(fc.boolean(), { minLength: 1, maxLength: key.length }).map((f) => recase(key, f)),
-      weight: 1,
-    },
-  );
 
 const TRANSIENT_CODES = ['ThrottlingException', 'InternalError', 'RequestTimeout'] as const;
 const faultArb = (codes: readonly string[], weightNone: number) =>
