@@ -34,6 +34,11 @@ export class ClientFactory {
     this.counter = options.counter ?? new ApiCallCounter();
   }
 
+  /** A factory with the same settings and a fresh call counter (one per report section). */
+  fresh(): ClientFactory {
+    return new ClientFactory({ ...this.options, counter: new ApiCallCounter() });
+  }
+
   get defaultRegion(): string {
     return this.options.defaultRegion;
   }

@@ -7,8 +7,9 @@ import { parseArgs } from 'node:util';
 import type { Notifier } from '../adapters/slack';
 import type { SlackMessage } from '../core/slack-blocks';
 import type { ActionRecord } from '../shared/actions';
+import { ActionRunner } from '../shared/actions';
 import type { CapabilityModule, CapabilityName } from '../shared/capability';
-import { type RunSummary, summaryOfFailedRun } from '../shared/context';
+import { type RunContext, type RunSummary, summaryOfFailedRun } from '../shared/context';
 import { errorMessage } from '../shared/errors';
 import { cliContext } from './cli-context';
 import { type CliIO, EXIT, UsageError } from './io';
@@ -154,29 +155,36 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CapabilityMo
     const { config } = resolveConfig(values.config, io);
     const progress = new Progress(io);
     const sections: PlanSection[] = [];
-    let account: string | undefined;
+    // One look-up of the account, state table and prices for the whole plan; each section gets its own action
+    // log and call counter.
+    progress.update('checking AWS access…');
+    let base: RunContext;
+    try {
+      base = await cliContext({
+        config,
+        io,
+        dryRun: true,
+        printOnly: true,
+        verbose: values.verbose === true,
+        ...(values.region ? { region: values.region } : {}),
+      });
+    } finally {
+      progress.done();
+    }
     for (const name of names as CapabilityName[]) {
       const module = modules.get(name)!;
       progress.update(`planning ${name}…`);
       const notifier = new CountingNotifier();
+      const ctx: RunContext = {
+        ...base,
+        clients: base.clients.fresh(),
+        actions: new ActionRunner(true, base.now),
+        notifier,
+      };
       try {
-        const ctx = await cliContext({
-          config,
-          io,
-          dryRun: true,
-          printOnly: true,
-          verbose: values.verbose === true,
-          ...(values.region ? { region: values.region } : {}),
-        });
-        account ??= ctx.accountId;
-        const summary = await module.run({ ...ctx, notifier }, { source: 'cost-guard.plan' });
+        const summary = await module.run(ctx, { source: 'cost-guard.plan' });
         sections.push({ capability: name, summary, slackMessages: notifier.count });
       } catch (error) {
-        // Credentials and region problems stop the plan: every section would fail the same way.
-        if ((error as Error).name === 'AwsAccessError') {
-          progress.done();
-          throw error;
-        }
         const partial = summaryOfFailedRun(error);
         sections.push({
           capability: name,
@@ -189,7 +197,7 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CapabilityMo
     progress.done();
     const effective = sections.flatMap((s) => s.summary?.actions ?? []);
     const report: PlanReport = {
-      ...(account ? { account } : {}),
+      ...(base.accountId ? { account: base.accountId } : {}),
       generatedAt: io.now().toISOString(),
       sections,
       totals: {

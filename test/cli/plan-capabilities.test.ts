@@ -136,6 +136,14 @@ describe('Command: plan (all capabilities)', () => {
       'budgets',
     ]);
     expect(report.sections.every((s: { summary: { dryRun: boolean } }) => s.summary.dryRun)).toBe(true);
+    // Account, state table and prices are looked up once for the whole plan, not once per section.
+    expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 1);
+    expect(dynamodb).toHaveReceivedCommandTimes(DescribeTableCommand, 1);
+    // Each section counts only its own API calls.
+    const calls = report.sections.map((s: { summary: { apiCalls: Record<string, number> } }) =>
+      Object.keys(s.summary.apiCalls),
+    );
+    expect(calls[1].some((op: string) => op.startsWith('EC2.'))).toBe(false);
   });
 
   it("uses the deployed stack's state table when it exists in the region", async () => {
