@@ -21,8 +21,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ClientFactory } from '../lambda/adapters/clients';
 import { ConsoleNotifier } from '../lambda/adapters/slack';
 import { parseConfig } from '../lambda/core/config';
-import { lifecycleCapability } from '../lambda/handlers/storage-lifecycle';
-import { buildContext } from '../lambda/shared/context';
+import { buildContext } from '../lambda/runtime/context';
+import { lifecycleCapability } from '../lambda/services/lifecycle';
 import { MemoryMetrics, silentLog } from '../lambda/shared/observability';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

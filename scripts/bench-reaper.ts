@@ -20,8 +20,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ClientFactory } from '../lambda/adapters/clients';
 import { ConsoleNotifier } from '../lambda/adapters/slack';
 import { parseConfig } from '../lambda/core/config';
-import { reaperCapability } from '../lambda/handlers/idle-gpu-reaper';
-import { buildContext } from '../lambda/shared/context';
+import { buildContext } from '../lambda/runtime/context';
+import { reaperCapability } from '../lambda/services/reaper';
 import { MemoryMetrics, silentLog } from '../lambda/shared/observability';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

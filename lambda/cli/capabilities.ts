@@ -1,11 +1,24 @@
-/** The capabilities `cost-guard run` and `cost-guard plan` know, in the order plan reports them. */
-import { budgetsCapability } from '../handlers/budget-guard';
-import { reaperCapability } from '../handlers/idle-gpu-reaper';
-import { lifecycleCapability } from '../handlers/storage-lifecycle';
-import type { CapabilityModule, CapabilityName } from '../shared/capability';
+/** The capabilities `cost-guard run` and `cost-guard plan` know, in the order plan reports them, with their text reports. */
+import type { CapabilityModule, CapabilityName } from '../runtime/capability';
+import type { RunSummary } from '../runtime/context';
+import { budgetsCapability } from '../services/budgets';
+import { lifecycleCapability } from '../services/lifecycle';
+import { reaperCapability } from '../services/reaper';
+import { formatBudgetsText } from './format/budgets';
+import { formatLifecycleText } from './format/lifecycle';
+import { formatReaperText } from './format/reaper';
 
-export const CAPABILITIES: ReadonlyMap<CapabilityName, CapabilityModule> = new Map<CapabilityName, CapabilityModule>([
-  ['reaper', reaperCapability],
-  ['lifecycle', lifecycleCapability],
-  ['budgets', budgetsCapability],
+/** A capability as the CLI runs it: the service's run plus its terminal report. */
+export interface CliCapability<R extends RunSummary = RunSummary> extends CapabilityModule<R> {
+  /** Human-readable report of a run. */
+  formatText(summary: R): string;
+}
+
+const withText = <R extends RunSummary>(module: CapabilityModule<R>, formatText: (s: R) => string) =>
+  ({ ...module, formatText }) as unknown as CliCapability;
+
+export const CAPABILITIES: ReadonlyMap<CapabilityName, CliCapability> = new Map<CapabilityName, CliCapability>([
+  ['reaper', withText(reaperCapability, formatReaperText)],
+  ['lifecycle', withText(lifecycleCapability, formatLifecycleText)],
+  ['budgets', withText(budgetsCapability, formatBudgetsText)],
 ]);

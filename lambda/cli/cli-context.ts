@@ -9,11 +9,11 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { ClientFactory } from '../adapters/clients';
 import { ConsoleNotifier, type Notifier, SlackNotifier, tokenFromSecret } from '../adapters/slack';
 import type { CostGuardConfig } from '../core/config';
-import { buildContext, type RunContext } from '../shared/context';
-import { STATE_TABLE_NAME } from '../shared/env-names';
+import { STATE_TABLE_NAME } from '../core/names';
+import { buildContext, type RunContext } from '../runtime/context';
+import { resolvePricing } from '../runtime/pricing-source';
 import { AwsAccessError, errorCode, errorMessage } from '../shared/errors';
 import { lineLogger, MemoryMetrics, silentLog } from '../shared/observability';
-import { resolvePricing } from '../shared/pricing-source';
 import type { CliIO } from './io';
 
 export interface CliContextOptions {

@@ -5,7 +5,11 @@
  * enforce; a bad or missing flag throws UsageError naming the flag (the CLI prints it and exits 2).
  */
 import { parseArgs } from 'node:util';
+
 import { DEFAULT_LIFECYCLE_RULES } from '../core/lifecycle/rules';
+
+import { formatHourlyUsd as formatHourly, formatUsd } from '../core/money';
+
 import {
   autoscalingSavings,
   createPricing,
@@ -20,7 +24,6 @@ import {
   RANGES,
   reservationBreakEven,
   roi,
-  round2,
   SavingsInputError,
   SEED_PRICES,
   storageTieringSavings,
@@ -32,13 +35,6 @@ import { type CliIO, EXIT, UsageError } from './io';
 // Formatting
 // ---------------------------------------------------------------------------------------------------------------
 
-const usdFormat = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
-
-/** $1,234.57 (rounded to cents half away from zero). */
-export function formatUsd(value: number): string {
-  return usdFormat.format(round2(value));
-}
-
 /** A unit price with enough digits to show sub-cent figures: $0.00099. */
 function formatUnitPrice(value: number): string {
   return `$${Number(value.toPrecision(6)).toString()}`;
@@ -47,18 +43,6 @@ function formatUnitPrice(value: number): string {
 /** A fraction as a percentage with one decimal: 0.75143 -> 75.1%, 33.3636 -> 3,336.4%. */
 export function formatPercent(fraction: number): string {
   return `${(fraction * 100).toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })}%`;
-}
-
-const hourlyFormat = new Intl.NumberFormat('en-US', {
-  style: 'currency',
-  currency: 'USD',
-  minimumFractionDigits: 2,
-  maximumFractionDigits: 4,
-});
-
-/** An hourly rate with the catalog's precision: $0.526/h, $0.8048/h, $20.00/h. */
-export function formatHourly(value: number): string {
-  return `${hourlyFormat.format(value)}/h`;
 }
 
 const formatNumber = (value: number, digits = 2): string =>

@@ -8,13 +8,13 @@
  *   cost-guard config [--config FILE]                   print the validated config with defaults
  */
 import { ConfigError } from '../core/config';
-import { restoreCommand } from '../handlers/restore';
 import { AwsAccessError } from '../shared/errors';
 import { CAPABILITIES } from './capabilities';
 import { estimateCommand } from './estimate';
 import { type CliIO, EXIT, UsageError } from './io';
 import { loadCliConfig } from './load-config';
 import { planCommandFor } from './plan';
+import { restoreCommand } from './restore';
 import { runCommandFor } from './run';
 
 export const USAGE = `Usage: cost-guard <command> [options]

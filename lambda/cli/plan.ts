@@ -5,12 +5,14 @@
  */
 import { parseArgs } from 'node:util';
 import type { Notifier } from '../adapters/slack';
+import { formatUsd } from '../core/money';
 import type { SlackMessage } from '../core/slack-blocks';
+import type { CapabilityName } from '../runtime/capability';
+import { type RunContext, type RunSummary, summaryOfFailedRun } from '../runtime/context';
 import type { ActionRecord } from '../shared/actions';
 import { ActionRunner } from '../shared/actions';
-import type { CapabilityModule, CapabilityName } from '../shared/capability';
-import { type RunContext, type RunSummary, summaryOfFailedRun } from '../shared/context';
 import { errorMessage } from '../shared/errors';
+import type { CliCapability } from './capabilities';
 import { cliContext } from './cli-context';
 import { type CliIO, EXIT, UsageError } from './io';
 import { resolveConfig } from './load-config';
@@ -54,8 +56,6 @@ class CountingNotifier implements Notifier {
   }
 }
 
-const usd = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-
 /** Actions that save money by themselves; a tag (the reaper's warning) or an alert saves nothing yet. */
 const SAVING_KINDS = new Set(['terminate', 'stop', 'lifecycle-put']);
 
@@ -65,7 +65,7 @@ function actionLine(a: ActionRecord): [string, string, string, string, string] {
     a.region ? `${a.target} (${a.region})` : a.target,
     a.reason,
     a.monthlySavingsUsd !== undefined
-      ? `${usd(a.monthlySavingsUsd)}/mo`
+      ? `${formatUsd(a.monthlySavingsUsd)}/mo`
       : SAVING_KINDS.has(a.kind)
         ? 'price unknown'
         : '—',
@@ -105,17 +105,17 @@ export function renderPlan(report: PlanReport, format: 'table' | 'json' | 'markd
     } else out.push(table([['ACTION', 'TARGET', 'REASON', 'SAVINGS', 'STATUS'], ...rows]));
     for (const note of summary.notes) out.push(`${md ? '- ' : '  note: '}${note}`);
     out.push(
-      `${md ? '_' : ''}Subtotal: ${usd(summary.monthlySavingsUsd)}/month; ${s.slackMessages} Slack message(s) would be sent${md ? '_' : ''}`,
+      `${md ? '_' : ''}Subtotal: ${formatUsd(summary.monthlySavingsUsd)}/month; ${s.slackMessages} Slack message(s) would be sent${md ? '_' : ''}`,
     );
   }
   out.push('');
   out.push(
-    `${md ? '**' : ''}Total: ${report.totals.actions} action(s), ${usd(report.totals.monthlySavingsUsd)}/month (${usd(report.totals.monthlySavingsUsd * 12)}/year) estimated savings${md ? '**' : ''}`,
+    `${md ? '**' : ''}Total: ${report.totals.actions} action(s), ${formatUsd(report.totals.monthlySavingsUsd)}/month (${formatUsd(report.totals.monthlySavingsUsd * 12)}/year) estimated savings${md ? '**' : ''}`,
   );
   return out.join('\n');
 }
 
-export function planCommandFor(modules: ReadonlyMap<CapabilityName, CapabilityModule>) {
+export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapability>) {
   return async function planCommand(argv: string[], io: CliIO): Promise<number> {
     let values: { config?: string; format?: string; only?: string; region?: string; verbose?: boolean; help?: boolean };
     try {

@@ -3,8 +3,9 @@
  * its Lambda.
  */
 import { parseArgs } from 'node:util';
-import type { CapabilityModule, CapabilityName } from '../shared/capability';
-import { type RunSummary, summaryOfFailedRun } from '../shared/context';
+import type { CapabilityName } from '../runtime/capability';
+import { type RunSummary, summaryOfFailedRun } from '../runtime/context';
+import type { CliCapability } from './capabilities';
 import { cliContext } from './cli-context';
 import { type CliIO, EXIT, UsageError } from './io';
 import { resolveConfig } from './load-config';
@@ -37,7 +38,7 @@ const parseRunArgs = (args: string[]) =>
     allowPositionals: true,
   });
 
-export function runCommandFor(modules: ReadonlyMap<CapabilityName, CapabilityModule>) {
+export function runCommandFor(modules: ReadonlyMap<CapabilityName, CliCapability>) {
   return async function runCommand(argv: string[], io: CliIO): Promise<number> {
     let parsed: ReturnType<typeof parseRunArgs>;
     try {

@@ -1,25 +1,7 @@
-/** Posts ml-cost-guard's CloudWatch alarms (delivered by SNS) to the Slack channel. */
+/** Lambda entry that forwards CloudWatch alarms (SNS) to Slack. The run lives in services/alarms. */
 import type { SNSEvent } from 'aws-lambda';
-import { alarmMessage } from '../core/report/alarm-message';
-import type { RunContext, RunSummary } from '../shared/context';
-import { lambdaHandler } from '../shared/lambda-runtime';
-
-export async function forwardAlarms(ctx: RunContext, event: SNSEvent): Promise<RunSummary> {
-  let posted = 0;
-  for (const record of event.Records ?? []) {
-    // A Slack failure throws: the asynchronous invocation is retried by Lambda.
-    await ctx.notifier.post(alarmMessage(record.Sns.Message));
-    posted += 1;
-  }
-  return {
-    capability: 'alarms',
-    dryRun: ctx.dryRun,
-    startedAt: ctx.now.toISOString(),
-    actions: [],
-    monthlySavingsUsd: 0,
-    apiCalls: ctx.clients.counter.byOperation(),
-    notes: [`${posted} alarm notification(s) posted`],
-  };
-}
+import type { RunSummary } from '../runtime/context';
+import { lambdaHandler } from '../runtime/lambda-runtime';
+import { forwardAlarms } from '../services/alarms';
 
 export const handler = lambdaHandler<SNSEvent, RunSummary>('alarms', forwardAlarms, { pricesInstances: false });

@@ -5,33 +5,11 @@
  * failure so that one failed action never blocks the others, and records the dollars the savings model attached
  * to the action. The run's report, Slack digest and metrics are built from these records.
  */
+
+import type { ActionRecord, PlannedAction } from '../core/run';
 import { errorCode, errorMessage } from './errors';
 
-export type Capability = 'reaper' | 'lifecycle' | 'budgets' | 'restore';
-export type ActionKind = 'terminate' | 'stop' | 'start' | 'tag' | 'untag' | 'lifecycle-put' | 'alert';
-
-export interface PlannedAction {
-  readonly capability: Capability;
-  readonly kind: ActionKind;
-  /** Instance ID, bucket name, budget name… */
-  readonly target: string;
-  readonly region?: string;
-  /** Why the action is taken, in words a user understands. */
-  readonly reason: string;
-  /** Monthly savings from the savings model; undefined when the price is unknown. */
-  readonly monthlySavingsUsd?: number;
-  readonly details?: Readonly<Record<string, unknown>>;
-}
-
-export type ActionStatus = 'done' | 'dry-run' | 'failed';
-
-export interface ActionRecord extends PlannedAction {
-  readonly status: ActionStatus;
-  readonly errorCode?: string;
-  readonly errorMessage?: string;
-  /** ISO time the action was attempted (the run's `now`). */
-  readonly at: string;
-}
+export type { ActionKind, ActionRecord, ActionStatus, Capability, PlannedAction } from '../core/run';
 
 export interface ActionTotals {
   readonly done: number;

@@ -5,9 +5,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
-export { METRICS_NAMESPACE } from './metric-names';
+export { METRICS_NAMESPACE } from '../core/names';
 
-import { METRICS_NAMESPACE } from './metric-names';
+import { METRICS_NAMESPACE } from '../core/names';
 
 export interface Log {
   debug(message: string, extra?: Record<string, unknown>): void;

@@ -13,7 +13,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { CostGuardConfig } from '../../lambda/core/config';
-import { ENV } from '../../lambda/shared/env-names';
+import { ENV } from '../../lambda/core/names';
 import { configSlice } from '../config';
 
 /** Lambda caps the size of a function's environment at 4 KB. */

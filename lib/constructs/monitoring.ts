@@ -8,8 +8,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { CostGuardConfig } from '../../lambda/core/config';
+import { METRICS_NAMESPACE } from '../../lambda/core/names';
 import { rateMinutes } from '../../lambda/core/schedule';
-import { METRICS_NAMESPACE } from '../../lambda/shared/metric-names';
 import { CostGuardFunction } from './cost-guard-function';
 import type { SharedResources } from './shared-resources';
 

@@ -3,7 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { CostGuardConfig } from '../../lambda/core/config';
-import { STATE_TABLE_NAME } from '../../lambda/shared/env-names';
+import { STATE_TABLE_NAME } from '../../lambda/core/names';
 
 /** Placeholder the created secret starts with; the Lambdas treat it as "no token yet" and log messages instead. */
 export const SLACK_TOKEN_PLACEHOLDER = 'REPLACE_WITH_SLACK_BOT_TOKEN';

@@ -2,7 +2,7 @@
 import { ClientFactory } from '../../lambda/adapters/clients';
 import { ConsoleNotifier, type Notifier } from '../../lambda/adapters/slack';
 import { type CostGuardConfigInput, parseConfig } from '../../lambda/core/config';
-import { buildContext, type RunContext } from '../../lambda/shared/context';
+import { buildContext, type RunContext } from '../../lambda/runtime/context';
 import { MemoryMetrics, silentLog } from '../../lambda/shared/observability';
 
 export const TEST_NOW = new Date('2026-11-15T12:00:00.000Z');

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { parseConfig } from '../../lambda/core/config';
-import { ENV } from '../../lambda/shared/env-names';
+import { ENV } from '../../lambda/core/names';
 import { CostGuardFunction } from '../../lib/constructs/cost-guard-function';
 import { SharedResources } from '../../lib/constructs/shared-resources';
 

@@ -45,7 +45,7 @@ import { parseConfig } from '../../lambda/core/config';
 import { checkBeforeAct, decideInstance } from '../../lambda/core/reaper/decide';
 import type { InstanceFacts, InstanceMetrics, InstanceTypeFacts } from '../../lambda/core/reaper/types';
 import type { SlackMessage } from '../../lambda/core/slack-blocks';
-import { type ReaperSummary, reaperCapability } from '../../lambda/handlers/idle-gpu-reaper';
+import { type ReaperSummary, reaperCapability } from '../../lambda/services/reaper';
 import { SlackDeliveryError } from '../../lambda/shared/errors';
 import { randomCase } from '../helpers/arbitraries';
 import { TEST_NOW, testContext } from '../helpers/context';

@@ -1,6 +1,8 @@
 /**
  * Slack messages of the budget guard (Block Kit, within Slack's limits). Pure: everything shown comes in as data.
  */
+
+import { formatPercentValue, formatUsd } from '../money';
 import { round2 } from '../savings/calculators';
 import {
   type Block,
@@ -14,7 +16,7 @@ import {
   section,
   splitIntoMessages,
 } from '../slack-blocks';
-import { type BudgetEvaluation, type BudgetProblem, type CrossedThreshold, displayPercent, usd } from './policy';
+import type { BudgetEvaluation, BudgetProblem, CrossedThreshold } from './policy';
 import { type CountedSkips, skipSummary } from './report';
 
 /** Link to a budget in the AWS Billing console (Budgets is a global service served from us-east-1). */
@@ -67,10 +69,10 @@ const KIND_TITLE: Readonly<Record<CrossedThreshold['kind'], string>> = {
 function title(input: BudgetAlertInput): string {
   const e = input.evaluation;
   const top = [...input.thresholds].sort((a, b) => rank(b) - rank(a))[0];
-  const used = e.percentUsed !== undefined ? displayPercent(e.percentUsed) : '?';
+  const used = e.percentUsed !== undefined ? formatPercentValue(e.percentUsed) : '?';
   if (!top) return `Budget ${e.name} at ${used}`;
   if (top.kind === 'forecast') {
-    return `Budget ${e.name} is forecast to reach ${displayPercent(e.forecastPercent ?? 0)} of its limit`;
+    return `Budget ${e.name} is forecast to reach ${formatPercentValue(e.forecastPercent ?? 0)} of its limit`;
   }
   return `Budget ${e.name} at ${used} (${KIND_TITLE[top.kind]} ${top.percent}%)`;
 }
@@ -80,7 +82,7 @@ function rank(t: CrossedThreshold): number {
 }
 
 function stopLine(s: StopOutcome): string {
-  const saved = s.hourlyUsd !== undefined ? `${usd(s.hourlyUsd)}/h` : 'price unknown';
+  const saved = s.hourlyUsd !== undefined ? `${formatUsd(s.hourlyUsd)}/h` : 'price unknown';
   const where = `\`${s.instanceId}\` ${escapeMrkdwn(s.instanceType)} (${s.region})`;
   switch (s.status) {
     case 'done':
@@ -125,7 +127,7 @@ function actionBlocks(input: BudgetAlertInput): Block[] {
       section(
         stops.length === 0
           ? '*Action:* no running non-essential instance in scope to stop.'
-          : `*Action:* stopped ${acted.length} non-essential instance(s), saving ${usd(hourlySaved(stops))}/h` +
+          : `*Action:* stopped ${acted.length} non-essential instance(s), saving ${formatUsd(hourlySaved(stops))}/h` +
               (failed.length > 0 ? `; ${failed.length} could not be stopped.` : '.'),
       ),
     );
@@ -138,7 +140,7 @@ function actionBlocks(input: BudgetAlertInput): Block[] {
       section(
         would.length === 0
           ? `${why} No running non-essential instance in scope would be stopped.`
-          : `${why} With \`stop-non-essential\` it would stop ${would.length} instance(s), saving ${usd(hourlySaved(stops))}/h.`,
+          : `${why} With \`stop-non-essential\` it would stop ${would.length} instance(s), saving ${formatUsd(hourlySaved(stops))}/h.`,
       ),
     );
   }
@@ -171,13 +173,13 @@ export function budgetAlertMessages(input: BudgetAlertInput): SlackMessage[] {
   const body: Block[] = [
     fields([
       ['Budget', escapeMrkdwn(e.name)],
-      ['Spend', e.actualUsd !== undefined ? usd(e.actualUsd) : 'unknown'],
-      ['Limit', e.limitUsd !== undefined ? usd(e.limitUsd) : 'unknown'],
-      ['Used', e.percentUsed !== undefined ? displayPercent(e.percentUsed) : 'unknown'],
+      ['Spend', e.actualUsd !== undefined ? formatUsd(e.actualUsd) : 'unknown'],
+      ['Limit', e.limitUsd !== undefined ? formatUsd(e.limitUsd) : 'unknown'],
+      ['Used', e.percentUsed !== undefined ? formatPercentValue(e.percentUsed) : 'unknown'],
       [
         'Forecast',
         e.forecastUsd !== undefined && e.forecastPercent !== undefined
-          ? `${usd(e.forecastUsd)} (${displayPercent(e.forecastPercent)})`
+          ? `${formatUsd(e.forecastUsd)} (${formatPercentValue(e.forecastPercent)})`
           : 'not available yet',
       ],
       ['Days left in period', e.period ? `${e.period.daysLeft} (period ${e.period.key})` : 'unknown'],

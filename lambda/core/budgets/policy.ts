@@ -170,13 +170,3 @@ export function evaluateBudget(
     crossed,
   };
 }
-
-/** A percentage for people: one decimal. */
-export function displayPercent(percent: number): string {
-  return `${(Math.round(percent * 10) / 10).toFixed(1)}%`;
-}
-
-/** Dollars for people: $1,234.56. */
-export function usd(amount: number): string {
-  return `$${round2(amount).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-}

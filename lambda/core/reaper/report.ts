@@ -2,7 +2,9 @@
  * The reaper's per-instance report and its Slack digest. Pure: the handler fills the reports from the decisions
  * and the action records; this module renders them.
  */
-import { round2 } from '../savings';
+
+import { formatUsd } from '../money';
+
 import {
   type Block,
   context,
@@ -12,7 +14,9 @@ import {
   section,
   splitIntoMessages,
 } from '../slack-blocks';
+
 import { tagValue } from './decide';
+
 import type { Confidence, DecisionKind, ReaperAction } from './types';
 
 export type OutcomeStatus = 'done' | 'dry-run' | 'failed';
@@ -72,10 +76,6 @@ export interface DigestInput {
 
 /** Instance sections a digest lists before summarizing the rest. */
 export const DEFAULT_MAX_INSTANCE_SECTIONS = 100;
-
-export function formatUsd(value: number): string {
-  return `$${round2(value).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-}
 
 const money = (v: number | undefined, suffix = ''): string =>
   v === undefined ? 'price unknown' : `${formatUsd(v)}${suffix}`;

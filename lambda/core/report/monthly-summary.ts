@@ -2,6 +2,7 @@
  * The monthly savings summary: what each capability did and saved last month, from the savings ledger. Pure.
  */
 import type { LedgerEntry } from '../../adapters/ledger';
+import { formatUsd } from '../money';
 import { context, divider, fields, header, type SlackMessage, section, splitIntoMessages } from '../slack-blocks';
 
 export interface CapabilityMonth {
@@ -41,8 +42,6 @@ export function summarizeMonth(month: string, entries: readonly LedgerEntry[]): 
   return { month, capabilities, monthlySavingsUsd: capabilities.reduce((n, c) => n + c.monthlySavingsUsd, 0) };
 }
 
-const usd = (n: number) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-
 const NAMES: Record<string, string> = {
   reaper: 'Idle GPU reaper',
   lifecycle: 'Storage lifecycle',
@@ -57,12 +56,12 @@ export function monthSummaryMessages(summary: MonthSummary): SlackMessage[] {
     return [{ text: title, blocks: [...head, section(`No action took effect in ${summary.month}.`)] }];
   }
   const body = [
-    section(`*${usd(summary.monthlySavingsUsd)}/month* in savings from actions taken in ${summary.month}.`),
+    section(`*${formatUsd(summary.monthlySavingsUsd)}/month* in savings from actions taken in ${summary.month}.`),
     divider(),
     ...summary.capabilities.map((c) =>
       fields([
         ['Capability', NAMES[c.capability] ?? c.capability],
-        ['Saved', `${usd(c.monthlySavingsUsd)}/month`],
+        ['Saved', `${formatUsd(c.monthlySavingsUsd)}/month`],
         [
           'Actions',
           Object.entries(c.actions)
@@ -74,5 +73,5 @@ export function monthSummaryMessages(summary: MonthSummary): SlackMessage[] {
     ),
     context('Savings are monthly run-rates from the savings model at the time of each action.'),
   ];
-  return splitIntoMessages(`${title}: ${usd(summary.monthlySavingsUsd)}/month`, head, body);
+  return splitIntoMessages(`${title}: ${formatUsd(summary.monthlySavingsUsd)}/month`, head, body);
 }

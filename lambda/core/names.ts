@@ -1,0 +1,13 @@
+/** Environment variable names the stack sets on every function (shared by lib/ and the Lambda runtime). */
+export const ENV = {
+  config: 'COST_GUARD_CONFIG',
+  stateTable: 'COST_GUARD_STATE_TABLE',
+  slackSecret: 'COST_GUARD_SLACK_SECRET',
+  accountId: 'COST_GUARD_ACCOUNT_ID',
+} as const;
+
+/** The state table's name: fixed, so the CLI finds the deployed table without asking CloudFormation. */
+export const STATE_TABLE_NAME = 'ml-cost-guard-state';
+
+/** The CloudWatch namespace of every ml-cost-guard metric (shared by the Lambdas and the dashboard). */
+export const METRICS_NAMESPACE = 'MlCostGuard';

@@ -1,0 +1,43 @@
+/**
+ * The plain data every capability's run produces: the actions it took (or would take, in dry-run) and its summary.
+ * Types only, so core report builders, services, the CLI and the ledger share one vocabulary.
+ */
+
+export type Capability = 'reaper' | 'lifecycle' | 'budgets' | 'restore';
+export type ActionKind = 'terminate' | 'stop' | 'start' | 'tag' | 'untag' | 'lifecycle-put' | 'alert';
+
+export interface PlannedAction {
+  readonly capability: Capability;
+  readonly kind: ActionKind;
+  /** Instance ID, bucket name, budget name… */
+  readonly target: string;
+  readonly region?: string;
+  /** Why the action is taken, in words a user understands. */
+  readonly reason: string;
+  /** Monthly savings from the savings model; undefined when the price is unknown. */
+  readonly monthlySavingsUsd?: number;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export type ActionStatus = 'done' | 'dry-run' | 'failed';
+
+export interface ActionRecord extends PlannedAction {
+  readonly status: ActionStatus;
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+  /** ISO time the action was attempted (the run's `now`). */
+  readonly at: string;
+}
+
+/** What every capability's run returns, besides its own details. */
+export interface RunSummary {
+  readonly capability: string;
+  readonly dryRun: boolean;
+  readonly startedAt: string;
+  readonly actions: readonly ActionRecord[];
+  /** Monthly savings of the actions taken (or, in dry-run, that would be taken), from the savings model. */
+  readonly monthlySavingsUsd: number;
+  readonly apiCalls: Record<string, number>;
+  /** Things the user should know that are not actions: skipped targets, conflicts, missing data. */
+  readonly notes: readonly string[];
+}

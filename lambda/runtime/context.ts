@@ -1,0 +1,95 @@
+/**
+ * The run context: everything a capability's run needs, built the same way for the Lambda and for the CLI.
+ * A capability exports `run(ctx)`; the Lambda handler and `cost-guard run` only differ in how they build `ctx`.
+ */
+import { ClientFactory } from '../adapters/clients';
+import type { Notifier } from '../adapters/slack';
+import type { CostGuardConfig } from '../core/config';
+import type { RunSummary } from '../core/run';
+import { createPricing, type Pricing } from '../core/savings/pricing';
+import { ActionRunner } from '../shared/actions';
+import type { Log, MetricsSink } from '../shared/observability';
+
+export interface RunContext {
+  readonly config: CostGuardConfig;
+  /** The run's clock reading: decisions take it as an argument and never read the clock themselves. */
+  readonly now: Date;
+  /** config.dryRun, or the CLI's --dry-run. Actions record what they would do and change nothing. */
+  readonly dryRun: boolean;
+  /** Regions to scan: config.regions, or the default region when the list is empty. */
+  readonly regions: readonly string[];
+  readonly clients: ClientFactory;
+  readonly notifier: Notifier;
+  readonly actions: ActionRunner;
+  readonly pricing: Pricing;
+  /** Where the prices come from (catalog and its date, or live), for reports. */
+  readonly pricingNote: string;
+  readonly log: Log;
+  readonly metrics: MetricsSink;
+  /** AWS account ID (AWS Budgets needs it; console links use it), when known. */
+  readonly accountId?: string;
+  /** DynamoDB state table (de-duplication, savings ledger); undefined = no de-duplication. */
+  readonly stateTableName?: string;
+}
+
+export interface ContextOptions {
+  readonly config: CostGuardConfig;
+  readonly now: Date;
+  readonly defaultRegion: string;
+  readonly notifier: Notifier;
+  readonly log: Log;
+  readonly metrics: MetricsSink;
+  readonly dryRun?: boolean;
+  readonly accountId?: string;
+  readonly stateTableName?: string;
+  readonly clients?: ClientFactory;
+  readonly endpoint?: string;
+  readonly pricing?: Pricing;
+  readonly pricingNote?: string;
+}
+
+export function buildContext(o: ContextOptions): RunContext {
+  const clients =
+    o.clients ?? new ClientFactory({ defaultRegion: o.defaultRegion, ...(o.endpoint ? { endpoint: o.endpoint } : {}) });
+  const dryRun = o.dryRun === true || o.config.dryRun;
+  const pricing = o.pricing ?? createPricing(o.config.pricing);
+  return {
+    config: o.config,
+    now: o.now,
+    dryRun,
+    regions: o.config.regions.length > 0 ? o.config.regions : [o.defaultRegion],
+    clients,
+    notifier: o.notifier,
+    actions: new ActionRunner(dryRun, o.now),
+    pricing,
+    pricingNote: o.pricingNote ?? `embedded price catalog of ${pricing.asOf}`,
+    log: o.log,
+    metrics: o.metrics,
+    ...(o.accountId ? { accountId: o.accountId } : {}),
+    ...((o.stateTableName ?? o.config.state.tableName)
+      ? { stateTableName: o.stateTableName ?? o.config.state.tableName }
+      : {}),
+  };
+}
+
+/**
+ * A run that acted, then failed (e.g. Slack refused the digest): it carries the summary of what was done, so the
+ * Lambda fails (and alarms, and is retried) while the CLI can still print every outcome.
+ */
+export class RunIncompleteError<S extends RunSummary = RunSummary> extends Error {
+  constructor(
+    message: string,
+    readonly summary: S,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RunIncompleteError';
+  }
+}
+
+/** The summary a failed run carried, if it got far enough to have one. */
+export function summaryOfFailedRun(error: unknown): RunSummary | undefined {
+  return error instanceof RunIncompleteError ? error.summary : undefined;
+}
+
+export type { RunSummary } from '../core/run';

@@ -1,0 +1,131 @@
+/**
+ * The Lambda shell shared by every handler: parse the environment once per cold start (failing with a named error
+ * when a variable is missing), build the run context, run the capability, publish metrics.
+ */
+import { ClientFactory } from '../adapters/clients';
+import { recordActions } from '../adapters/ledger';
+import { ConsoleNotifier, type Notifier, SlackNotifier, tokenFromSecret } from '../adapters/slack';
+import { type CostGuardConfig, parseConfig } from '../core/config';
+import { ENV } from '../core/names';
+import { errorMessage, MissingEnvironmentError } from '../shared/errors';
+import { PowertoolsMetrics, powertoolsLogger } from '../shared/observability';
+import { buildContext, type RunContext, type RunSummary } from './context';
+import { resolvePricing } from './pricing-source';
+
+export interface LambdaEnvironment {
+  readonly config: CostGuardConfig;
+  readonly region: string;
+  readonly stateTableName?: string;
+  readonly slackSecret?: string;
+  readonly accountId?: string;
+}
+
+/** Reads and validates the function's environment. Throws MissingEnvironmentError naming the variable. */
+export function readLambdaEnvironment(env: Readonly<Record<string, string | undefined>>): LambdaEnvironment {
+  const rawConfig = env[ENV.config];
+  if (!rawConfig) throw new MissingEnvironmentError(ENV.config);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rawConfig);
+  } catch (cause) {
+    throw new MissingEnvironmentError(ENV.config, 'is not valid JSON', { cause });
+  }
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!region) throw new MissingEnvironmentError('AWS_REGION');
+  return {
+    config: parseConfig(parsed, `environment variable ${ENV.config}`),
+    region,
+    ...(env[ENV.stateTable] ? { stateTableName: env[ENV.stateTable] } : {}),
+    ...(env[ENV.slackSecret] ? { slackSecret: env[ENV.slackSecret] } : {}),
+    ...(env[ENV.accountId] ? { accountId: env[ENV.accountId] } : {}),
+  };
+}
+
+/** Builds the notifier from the Slack token secret (cached 5 minutes by Powertools Parameters). */
+async function notifierFor(env: LambdaEnvironment, log: (m: string) => void): Promise<Notifier> {
+  if (env.slackSecret) {
+    // Required here, not at import: the Secrets Manager client costs ~50 ms of cold start when unused.
+    const { getSecret } =
+      require('@aws-lambda-powertools/parameters/secrets') as typeof import('@aws-lambda-powertools/parameters/secrets');
+    const secret = await getSecret<string>(env.slackSecret, { maxAge: 300 });
+    const token = tokenFromSecret(typeof secret === 'string' ? secret : undefined);
+    if (token) return new SlackNotifier({ token, channel: env.config.slack.channel, apiUrl: env.config.slack.apiUrl });
+  }
+  log('No Slack bot token in the secret yet: messages are written to the log instead of Slack.');
+  return new ConsoleNotifier(log, env.config.slack.channel);
+}
+
+/** Writes the run's effective actions to the savings ledger; a failure is logged, never fails the run. */
+async function recordLedger(ctx: RunContext): Promise<void> {
+  if (!ctx.stateTableName) return;
+  try {
+    const { unprocessed } = await recordActions(ctx.clients.dynamodb(), ctx.stateTableName, ctx.actions.records());
+    if (unprocessed > 0) ctx.log.warn('savings ledger: some entries were not written', { unprocessed });
+  } catch (error) {
+    ctx.log.error('savings ledger: write failed', { error: errorMessage(error) });
+    ctx.metrics.add('LedgerWriteFailures', 1);
+  }
+}
+
+/**
+ * Wraps a capability's `run` as a Lambda handler. The environment is parsed at cold start: a bad config or a
+ * missing variable fails every invocation with the same named error (and the errors alarm).
+ */
+export function lambdaHandler<E, R extends RunSummary>(
+  capability: string,
+  run: (ctx: RunContext, event: E) => Promise<R>,
+  options: { readonly pricesInstances?: boolean } = {},
+): (event: E) => Promise<R> {
+  const logger = powertoolsLogger(capability);
+  let environment: LambdaEnvironment | undefined;
+  return async (event: E): Promise<R> => {
+    environment ??= readLambdaEnvironment(process.env);
+    const metrics = new PowertoolsMetrics(capability);
+    const notifier = await notifierFor(environment, (m) => logger.info(m));
+    const clients = new ClientFactory({ defaultRegion: environment.region });
+    // Functions that price nothing (alarms, summary) never call the Price List API, whatever pricing.live says.
+    const { pricing, note } = await resolvePricing(
+      options.pricesInstances === false
+        ? { ...environment.config, pricing: { ...environment.config.pricing, live: false } }
+        : environment.config,
+      clients,
+      environment.region,
+    );
+    const ctx = buildContext({
+      clients,
+      pricing,
+      pricingNote: note,
+      config: environment.config,
+      now: new Date(),
+      defaultRegion: environment.region,
+      notifier,
+      log: logger,
+      metrics,
+      ...(environment.accountId ? { accountId: environment.accountId } : {}),
+      ...(environment.stateTableName ? { stateTableName: environment.stateTableName } : {}),
+    });
+    try {
+      const summary = await run(ctx, event);
+      logger.info('run finished', {
+        dryRun: summary.dryRun,
+        actions: summary.actions.length,
+        monthlySavingsUsd: summary.monthlySavingsUsd,
+        apiCalls: summary.apiCalls,
+      });
+      return summary;
+    } finally {
+      // Actions that took effect are recorded even when the run failed afterwards (e.g. Slack was down).
+      await recordLedger(ctx);
+      // Savings of the actions that took effect this run (dry-run and failed actions saved nothing).
+      ctx.metrics.add(
+        'RealizedMonthlySavingsUsd',
+        ctx.actions.totals((r) => r.status === 'done').monthlySavingsUsd,
+        'None',
+      );
+      for (const [operation, count] of Object.entries(ctx.clients.counter.byOperation())) {
+        metrics.add('ApiCalls', count, 'Count', { Operation: operation });
+      }
+      metrics.flush();
+    }
+  };
+}

@@ -1,0 +1,380 @@
+/**
+ * Storage lifecycle: applies the configured S3 lifecycle rules to the ML artifact buckets, merged with each bucket's
+ * own rules, and reports what it changed and what it projects to save.
+ *
+ * Each run: select the buckets (tag `storage.bucketTag`, plus the names in `storage.buckets`), read each bucket's
+ * lifecycle configuration (and versioning), plan the merge (lambda/core/lifecycle/merge.ts), price the change with
+ * the savings model from CloudWatch bucket sizes, write through `ctx.actions` only where the merged configuration
+ * differs, then post one Slack digest (none when nothing changed) and emit metrics. Buckets are processed 8 at a
+ * time; a bucket that fails is reported and never stops the others.
+ */
+import type { LifecycleRule } from '@aws-sdk/client-s3';
+import { type ListedBucket, S3LifecycleAdapter, type S3Outcome } from '../adapters/s3-lifecycle';
+
+import { bucketSizesByClass } from '../adapters/s3-metrics';
+
+import { postAll } from '../adapters/slack';
+
+import type { StorageConfig } from '../core/config';
+import {
+  type BucketPlan,
+  formatRuleDiff,
+  planBucketLifecycle,
+  projectLifecycleSavings,
+  selectsByTag,
+  type VersioningState,
+} from '../core/lifecycle/merge';
+import {
+  type BucketDecision,
+  type BucketReport,
+  changeWords,
+  type LifecycleRunSummary,
+  lifecycleDigest,
+  type SelectedBy,
+} from '../core/lifecycle/report';
+
+import type { StorageClass } from '../core/lifecycle/rules';
+import { round2 } from '../core/savings/calculators';
+
+import type { CapabilityModule } from '../runtime/capability';
+import { type RunContext, RunIncompleteError } from '../runtime/context';
+
+export type { BucketDecision, BucketReport, LifecycleRunSummary, SelectedBy } from '../core/lifecycle/report';
+export { lifecycleDigest } from '../core/lifecycle/report';
+
+import { errorCode, errorMessage } from '../shared/errors';
+
+/** Buckets read or written at the same time. */
+export const BUCKET_CONCURRENCY = 8;
+
+interface Target {
+  readonly name: string;
+  region?: string;
+  readonly selectedBy: SelectedBy[];
+}
+
+interface Planned {
+  readonly target: Target & { region: string };
+  readonly plan: BucketPlan<LifecycleRule>;
+  readonly versioning?: VersioningState;
+  readonly versioningError?: string;
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time, keeping the input order in the result. */
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+const failedRead = (o: S3Outcome<unknown>): o is Extract<S3Outcome<unknown>, { ok: false }> => !o.ok;
+
+function emptyReport(target: Target, decision: BucketDecision, extra: Partial<BucketReport> = {}): BucketReport {
+  return {
+    bucket: target.name,
+    ...(target.region ? { region: target.region } : {}),
+    selectedBy: target.selectedBy,
+    decision,
+    rulesBefore: [],
+    rulesAfter: [],
+    diff: [],
+    diffText: [],
+    conflicts: [],
+    errors: [],
+    notices: [],
+    ...extra,
+  };
+}
+
+async function selectBuckets(
+  ctx: RunContext,
+  s3: S3LifecycleAdapter,
+  notes: string[],
+  incomplete: string[],
+): Promise<{ targets: Target[]; unreadable: BucketReport[]; tagReadFailures: { bucket: string; code: string }[] }> {
+  const storage = ctx.config.storage;
+  const targets = new Map<string, Target>();
+  const listed = new Map<string, ListedBucket>();
+  const tagReadFailures: { bucket: string; code: string }[] = [];
+  if (selectsByTag(storage)) {
+    const { key, value } = storage.bucketTag;
+    let buckets: ListedBucket[] = [];
+    try {
+      buckets = await s3.listBuckets();
+    } catch (error) {
+      notes.push(`ListBuckets failed (${errorCode(error)}): no bucket selected by the tag ${key}=${value}`);
+      incomplete.push(`ListBuckets failed (${errorCode(error)}: ${errorMessage(error)})`);
+      ctx.log.error('ListBuckets failed', { code: errorCode(error), message: errorMessage(error) });
+    }
+    for (const b of buckets) listed.set(b.name, b);
+    await mapWithConcurrency(buckets, BUCKET_CONCURRENCY, async (b) => {
+      let region = b.region;
+      if (!region) {
+        const loc = await s3.locate(b.name);
+        if (failedRead(loc)) {
+          tagReadFailures.push({ bucket: b.name, code: loc.code });
+          return;
+        }
+        region = loc.value;
+      }
+      const tags = await s3.tags(b.name, region);
+      if (failedRead(tags)) {
+        tagReadFailures.push({ bucket: b.name, code: tags.code });
+        return;
+      }
+      if (tags.value[key] === value) targets.set(b.name, { name: b.name, region: tags.region, selectedBy: ['tag'] });
+    });
+    if (tagReadFailures.length > 0) {
+      tagReadFailures.sort((a, b) => a.bucket.localeCompare(b.bucket));
+      notes.push(
+        `tags of ${tagReadFailures.length} bucket(s) could not be read, so they are not managed: ` +
+          tagReadFailures
+            .slice(0, 10)
+            .map((f) => `${f.bucket} (${f.code})`)
+            .join(', ') +
+          (tagReadFailures.length > 10 ? ', …' : ''),
+      );
+    }
+  }
+  const unreadable: BucketReport[] = [];
+  const explicit = [...new Set(storage.buckets)].filter((name) => {
+    const t = targets.get(name);
+    if (t) t.selectedBy.push('config');
+    return !t;
+  });
+  await mapWithConcurrency(explicit, BUCKET_CONCURRENCY, async (name) => {
+    const known = listed.get(name)?.region;
+    const target: Target = { name, selectedBy: ['config'], ...(known ? { region: known } : {}) };
+    if (!target.region) {
+      const loc = await s3.locate(name);
+      if (failedRead(loc)) {
+        const decision = loc.kind === 'missing' ? 'missing' : 'unreadable';
+        unreadable.push(
+          emptyReport(target, decision, {
+            errorCode: loc.code,
+            errors: [
+              decision === 'missing'
+                ? `listed in storage.buckets but does not exist (${loc.code})`
+                : `listed in storage.buckets but cannot be read: ${loc.code}: ${loc.message}`,
+            ],
+          }),
+        );
+        return;
+      }
+      target.region = loc.value;
+    }
+    targets.set(name, target);
+  });
+  const sorted = [...targets.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return { targets: sorted, unreadable, tagReadFailures };
+}
+
+async function planBucket(
+  s3: S3LifecycleAdapter,
+  storage: StorageConfig,
+  target: Target & { region: string },
+): Promise<Planned | BucketReport> {
+  const needsVersioning = storage.rules.some((r) => r.noncurrentVersionExpirationDays !== undefined);
+  const [current, v] = await Promise.all([
+    s3.lifecycle(target.name, target.region),
+    needsVersioning ? s3.versioning(target.name, target.region) : Promise.resolve(undefined),
+  ]);
+  if (failedRead(current)) {
+    return emptyReport(target, current.kind === 'missing' ? 'missing' : 'unreadable', {
+      errorCode: current.code,
+      errors: [`lifecycle configuration cannot be read: ${current.code}: ${current.message}`],
+    });
+  }
+  const located = { ...target, region: current.region };
+  let versioning: VersioningState | undefined;
+  let versioningError: string | undefined;
+  if (v?.ok) versioning = v.value;
+  else if (v) versioningError = `versioning cannot be read (${v.code}): noncurrent-version rules not checked`;
+  const plan = planBucketLifecycle({
+    current: current.value,
+    configured: storage.rules,
+    ...(versioning ? { versioning } : {}),
+  });
+  return {
+    target: located,
+    plan,
+    ...(versioning ? { versioning } : {}),
+    ...(versioningError ? { versioningError } : {}),
+  };
+}
+
+function reportOf(p: Planned, decision: BucketDecision, extra: Partial<BucketReport> = {}): BucketReport {
+  const { plan } = p;
+  return {
+    bucket: p.target.name,
+    region: p.target.region,
+    selectedBy: p.target.selectedBy,
+    decision,
+    rulesBefore: plan.before.rules,
+    rulesAfter: plan.after.rules,
+    ...(plan.after.transitionDefaultMinimumObjectSize
+      ? { transitionDefaultMinimumObjectSize: plan.after.transitionDefaultMinimumObjectSize }
+      : {}),
+    diff: plan.diff,
+    diffText: formatRuleDiff(plan.diff),
+    conflicts: plan.conflicts,
+    errors: plan.errors,
+    notices: p.versioningError ? [...plan.notices, p.versioningError] : plan.notices,
+    ...(p.versioning ? { versioning: p.versioning } : {}),
+    ...extra,
+  };
+}
+
+/** Bytes by storage class of the buckets that change, read per region in batches. Failures become notes. */
+async function sizesOf(
+  ctx: RunContext,
+  changing: readonly Planned[],
+  notes: string[],
+): Promise<Map<string, Partial<Record<StorageClass, number>>>> {
+  const byRegion = new Map<string, string[]>();
+  for (const p of changing) byRegion.set(p.target.region, [...(byRegion.get(p.target.region) ?? []), p.target.name]);
+  const sizes = new Map<string, Partial<Record<StorageClass, number>>>();
+  for (const [region, names] of byRegion) {
+    try {
+      const res = await bucketSizesByClass(ctx.clients.cloudwatch(region), names, ctx.now);
+      for (const [name, s] of res.sizes) sizes.set(name, s);
+    } catch (error) {
+      notes.push(`bucket sizes in ${region} could not be read (${errorCode(error)}): no savings projected there`);
+    }
+  }
+  return sizes;
+}
+
+async function run(ctx: RunContext): Promise<LifecycleRunSummary> {
+  const startedAt = ctx.now.toISOString();
+  const storage = ctx.config.storage;
+  const notes: string[] = [];
+  // What makes the run fail at the end (after reporting every bucket): the errors alarm must see it.
+  const incomplete: string[] = [];
+  const base = { capability: 'lifecycle', dryRun: ctx.dryRun, startedAt };
+  if (!storage.enabled) {
+    return {
+      ...base,
+      actions: [],
+      monthlySavingsUsd: 0,
+      apiCalls: ctx.clients.counter.byOperation(),
+      notes: ['storage.enabled is false: nothing done'],
+      buckets: [],
+      bucketsScanned: 0,
+      bucketsChanged: 0,
+      conflicts: 0,
+      projectedMonthlySavingsUsd: 0,
+      projectedMonthlySavingsHighUsd: 0,
+      tagReadFailures: [],
+      slackMessages: 0,
+    };
+  }
+  const s3 = new S3LifecycleAdapter((region) => ctx.clients.s3(region), ctx.clients.defaultRegion);
+
+  const { targets, unreadable, tagReadFailures } = await selectBuckets(ctx, s3, notes, incomplete);
+  const planned = await mapWithConcurrency(targets, BUCKET_CONCURRENCY, (t) =>
+    planBucket(s3, storage, t as Target & { region: string }),
+  );
+  const plans = planned.filter((p): p is Planned => 'plan' in p);
+  const changing = plans.filter((p) => p.plan.decision === 'change');
+  const sizes = changing.length > 0 ? await sizesOf(ctx, changing, notes) : new Map();
+
+  const reports = new Map<string, BucketReport>();
+  for (const r of [...unreadable, ...planned.filter((p): p is BucketReport => !('plan' in p))])
+    reports.set(r.bucket, r);
+  for (const p of plans) {
+    if (p.plan.decision !== 'change') reports.set(p.target.name, reportOf(p, p.plan.decision));
+  }
+  await mapWithConcurrency(changing, BUCKET_CONCURRENCY, async (p) => {
+    const projection = projectLifecycleSavings(sizes.get(p.target.name), p.plan.applied, ctx.pricing);
+    const report = reportOf(p, 'changed', projection ? { projection } : {});
+    const record = await ctx.actions.perform(
+      {
+        capability: 'lifecycle',
+        kind: 'lifecycle-put',
+        target: p.target.name,
+        region: p.target.region,
+        reason: `apply ${p.plan.applied.length} cost-guard lifecycle rule(s): ${changeWords(report)}`,
+        ...(projection ? { monthlySavingsUsd: projection.monthlySavingsUsd } : {}),
+        details: {
+          diff: report.diffText,
+          conflicts: p.plan.conflicts.map((c) => c.message),
+          ...(projection ? { savingsMethod: projection.method, highUsd: projection.highUsd } : {}),
+        },
+      },
+      () => s3.writeLifecycle(p.target.name, p.target.region, p.plan.after),
+    );
+    const decision: BucketDecision =
+      record.status === 'done' ? 'changed' : record.status === 'dry-run' ? 'would-change' : 'failed';
+    reports.set(p.target.name, {
+      ...report,
+      decision,
+      status: record.status,
+      ...(record.errorCode ? { errorCode: record.errorCode } : {}),
+    });
+  });
+
+  const buckets = [...reports.values()].sort((a, b) => a.bucket.localeCompare(b.bucket));
+  const effective = buckets.filter((b) => b.decision === 'changed' || b.decision === 'would-change');
+  const projectedMonthlySavingsUsd = effective.reduce((s, b) => s + (b.projection?.monthlySavingsUsd ?? 0), 0);
+  const projectedMonthlySavingsHighUsd = effective.reduce((s, b) => s + (b.projection?.highUsd ?? 0), 0);
+  const conflicts = buckets.reduce((n, b) => n + b.conflicts.length, 0);
+  for (const b of buckets) {
+    if (['missing', 'unreadable', 'too-many-rules', 'invalid', 'legacy-format'].includes(b.decision)) {
+      notes.push(`${b.bucket}: ${b.decision}${b.errors.length > 0 ? ` (${b.errors.join('; ')})` : ''}`);
+    }
+  }
+
+  ctx.metrics.add('BucketsScanned', buckets.length, 'Count');
+  ctx.metrics.add('BucketsChanged', effective.length, 'Count');
+  ctx.metrics.add('LifecycleConflicts', conflicts, 'Count');
+  ctx.metrics.add('ProjectedMonthlySavingsUsd', round2(projectedMonthlySavingsUsd), 'None');
+
+  const partial: LifecycleRunSummary = {
+    ...base,
+    actions: ctx.actions.records().filter((r) => r.capability === 'lifecycle'),
+    monthlySavingsUsd: ctx.actions.totals((r) => r.capability === 'lifecycle').monthlySavingsUsd,
+    apiCalls: {},
+    notes,
+    buckets,
+    bucketsScanned: buckets.length,
+    bucketsChanged: effective.length,
+    conflicts,
+    projectedMonthlySavingsUsd,
+    projectedMonthlySavingsHighUsd,
+    tagReadFailures,
+    slackMessages: 0,
+  };
+  const messages = lifecycleDigest(partial);
+  let slackMessages = 0;
+  try {
+    slackMessages = (await postAll(ctx.notifier, messages)).length;
+  } catch (error) {
+    notes.push(`the Slack digest was not delivered (${errorCode(error)}): ${errorMessage(error)}`);
+    incomplete.push(`the Slack digest was not delivered (${errorCode(error)}: ${errorMessage(error)})`);
+    ctx.log.error('Slack digest not delivered', { code: errorCode(error) });
+  }
+  const summary = { ...partial, slackMessages, apiCalls: ctx.clients.counter.byOperation() };
+  // Bucket writes are idempotent, so failing the run (alarm, retry) repeats nothing that took effect.
+  if (incomplete.length > 0) {
+    throw new RunIncompleteError(`storage lifecycle run incomplete: ${incomplete.join('; ')}`, summary);
+  }
+  return summary;
+}
+
+export const lifecycleCapability: CapabilityModule<LifecycleRunSummary> = {
+  name: 'lifecycle',
+  description: 'Apply S3 lifecycle tiering to ML artifact buckets, merged with their own rules',
+  run: (ctx) => run(ctx),
+};

@@ -1,0 +1,174 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { DeleteTagsCommand, DescribeInstancesCommand, EC2Client, StartInstancesCommand } from '@aws-sdk/client-ec2';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { CliIO } from '../../../lambda/cli/io';
+import { restoreCommand } from '../../../lambda/cli/restore';
+import { restoreInstances } from '../../../lambda/services/restore';
+import { TEST_NOW, testContext } from '../../helpers/context';
+
+const ec2Mock = mockClient(EC2Client);
+const stsMock = mockClient(STSClient);
+
+beforeEach(() => {
+  ec2Mock.reset();
+  stsMock.reset();
+});
+
+const stoppedInstance = (id: string, budget: string) => ({
+  InstanceId: id,
+  InstanceType: 'g5.xlarge' as const,
+  State: { Name: 'stopped' as const },
+  Tags: [
+    { Key: 'cost-guard:stopped-by', Value: 'budget-guard' },
+    { Key: 'cost-guard:stopped-at', Value: '2026-11-10T08:00:00.000Z' },
+    { Key: 'cost-guard:stopped-budget', Value: budget },
+  ],
+});
+
+function givenStopped() {
+  ec2Mock.on(DescribeInstancesCommand).resolves({
+    Reservations: [{ Instances: [stoppedInstance('i-1', 'ml-platform'), stoppedInstance('i-2', 'ml-platform')] }],
+  });
+  ec2Mock.on(StartInstancesCommand).resolves({}).on(DeleteTagsCommand).resolves({});
+}
+
+describe('Function: restoreInstances', () => {
+  it('starts the stopped instances tagged by the guard and removes its tags', async () => {
+    // Prepare
+    givenStopped();
+    // Act
+    const summary = await restoreInstances(testContext());
+    // Assess
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, {
+      Filters: [
+        { Name: 'instance-state-name', Values: ['stopped'] },
+        { Name: 'tag:cost-guard:stopped-by', Values: ['budget-guard'] },
+      ],
+    });
+    expect(ec2Mock).toHaveReceivedCommandWith(StartInstancesCommand, { InstanceIds: ['i-1'] });
+    expect(ec2Mock).toHaveReceivedCommandWith(DeleteTagsCommand, {
+      Resources: ['i-1'],
+      Tags: [{ Key: 'cost-guard:stopped-by' }, { Key: 'cost-guard:stopped-at' }, { Key: 'cost-guard:stopped-budget' }],
+    });
+    expect(summary.instances.map((i) => [i.instanceId, i.status, i.untagged])).toEqual([
+      ['i-1', 'done', true],
+      ['i-2', 'done', true],
+    ]);
+    expect(summary.actions.map((a) => `${a.kind}:${a.target}`)).toEqual([
+      'start:i-1',
+      'untag:i-1',
+      'start:i-2',
+      'untag:i-2',
+    ]);
+  });
+
+  it('filters by budget when asked', async () => {
+    givenStopped();
+    await restoreInstances(testContext(), { budget: 'ml-platform' });
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, {
+      Filters: expect.arrayContaining([{ Name: 'tag:cost-guard:stopped-budget', Values: ['ml-platform'] }]),
+    });
+  });
+
+  it('keeps the tags of an instance that fails to start and goes on with the others', async () => {
+    // Prepare
+    givenStopped();
+    ec2Mock
+      .on(StartInstancesCommand, { InstanceIds: ['i-1'] })
+      .rejects(Object.assign(new Error('no capacity'), { name: 'InsufficientInstanceCapacity' }));
+    // Act
+    const summary = await restoreInstances(testContext());
+    // Assess
+    expect(summary.instances[0]).toMatchObject({
+      status: 'failed',
+      errorCode: 'InsufficientInstanceCapacity',
+      untagged: false,
+    });
+    expect(summary.instances[1]).toMatchObject({ status: 'done', untagged: true });
+    expect(ec2Mock).not.toHaveReceivedCommandWith(DeleteTagsCommand, { Resources: ['i-1'] });
+  });
+
+  it('changes nothing in dry-run', async () => {
+    givenStopped();
+    const summary = await restoreInstances(testContext({ dryRun: true }));
+    expect(ec2Mock).toHaveReceivedCommandTimes(StartInstancesCommand, 0);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DeleteTagsCommand, 0);
+    expect(summary.instances.map((i) => i.status)).toEqual(['dry-run', 'dry-run']);
+  });
+
+  it('says so when there is nothing to restore', async () => {
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    const summary = await restoreInstances(testContext(), { budget: 'x' });
+    expect(summary.notes[0]).toContain('No stopped instance tagged cost-guard:stopped-by=budget-guard for budget x');
+  });
+});
+
+describe('Function: restoreCommand', () => {
+  function io(dir: string) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const value: CliIO = {
+      out: (t) => out.push(t),
+      err: (t) => err.push(t),
+      env: { AWS_REGION: 'us-east-1' },
+      isTTY: false,
+      cwd: dir,
+      now: () => TEST_NOW,
+    };
+    return { io: value, out, err };
+  }
+  const configDir = (config: unknown) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'restore-'));
+    writeFileSync(path.join(dir, 'cost-guard.json'), JSON.stringify(config));
+    return dir;
+  };
+
+  it('restores with the config file and prints JSON', async () => {
+    // Prepare
+    givenStopped();
+    stsMock.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });
+    const t = io(configDir({ dryRun: false }));
+    // Act
+    const code = await restoreCommand(['--config', 'cost-guard.json', '--budget', 'ml-platform', '--json'], t.io);
+    // Assess
+    expect(code).toBe(0);
+    const summary = JSON.parse(t.out.join('\n'));
+    expect(summary.budget).toBe('ml-platform');
+    expect(summary.instances).toHaveLength(2);
+    expect(ec2Mock).toHaveReceivedCommandTimes(StartInstancesCommand, 2);
+  });
+
+  it('honours --dry-run and prints text', async () => {
+    givenStopped();
+    stsMock.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });
+    const t = io(configDir({ dryRun: false }));
+    const code = await restoreCommand(['--config', 'cost-guard.json', '--dry-run'], t.io);
+    expect(code).toBe(0);
+    expect(t.out.join('\n')).toContain('would start i-1 g5.xlarge us-east-1 (budget ml-platform)');
+    expect(ec2Mock).toHaveReceivedCommandTimes(StartInstancesCommand, 0);
+  });
+
+  it('exits 1 when an instance fails to start', async () => {
+    givenStopped();
+    ec2Mock.on(StartInstancesCommand).rejects(Object.assign(new Error('x'), { name: 'IncorrectInstanceState' }));
+    stsMock.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });
+    const t = io(configDir({ dryRun: false }));
+    expect(await restoreCommand(['--config', 'cost-guard.json'], t.io)).toBe(1);
+  });
+
+  it.each([[['--bogus']], [['--budget']], [['--budget', ' ']], [['extra']]])(
+    'throws UsageError for bad flags %j',
+    async (argv) => {
+      await expect(restoreCommand(argv, io(configDir({})).io)).rejects.toMatchObject({ name: 'UsageError' });
+    },
+  );
+
+  it('prints its usage for --help', async () => {
+    const t = io(configDir({}));
+    expect(await restoreCommand(['--help'], t.io)).toBe(0);
+    expect(t.out.join('')).toContain('Usage: cost-guard restore [--budget NAME]');
+  });
+});

@@ -1,0 +1,175 @@
+import { formatUsd } from '../../../../lambda/core/money';
+import {
+  buildDigest,
+  countReports,
+  type DigestInput,
+  type InstanceReport,
+  ownerTags,
+} from '../../../../lambda/core/reaper/report';
+import { MAX_BLOCKS_PER_MESSAGE, messageToText } from '../../../../lambda/core/slack-blocks';
+
+const report = (over: Partial<InstanceReport> = {}): InstanceReport => ({
+  instanceId: 'i-0abc',
+  region: 'us-east-1',
+  instanceType: 'g5.xlarge',
+  name: 'train <box>',
+  owner: 'alice',
+  team: 'vision',
+  decision: 'warn',
+  code: 'first-detection',
+  reason: 'idle for 60 min: GPU max 0%',
+  confidence: 'high',
+  idleSince: '2026-11-15T12:00:00.000Z',
+  actAt: '2026-11-15T13:00:00.000Z',
+  hourlyUsd: 1.006,
+  wasteSoFarUsd: 1.006,
+  monthlySavingsUsd: 734.38,
+  tag: { kind: 'tag', status: 'done' },
+  ...over,
+});
+
+const input = (reports: InstanceReport[], over: Partial<DigestInput> = {}): DigestInput => ({
+  reports,
+  action: 'stop',
+  dryRun: false,
+  optOutKey: 'cost-guard:opt-out',
+  lookbackMinutes: 60,
+  maxActionsPerRun: 25,
+  skippedByReason: {},
+  unknownTypes: [],
+  notes: [],
+  ...over,
+});
+
+describe('Function: buildDigest', () => {
+  it('posts nothing when nothing was warned, acted on or failed', () => {
+    // Prepare
+    const quiet = [
+      report({ decision: 'busy', code: 'gpu-busy', tag: undefined }),
+      report({ decision: 'wait', code: 'warned', tag: undefined }),
+      report({ decision: 'skip', code: 'opt-out', tag: undefined }),
+    ];
+    // Act / Assess
+    expect(buildDigest(input(quiet, { skippedByReason: { 'opt-out': 1 } }))).toEqual([]);
+  });
+
+  it('warns with name, id, type, owner, team, price, waste, when and how to opt out', () => {
+    // Act
+    const [message] = buildDigest(input([report()]));
+    const text = messageToText(message!);
+    // Assess
+    expect(text).toContain('1 warned');
+    expect(text).toContain('train &lt;box&gt;');
+    expect(text).toContain('`i-0abc` (g5.xlarge, us-east-1)');
+    expect(text).toContain('owner alice');
+    expect(text).toContain('team vision');
+    expect(text).toContain('$1.01/h');
+    expect(text).toContain('wasted so far $1.01');
+    expect(text).toContain('will stop at 2026-11-15 13:00 UTC');
+    expect(text).toContain(
+      'aws ec2 create-tags --region us-east-1 --resources i-0abc --tags Key=cost-guard:opt-out,Value=true',
+    );
+  });
+
+  it('totals the monthly savings of the actions that took effect and says "price unknown"', () => {
+    // Prepare
+    const reports = [
+      report({ instanceId: 'i-1', decision: 'act', action: { kind: 'stop', status: 'done' }, tag: undefined }),
+      report({
+        instanceId: 'i-2',
+        decision: 'act',
+        monthlySavingsUsd: undefined,
+        hourlyUsd: undefined,
+        action: { kind: 'stop', status: 'done' },
+        tag: undefined,
+      }),
+      report({
+        instanceId: 'i-3',
+        decision: 'act',
+        action: { kind: 'stop', status: 'failed', errorCode: 'UnsupportedOperation' },
+        tag: undefined,
+      }),
+    ];
+    // Act
+    const [message] = buildDigest(input(reports));
+    const text = messageToText(message!);
+    // Assess
+    expect(message!.text).toContain('2 stopped');
+    expect(message!.text).toContain('1 failed');
+    expect(message!.text).toContain(`${formatUsd(734.38)}/month saved (+1 price unknown)`);
+    expect(text).toContain('price unknown');
+    expect(text).toContain('Stop failed* (UnsupportedOperation)');
+  });
+
+  it('labels a dry run and says what would happen', () => {
+    const reports = [report({ decision: 'act', action: { kind: 'terminate', status: 'dry-run' }, tag: undefined })];
+    const [message] = buildDigest(input(reports, { dryRun: true, action: 'terminate' }));
+    expect(message!.text).toMatch(/^\[DRY RUN\] /);
+    expect(message!.text).toContain('1 would be terminated');
+    expect(messageToText(message!)).toContain('Would terminate');
+  });
+
+  it('marks low-confidence decisions', () => {
+    const [message] = buildDigest(input([report({ confidence: 'low' })]));
+    expect(messageToText(message!)).toContain('Low confidence');
+  });
+
+  it('splits a long digest into messages of at most 50 blocks, each with the header', () => {
+    // Prepare
+    const reports = Array.from({ length: 130 }, (_, i) => report({ instanceId: `i-${i}` }));
+    // Act
+    const messages = buildDigest(input(reports, { skippedByReason: { 'opt-out': 2 }, maxInstanceSections: 200 }));
+    // Assess
+    expect(messages.length).toBeGreaterThan(2);
+    for (const m of messages) {
+      expect(m.blocks.length).toBeLessThanOrEqual(MAX_BLOCKS_PER_MESSAGE);
+      expect(m.blocks[0]!.type).toBe('header');
+    }
+    const sections = messages.flatMap((m) => m.blocks).filter((b) => b.type === 'section');
+    expect(sections).toHaveLength(130);
+  });
+
+  it('lists skipped reasons and unknown types in the footer', () => {
+    const [message] = buildDigest(
+      input([report()], { skippedByReason: { 'opt-out': 3 }, unknownTypes: ['us-east-1: zz9.huge'] }),
+    );
+    const text = messageToText(message!);
+    expect(text).toContain('Skipped: 3 opt-out.');
+    expect(text).toContain('zz9.huge');
+  });
+});
+
+describe('Function: countReports', () => {
+  it('counts done actions separately from dry-run and failed ones', () => {
+    const counts = countReports([
+      report({ decision: 'act', action: { kind: 'terminate', status: 'done' }, tag: undefined }),
+      report({ decision: 'act', action: { kind: 'stop', status: 'dry-run' }, tag: undefined }),
+      report({ decision: 'warn', tag: { kind: 'tag', status: 'failed', errorCode: 'Throttling' } }),
+      report({ decision: 'busy', tag: { kind: 'untag', status: 'done' } }),
+    ]);
+    expect(counts).toMatchObject({ terminated: 1, stopped: 0, wouldAct: 1, warned: 0, failed: 1, untagged: 1 });
+  });
+});
+
+describe('Function: ownerTags', () => {
+  it('reads Name, owner and team in any case', () => {
+    expect(ownerTags({ Name: 'box', Owner: 'bob', TEAM: 'nlp' })).toEqual({ name: 'box', owner: 'bob', team: 'nlp' });
+  });
+});
+
+describe('Function: buildDigest (large runs)', () => {
+  it('lists at most maxInstanceSections instances and counts the rest', () => {
+    // Prepare
+    const reports = [
+      ...Array.from({ length: 8 }, (_, i) => report({ instanceId: `i-w${i}` })),
+      ...Array.from({ length: 5 }, (_, i) => report({ instanceId: `i-d${i}`, decision: 'deferred', tag: undefined })),
+    ];
+    // Act
+    const messages = buildDigest(input(reports, { maxInstanceSections: 6 }));
+    const text = messages.map(messageToText).join('\n');
+    // Assess
+    expect(messages.flatMap((m) => m.blocks).filter((b) => b.type === 'section')).toHaveLength(6);
+    expect(text).toContain('…and 2 warn, 5 deferred not listed here');
+    expect(text).toContain('--resources <instance-id>');
+  });
+});

@@ -1,0 +1,70 @@
+import {
+  escapeMrkdwn,
+  fields,
+  header,
+  MAX_SECTION_TEXT,
+  messageToText,
+  section,
+  splitIntoMessages,
+} from '../../../lambda/core/slack-blocks';
+
+describe('Function: splitIntoMessages', () => {
+  it('returns one message when the body fits', () => {
+    const messages = splitIntoMessages('digest', [header('h')], [section('a'), section('b')]);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]!.blocks).toHaveLength(3);
+  });
+
+  it('splits 120 body blocks into messages of at most 50 blocks, each opening with the head', () => {
+    // Prepare
+    const body = Array.from({ length: 120 }, (_, i) => section(`item ${i}`));
+    // Act
+    const messages = splitIntoMessages('digest', [header('Idle GPUs')], body);
+    // Assess
+    expect(messages).toHaveLength(3);
+    for (const m of messages) {
+      expect(m.blocks.length).toBeLessThanOrEqual(50);
+      expect(m.blocks[0]).toEqual(header('Idle GPUs'));
+    }
+    expect(messages.map((m) => m.text)).toEqual([
+      'digest (part 1 of 3)',
+      'digest (part 2 of 3)',
+      'digest (part 3 of 3)',
+    ]);
+    const texts = messages.flatMap((m) => m.blocks.slice(1).map((b) => (b.type === 'section' ? b.text?.text : '')));
+    expect(texts).toEqual(body.map((b) => b.text?.text));
+  });
+
+  it('refuses a head that leaves no room', () => {
+    expect(() =>
+      splitIntoMessages(
+        'x',
+        Array.from({ length: 50 }, () => header('h')),
+        [section('a')],
+      ),
+    ).toThrow(RangeError);
+  });
+});
+
+describe('Block builders', () => {
+  it('truncates section text to 3,000 characters', () => {
+    expect(section('x'.repeat(5000)).text!.text).toHaveLength(MAX_SECTION_TEXT);
+  });
+
+  it('keeps at most 10 fields', () => {
+    const pairs = Array.from({ length: 12 }, (_, i) => [`k${i}`, `v${i}`] as const);
+    expect(fields(pairs).fields).toHaveLength(10);
+  });
+
+  it('escapes mrkdwn control characters', () => {
+    expect(escapeMrkdwn('<a & b>')).toBe('&lt;a &amp; b&gt;');
+  });
+
+  it('renders a message as plain text for the console', () => {
+    const text = messageToText({
+      text: 't',
+      blocks: [header('Budget'), section('*80%* used'), fields([['Spend', '$800']])],
+    });
+    expect(text).toBe('== Budget ==\n*80%* used\n*Spend*: $800');
+  });
+});

@@ -1,0 +1,483 @@
+import { BudgetsClient, DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
+import {
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  DescribeInstancesCommand,
+  DescribeInstanceTypesCommand,
+  EC2Client,
+  type Instance,
+  StopInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { SlackNotifier } from '../../../lambda/adapters/slack';
+import { formatBudgetsText } from '../../../lambda/cli/format/budgets';
+import type { CostGuardConfigInput } from '../../../lambda/core/config';
+import { monthlySavingsOfStop } from '../../../lambda/core/savings/calculators';
+import { type Block, messageToText } from '../../../lambda/core/slack-blocks';
+import { BudgetAlertDeliveryError, type BudgetsSummary, budgetsCapability } from '../../../lambda/services/budgets';
+import { TEST_NOW, testContext } from '../../helpers/context';
+import { type FakeStateTable, fakeStateTable } from '../../helpers/fake-state-table';
+import { type SlackTestServer, startSlackServer } from '../../helpers/slack-server';
+
+const budgetsMock = mockClient(BudgetsClient);
+const ec2Mock = mockClient(EC2Client);
+
+const SCHEDULE_EVENT = { source: 'ml-cost-guard.schedule' };
+const snsEvent = (name: string) => ({
+  Records: [
+    {
+      EventSource: 'aws:sns',
+      Sns: { Message: `AWS Budget Notification\n\nBudget Name: ${name}\nAlert Type: ACTUAL\nAlert Threshold: 80%` },
+    },
+  ],
+});
+
+let server: SlackTestServer;
+let table: FakeStateTable;
+
+beforeEach(async () => {
+  budgetsMock.reset();
+  ec2Mock.reset();
+  table = fakeStateTable();
+  server = await startSlackServer();
+});
+afterEach(async () => {
+  table.mock.restore();
+  await server.close();
+});
+
+const CONFIG: CostGuardConfigInput = {
+  budgets: { action: 'stop-non-essential', items: [{ name: 'ml-platform', scopeTags: { team: 'ml' } }] },
+};
+
+function context(o: { config?: CostGuardConfigInput; now?: Date; dryRun?: boolean; stateTable?: boolean } = {}) {
+  return testContext({
+    config: o.config ?? CONFIG,
+    ...(o.now ? { now: o.now } : {}),
+    ...(o.dryRun !== undefined ? { dryRun: o.dryRun } : {}),
+    notifier: new SlackNotifier({
+      token: 'xoxb-test',
+      channel: '#c',
+      apiUrl: server.url,
+      retries: 1,
+      minRetryDelayMs: 5,
+    }),
+    ...(o.stateTable === false ? {} : { stateTableName: 'state' }),
+  });
+}
+
+function givenBudget(actual: number, forecast?: number, name = 'ml-platform') {
+  budgetsMock.on(DescribeBudgetsCommand).resolves({
+    Budgets: [
+      {
+        BudgetName: name,
+        BudgetType: 'COST',
+        TimeUnit: 'MONTHLY',
+        BudgetLimit: { Amount: '1000', Unit: 'USD' },
+        CalculatedSpend: {
+          ActualSpend: { Amount: String(actual), Unit: 'USD' },
+          ...(forecast !== undefined ? { ForecastedSpend: { Amount: String(forecast), Unit: 'USD' } } : {}),
+        },
+        TimePeriod: { Start: new Date('2024-01-01T00:00:00Z'), End: new Date('2087-06-15T00:00:00Z') },
+      },
+    ],
+  });
+}
+
+const ec2Instance = (id: string, type: string, tags: Record<string, string>, extra: Partial<Instance> = {}) => ({
+  InstanceId: id,
+  InstanceType: type as Instance['InstanceType'],
+  State: { Name: 'running' as const },
+  Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+  ...extra,
+});
+
+function givenInstances() {
+  ec2Mock.on(DescribeInstancesCommand).resolves({
+    Reservations: [
+      {
+        Instances: [
+          ec2Instance('i-gpu', 'g5.xlarge', { team: 'ml' }),
+          ec2Instance('i-gpu-spot', 'g4dn.xlarge', { team: 'ml' }, { InstanceLifecycle: 'spot' }),
+          ec2Instance('i-essential', 'g5.xlarge', { team: 'ml', 'cost-guard:essential': 'True' }),
+          ec2Instance('i-optout', 'p4d.24xlarge', { team: 'ml', 'cost-guard:opt-out': 'TRUE' }),
+          ec2Instance('i-cpu', 'm5.large', { team: 'ml' }),
+          ec2Instance('i-other-team', 'g5.xlarge', { team: 'search' }),
+        ],
+      },
+    ],
+  });
+  ec2Mock.on(DescribeInstanceTypesCommand).resolves({
+    InstanceTypes: [
+      { InstanceType: 'g5.xlarge', GpuInfo: { Gpus: [{ Name: 'A10G', Count: 1 }] }, InstanceStorageSupported: true },
+      { InstanceType: 'g4dn.xlarge', GpuInfo: { Gpus: [{ Name: 'T4', Count: 1 }] }, InstanceStorageSupported: true },
+      { InstanceType: 'p4d.24xlarge', GpuInfo: { Gpus: [{ Name: 'A100', Count: 8 }] }, InstanceStorageSupported: true },
+      { InstanceType: 'm5.large', InstanceStorageSupported: false },
+    ],
+  });
+  ec2Mock.on(CreateTagsCommand).resolves({}).on(DeleteTagsCommand).resolves({});
+  ec2Mock.on(StopInstancesCommand).resolves({});
+  // One-time Spot instances cannot be stopped.
+  ec2Mock
+    .on(StopInstancesCommand, { InstanceIds: ['i-gpu-spot'] })
+    .rejects(Object.assign(new Error('one-time spot'), { name: 'UnsupportedOperation' }));
+}
+
+const postedText = () =>
+  server
+    .posts()
+    .map((p) => messageToText({ text: p.text, blocks: p.blocks as Block[] }))
+    .join('\n');
+
+const budget = (s: BudgetsSummary, name = 'ml-platform') => s.budgets.find((b) => b.name === name)!;
+
+describe('Function: budgetsCapability.run', () => {
+  it('checks the budget, records the percentage and posts nothing under the alert threshold', async () => {
+    // Prepare
+    givenBudget(500);
+    const ctx = context();
+    // Act
+    const summary = await budgetsCapability.run(ctx, SCHEDULE_EVENT);
+    // Assess
+    expect(server.posts()).toHaveLength(0);
+    expect(ctx.metrics.value('BudgetsChecked')).toBe(1);
+    expect(ctx.metrics.points).toContainEqual({
+      name: 'PercentUsed',
+      value: 50,
+      unit: 'Percent',
+      dimensions: { Budget: 'ml-platform' },
+    });
+    expect(ctx.metrics.value('AlertsSent')).toBe(0);
+    expect(budgetsMock).toHaveReceivedCommandWith(DescribeBudgetsCommand, { AccountId: '123456789012' });
+    expect(budget(summary).crossed).toEqual([]);
+  });
+
+  it('alerts once at exactly the alert threshold, not again in the same period, again in the next', async () => {
+    // Prepare
+    givenBudget(800, 950);
+    // Act
+    const first = await budgetsCapability.run(context(), SCHEDULE_EVENT);
+    const second = await budgetsCapability.run(context(), SCHEDULE_EVENT);
+    const nextMonth = await budgetsCapability.run(context({ now: new Date('2026-12-02T08:00:00Z') }), SCHEDULE_EVENT);
+    // Assess
+    expect(budget(first).alerted).toEqual(['alert-80']);
+    expect(budget(second).alerted).toEqual([]);
+    expect(budget(second).alreadySent).toEqual(['alert-80']);
+    expect(budget(nextMonth).alerted).toEqual(['alert-80']);
+    expect(server.posts()).toHaveLength(2);
+    const text = postedText();
+    expect(text).toContain('Budget ml-platform at 80.0% (alert threshold 80%)');
+    expect(text).toContain('$800.00');
+    expect(text).toContain('$950.00 (95.0%)');
+    expect(text).toContain('16 (period 2026-11)');
+    expect(text).toContain('details?name=ml-platform');
+    expect(table.get('budget#ml-platform', '2026-11#alert-80')).toMatchObject({ status: 'sent' });
+    expect(table.get('budget#ml-platform', '2026-12#alert-80')).toMatchObject({ status: 'sent' });
+  });
+
+  it('retries a 429 after Retry-After and marks the alert sent', async () => {
+    // Prepare
+    givenBudget(850);
+    server.script.push({ kind: 'rate-limited', retryAfterSeconds: 0 });
+    const ctx = context();
+    // Act
+    const summary = await budgetsCapability.run(ctx, SCHEDULE_EVENT);
+    // Assess
+    expect(server.posts()).toHaveLength(2);
+    expect(budget(summary).alerted).toEqual(['alert-80']);
+    expect(ctx.metrics.value('AlertsSent')).toBe(1);
+    expect(table.get('budget#ml-platform', '2026-11#alert-80')).toMatchObject({
+      status: 'sent',
+      slackTs: expect.stringMatching(/^1700000000\./),
+    });
+  });
+
+  it.each([
+    [
+      'a 500',
+      [
+        { kind: 'status', status: 500 },
+        { kind: 'status', status: 500 },
+      ] as const,
+    ],
+    ['ok:false', [{ kind: 'slack-error', error: 'channel_not_found' }] as const],
+  ])(
+    'leaves the alert unsent and fails the run when Slack answers %s; the re-run sends exactly once',
+    async (_, script) => {
+      // Prepare
+      givenBudget(850);
+      server.script.push(...script);
+      // Act
+      const failed = budgetsCapability.run(context(), SCHEDULE_EVENT);
+      // Assess
+      await expect(failed).rejects.toBeInstanceOf(BudgetAlertDeliveryError);
+      const error = (await failed.catch((e: unknown) => e)) as BudgetAlertDeliveryError;
+      expect(budget(error.summary).deliveryFailed).toEqual(['alert-80']);
+      expect(table.get('budget#ml-platform', '2026-11#alert-80')).toMatchObject({ status: 'failed' });
+      // Act: Slack is back; the Lambda retry and a later scheduled run.
+      const postsBefore = server.posts().length;
+      const retry = await budgetsCapability.run(context(), SCHEDULE_EVENT);
+      const later = await budgetsCapability.run(context(), SCHEDULE_EVENT);
+      // Assess
+      expect(budget(retry).alerted).toEqual(['alert-80']);
+      expect(budget(later).alerted).toEqual([]);
+      expect(server.posts().length - postsBefore).toBe(1);
+      expect(table.get('budget#ml-platform', '2026-11#alert-80')).toMatchObject({ status: 'sent' });
+    },
+  );
+
+  it('lets exactly one of two concurrent runs (schedule and SNS) post', async () => {
+    // Prepare
+    givenBudget(850);
+    // Act
+    const [a, b] = await Promise.all([
+      budgetsCapability.run(context(), SCHEDULE_EVENT),
+      budgetsCapability.run(context(), snsEvent('ml-platform')),
+    ]);
+    // Assess
+    expect(server.posts()).toHaveLength(1);
+    expect([...budget(a).alerted, ...budget(b).alerted]).toEqual(['alert-80']);
+  });
+
+  it('runs the same code for an SNS notification as for the schedule', async () => {
+    // Prepare
+    givenBudget(850, 1100);
+    // Act
+    const fromSchedule = await budgetsCapability.run(context(), SCHEDULE_EVENT);
+    const schedulePosts = server.posts();
+    table.items.clear();
+    const fromSns = await budgetsCapability.run(context(), snsEvent('ml-platform'));
+    // Assess
+    expect(fromSns.trigger).toBe('sns');
+    expect(fromSns.notifiedBudgets).toEqual(['ml-platform']);
+    expect(fromSns.budgets).toEqual(fromSchedule.budgets);
+    expect(server.posts().slice(schedulePosts.length)).toEqual(schedulePosts);
+    expect(budgetsMock).toHaveReceivedCommandTimes(DescribeBudgetsCommand, 2);
+  });
+
+  it('notes an SNS notification for a budget it does not watch, and still checks the watched ones', async () => {
+    givenBudget(100);
+    const summary = await budgetsCapability.run(context(), snsEvent('someone-else'));
+    expect(summary.notes.join('\n')).toContain("SNS notification for budget 'someone-else'");
+    expect(budgetsMock).toHaveReceivedCommandTimes(DescribeBudgetsCommand, 1);
+  });
+
+  it('warns once per period when the forecast is over 100%', async () => {
+    // Prepare
+    givenBudget(300, 1100);
+    // Act
+    const first = await budgetsCapability.run(context(), SCHEDULE_EVENT);
+    const second = await budgetsCapability.run(context(), SCHEDULE_EVENT);
+    // Assess
+    expect(budget(first).alerted).toEqual(['forecast-100']);
+    expect(budget(second).alerted).toEqual([]);
+    expect(server.posts()).toHaveLength(1);
+    expect(postedText()).toContain('is forecast to reach 110.0% of its limit');
+  });
+
+  describe('at the action threshold', () => {
+    it('stops the running non-essential GPU instances in scope, tags them and reports $/h', async () => {
+      // Prepare
+      givenBudget(950);
+      givenInstances();
+      const ctx = context();
+      // Act
+      const summary = await budgetsCapability.run(ctx, SCHEDULE_EVENT);
+      // Assess: only the in-scope, unprotected GPU instances were asked to stop.
+      const stopped = ec2Mock.commandCalls(StopInstancesCommand).map((c) => c.args[0].input.InstanceIds![0]);
+      expect(stopped.sort()).toEqual(['i-gpu', 'i-gpu-spot']);
+      expect(ec2Mock).toHaveReceivedCommandWith(CreateTagsCommand, {
+        Resources: ['i-gpu'],
+        Tags: [
+          { Key: 'cost-guard:stopped-by', Value: 'budget-guard' },
+          { Key: 'cost-guard:stopped-at', Value: TEST_NOW.toISOString() },
+          { Key: 'cost-guard:stopped-budget', Value: 'ml-platform' },
+        ],
+      });
+      // The one-time Spot instance failed: reported, its tags removed again, the other still stopped.
+      expect(ec2Mock).toHaveReceivedCommandWith(DeleteTagsCommand, { Resources: ['i-gpu-spot'] });
+      const stops = budget(summary).stops;
+      expect(stops.find((s) => s.instanceId === 'i-gpu')).toMatchObject({ status: 'done' });
+      expect(stops.find((s) => s.instanceId === 'i-gpu-spot')).toMatchObject({
+        status: 'failed',
+        errorCode: 'UnsupportedOperation',
+        note: expect.stringContaining('one-time Spot'),
+      });
+      expect(budget(summary).skipped).toMatchObject({ essential: 1, 'opted-out': 1, 'not-gpu': 1, 'out-of-scope': 1 });
+      // Savings from the savings model, in the summary, metrics and action records.
+      const expected = monthlySavingsOfStop('g5.xlarge', ctx.pricing)!;
+      expect(summary.monthlySavingsUsd).toBeCloseTo(expected.monthlyUsd, 2);
+      expect(ctx.metrics.value('InstancesStopped')).toBe(1);
+      expect(ctx.metrics.value('EstimatedMonthlySavingsUsd')).toBeCloseTo(expected.monthlyUsd, 2);
+      // The Lambda runtime writes this stop to the savings ledger from the action record and its dollars.
+      expect(summary.actions.find((a) => a.kind === 'stop' && a.target === 'i-gpu')).toMatchObject({
+        status: 'done',
+        monthlySavingsUsd: expected.monthlyUsd,
+      });
+      // One message announcing both thresholds.
+      expect(server.posts()).toHaveLength(1);
+      expect([...budget(summary).alerted].sort()).toEqual(['action-95', 'alert-80']);
+      const text = postedText();
+      expect(text).toContain('Budget ml-platform at 95.0% (action threshold 95%)');
+      expect(text).toContain(`\`i-gpu\` g5.xlarge (us-east-1): stopped, saves $${expected.hourlyUsd.toFixed(2)}/h`);
+      expect(text).toContain('UnsupportedOperation');
+      expect(text).toContain('Instance-store (local NVMe) data is lost on stop: g5.xlarge has instance store');
+    });
+
+    it('stops nothing again in the same period', async () => {
+      givenBudget(960);
+      givenInstances();
+      await budgetsCapability.run(context(), SCHEDULE_EVENT);
+      ec2Mock.resetHistory();
+      const second = await budgetsCapability.run(context(), SCHEDULE_EVENT);
+      expect(ec2Mock).toHaveReceivedCommandTimes(StopInstancesCommand, 0);
+      expect([...budget(second).alreadySent].sort()).toEqual(['action-95', 'alert-80']);
+    });
+
+    it('stops non-GPU instances too when stopScope is all', async () => {
+      givenBudget(960);
+      givenInstances();
+      await budgetsCapability.run(
+        context({ config: { budgets: { ...CONFIG.budgets, stopScope: 'all' } } }),
+        SCHEDULE_EVENT,
+      );
+      const stopped = ec2Mock.commandCalls(StopInstancesCommand).map((c) => c.args[0].input.InstanceIds![0]);
+      expect(stopped.sort()).toEqual(['i-cpu', 'i-gpu', 'i-gpu-spot']);
+    });
+
+    it('changes nothing in dry-run and says what would be stopped', async () => {
+      // Prepare
+      givenBudget(960);
+      givenInstances();
+      // Act
+      const summary = await budgetsCapability.run(context({ dryRun: true }), SCHEDULE_EVENT);
+      // Assess
+      expect(ec2Mock).toHaveReceivedCommandTimes(StopInstancesCommand, 0);
+      expect(ec2Mock).toHaveReceivedCommandTimes(CreateTagsCommand, 0);
+      expect(summary.mode).toBe('dry-run');
+      expect(budget(summary).stops.map((s) => s.status)).toEqual(['dry-run', 'dry-run']);
+      expect(postedText()).toContain('*Dry run:* nothing was changed. With `stop-non-essential` it would stop 2');
+      // A later real run still acts: the dry-run record has its own key.
+      expect(table.get('budget#ml-platform', '2026-11#action-95#dry-run')).toMatchObject({ status: 'sent' });
+      await budgetsCapability.run(context(), SCHEDULE_EVENT);
+      expect(ec2Mock).toHaveReceivedCommandTimes(StopInstancesCommand, 2);
+    });
+
+    it("stops nothing with action 'notify' and says what it would stop", async () => {
+      givenBudget(960);
+      givenInstances();
+      const summary = await budgetsCapability.run(
+        context({ config: { budgets: { ...CONFIG.budgets, action: 'notify' } } }),
+        SCHEDULE_EVENT,
+      );
+      expect(ec2Mock).toHaveReceivedCommandTimes(StopInstancesCommand, 0);
+      expect(ec2Mock).toHaveReceivedCommandTimes(CreateTagsCommand, 0);
+      expect(budget(summary).stops.map((s) => s.status)).toEqual(['would-stop', 'would-stop']);
+      expect(postedText()).toContain("*budgets.action is 'notify':* nothing was stopped");
+    });
+
+    it('reports on the retry what an attempt stopped before Slack failed', async () => {
+      // Prepare
+      givenBudget(960);
+      givenInstances();
+      server.script.push({ kind: 'status', status: 500 }, { kind: 'status', status: 500 });
+      await expect(budgetsCapability.run(context(), SCHEDULE_EVENT)).rejects.toBeInstanceOf(BudgetAlertDeliveryError);
+      // The stopped instance is no longer running on the retry.
+      ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+      // Act
+      const retry = await budgetsCapability.run(context(), SCHEDULE_EVENT);
+      // Assess
+      expect(budget(retry).stops).toEqual([expect.objectContaining({ instanceId: 'i-gpu', status: 'done' })]);
+      expect(postedText()).toContain('`i-gpu` g5.xlarge (us-east-1): stopped');
+      expect(ec2Mock).toHaveReceivedCommandTimes(StopInstancesCommand, 2);
+    });
+  });
+
+  it('reports a missing budget once a period, and a non-USD one', async () => {
+    // Prepare
+    budgetsMock.on(DescribeBudgetsCommand).resolves({
+      Budgets: [
+        {
+          BudgetName: 'euro',
+          BudgetType: 'COST',
+          TimeUnit: 'MONTHLY',
+          BudgetLimit: { Amount: '1000', Unit: 'EUR' },
+        },
+      ],
+    });
+    const config = { budgets: { items: [{ name: 'gone' }, { name: 'euro' }] } };
+    // Act
+    const first = await budgetsCapability.run(context({ config }), SCHEDULE_EVENT);
+    const second = await budgetsCapability.run(context({ config }), SCHEDULE_EVENT);
+    // Assess
+    expect(budget(first, 'gone').problems.map((p) => p.kind)).toEqual(['missing']);
+    expect(budget(first, 'euro').problems.map((p) => p.kind)).toEqual(['currency']);
+    expect(first.notes.join('\n')).toContain("budget 'gone' was not found");
+    expect(budget(second, 'gone').alerted).toEqual([]);
+    expect(server.posts()).toHaveLength(2);
+  });
+
+  it('keeps dry-run alert records apart, so the first real run still alerts', async () => {
+    // Prepare
+    givenBudget(850);
+    // Act
+    await budgetsCapability.run(context({ dryRun: true }), SCHEDULE_EVENT);
+    const real = await budgetsCapability.run(context(), SCHEDULE_EVENT);
+    // Assess
+    expect(table.get('budget#ml-platform', '2026-11#alert-80#dry-run')).toMatchObject({ status: 'sent' });
+    expect(budget(real).alerted).toEqual(['alert-80']);
+    expect(server.posts().map((p) => p.text)).toEqual([
+      '[dry run] Budget ml-platform at 85.0% (alert threshold 80%)',
+      'Budget ml-platform at 85.0% (alert threshold 80%)',
+    ]);
+  });
+
+  it('writes no record when a dry run only prints (cost-guard plan)', async () => {
+    // Prepare
+    givenBudget(850);
+    const ctx = testContext({ config: CONFIG, dryRun: true, stateTableName: 'state' });
+    // Act
+    const summary = await budgetsCapability.run(ctx, { source: 'cost-guard.cli' });
+    // Assess
+    expect(table.items.size).toBe(0);
+    expect(ctx.printed.join('\n')).toContain('Budget ml-platform at 85.0%');
+    expect(summary.notes.join('\n')).toContain('no alert records are written');
+  });
+
+  it('records printed alerts apart when no Slack token is configured, so Slack gets them later', async () => {
+    // Prepare
+    givenBudget(850);
+    // Act
+    await budgetsCapability.run(testContext({ config: CONFIG, stateTableName: 'state' }), SCHEDULE_EVENT);
+    const withToken = await budgetsCapability.run(context(), SCHEDULE_EVENT);
+    // Assess
+    expect(table.get('budget#ml-platform', '2026-11#alert-80#console')).toMatchObject({ status: 'sent' });
+    expect(budget(withToken).alerted).toEqual(['alert-80']);
+    expect(server.posts()).toHaveLength(1);
+  });
+
+  it('says alerts are not de-duplicated without a state table, and alerts on every run', async () => {
+    givenBudget(850);
+    const first = await budgetsCapability.run(context({ stateTable: false }), SCHEDULE_EVENT);
+    await budgetsCapability.run(context({ stateTable: false }), SCHEDULE_EVENT);
+    expect(first.deduplicated).toBe(false);
+    expect(first.notes.join('\n')).toContain('alerts are not de-duplicated');
+    expect(server.posts()).toHaveLength(2);
+    expect(table.items.size).toBe(0);
+  });
+
+  it('does nothing but say so when no budget is watched', async () => {
+    const summary = await budgetsCapability.run(context({ config: {} }), SCHEDULE_EVENT);
+    expect(summary.notes.join('\n')).toContain('budgets.items is empty');
+    expect(budgetsMock).toHaveReceivedCommandTimes(DescribeBudgetsCommand, 0);
+  });
+
+  it('formats a readable report', async () => {
+    givenBudget(960);
+    givenInstances();
+    const text = formatBudgetsText(await budgetsCapability.run(context(), SCHEDULE_EVENT));
+    expect(text).toContain('ml-platform: $960.00 of $1,000.00 (96.0%)');
+    expect(text).toContain('stopped i-gpu g5.xlarge us-east-1');
+    expect(text).toContain('FAILED i-gpu-spot');
+  });
+});

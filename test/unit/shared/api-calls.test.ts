@@ -1,0 +1,33 @@
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ClientFactory } from '../../../lambda/adapters/clients';
+
+describe('Class: ApiCallCounter', () => {
+  const ec2 = mockClient(EC2Client);
+  afterEach(() => ec2.reset());
+
+  it('counts each command sent through a factory client by service and operation', async () => {
+    // Prepare
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    const clients = new ClientFactory({ defaultRegion: 'us-east-1' });
+    // Act
+    await clients.ec2().send(new DescribeInstancesCommand({}));
+    await clients.ec2('eu-west-1').send(new DescribeInstancesCommand({}));
+    // Assess
+    expect(clients.counter.byOperation()).toEqual({ 'EC2.DescribeInstances': 2 });
+    expect(clients.counter.total()).toBe(2);
+  });
+
+  it('reuses one client per service and region', () => {
+    const clients = new ClientFactory({ defaultRegion: 'us-east-1' });
+    expect(clients.ec2()).toBe(clients.ec2('us-east-1'));
+    expect(clients.ec2('eu-west-1')).not.toBe(clients.ec2());
+    expect(clients.budgets()).toBe(clients.budgets());
+  });
+
+  it('uses path-style S3 addressing when a custom endpoint is set', async () => {
+    const clients = new ClientFactory({ defaultRegion: 'us-east-1', endpoint: 'http://127.0.0.1:4566' });
+    expect(clients.s3().config.forcePathStyle).toBe(true);
+    expect(new ClientFactory({ defaultRegion: 'us-east-1' }).s3().config.forcePathStyle).toBe(false);
+  });
+});
