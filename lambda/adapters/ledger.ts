@@ -11,21 +11,13 @@ import {
   type QueryCommandOutput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import type { ActionRecord } from '../shared/actions';
+import type { ActionRecord, LedgerEntry } from '../core/run';
 
 const TTL_DAYS = 400;
 const BATCH = 25;
 const MAX_BATCH_ATTEMPTS = 5;
 
-export interface LedgerEntry {
-  readonly at: string;
-  readonly capability: string;
-  readonly kind: string;
-  readonly target: string;
-  readonly region?: string;
-  readonly monthlySavingsUsd?: number;
-  readonly reason: string;
-}
+export type { LedgerEntry } from '../core/run';
 
 export const ledgerMonth = (iso: string): string => iso.slice(0, 7);
 

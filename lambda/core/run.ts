@@ -41,3 +41,14 @@ export interface RunSummary {
   /** Things the user should know that are not actions: skipped targets, conflicts, missing data. */
   readonly notes: readonly string[];
 }
+
+/** One savings-ledger entry: an action that took effect, as the state table keeps it. */
+export interface LedgerEntry {
+  readonly at: string;
+  readonly capability: string;
+  readonly kind: string;
+  readonly target: string;
+  readonly region?: string;
+  readonly monthlySavingsUsd?: number;
+  readonly reason: string;
+}

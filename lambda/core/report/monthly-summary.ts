@@ -1,7 +1,7 @@
 /**
  * The monthly savings summary: what each capability did and saved last month, from the savings ledger. Pure.
  */
-import type { LedgerEntry } from '../../adapters/ledger';
+import type { LedgerEntry } from '../run';
 import { formatUsd } from '../money';
 import { context, divider, fields, header, type SlackMessage, section, splitIntoMessages } from '../slack-blocks';
 
