@@ -5,7 +5,6 @@
  * with {@link Pricing.withLivePrices}; the embedded catalog is the fallback and is dated so a reader can tell how old
  * a figure is. An instance type the catalog does not know has no price: callers get `undefined`, never a guess.
  */
-import type { PricingConfig } from '../config';
 import type { StorageClass } from '../lifecycle/rules';
 
 /** Where an hourly price came from: the user's config, the embedded catalog, or the Price List API. */
@@ -221,7 +220,16 @@ function own<T>(record: Readonly<Partial<Record<string, T>>>, key: string): T | 
  * section of the config. Missing config values take the schema's defaults (730 hours, 70% spot discount, $0.09/GB
  * egress). Throws RangeError for values the config schema would reject, so a hand-built config fails the same way.
  */
-export function createPricing(config: Partial<PricingConfig> = {}, catalog: PriceCatalog = PRICE_CATALOG): Pricing {
+/** The `pricing` section of the config as the savings model reads it (structurally the config schema's output). */
+export interface PricingOptions {
+  readonly hoursPerMonth?: number;
+  readonly spotDiscount?: number;
+  readonly egressPerGbUsd?: number;
+  readonly instanceHourlyUsd?: Readonly<Record<string, number>>;
+  readonly storageGbMonthUsd?: Readonly<Partial<Record<string, number>>>;
+}
+
+export function createPricing(config: PricingOptions = {}, catalog: PriceCatalog = PRICE_CATALOG): Pricing {
   const hoursPerMonth = config.hoursPerMonth ?? DEFAULT_HOURS_PER_MONTH;
   if (!Number.isFinite(hoursPerMonth) || hoursPerMonth <= 0 || hoursPerMonth > 744) {
     throw new RangeError(`hoursPerMonth must be a number in (0, 744]; got ${hoursPerMonth}`);
