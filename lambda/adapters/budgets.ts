@@ -1,8 +1,8 @@
 /**
- * AWS Budgets adapter: DescribeBudgets (paginated with NextToken, for the account) mapped to plain data that the
+ * AWS Budgets adapter: DescribeBudgets (all pages, for the account) mapped to plain data that the
  * pure policy (lambda/core/budgets) judges. Budgets is a global service served from us-east-1.
  */
-import { type Budget, type BudgetsClient, DescribeBudgetsCommand, type Spend } from '@aws-sdk/client-budgets';
+import { type Budget, type BudgetsClient, paginateDescribeBudgets, type Spend } from '@aws-sdk/client-budgets';
 import type { BudgetSnapshot, Spend as PlainSpend } from '../core/budgets/policy';
 
 /** The page size DescribeBudgets allows (1-1000); 100 keeps a page small. */
@@ -49,21 +49,12 @@ export function toSnapshot(b: Budget): BudgetSnapshot {
   };
 }
 
-/** Every budget of the account, following NextToken. */
+/** Every budget of the account, page by page. */
 export async function describeAllBudgets(client: BudgetsClient, accountId: string): Promise<BudgetSnapshot[]> {
   const out: BudgetSnapshot[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(
-      new DescribeBudgetsCommand({
-        AccountId: accountId,
-        MaxResults: PAGE_SIZE,
-        ...(nextToken ? { NextToken: nextToken } : {}),
-      }),
-    );
+  for await (const page of paginateDescribeBudgets({ client, pageSize: PAGE_SIZE }, { AccountId: accountId })) {
     for (const b of page.Budgets ?? []) if (b.BudgetName) out.push(toSnapshot(b));
-    nextToken = page.NextToken;
-  } while (nextToken);
+  }
   return out;
 }
 

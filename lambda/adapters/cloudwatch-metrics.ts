@@ -1,7 +1,7 @@
 /**
  * CloudWatch for the idle GPU reaper: discover the GPU series of the CloudWatch agent once per region (ListMetrics,
  * paginated) and read every instance's GPU, CPU and network datapoints with GetMetricData, 500 queries a call and
- * paginated with NextToken. Calls grow with series / 500, not with instances (Cloud Custodian makes one
+ * every page read. Calls grow with series / 500, not with instances (Cloud Custodian makes one
  * GetMetricStatistics call per instance per metric).
  *
  * A failed GetMetricData call never blocks the others: its instances come back without data, which the idle
@@ -10,9 +10,9 @@
 import {
   type CloudWatchClient,
   type Dimension,
-  GetMetricDataCommand,
-  ListMetricsCommand,
   type MetricDataQuery,
+  paginateGetMetricData,
+  paginateListMetrics,
 } from '@aws-sdk/client-cloudwatch';
 import {
   GPU_METRIC_NAME,
@@ -39,16 +39,11 @@ export interface GpuSeriesIndex {
 export async function listGpuSeries(client: CloudWatchClient): Promise<GpuSeriesIndex> {
   const byInstance = new Map<string, Dimension[][]>();
   let unattributed = 0;
-  let token: string | undefined;
-  do {
-    const page = await client.send(
-      new ListMetricsCommand({
-        Namespace: GPU_METRIC_NAMESPACE,
-        MetricName: GPU_METRIC_NAME,
-        RecentlyActive: 'PT3H',
-        ...(token ? { NextToken: token } : {}),
-      }),
-    );
+  const pages = paginateListMetrics(
+    { client },
+    { Namespace: GPU_METRIC_NAMESPACE, MetricName: GPU_METRIC_NAME, RecentlyActive: 'PT3H' },
+  );
+  for await (const page of pages) {
     for (const metric of page.Metrics ?? []) {
       const dims = metric.Dimensions ?? [];
       const id = dims.find((d) => d.Name === 'InstanceId')?.Value;
@@ -63,8 +58,7 @@ export async function listGpuSeries(client: CloudWatchClient): Promise<GpuSeries
       }
       list.push(dims.map((d) => ({ Name: d.Name, Value: d.Value })));
     }
-    token = page.NextToken;
-  } while (token);
+  }
   return { byInstance, unattributed };
 }
 
@@ -103,7 +97,7 @@ export function metricWindow(now: Date, lookbackMinutes: number): MetricWindow {
 }
 
 /**
- * Runs the queries with GetMetricData, at most 500 a call, following NextToken and merging each query's values
+ * Runs the queries with GetMetricData, at most 500 a call, reading every page and merging each query's values
  * across pages. Calls run one after another (CloudWatch's GetMetricData limit is 50 TPS by default).
  */
 export async function getMetricValues(
@@ -128,17 +122,11 @@ export async function getMetricValues(
     }));
     const collected = new Map<string, number[]>();
     try {
-      let token: string | undefined;
-      do {
-        const page = await client.send(
-          new GetMetricDataCommand({
-            MetricDataQueries: queries,
-            StartTime: window.start,
-            EndTime: window.end,
-            ScanBy: 'TimestampAscending',
-            ...(token ? { NextToken: token } : {}),
-          }),
-        );
+      const pages = paginateGetMetricData(
+        { client },
+        { MetricDataQueries: queries, StartTime: window.start, EndTime: window.end, ScanBy: 'TimestampAscending' },
+      );
+      for await (const page of pages) {
         for (const result of page.MetricDataResults ?? []) {
           if (!result.Id) continue;
           let list = collected.get(result.Id);
@@ -148,8 +136,7 @@ export async function getMetricValues(
           }
           for (const v of result.Values ?? []) list.push(v);
         }
-        token = page.NextToken;
-      } while (token);
+      }
     } catch (error) {
       for (const s of batch) failedKeys.add(s.key);
       errors.push(

@@ -4,7 +4,7 @@
  * calls per run, whatever the fleet size. When the API cannot be reached the embedded catalog is used and the
  * report says so, with the catalog's date.
  */
-import { GetProductsCommand, type GetProductsCommandOutput, type PricingClient } from '@aws-sdk/client-pricing';
+import { type PricingClient, paginateGetProducts } from '@aws-sdk/client-pricing';
 import type { Pricing } from '../core/savings/pricing';
 import { errorCode } from '../shared/errors';
 
@@ -41,31 +41,28 @@ export function hourlyFromProduct(raw: string): { instanceType: string; usd: num
 export async function fetchLivePrices(client: PricingClient, region: string): Promise<Record<string, number>> {
   const prices: Record<string, number> = {};
   for (const family of ACCELERATED_FAMILIES) {
-    let token: string | undefined;
-    do {
-      const res: GetProductsCommandOutput = await client.send(
-        new GetProductsCommand({
-          ServiceCode: 'AmazonEC2',
-          FormatVersion: 'aws_v1',
-          MaxResults: 100,
-          ...(token ? { NextToken: token } : {}),
-          Filters: [
-            { Type: 'TERM_MATCH', Field: 'regionCode', Value: region },
-            { Type: 'TERM_MATCH', Field: 'instanceFamily', Value: family },
-            { Type: 'TERM_MATCH', Field: 'operatingSystem', Value: 'Linux' },
-            { Type: 'TERM_MATCH', Field: 'tenancy', Value: 'Shared' },
-            { Type: 'TERM_MATCH', Field: 'preInstalledSw', Value: 'NA' },
-            { Type: 'TERM_MATCH', Field: 'capacitystatus', Value: 'Used' },
-            { Type: 'TERM_MATCH', Field: 'licenseModel', Value: 'No License required' },
-          ],
-        }),
-      );
-      for (const item of res.PriceList ?? []) {
+    const pages = paginateGetProducts(
+      { client, pageSize: 100 },
+      {
+        ServiceCode: 'AmazonEC2',
+        FormatVersion: 'aws_v1',
+        Filters: [
+          { Type: 'TERM_MATCH', Field: 'regionCode', Value: region },
+          { Type: 'TERM_MATCH', Field: 'instanceFamily', Value: family },
+          { Type: 'TERM_MATCH', Field: 'operatingSystem', Value: 'Linux' },
+          { Type: 'TERM_MATCH', Field: 'tenancy', Value: 'Shared' },
+          { Type: 'TERM_MATCH', Field: 'preInstalledSw', Value: 'NA' },
+          { Type: 'TERM_MATCH', Field: 'capacitystatus', Value: 'Used' },
+          { Type: 'TERM_MATCH', Field: 'licenseModel', Value: 'No License required' },
+        ],
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.PriceList ?? []) {
         const price = hourlyFromProduct(typeof item === 'string' ? item : JSON.stringify(item));
         if (price) prices[price.instanceType] = price.usd;
       }
-      token = res.NextToken;
-    } while (token);
+    }
   }
   return prices;
 }

@@ -3,7 +3,7 @@
  * `BucketName` + `StorageType`), read with batched GetMetricData in the buckets' region: up to 500 metric queries a
  * call (about 70 buckets at 7 storage types), instead of one GetMetricStatistics per bucket and class.
  */
-import { type CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { type CloudWatchClient, type MetricDataQuery, paginateGetMetricData } from '@aws-sdk/client-cloudwatch';
 import type { StorageClass } from '../core/lifecycle/rules';
 
 /** CloudWatch `StorageType` dimension values read, and the storage class each is priced as. */
@@ -72,17 +72,11 @@ export async function bucketSizesByClass(
   let calls = 0;
   for (let i = 0; i < queries.length; i += MAX_QUERIES_PER_CALL) {
     const batch = queries.slice(i, i + MAX_QUERIES_PER_CALL).map((q) => q.query);
-    let token: string | undefined;
-    do {
-      const res = await client.send(
-        new GetMetricDataCommand({
-          MetricDataQueries: batch,
-          StartTime: start,
-          EndTime: now,
-          ScanBy: 'TimestampDescending',
-          ...(token ? { NextToken: token } : {}),
-        }),
-      );
+    const pages = paginateGetMetricData(
+      { client },
+      { MetricDataQueries: batch, StartTime: start, EndTime: now, ScanBy: 'TimestampDescending' },
+    );
+    for await (const res of pages) {
       calls += 1;
       for (const r of res.MetricDataResults ?? []) {
         const q = r.Id ? byId.get(r.Id) : undefined;
@@ -93,8 +87,7 @@ export async function bucketSizesByClass(
         if (entry[q.storageClass] === undefined) entry[q.storageClass] = latest;
         sizes.set(q.bucket, entry);
       }
-      token = res.NextToken;
-    } while (token);
+    }
   }
   return { sizes, calls };
 }

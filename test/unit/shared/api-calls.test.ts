@@ -1,6 +1,8 @@
+import { CloudWatchClient, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ClientFactory } from '../../../lambda/adapters/clients';
+import { listGpuSeries } from '../../../lambda/adapters/cloudwatch-metrics';
 
 describe('Class: ApiCallCounter', () => {
   const ec2 = mockClient(EC2Client);
@@ -16,6 +18,23 @@ describe('Class: ApiCallCounter', () => {
     // Assess
     expect(clients.counter.byOperation()).toEqual({ 'EC2.DescribeInstances': 2 });
     expect(clients.counter.total()).toBe(2);
+  });
+
+  it('counts every page an SDK paginator requests', async () => {
+    // Prepare: three pages; each page is answered only when the right token is sent.
+    const cw = mockClient(CloudWatchClient);
+    cw.on(ListMetricsCommand, { NextToken: undefined })
+      .resolves({ Metrics: [], NextToken: 'p2' })
+      .on(ListMetricsCommand, { NextToken: 'p2' })
+      .resolves({ Metrics: [], NextToken: 'p3' })
+      .on(ListMetricsCommand, { NextToken: 'p3' })
+      .resolves({ Metrics: [] });
+    const clients = new ClientFactory({ defaultRegion: 'us-east-1' });
+    // Act
+    await listGpuSeries(clients.cloudwatch());
+    // Assess
+    expect(clients.counter.byOperation()).toEqual({ 'CloudWatch.ListMetrics': 3 });
+    cw.restore();
   });
 
   it('reuses one client per service and region', () => {
