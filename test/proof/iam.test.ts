@@ -727,7 +727,7 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
 
   /**
    * The code treats a protection tag as set when its value is `true` after trimming spaces
-   * (lambda/core/reaper/decide.ts isOptedOut, lambda/core/budgets/candidates.ts isTagTrue). StringEqualsIgnoreCase
+   * (lambda/core/tags.ts isTagTrue, used by both guards). StringEqualsIgnoreCase
    * does not trim, so the constructs add a StringLike Deny on values containing "true" (lib/constructs/iam-conditions.ts).
    */
   describe('Protection tag values with surrounding spaces', () => {

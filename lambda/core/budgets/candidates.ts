@@ -8,6 +8,7 @@
  * type the API did not describe is never stopped under the GPU scope: unknown is not GPU.
  */
 import type { TagsConfig } from '../config';
+import { isTagTrue } from '../tags';
 
 export interface InstanceFacts {
   readonly instanceId: string;
@@ -56,22 +57,9 @@ export const SKIP_REASON_TEXT: Readonly<Record<SkipReason, string>> = {
   'type-unknown': 'instance type not described by EC2 (treated as not GPU)',
 };
 
-/** The value of a tag, matching the key without regard to case (an exact-case key wins). */
-export function tagValue(tags: Readonly<Record<string, string>>, key: string): string | undefined {
-  if (key in tags) return tags[key];
-  const lower = key.toLowerCase();
-  for (const [k, v] of Object.entries(tags)) if (k.toLowerCase() === lower) return v;
-  return undefined;
-}
-
-/** True when the tag is set to `true` in any case (`TRUE`, ` True `). */
-export function isTagTrue(tags: Readonly<Record<string, string>>, key: string): boolean {
-  return tagValue(tags, key)?.trim().toLowerCase() === 'true';
-}
-
 /** True when every scope tag is present with exactly its value (an empty scope matches every instance). */
 export function inScope(tags: Readonly<Record<string, string>>, scopeTags: Readonly<Record<string, string>>): boolean {
-  return Object.entries(scopeTags).every(([k, v]) => tags[k] === v);
+  return Object.entries(scopeTags).every(([k, v]) => Object.hasOwn(tags, k) && tags[k] === v);
 }
 
 /** Why an instance is not a candidate, or undefined when it is one. Protection is checked before scope. */

@@ -7,6 +7,7 @@
  * Termination protection is checked by the caller just before acting ({@link checkBeforeAct}) because it costs an
  * API call per instance.
  */
+import { isTagTrue, tagValue } from '../tags';
 import { assessIdleness } from './idleness';
 import {
   type Decision,
@@ -33,19 +34,6 @@ export const KUBERNETES_TAG_PREFIX = 'kubernetes.io/cluster/';
 export const AUTO_SCALING_TAG = 'aws:autoscaling:groupName';
 /** Spot Fleet and EC2 Fleet members: a fleet replaces what we terminate. */
 export const FLEET_TAG_KEYS = ['aws:ec2spot:fleet-request-id', 'aws:ec2:fleet-id'] as const;
-
-/** A tag's value by key, ignoring the key's case (a user's `Cost-Guard:Opt-Out` still counts). */
-export function tagValue(tags: Readonly<Record<string, string>>, key: string): string | undefined {
-  if (Object.hasOwn(tags, key)) return tags[key];
-  const lower = key.toLowerCase();
-  for (const [k, v] of Object.entries(tags)) if (k.toLowerCase() === lower) return v;
-  return undefined;
-}
-
-/** True when the opt-out tag says `true` in any case (surrounding spaces ignored). */
-export function isOptedOut(tags: Readonly<Record<string, string>>, optOutKey: string): boolean {
-  return tagValue(tags, optOutKey)?.trim().toLowerCase() === 'true';
-}
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
@@ -117,7 +105,7 @@ export function guardDecision(
   const typeProblem = typeSkip(type, config);
   if (typeProblem) return skip(instance, typeProblem.code, typeProblem.reason, false);
 
-  if (isOptedOut(tags, config.tags.optOut)) {
+  if (isTagTrue(tags, config.tags.optOut)) {
     return skip(instance, 'opt-out', `opted out (${config.tags.optOut}=true)`, hasIdleSince);
   }
   const keepUntil = tagValue(tags, config.tags.keepUntil);

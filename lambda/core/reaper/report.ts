@@ -15,7 +15,7 @@ import {
   splitIntoMessages,
 } from '../slack-blocks';
 
-import { tagValue } from './decide';
+import { tagValue } from '../tags';
 
 import type { Confidence, DecisionKind, ReaperAction } from './types';
 

@@ -2,10 +2,10 @@ import fc from 'fast-check';
 import {
   type CandidateOptions,
   type InstanceFacts,
-  isTagTrue,
   selectStopCandidates,
   skipReason,
 } from '../../../../lambda/core/budgets/candidates';
+import { isTagTrue } from '../../../../lambda/core/tags';
 
 const GPU_TYPES = new Set(['g5.xlarge', 'p4d.24xlarge']);
 const KNOWN_TYPES = new Set([...GPU_TYPES, 'm5.large']);

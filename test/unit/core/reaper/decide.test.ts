@@ -4,7 +4,6 @@ import {
   decideInstance,
   deferDecision,
   guardDecision,
-  isOptedOut,
   orderForAction,
   parseTagTime,
 } from '../../../../lambda/core/reaper/decide';
@@ -36,20 +35,6 @@ describe('Function: parseTagTime', () => {
 
   it('reads a date alone as the end of that day when asked', () => {
     expect(parseTagTime('2026-11-15', true)).toBe(Date.parse('2026-11-16T00:00:00Z'));
-  });
-});
-
-describe('Function: isOptedOut', () => {
-  it.each([
-    [{ 'cost-guard:opt-out': 'true' }, true],
-    [{ 'cost-guard:opt-out': 'TRUE' }, true],
-    [{ 'cost-guard:opt-out': 'True ' }, true],
-    [{ 'Cost-Guard:Opt-Out': 'true' }, true],
-    [{ 'cost-guard:opt-out': 'false' }, false],
-    [{ 'cost-guard:opt-out': 'yes' }, false],
-    [{}, false],
-  ])('says %j -> %s', (tags, expected) => {
-    expect(isOptedOut(tags, 'cost-guard:opt-out')).toBe(expected);
   });
 });
 
