@@ -49,7 +49,58 @@ export interface StateStore {
   markSent(key: StateKey, token: string, slackTs?: string, detail?: string): Promise<boolean>;
   /** Marks a failed send so the next attempt claims it again; `detail` is handed to that attempt. */
   release(key: StateKey, token: string, error: string, detail?: string): Promise<void>;
+  /**
+   * Reserves one action against a per-period limit (see `reserveAction` below `limitKey`). True when the target
+   * was reserved now or already in this period (a retried action); false when the period's limit is used up.
+   */
+  reserveAction(o: ReserveActionOptions): Promise<boolean>;
+  /** Takes (or renews) the named lease for `ttlMs`; when another holder has it, says who and until when. */
+  acquireLease(o: AcquireLeaseOptions): Promise<LeaseResult>;
+  /** Gives the lease back early; a lease held by someone else (or expired and taken over) is left alone. */
+  releaseLease(name: string, holder: string): Promise<void>;
 }
+
+/**
+ * A per-period action counter: pk 'limit#<capability>#<scope>', sk '<period>' (the start of the scheduled period,
+ * lambda/core/schedule.ts `periodOf`). The item holds `count` and the set of `targets` reserved in the period, so
+ * a retried invocation re-reserving the same instance is not counted twice, and three deliveries of one scheduled
+ * event together act on at most `limit` targets.
+ */
+export function limitKey(capability: string, scope: string, period: string): StateKey {
+  return { pk: `limit#${capability}#${scope}`, sk: period };
+}
+
+export interface ReserveActionOptions {
+  readonly capability: string;
+  /** What the limit is counted over, e.g. the region. */
+  readonly scope: string;
+  readonly period: string;
+  readonly limit: number;
+  /** The instance (or other resource) about to be acted on. */
+  readonly target: string;
+  readonly now: Date;
+}
+
+/** A lease item: pk 'lease#<name>', sk 'lease'. Name it with `leaseName`. */
+export function leaseKey(name: string): StateKey {
+  return { pk: `lease#${name}`, sk: 'lease' };
+}
+
+/** The lease a run holds while it acts on a capability in a region (CLI and Lambda take the same one). */
+export const leaseName = (capability: string, region: string): string => `${capability}#${region}`;
+
+export interface AcquireLeaseOptions {
+  /** From `leaseName(capability, region)`. */
+  readonly name: string;
+  /** Who takes it: 'lambda:<requestId>' or 'cli:<user@host>:<pid>'. */
+  readonly holder: string;
+  readonly now: Date;
+  readonly ttlMs: number;
+}
+
+export type LeaseResult =
+  | { readonly acquired: true }
+  | { readonly acquired: false; readonly holder: string; readonly expiresAt: string };
 
 const S = (s: string): AttributeValue => ({ S: s });
 const N = (n: number): AttributeValue => ({ N: String(n) });
@@ -176,6 +227,90 @@ export class DynamoStateStore implements StateStore {
       if (errorCode(e) !== 'ConditionalCheckFailedException') throw e;
     }
   }
+
+  async reserveAction(o: ReserveActionOptions): Promise<boolean> {
+    const key = limitKey(o.capability, o.scope, o.period);
+    try {
+      // One conditional write: count the target unless it is already counted or the limit is used up.
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: S(key.pk), sk: S(key.sk) },
+          UpdateExpression: 'SET #ttl = :ttl ADD #count :one, #targets :target',
+          ConditionExpression: '(attribute_not_exists(#count) OR #count < :limit) AND NOT contains(#targets, :t)',
+          ExpressionAttributeNames: { '#count': 'count', '#targets': 'targets', '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':one': N(1),
+            ':target': { SS: [o.target] },
+            ':t': S(o.target),
+            ':limit': N(o.limit),
+            ':ttl': N(ttlOf(o.now)),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (errorCode(error) !== 'ConditionalCheckFailedException') throw error;
+      // Failed because the target was already reserved (a retry: fine) or because the limit is reached.
+      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+      return old?.targets?.SS?.includes(o.target) ?? false;
+    }
+  }
+
+  async acquireLease(o: AcquireLeaseOptions): Promise<LeaseResult> {
+    const key = leaseKey(o.name);
+    const expires = o.now.getTime() + o.ttlMs;
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: S(key.pk),
+            sk: S(key.sk),
+            holder: S(o.holder),
+            expiresAt: N(expires),
+            expiresAtIso: S(new Date(expires).toISOString()),
+            acquiredAt: S(o.now.toISOString()),
+            // A lease item cleans itself up a day after it expires.
+            ttl: N(Math.floor(expires / 1000) + 86_400),
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR holder = :me',
+          ExpressionAttributeValues: { ':now': N(o.now.getTime()), ':me': S(o.holder) },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { acquired: true };
+    } catch (error) {
+      if (errorCode(error) !== 'ConditionalCheckFailedException') throw error;
+      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+      const at = old?.expiresAt?.N;
+      return {
+        acquired: false,
+        holder: str(old, 'holder') ?? 'unknown',
+        expiresAt: str(old, 'expiresAtIso') ?? (at ? new Date(Number(at)).toISOString() : 'unknown'),
+      };
+    }
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    const key = leaseKey(name);
+    try {
+      // Expire it rather than delete it: the roles need no DeleteItem.
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: S(key.pk), sk: S(key.sk) },
+          UpdateExpression: 'SET expiresAt = :zero, expiresAtIso = :epoch',
+          ConditionExpression: 'holder = :me',
+          ExpressionAttributeValues: { ':zero': N(0), ':epoch': S(new Date(0).toISOString()), ':me': S(holder) },
+        }),
+      );
+    } catch (error) {
+      // Someone else holds it now (ours expired and was taken over), or it never existed: nothing to give back.
+      if (errorCode(error) !== 'ConditionalCheckFailedException') throw error;
+    }
+  }
 }
 
 /**
@@ -211,5 +346,34 @@ export class MemoryStateStore implements StateStore {
     if (rec?.token !== token) return;
     rec.status = 'failed';
     if (detail) rec.detail = detail;
+  }
+
+  /** Per-period counters of this process only (tests and plan); with no table, acting capabilities do not act. */
+  readonly limits = new Map<string, { count: number; targets: Set<string> }>();
+  readonly leases = new Map<string, { holder: string; expiresAt: number }>();
+
+  async reserveAction(o: ReserveActionOptions): Promise<boolean> {
+    const key = limitKey(o.capability, o.scope, o.period);
+    const id = `${key.pk}|${key.sk}`;
+    const rec = this.limits.get(id) ?? { count: 0, targets: new Set<string>() };
+    this.limits.set(id, rec);
+    if (rec.targets.has(o.target)) return true;
+    if (rec.count >= o.limit) return false;
+    rec.count += 1;
+    rec.targets.add(o.target);
+    return true;
+  }
+
+  async acquireLease(o: AcquireLeaseOptions): Promise<LeaseResult> {
+    const old = this.leases.get(o.name);
+    if (old && old.expiresAt >= o.now.getTime() && old.holder !== o.holder) {
+      return { acquired: false, holder: old.holder, expiresAt: new Date(old.expiresAt).toISOString() };
+    }
+    this.leases.set(o.name, { holder: o.holder, expiresAt: o.now.getTime() + o.ttlMs });
+    return { acquired: true };
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    if (this.leases.get(name)?.holder === holder) this.leases.delete(name);
   }
 }

@@ -42,3 +42,30 @@ export function rateMinutes(expression: string): number | undefined {
   const unit = rate[2]!;
   return unit.startsWith('minute') ? n : unit.startsWith('hour') ? n * 60 : n * 1440;
 }
+
+const MINUTE_MS = 60_000;
+
+/**
+ * The start (ISO) of the scheduled period containing `now`: the key under which a capability's per-period action
+ * limit is counted, so a scheduled event, its retries and an overlapping run share one budget of actions.
+ * - `rate(N unit)`: periods of N units counted from the Unix epoch (rate(1 hour) → the UTC hour, rate(1 day) →
+ *   the UTC day). EventBridge Scheduler does not align rate schedules to the epoch, so pass the event's scheduled
+ *   time (not the invocation time) when the event carries it: then every retry of one event falls in one period.
+ * - `cron(...)` whose minute and hour fields are single numbers (fires at most once a day): the UTC day.
+ * - any other cron (fires several times a day or more often than hourly), and anything unparseable: the UTC hour.
+ *   A cron firing more often than hourly shares one limit among that hour's runs: stricter, never looser, and it
+ *   needs no cron evaluator.
+ */
+export function periodOf(schedule: string, now: Date): string {
+  const minutes = rateMinutes(schedule);
+  const t = now.getTime();
+  if (minutes !== undefined) {
+    const size = minutes * MINUTE_MS;
+    return new Date(Math.floor(t / size) * size).toISOString();
+  }
+  const cron = CRON.exec(schedule);
+  const [minute, hour] = cron ? cron[1]!.trim().split(/\s+/) : [];
+  const single = (f: string | undefined) => f !== undefined && /^\d+$/.test(f);
+  const size = single(minute) && single(hour) ? 1440 * MINUTE_MS : 60 * MINUTE_MS;
+  return new Date(Math.floor(t / size) * size).toISOString();
+}

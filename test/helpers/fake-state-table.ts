@@ -1,14 +1,18 @@
 /**
- * An in-memory DynamoDB table behind aws-sdk-client-mock that honours conditional writes: PutItem, UpdateItem and
- * Query evaluate the ConditionExpression / UpdateExpression they are given (the small subset the state store uses:
- * `attribute_not_exists(a)`, `a = :v`, `a < :v`, `AND`, `OR`, parentheses, `#names`; `SET a = :v, …`), and a failed
- * condition throws ConditionalCheckFailedException with the old item when ALL_OLD is asked for. Each call is atomic,
+ * An in-memory DynamoDB table behind aws-sdk-client-mock that honours conditional writes: PutItem, UpdateItem,
+ * DeleteItem, GetItem, BatchWriteItem (every request processed) and Query (by pk) evaluate the ConditionExpression / UpdateExpression they are given (the small subset the state store uses:
+ * `attribute_not_exists(a)`, `a = :v`, `a < :v`, `contains(set, :v)`, `NOT`, `AND`, `OR`, parentheses, `#names`;
+ * `SET a = :v, …`, `REMOVE a`, `ADD n :num, s :set`), and a failed condition throws ConditionalCheckFailedException
+ * with the old item when ALL_OLD is asked for. Each call is atomic,
  * as in DynamoDB, so two runs racing through `Promise.all` see one winner.
  */
 import {
   type AttributeValue,
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
@@ -28,7 +32,9 @@ function scalar(v: AttributeValue | undefined): string | number | undefined {
 
 /** Tokenizes and evaluates a condition expression against `item` (undefined = no item). */
 export function evaluateCondition(expr: string, item: Item | undefined, names: Names, values: Values): boolean {
-  const tokens = expr.match(/attribute_not_exists|attribute_exists|\(|\)|<=|>=|<>|=|<|>|[#:]?[A-Za-z_][A-Za-z0-9_]*/g);
+  const tokens = expr.match(
+    /attribute_not_exists|attribute_exists|\(|\)|,|<=|>=|<>|=|<|>|[#:]?[A-Za-z_][A-Za-z0-9_]*/g,
+  );
   if (!tokens) throw new Error(`cannot parse condition ${expr}`);
   let pos = 0;
   const peek = () => tokens[pos];
@@ -49,6 +55,17 @@ export function evaluateCondition(expr: string, item: Item | undefined, names: N
       next(); // )
       const exists = item !== undefined && item[attr] !== undefined;
       return t === 'attribute_exists' ? exists : !exists;
+    }
+    if (t === 'NOT') return !primary();
+    if (t === 'contains') {
+      next(); // (
+      const attrName = name(next()); // (read before `item?.[…]`, which skips its index when there is no item)
+      const attr = item?.[attrName];
+      next(); // ,
+      const needle = values?.[next()]?.S;
+      next(); // )
+      if (!attr || needle === undefined) return false;
+      return attr.SS ? attr.SS.includes(needle) : (attr.S?.includes(needle) ?? false);
     }
     const op = next();
     const left = operand(t);
@@ -95,14 +112,27 @@ export function evaluateCondition(expr: string, item: Item | undefined, names: N
 }
 
 function applyUpdate(item: Item, expr: string, names: Names, values: Values): void {
-  const set = /SET\s+(.+?)(?:\s+REMOVE\s+(.+))?$/.exec(expr);
-  if (!set) throw new Error(`unsupported update ${expr}`);
-  for (const assignment of set[1]!.split(',')) {
-    const [left, right] = assignment.split('=').map((s) => s.trim());
-    const attr = left!.startsWith('#') ? names![left!]! : left!;
-    item[attr] = values![right!]!;
+  const clauses = [...expr.matchAll(/\b(SET|REMOVE|ADD)\s+(.+?)(?=\s+(?:SET|REMOVE|ADD)\s|$)/g)];
+  if (clauses.length === 0) throw new Error(`unsupported update ${expr}`);
+  const attrOf = (a: string) => (a.startsWith('#') ? names![a]! : a);
+  for (const [, verb, body] of clauses) {
+    for (const part of body!.split(',').map((p) => p.trim())) {
+      if (verb === 'SET') {
+        const [left, right] = part.split('=').map((p) => p.trim());
+        item[attrOf(left!)] = values![right!]!;
+      } else if (verb === 'REMOVE') {
+        delete item[attrOf(part)];
+      } else {
+        const [left, right] = part.split(/\s+/);
+        const attr = attrOf(left!);
+        const add = values![right!]!;
+        const old = item[attr];
+        if (add.N !== undefined) item[attr] = { N: String(Number(old?.N ?? 0) + Number(add.N)) };
+        else if (add.SS) item[attr] = { SS: [...new Set([...(old?.SS ?? []), ...add.SS])] };
+        else throw new Error(`unsupported ADD value in ${expr}`);
+      }
+    }
   }
-  for (const attr of set[2]?.split(',').map((s) => s.trim()) ?? []) delete item[attr];
 }
 
 export interface FakeStateTable {
@@ -152,7 +182,11 @@ export function fakeStateTable(): FakeStateTable {
         input.ExpressionAttributeValues,
       )
     ) {
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        ...(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && old ? { Item: { ...old } } : {}),
+      });
     }
     const item: Item = { ...(old ?? { pk: input.Key!.pk!, sk: input.Key!.sk! }) };
     applyUpdate(item, input.UpdateExpression!, input.ExpressionAttributeNames, input.ExpressionAttributeValues);
@@ -163,6 +197,38 @@ export function fakeStateTable(): FakeStateTable {
     const pk = input.ExpressionAttributeValues![':pk']!.S!;
     const found = [...items.values()].filter((i) => i.pk!.S === pk).sort((a, b) => a.sk!.S!.localeCompare(b.sk!.S!));
     return { Items: found };
+  });
+  mock.on(GetItemCommand).callsFake(async (input: GetItemCommand['input']) => {
+    const item = items.get(id(input.Key!.pk!.S!, input.Key!.sk!.S!));
+    return item ? { Item: { ...item } } : {};
+  });
+  mock.on(DeleteItemCommand).callsFake(async (input: DeleteItemCommand['input']) => {
+    const key = id(input.Key!.pk!.S!, input.Key!.sk!.S!);
+    const old = items.get(key);
+    if (
+      input.ConditionExpression &&
+      !evaluateCondition(
+        input.ConditionExpression,
+        old,
+        input.ExpressionAttributeNames,
+        input.ExpressionAttributeValues,
+      )
+    ) {
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    }
+    items.delete(key);
+    return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
+  });
+  // The savings ledger writes in batches of 25; every request is processed.
+  mock.on(BatchWriteItemCommand).callsFake(async (input: BatchWriteItemCommand['input']) => {
+    for (const requests of Object.values(input.RequestItems ?? {})) {
+      for (const r of requests) {
+        if (r.PutRequest?.Item)
+          items.set(id(r.PutRequest.Item.pk!.S!, r.PutRequest.Item.sk!.S!), { ...r.PutRequest.Item });
+        if (r.DeleteRequest?.Key) items.delete(id(r.DeleteRequest.Key.pk!.S!, r.DeleteRequest.Key.sk!.S!));
+      }
+    }
+    return { UnprocessedItems: {} };
   });
   return {
     items,

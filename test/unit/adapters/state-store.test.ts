@@ -1,8 +1,9 @@
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   alertKey,
   DEFAULT_LEASE_MS,
   DynamoStateStore,
+  leaseName,
   MemoryStateStore,
   STATE_TTL_DAYS,
 } from '../../../lambda/adapters/state-store';
@@ -146,5 +147,167 @@ describe('Class: MemoryStateStore', () => {
     expect(s.deduplicated).toBe(false);
     expect((await s.claim(KEY)).outcome).toBe('sent');
     expect((await new MemoryStateStore().claim(KEY)).outcome).toBe('claimed');
+  });
+});
+
+describe('Function: evaluateCondition (the fake table, reservation condition)', () => {
+  it('evaluates NOT contains on a string set', () => {
+    const cond = '(attribute_not_exists(#count) OR #count < :limit) AND NOT contains(#targets, :t)';
+    const names = { '#count': 'count', '#targets': 'targets' };
+    const values = { ':limit': { N: '2' }, ':t': { S: 'i-1' } };
+    const item = (count: number, targets: string[]) => ({
+      pk: { S: 'x' },
+      count: { N: String(count) },
+      targets: { SS: targets },
+    });
+    expect(evaluateCondition(cond, undefined, names, values)).toBe(true);
+    expect(evaluateCondition(cond, item(1, ['i-2']), names, values)).toBe(true);
+    expect(evaluateCondition(cond, item(1, ['i-1']), names, values)).toBe(false);
+    expect(evaluateCondition(cond, item(2, ['i-2', 'i-3']), names, values)).toBe(false);
+  });
+});
+
+describe('Method: DynamoStateStore.reserveAction', () => {
+  const reserve = (target: string, limit = 2, period = '2026-11-15T12:00:00.000Z') =>
+    store().reserveAction({ capability: 'reaper', scope: 'us-east-1', period, limit, target, now: NOW });
+
+  it('reserves up to the limit in a period, then refuses', async () => {
+    // Act
+    const results = [await reserve('i-1'), await reserve('i-2'), await reserve('i-3')];
+    // Assess
+    expect(results).toEqual([true, true, false]);
+    const item = table.items.get('limit#reaper#us-east-1\u00002026-11-15T12:00:00.000Z');
+    expect(item?.count).toEqual({ N: '2' });
+    expect(item?.targets?.SS?.sort()).toEqual(['i-1', 'i-2']);
+    expect(Number(item?.ttl?.N)).toBe(Math.floor(NOW.getTime() / 1000) + STATE_TTL_DAYS * 86_400);
+  });
+
+  it('says yes again to a target already reserved in the period (a retry), without counting it twice', async () => {
+    // Prepare
+    await reserve('i-1');
+    await reserve('i-2');
+    // Act
+    const again = await reserve('i-1');
+    // Assess
+    expect(again).toBe(true);
+    expect(table.get('limit#reaper#us-east-1', '2026-11-15T12:00:00.000Z')?.count).toBe(2);
+  });
+
+  it('starts a fresh count in the next period', async () => {
+    // Prepare
+    await reserve('i-1', 1);
+    // Act
+    const next = await reserve('i-2', 1, '2026-11-15T13:00:00.000Z');
+    // Assess
+    expect(await reserve('i-2', 1)).toBe(false);
+    expect(next).toBe(true);
+  });
+
+  it('lets at most the limit through when many runs race for the same period', async () => {
+    // Act
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => reserve(`i-${i}`, 3)));
+    // Assess
+    expect(results.filter(Boolean)).toHaveLength(3);
+  });
+
+  it('sends one conditional UpdateItem with reserved words named', async () => {
+    // Act
+    await reserve('i-1');
+    // Assess
+    expect(table.mock).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+    const input = table.mock.commandCalls(UpdateItemCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toContain('#count < :limit');
+    expect(input.ExpressionAttributeNames).toMatchObject({ '#count': 'count', '#ttl': 'ttl' });
+  });
+
+  it('passes other DynamoDB errors on', async () => {
+    // Prepare
+    table.mock.on(UpdateItemCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    // Act / Assess
+    await expect(reserve('i-1')).rejects.toThrow('throttled');
+  });
+});
+
+describe('Method: DynamoStateStore.acquireLease / releaseLease', () => {
+  const name = leaseName('reaper', 'us-east-1');
+  const at = (iso: string) => new Date(iso);
+
+  it('gives the lease to one holder and tells the other who has it and until when', async () => {
+    // Act
+    const cli = await store().acquireLease({ name, holder: 'cli:ana@laptop:42', now: NOW, ttlMs: 15 * 60_000 });
+    const lambda = await store().acquireLease({
+      name,
+      holder: 'lambda:req-1',
+      now: at('2026-11-15T12:05:00Z'),
+      ttlMs: 60_000,
+    });
+    // Assess
+    expect(cli).toEqual({ acquired: true });
+    expect(lambda).toEqual({ acquired: false, holder: 'cli:ana@laptop:42', expiresAt: '2026-11-15T12:15:00.000Z' });
+    expect(table.get('lease#reaper#us-east-1', 'lease')?.holder).toBe('cli:ana@laptop:42');
+  });
+
+  it('lets the same holder renew, and anyone take an expired lease', async () => {
+    // Prepare
+    await store().acquireLease({ name, holder: 'lambda:req-1', now: NOW, ttlMs: 60_000 });
+    // Act
+    const renewed = await store().acquireLease({ name, holder: 'lambda:req-1', now: NOW, ttlMs: 60_000 });
+    const takeover = await store().acquireLease({
+      name,
+      holder: 'cli:bo@host:7',
+      now: at('2026-11-15T12:01:00.001Z'),
+      ttlMs: 60_000,
+    });
+    // Assess
+    expect(renewed.acquired).toBe(true);
+    expect(takeover.acquired).toBe(true);
+    expect(table.get('lease#reaper#us-east-1', 'lease')?.holder).toBe('cli:bo@host:7');
+  });
+
+  it('frees the lease on release, but not a lease someone else holds', async () => {
+    // Prepare
+    await store().acquireLease({ name, holder: 'lambda:req-1', now: NOW, ttlMs: 60_000 });
+    // Act
+    await store().releaseLease(name, 'cli:someone-else:1');
+    const stillHeld = await store().acquireLease({ name, holder: 'cli:bo@host:7', now: NOW, ttlMs: 60_000 });
+    await store().releaseLease(name, 'lambda:req-1');
+    const afterRelease = await store().acquireLease({ name, holder: 'cli:bo@host:7', now: NOW, ttlMs: 60_000 });
+    // Assess
+    expect(stillHeld.acquired).toBe(false);
+    expect(afterRelease.acquired).toBe(true);
+  });
+
+  it('gives exactly one of two racing holders the lease', async () => {
+    // Act
+    const [a, b] = await Promise.all([
+      store().acquireLease({ name, holder: 'lambda:req-1', now: NOW, ttlMs: 60_000 }),
+      store().acquireLease({ name, holder: 'cli:bo@host:7', now: NOW, ttlMs: 60_000 }),
+    ]);
+    // Assess
+    expect([a.acquired, b.acquired].filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe('Class: MemoryStateStore (limits and leases)', () => {
+  it('counts reservations per period and treats a repeated target as already reserved', async () => {
+    // Prepare
+    const s = new MemoryStateStore();
+    const r = (target: string) =>
+      s.reserveAction({ capability: 'budgets', scope: 'us-east-1', period: 'p', limit: 1, target, now: NOW });
+    // Act / Assess
+    expect([await r('i-1'), await r('i-1'), await r('i-2')]).toEqual([true, true, false]);
+  });
+
+  it('holds a lease for one holder until it expires or is released', async () => {
+    // Prepare
+    const s = new MemoryStateStore();
+    await s.acquireLease({ name: 'reaper#us-east-1', holder: 'a', now: NOW, ttlMs: 1000 });
+    // Act
+    const other = await s.acquireLease({ name: 'reaper#us-east-1', holder: 'b', now: NOW, ttlMs: 1000 });
+    await s.releaseLease('reaper#us-east-1', 'a');
+    const afterRelease = await s.acquireLease({ name: 'reaper#us-east-1', holder: 'b', now: NOW, ttlMs: 1000 });
+    // Assess
+    expect(other).toEqual({ acquired: false, holder: 'a', expiresAt: '2026-11-15T12:00:01.000Z' });
+    expect(afterRelease.acquired).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import { rateMinutes, scheduleProblem } from '../../../lambda/core/schedule';
+import { periodOf, rateMinutes, scheduleProblem } from '../../../lambda/core/schedule';
 
 describe('Function: scheduleProblem', () => {
   it.each(['rate(1 hour)', 'rate(5 minutes)', 'rate(1 day)', 'rate(2 days)', 'cron(0 * * * ? *)', 'cron(0 9 1 * ? *)'])(
@@ -31,5 +31,44 @@ describe('Function: rateMinutes', () => {
     ['cron(0 * * * ? *)', undefined],
   ])('gives %s as %s minutes', (expression, expected) => {
     expect(rateMinutes(expression)).toBe(expected);
+  });
+});
+
+describe('Function: periodOf', () => {
+  const at = (iso: string) => new Date(iso);
+
+  it.each([
+    ['rate(1 hour)', '2026-03-04T10:59:59.999Z', '2026-03-04T10:00:00.000Z'],
+    ['rate(1 hour)', '2026-03-04T11:00:00.000Z', '2026-03-04T11:00:00.000Z'],
+    ['rate(15 minutes)', '2026-03-04T10:44:10.000Z', '2026-03-04T10:30:00.000Z'],
+    ['rate(1 day)', '2026-03-04T23:10:00.000Z', '2026-03-04T00:00:00.000Z'],
+    // 2-day periods count from the epoch (1970-01-01): 2026-03-04 is day 20516, an even day.
+    ['rate(2 days)', '2026-03-05T12:00:00.000Z', '2026-03-04T00:00:00.000Z'],
+    // Hour 492394 since the epoch (2026-03-04T10:00Z) is a multiple of 7: 7-hour periods start at 10:00 and 17:00.
+    ['rate(7 hours)', '2026-03-04T16:59:00.000Z', '2026-03-04T10:00:00.000Z'],
+    ['rate(7 hours)', '2026-03-04T17:00:00.000Z', '2026-03-04T17:00:00.000Z'],
+  ])('%s at %s is the period starting %s', (schedule, now, start) => {
+    expect(periodOf(schedule, at(now))).toBe(start);
+  });
+
+  it('gives one period to an event and its retries minutes later, and a new one to the next hour', () => {
+    // Prepare
+    const first = at('2026-03-04T10:02:00Z');
+    const retries = [at('2026-03-04T10:03:05Z'), at('2026-03-04T10:05:30Z')];
+    // Act
+    const periods = new Set([first, ...retries].map((d) => periodOf('rate(1 hour)', d)));
+    // Assess
+    expect(periods.size).toBe(1);
+    expect(periodOf('rate(1 hour)', at('2026-03-04T11:02:00Z'))).not.toBe([...periods][0]);
+  });
+
+  it.each([
+    ['cron(0 9 * * ? *)', '2026-03-04T17:30:00Z', '2026-03-04T00:00:00.000Z'],
+    ['cron(30 6 ? * MON *)', '2026-03-02T06:30:00Z', '2026-03-02T00:00:00.000Z'],
+    ['cron(0 * * * ? *)', '2026-03-04T17:30:00Z', '2026-03-04T17:00:00.000Z'],
+    ['cron(0 9,17 * * ? *)', '2026-03-04T17:30:00Z', '2026-03-04T17:00:00.000Z'],
+    ['cron(0/15 * * * ? *)', '2026-03-04T17:50:00Z', '2026-03-04T17:00:00.000Z'],
+  ])('%s at %s is the period starting %s', (schedule, now, start) => {
+    expect(periodOf(schedule, at(now))).toBe(start);
   });
 });
