@@ -58,51 +58,114 @@ const region = z.string().regex(AWS_REGION, { error: 'must be an AWS region code
 const slackSchema = z
   .strictObject({
     /** Channel ID or name the bot posts to. */
-    channel: z.string().min(1).default('#ml-finops'),
+    channel: z
+      .string()
+      .min(1)
+      .default('#ml-finops')
+      .describe('Channel name or ID the bot posts to (invite the bot to the channel).'),
     /** Secrets Manager secret holding the bot token (xoxb-…); when absent the stack creates one to fill in. */
-    tokenSecretName: z.string().min(1).optional(),
+    tokenSecretName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Existing Secrets Manager secret holding the bot token (`xoxb-…`, or JSON `{"token": "xoxb-…"}`). When absent the stack creates a secret to fill in.',
+      ),
     /** Slack Web API base URL (GovSlack, or a local server in tests). */
-    apiUrl: z.url({ error: 'must be an http(s) URL' }).default('https://slack.com/api/'),
+    apiUrl: z
+      .url({ error: 'must be an http(s) URL' })
+      .default('https://slack.com/api/')
+      .describe('Slack Web API base URL (GovSlack, or a local server in tests).'),
   })
-  .default({ channel: '#ml-finops', apiUrl: 'https://slack.com/api/' });
+  .default({ channel: '#ml-finops', apiUrl: 'https://slack.com/api/' })
+  .describe('Where the Slack messages go.');
 
 const tagsSchema = z
   .strictObject({
-    optOut: tagKey.default('cost-guard:opt-out'),
-    keepUntil: tagKey.default('cost-guard:keep-until'),
-    essential: tagKey.default('cost-guard:essential'),
+    optOut: tagKey
+      .default('cost-guard:opt-out')
+      .describe(
+        'Tag key: value `true` (any case) on an instance means the reaper and the budget guard never touch it.',
+      ),
+    keepUntil: tagKey
+      .default('cost-guard:keep-until')
+      .describe(
+        'Tag key: an ISO 8601 date or time on an instance; the reaper leaves it alone until then (a value that does not parse counts as keep).',
+      ),
+    essential: tagKey
+      .default('cost-guard:essential')
+      .describe('Tag key: value `true` (any case) on an instance means the budget guard never stops it.'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('Tag keys that protect instances.');
 
 const idleGpuSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
-    schedule: schedule('rate(1 hour)'),
-    action: z.enum(['terminate', 'stop', 'notify']).default('stop'),
-    lookbackMinutes: minutes(15, 1440).default(60),
-    gpuUtilizationPercent: percent('gpuUtilizationPercent').default(5),
-    cpuUtilizationPercent: percent('cpuUtilizationPercent').default(10),
+    enabled: z.boolean().default(true).describe('Deploy and run the idle GPU reaper.'),
+    schedule: schedule('rate(1 hour)').describe(
+      'EventBridge Scheduler expression of the reaper run: `rate(N unit)` or a 6-field `cron(...)`.',
+    ),
+    action: z
+      .enum(['terminate', 'stop', 'notify'])
+      .default('stop')
+      .describe('What happens to an idle GPU instance once the warning period has passed; `notify` only reports.'),
+    lookbackMinutes: minutes(15, 1440).default(60).describe('Window the metrics are judged over, in minutes.'),
+    gpuUtilizationPercent: percent('gpuUtilizationPercent')
+      .default(5)
+      .describe(
+        'Idle when the highest GPU utilization (any GPU, any 5-minute period of the window) is at or under this.',
+      ),
+    cpuUtilizationPercent: percent('cpuUtilizationPercent')
+      .default(10)
+      .describe('Idle when the highest CPU utilization of the window is at or under this.'),
     /** Network in + out over the lookback, per hour, at or under which the instance counts as quiet. */
-    networkMegabytesPerHour: z.number().min(0).max(1_000_000).default(100),
+    networkMegabytesPerHour: z
+      .number()
+      .min(0)
+      .max(1_000_000)
+      .default(100)
+      .describe('Idle when network in + out, in MB (10^6 bytes) per hour over the window, is at or under this.'),
     /** Share of expected datapoints that must be present; fewer means "unknown", never idle. */
-    minimumDatapointsPercent: percent('minimumDatapointsPercent').default(80),
+    minimumDatapointsPercent: percent('minimumDatapointsPercent')
+      .default(80)
+      .describe('Share of the expected 5-minute datapoints each series needs; fewer means "unknown", never idle.'),
     /** Judge instances without GPU metrics on CPU and network alone (reported as lower confidence). */
-    allowCpuOnlyDecision: z.boolean().default(true),
-    minimumAgeMinutes: minutes(0, 525600).default(120),
-    warnMinutesBeforeAction: minutes(0, 525600).default(60),
+    allowCpuOnlyDecision: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Judge instances without GPU metrics on CPU and network alone (reported as low confidence); off: they are "unknown".',
+      ),
+    minimumAgeMinutes: minutes(0, 525600)
+      .default(120)
+      .describe('Instances running for less than this (since the last launch or start) are never acted on.'),
+    warnMinutesBeforeAction: minutes(0, 525600)
+      .default(60)
+      .describe('Grace between the Slack warning (the idle-since tag) and the action; 0 acts on first detection.'),
     /** Include AWS Inferentia/Trainium (Neuron) instance types. */
-    includeNeuron: z.boolean().default(false),
+    includeNeuron: z.boolean().default(false).describe('Also reap AWS Inferentia/Trainium (Neuron) instance types.'),
     /** Blast-radius limit: at most this many terminations/stops in one run; the rest are reported. */
-    maxActionsPerRun: z.number().int().min(1).max(1000).default(25),
+    maxActionsPerRun: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(25)
+      .describe(
+        'Blast-radius limit: at most this many terminations/stops in one run; the rest are deferred to the next run and reported.',
+      ),
   })
-  .prefault({});
+  .prefault({})
+  .describe('The idle GPU reaper: finds idle GPU instances, warns in Slack, then stops or terminates them.');
 
 const transitionSchema = z.strictObject({
-  days: wholeDays(0),
-  storageClass: z.enum(TRANSITION_STORAGE_CLASSES, {
-    error: (issue) =>
-      `unknown storage class ${JSON.stringify(issue.input)}; allowed: ${TRANSITION_STORAGE_CLASSES.join(', ')}`,
-  }),
+  days: wholeDays(0).describe('Days after object creation. STANDARD_IA and ONEZONE_IA need at least 30.'),
+  storageClass: z
+    .enum(TRANSITION_STORAGE_CLASSES, {
+      error: (issue) =>
+        `unknown storage class ${JSON.stringify(issue.input)}; allowed: ${TRANSITION_STORAGE_CLASSES.join(', ')}`,
+    })
+    .describe("Target storage class; transitions of a rule follow the order listed, with S3's minimum gaps."),
 });
 
 const ruleSchema = z.strictObject({
@@ -110,29 +173,50 @@ const ruleSchema = z.strictObject({
     .string()
     .min(1)
     .max(240)
-    .regex(/^[A-Za-z0-9._-]+$/, { error: 'rule id may use letters, digits, dot, dash and underscore' }),
-  prefix: z.string().default(''),
-  transitions: z.array(transitionSchema).default([]),
-  expirationDays: wholeDays(1).optional(),
-  noncurrentVersionExpirationDays: wholeDays(1).optional(),
-  abortIncompleteMultipartUploadDays: wholeDays(1).optional(),
+    .regex(/^[A-Za-z0-9._-]+$/, { error: 'rule id may use letters, digits, dot, dash and underscore' })
+    .describe('Rule name, unique; the rule ID written to S3 is `cost-guard-<id>`.'),
+  prefix: z
+    .string()
+    .default('')
+    .describe('Object key prefix the rule applies to (at most 1,024 bytes, no leading `/`); empty: the whole bucket.'),
+  transitions: z.array(transitionSchema).default([]).describe("Storage class transitions, in S3's waterfall order."),
+  expirationDays: wholeDays(1)
+    .optional()
+    .describe('Delete current objects this many days after creation; must come after the last transition.'),
+  noncurrentVersionExpirationDays: wholeDays(1)
+    .optional()
+    .describe('Delete noncurrent versions this many days after they become noncurrent (versioned buckets only).'),
+  abortIncompleteMultipartUploadDays: wholeDays(1)
+    .optional()
+    .describe('Abort multipart uploads still incomplete after this many days.'),
 });
 
 const storageSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
-    schedule: schedule('rate(1 day)'),
+    enabled: z.boolean().default(true).describe('Deploy and run the storage lifecycle function.'),
+    schedule: schedule('rate(1 day)').describe(
+      'EventBridge Scheduler expression of the lifecycle run: `rate(N unit)` or a 6-field `cron(...)`.',
+    ),
     bucketTag: z
-      .strictObject({ key: tagKey.default('cost-guard:lifecycle'), value: z.string().default('managed') })
-      .prefault({}),
+      .strictObject({
+        key: tagKey.default('cost-guard:lifecycle').describe('Key of the tag that opts a bucket in.'),
+        value: z.string().default('managed').describe('Value of that tag (exact, case-sensitive match).'),
+      })
+      .prefault({})
+      .describe('Buckets carrying this tag are managed.'),
     /** Select buckets by bucketTag; false = only `buckets` (IAM is then scoped to their ARNs). */
-    selectByTag: z.boolean().default(true),
+    selectByTag: z
+      .boolean()
+      .default(true)
+      .describe('Select buckets by `bucketTag`; false: manage only `buckets` (IAM then names only their ARNs).'),
     buckets: z
       .array(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'is not a valid S3 bucket name' }))
-      .default([]),
+      .default([])
+      .describe('Bucket names managed whether tagged or not; at least one when `selectByTag` is false.'),
     rules: z
       .array(ruleSchema)
-      .default(() => DEFAULT_LIFECYCLE_RULES.map((r) => ({ ...r, transitions: r.transitions.map((t) => ({ ...t })) }))),
+      .default(() => DEFAULT_LIFECYCLE_RULES.map((r) => ({ ...r, transitions: r.transitions.map((t) => ({ ...t })) })))
+      .describe("Lifecycle rules applied to every managed bucket, checked against S3's own constraints at synth."),
   })
   .prefault({})
   .superRefine((storage, ctx) => {
@@ -152,30 +236,57 @@ const storageSchema = z
         message: `rule '${storage.rules[p.ruleIndex]?.id ?? p.ruleIndex}': ${p.message}`,
       });
     }
-  });
+  })
+  .describe('The storage lifecycle: S3 lifecycle tiering of ML artifact buckets, merged with their own rules.');
 
 const budgetItemSchema = z.strictObject({
   name: z
     .string()
     .min(1)
     .max(100)
-    .regex(/^[^:\\]+$/, { error: "a budget name may not contain ':' or '\\'" }),
+    .regex(/^[^:\\]+$/, { error: "a budget name may not contain ':' or '\\'" })
+    .describe('AWS Budgets budget name (unique, no `:` or `\\`).'),
   /** When given the stack creates this monthly COST budget; when absent an existing budget of this name is watched. */
-  limitUsd: z.number().positive({ error: 'limitUsd must be greater than 0' }).optional(),
+  limitUsd: z
+    .number()
+    .positive({ error: 'limitUsd must be greater than 0' })
+    .optional()
+    .describe(
+      'Monthly limit in USD: the stack creates a monthly COST budget with it. Absent: an existing budget of this name is watched.',
+    ),
   /** Cost allocation tags the budget is filtered by, and the tags that select instances to stop. */
-  scopeTags: z.record(z.string().min(1), z.string()).default({}),
+  scopeTags: z
+    .record(z.string().min(1), z.string())
+    .default({})
+    .describe(
+      'Cost allocation tags the budget is filtered by, and the tags (all of them) an instance must carry to be stopped.',
+    ),
 });
 
 const budgetsSchema = z
   .strictObject({
-    enabled: z.boolean().default(true),
-    schedule: schedule('rate(1 hour)'),
-    alertPercent: percent('alertPercent').default(80),
-    actionPercent: percent('actionPercent').default(95),
-    action: z.enum(['stop-non-essential', 'notify']).default('notify'),
+    enabled: z.boolean().default(true).describe('Deploy and run the budget guard.'),
+    schedule: schedule('rate(1 hour)').describe(
+      'EventBridge Scheduler expression of the periodic run (`rate(N unit)` or a 6-field `cron(...)`); AWS Budgets notifications also trigger a run.',
+    ),
+    alertPercent: percent('alertPercent')
+      .default(80)
+      .describe('Slack alert when actual spend reaches this percentage of the limit; must be below `actionPercent`.'),
+    actionPercent: percent('actionPercent')
+      .default(95)
+      .describe('Alert and act (see `action`) when actual spend reaches this percentage of the limit.'),
+    action: z
+      .enum(['stop-non-essential', 'notify'])
+      .default('notify')
+      .describe(
+        '`stop-non-essential` stops the non-essential instances in scope at `actionPercent`; `notify` only says what it would stop.',
+      ),
     /** Which running instances in scope the 95% action may stop: GPU instances only, or all instances. */
-    stopScope: z.enum(['gpu', 'all']).default('gpu'),
-    items: z.array(budgetItemSchema).default([]),
+    stopScope: z
+      .enum(['gpu', 'all'])
+      .default('gpu')
+      .describe('Which running instances in scope the action may stop: GPU instances only, or all.'),
+    items: z.array(budgetItemSchema).default([]).describe('The budgets to watch.'),
   })
   .prefault({})
   .superRefine((b, ctx) => {
@@ -193,33 +304,57 @@ const budgetsSchema = z
       }
       names.add(item.name);
     });
-  });
+  })
+  .describe('The budget guard: Slack alerts at `alertPercent`, alert and action at `actionPercent`.');
 
 const pricingSchema = z
   .strictObject({
     /** Hours in a billing month (AWS convention 730; the seed's tables use 720). */
-    hoursPerMonth: z.number().min(672).max(744).default(730),
+    hoursPerMonth: z
+      .number()
+      .min(672)
+      .max(744)
+      .default(730)
+      .describe("Hours in a billing month (AWS convention 730; the seed's tables use 720)."),
     /** Spot discount off on-demand, as a fraction. */
-    spotDiscount: z.number().min(0).max(0.95).default(0.7),
+    spotDiscount: z.number().min(0).max(0.95).default(0.7).describe('Spot discount off on-demand, as a fraction.'),
     /** On-demand $/h overrides by instance type, on top of the embedded catalog. */
-    instanceHourlyUsd: z.record(z.string().regex(/^[a-z0-9-]+\.[a-z0-9-]+$/), z.number().positive()).default({}),
+    instanceHourlyUsd: z
+      .record(z.string().regex(/^[a-z0-9-]+\.[a-z0-9-]+$/), z.number().positive())
+      .default({})
+      .describe('On-demand $/h by instance type (e.g. negotiated rates), on top of the embedded catalog.'),
     /** $/GB-month overrides by S3 storage class. */
     storageGbMonthUsd: z
       .partialRecord(z.enum(['STANDARD', ...TRANSITION_STORAGE_CLASSES]), z.number().nonnegative())
-      .default({}),
+      .default({})
+      .describe('$/GB-month by S3 storage class, on top of the embedded us-east-1 prices.'),
     /** Internet egress $/GB. */
-    egressPerGbUsd: z.number().nonnegative().default(0.09),
+    egressPerGbUsd: z.number().nonnegative().default(0.09).describe('Internet egress $/GB.'),
     /** Look up on-demand prices in the AWS Price List API, falling back to the embedded catalog. */
-    live: z.boolean().default(false),
+    live: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Look up on-demand prices in the AWS Price List API, falling back to the embedded catalog (whose date is reported).',
+      ),
   })
-  .prefault({});
+  .prefault({})
+  .describe('Prices the savings model uses.');
 
 const stateSchema = z
   .strictObject({
     /** DynamoDB table for de-duplication and the savings ledger; the stack fills it in for the Lambdas. */
-    tableName: z.string().min(3).max(255).optional(),
+    tableName: z
+      .string()
+      .min(3)
+      .max(255)
+      .optional()
+      .describe(
+        "DynamoDB table the CLI uses for alert de-duplication and the savings ledger. Absent: `ml-cost-guard-state` when it exists in the region. The Lambdas always use the stack's table.",
+      ),
   })
-  .prefault({});
+  .prefault({})
+  .describe('Shared state of the deployed guard and the CLI.');
 
 const observabilitySchema = z
   .strictObject({
@@ -229,21 +364,31 @@ const observabilitySchema = z
           (d) => z.literal(d),
         ) as unknown as [z.ZodLiteral<number>, z.ZodLiteral<number>],
       )
-      .default(30),
-    tracing: z.boolean().default(false),
+      .default(30)
+      .describe("CloudWatch Logs retention of each function's log group, in days (a value CloudWatch accepts)."),
+    tracing: z.boolean().default(false).describe('X-Ray tracing on the functions.'),
     /** E-mail address subscribed to the alarm topic (optional). */
-    alarmEmail: z.email().optional(),
+    alarmEmail: z.email().optional().describe('E-mail address subscribed to the alarm topic.'),
     /** Post alarms to the Slack channel as well. */
-    alarmsToSlack: z.boolean().default(true),
+    alarmsToSlack: z.boolean().default(true).describe('Post alarms to the Slack channel as well.'),
   })
-  .prefault({});
+  .prefault({})
+  .describe('Logs, tracing and where alarms go.');
 
 export const costGuardConfigSchema = z
   .strictObject({
     /** Report what would happen, change nothing. On by default: turn it off once the plan looks right. */
-    dryRun: z.boolean().default(true),
+    dryRun: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Report what would happen and change nothing (no terminations, stops, tags or lifecycle writes); Slack messages say what would happen. Turn it off once the plan looks right.',
+      ),
     /** Regions scanned; empty = the stack's (or the CLI's) region. */
-    regions: z.array(region).default([]),
+    regions: z
+      .array(region)
+      .default([])
+      .describe("Regions the reaper and the budget guard scan; empty: the stack's (or the CLI's) region."),
     slack: slackSchema,
     tags: tagsSchema,
     idleGpu: idleGpuSchema,
