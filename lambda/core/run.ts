@@ -6,6 +6,9 @@
 export type Capability = 'reaper' | 'lifecycle' | 'budgets' | 'restore';
 export type ActionKind = 'terminate' | 'stop' | 'start' | 'tag' | 'untag' | 'lifecycle-put' | 'alert';
 
+/** Kinds of action that save money and so carry a price (tags, untags and alerts never do). */
+export const SAVING_ACTION_KINDS: ReadonlySet<string> = new Set<ActionKind>(['terminate', 'stop', 'lifecycle-put']);
+
 export interface PlannedAction {
   readonly capability: Capability;
   readonly kind: ActionKind;

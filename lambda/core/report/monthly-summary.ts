@@ -1,8 +1,9 @@
 /**
  * The monthly savings summary: what each capability did and saved last month, from the savings ledger. Pure.
  */
-import type { LedgerEntry } from '../run';
+
 import { formatUsd } from '../money';
+import { type LedgerEntry, SAVING_ACTION_KINDS } from '../run';
 import { context, divider, fields, header, type SlackMessage, section, splitIntoMessages } from '../slack-blocks';
 
 export interface CapabilityMonth {
@@ -11,7 +12,7 @@ export interface CapabilityMonth {
   readonly actions: Readonly<Record<string, number>>;
   /** Sum of the monthly savings of the actions that took effect: the run-rate saved from then on. */
   readonly monthlySavingsUsd: number;
-  /** Actions whose price was unknown (not in the total). */
+  /** Money-saving actions (stop, terminate, lifecycle-put) whose price was unknown (not in the total). */
   readonly unpriced: number;
 }
 
@@ -32,8 +33,8 @@ export function summarizeMonth(month: string, entries: readonly LedgerEntry[]): 
   for (const e of entries) {
     const c = by.get(e.capability) ?? { actions: {}, usd: 0, unpriced: 0 };
     c.actions[e.kind] = (c.actions[e.kind] ?? 0) + 1;
-    if (e.monthlySavingsUsd === undefined) c.unpriced += 1;
-    else c.usd += e.monthlySavingsUsd;
+    if (e.monthlySavingsUsd !== undefined) c.usd += e.monthlySavingsUsd;
+    else if (SAVING_ACTION_KINDS.has(e.kind)) c.unpriced += 1;
     by.set(e.capability, c);
   }
   const capabilities = [...by.entries()]

@@ -1,5 +1,5 @@
-import type { LedgerEntry } from '../../../../lambda/adapters/ledger';
 import { monthSummaryMessages, previousMonth, summarizeMonth } from '../../../../lambda/core/report/monthly-summary';
+import type { LedgerEntry } from '../../../../lambda/core/run';
 import { messageToText } from '../../../../lambda/core/slack-blocks';
 
 const entry = (capability: string, kind: string, usd?: number): LedgerEntry => ({
@@ -36,6 +36,21 @@ describe('Function: summarizeMonth', () => {
       { capability: 'reaper', actions: { stop: 2, terminate: 1 }, monthlySavingsUsd: 734.38 + 383.98, unpriced: 1 },
     ]);
     expect(s.monthlySavingsUsd).toBeCloseTo(2069.64, 2);
+  });
+
+  it('never counts tags, untags or alerts as unpriced: they save nothing by themselves', () => {
+    // Act
+    const s = summarizeMonth('2026-10', [
+      entry('reaper', 'tag'),
+      entry('reaper', 'untag'),
+      entry('budgets', 'alert'),
+      entry('budgets', 'stop'),
+    ]);
+    // Assess
+    expect(s.capabilities).toEqual([
+      { capability: 'budgets', actions: { alert: 1, stop: 1 }, monthlySavingsUsd: 0, unpriced: 1 },
+      { capability: 'reaper', actions: { tag: 1, untag: 1 }, monthlySavingsUsd: 0, unpriced: 0 },
+    ]);
   });
 
   it('says so when nothing took effect', () => {
