@@ -14,6 +14,7 @@ import { buildContext, type RunContext } from '../runtime/context';
 import { resolvePricing } from '../runtime/pricing-source';
 import { AwsAccessError, errorCode, errorMessage } from '../shared/errors';
 import { lineLogger, MemoryMetrics, silentLog } from '../shared/observability';
+import { captureServerDate, runClock } from './aws-clock';
 import type { CliIO } from './io';
 
 export interface CliContextOptions {
@@ -110,18 +111,23 @@ export async function cliContext(o: CliContextOptions): Promise<RunContext> {
   const region = cliRegion(o.io, o.region ?? o.config.regions[0]);
   const endpoint = o.io.env.AWS_ENDPOINT_URL;
   const clients = new ClientFactory({ defaultRegion: region, ...(endpoint ? { endpoint } : {}) });
+  // The run's clock is AWS's (the Date of the STS answer); a laptop more than 5 minutes off is refused.
+  const serverDate = captureServerDate(clients.sts());
   const accountId = await callerAccount(clients);
+  const clock = runClock(o.io.now(), serverDate());
+  const log = o.verbose ? lineLogger((l) => o.io.err(l), 'debug') : silentLog;
+  if (clock.source === 'local') log.debug("no Date header from STS: using this machine's clock");
   const { pricing, note } = await resolvePricing(o.config, clients, region);
   const stateTableName = o.config.state.tableName ?? (await deployedStateTable(clients, o.io));
   return buildContext({
     pricing,
     pricingNote: note,
     config: o.config,
-    now: o.io.now(),
+    now: clock.now,
     defaultRegion: region,
     dryRun: o.dryRun,
     notifier: await cliNotifier(o, region),
-    log: o.verbose ? lineLogger((l) => o.io.err(l), 'debug') : silentLog,
+    log,
     metrics: new MemoryMetrics(),
     clients,
     accountId,
