@@ -213,6 +213,12 @@ const storageSchema = z
       .array(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'is not a valid S3 bucket name' }))
       .default([])
       .describe('Bucket names managed whether tagged or not; at least one when `selectByTag` is false.'),
+    excludeBuckets: z
+      .array(z.string().min(1).max(255))
+      .default([])
+      .describe(
+        'Bucket names never written, even when tagged: each is reported as protected. A name may not also be in `buckets`.',
+      ),
     rules: z
       .array(ruleSchema)
       .default(() => DEFAULT_LIFECYCLE_RULES.map((r) => ({ ...r, transitions: r.transitions.map((t) => ({ ...t })) })))
@@ -227,6 +233,16 @@ const storageSchema = z
         message: 'list at least one bucket when selectByTag is false',
       });
     }
+    const managed = new Set(storage.buckets);
+    storage.excludeBuckets.forEach((name, i) => {
+      if (managed.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['excludeBuckets', i],
+          message: `bucket '${name}' is in both storage.buckets and storage.excludeBuckets; remove it from one of them`,
+        });
+      }
+    });
     const { errors } = checkLifecycleRules(storage.rules);
     for (const p of errors) {
       const field = p.field ? p.field.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)) : [];

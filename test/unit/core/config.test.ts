@@ -34,6 +34,7 @@ describe('Function: parseConfig', () => {
       warnMinutesBeforeAction: 60,
     });
     expect(config.storage.bucketTag).toEqual({ key: 'cost-guard:lifecycle', value: 'managed' });
+    expect(config.storage.excludeBuckets).toEqual([]);
     expect(config.storage.rules).toEqual(DEFAULT_LIFECYCLE_RULES);
     expect(config.budgets).toMatchObject({ alertPercent: 80, actionPercent: 95, action: 'notify', items: [] });
     expect(config.pricing.hoursPerMonth).toBe(730);
@@ -103,6 +104,10 @@ describe('Function: parseConfig', () => {
     [
       { storage: { selectByTag: false } },
       'costGuard.storage.buckets: list at least one bucket when selectByTag is false',
+    ],
+    [
+      { storage: { buckets: ['ml-a', 'ml-both'], excludeBuckets: ['ml-x', 'ml-both'] } },
+      "costGuard.storage.excludeBuckets[1]: bucket 'ml-both' is in both storage.buckets and storage.excludeBuckets",
     ],
   ])('rejects %j naming the field, value and what is allowed', (raw, expected) => {
     expect(rejection(raw)).toContain(expected);
