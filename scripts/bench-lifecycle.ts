@@ -9,6 +9,7 @@ import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@a
 import {
   GetBucketLifecycleConfigurationCommand,
   GetBucketLocationCommand,
+  GetBucketPolicyCommand,
   GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   type LifecycleRule,
@@ -75,6 +76,17 @@ s3.on(GetBucketTaggingCommand).callsFake(
     // Four in five buckets are opted in.
     if (Number(input.Bucket.slice(-4)) % 5 === 4) throw notFound('NoSuchTagSet');
     return { TagSet: [{ Key: 'cost-guard:lifecycle', Value: 'managed' }] };
+  }),
+);
+// One in fifty buckets receives CloudTrail logs (protected, never written); the others have no policy.
+s3.on(GetBucketPolicyCommand).callsFake(
+  slow('S3.GetBucketPolicy', (input: { Bucket: string }) => {
+    if (Number(input.Bucket.slice(-4)) % 50 !== 7) throw notFound('NoSuchBucketPolicy');
+    return {
+      Policy: JSON.stringify({
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'cloudtrail.amazonaws.com' }, Action: 's3:PutObject' }],
+      }),
+    };
   }),
 );
 s3.on(GetBucketVersioningCommand).callsFake(slow('S3.GetBucketVersioning', () => ({ Status: 'Enabled' })));

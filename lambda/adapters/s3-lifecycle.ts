@@ -1,6 +1,6 @@
 /**
- * S3 calls of the storage-lifecycle capability: list buckets, read tags, location, versioning and lifecycle, and write
- * the lifecycle configuration.
+ * S3 calls of the storage-lifecycle capability: list buckets, read tags, location, policy, versioning and lifecycle,
+ * and write the lifecycle configuration.
  *
  * Each read returns an {@link S3Outcome} instead of throwing for the errors a bucket can legitimately produce
  * (missing, access denied, wrong region), so one bad bucket never fails the run. Calls for a bucket go to a client in
@@ -12,6 +12,7 @@ import {
   DeleteBucketLifecycleCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketLocationCommand,
+  GetBucketPolicyCommand,
   GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   type LifecycleRule,
@@ -125,6 +126,23 @@ export class S3LifecycleAdapter {
       }
     });
     return out;
+  }
+
+  /**
+   * The bucket's policy document (JSON text); undefined when the bucket has none (NoSuchBucketPolicy). Any other error
+   * (AccessDenied…) is a failed outcome: the caller cannot tell what the policy allows.
+   */
+  async policy(bucket: string, region: string): Promise<S3Outcome<string | undefined>> {
+    return this.call(region, async (c) => {
+      try {
+        const res = await c.send(new GetBucketPolicyCommand({ Bucket: bucket }));
+        if (!res) throw new TypeError('GetBucketPolicy returned no response');
+        return res.Policy;
+      } catch (error) {
+        if (errorCode(error) === 'NoSuchBucketPolicy') return undefined;
+        throw error;
+      }
+    });
   }
 
   /** The bucket's lifecycle configuration; none (NoSuchLifecycleConfiguration) is an empty one. */

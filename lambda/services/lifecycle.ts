@@ -2,11 +2,17 @@
  * Storage lifecycle: applies the configured S3 lifecycle rules to the ML artifact buckets, merged with each bucket's
  * own rules, and reports what it changed and what it projects to save.
  *
- * Each run: select the buckets (tag `storage.bucketTag`, plus the names in `storage.buckets`), read each bucket's
- * lifecycle configuration (and versioning), plan the merge (lambda/core/lifecycle/merge.ts), price the change with
- * the savings model from CloudWatch bucket sizes, write through `ctx.actions` only where the merged configuration
- * differs, then post one Slack digest (none when nothing changed) and emit metrics. Buckets are processed 8 at a
- * time; a bucket that fails is reported and never stops the others.
+ * Each run: select the buckets (tag `storage.bucketTag`, plus the names in `storage.buckets`), set aside the
+ * protected ones (lambda/core/lifecycle/protection.ts: storage.excludeBuckets, CDK bootstrap buckets, the guard's own
+ * stack's buckets, log buckets, and buckets whose tags or policy cannot be read; they are reported, never written),
+ * read each other bucket's lifecycle configuration (and versioning), plan the merge (lambda/core/lifecycle/merge.ts),
+ * price the change with the savings model from CloudWatch bucket sizes, write through `ctx.actions` only where the
+ * merged configuration differs, then post one Slack digest (none when nothing needs a reader) and emit metrics.
+ *
+ * A write that puts rules deleting data (expiration, noncurrent-version expiration) on a bucket for the first time is
+ * announced in Slack before it is made; when the announcement is not delivered, those buckets are held (not written,
+ * the run fails) and the next run announces them again. Buckets are processed 8 at a time; a bucket that fails is
+ * reported and never stops the others.
  */
 import type { LifecycleRule } from '@aws-sdk/client-s3';
 import { type ListedBucket, S3LifecycleAdapter, type S3Outcome } from '../adapters/s3-lifecycle';
@@ -19,21 +25,38 @@ import type { StorageConfig } from '../core/config';
 import {
   type BucketPlan,
   formatRuleDiff,
+  isManagedRule,
   planBucketLifecycle,
   projectLifecycleSavings,
   selectsByTag,
   type VersioningState,
 } from '../core/lifecycle/merge';
 import {
+  guardStackName,
+  type ProtectionReason,
+  policyUnreadable,
+  protectionByName,
+  protectionByPolicy,
+  protectionByTags,
+  protectionWords,
+  tagsUnreadable,
+} from '../core/lifecycle/protection';
+import {
   type BucketDecision,
   type BucketReport,
   changeWords,
+  type DeletionNotice,
+  deletionAnnouncement,
+  deletionNotices,
+  deletionWords,
+  firstDeletingRules,
   type LifecycleRunSummary,
   lifecycleDigest,
   type SelectedBy,
 } from '../core/lifecycle/report';
 
 import type { StorageClass } from '../core/lifecycle/rules';
+import { ENV } from '../core/names';
 import { round2 } from '../core/savings/calculators';
 
 import type { CapabilityModule } from '../runtime/capability';
@@ -51,6 +74,8 @@ interface Target {
   readonly name: string;
   region?: string;
   readonly selectedBy: SelectedBy[];
+  /** The tags read during tag selection (undefined for buckets selected only by name). */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 interface Planned {
@@ -133,7 +158,9 @@ async function selectBuckets(
         tagReadFailures.push({ bucket: b.name, code: tags.code });
         return;
       }
-      if (tags.value[key] === value) targets.set(b.name, { name: b.name, region: tags.region, selectedBy: ['tag'] });
+      if (tags.value[key] === value) {
+        targets.set(b.name, { name: b.name, region: tags.region, selectedBy: ['tag'], tags: tags.value });
+      }
     });
     if (tagReadFailures.length > 0) {
       tagReadFailures.sort((a, b) => a.bucket.localeCompare(b.bucket));
@@ -178,6 +205,54 @@ async function selectBuckets(
   });
   const sorted = [...targets.values()].sort((a, b) => a.name.localeCompare(b.name));
   return { targets: sorted, unreadable, tagReadFailures };
+}
+
+/**
+ * Why a selected bucket must never be written; empty when nothing says so. Checks that need no call come first; the
+ * tags (already read when selected by tag) and then the bucket policy are read only while no reason is known. A read
+ * that fails counts as a reason: when in doubt, the bucket is not written.
+ */
+async function protectionOf(
+  s3: S3LifecycleAdapter,
+  storage: StorageConfig,
+  stackName: string,
+  target: Target & { region: string },
+): Promise<ProtectionReason[]> {
+  const byName = protectionByName(target.name, storage.excludeBuckets);
+  if (byName.length > 0) return byName;
+  let tags = target.tags;
+  if (!tags) {
+    const read = await s3.tags(target.name, target.region);
+    if (failedRead(read)) return [tagsUnreadable(read.code)];
+    tags = read.value;
+  }
+  const byTags = protectionByTags(tags, stackName);
+  if (byTags.length > 0) return byTags;
+  const policy = await s3.policy(target.name, target.region);
+  if (failedRead(policy)) return [policyUnreadable(policy.code)];
+  return protectionByPolicy(policy.value);
+}
+
+/** The report of a protected bucket; says so when an earlier run left cost-guard rules on it (never removed here). */
+async function protectedReport(
+  s3: S3LifecycleAdapter,
+  target: Target & { region: string },
+  reasons: readonly ProtectionReason[],
+): Promise<BucketReport> {
+  const notices = reasons.map((r) => `protected, never written: ${r.message}`);
+  const current = await s3.lifecycle(target.name, target.region);
+  const ours = current.ok ? current.value.rules.filter(isManagedRule) : [];
+  if (ours.length > 0) {
+    notices.push(
+      `it still carries ${ours.length} cost-guard rule(s) from an earlier run (${ours.map((r) => r.ID).join(', ')}); ` +
+        'the guard does not write this bucket, so remove them by hand if they should go',
+    );
+  }
+  return emptyReport(target, 'protected', {
+    protection: reasons,
+    notices,
+    ...(current.ok ? { rulesBefore: current.value.rules, rulesAfter: current.value.rules } : {}),
+  });
 }
 
 async function planBucket(
@@ -282,7 +357,17 @@ async function run(ctx: RunContext): Promise<LifecycleRunSummary> {
   }
   const s3 = new S3LifecycleAdapter((region) => ctx.clients.s3(region), ctx.clients.defaultRegion);
 
-  const { targets, unreadable, tagReadFailures } = await selectBuckets(ctx, s3, notes, incomplete);
+  const { targets: selected, unreadable, tagReadFailures } = await selectBuckets(ctx, s3, notes, incomplete);
+  const stackName = guardStackName(process.env[ENV.stackName]);
+  const protection = await mapWithConcurrency(selected, BUCKET_CONCURRENCY, (t) =>
+    protectionOf(s3, storage, stackName, t as Target & { region: string }),
+  );
+  const targets = selected.filter((_, i) => protection[i]!.length === 0);
+  const protectedReports = await mapWithConcurrency(
+    selected.flatMap((t, i) => (protection[i]!.length > 0 ? [{ t, reasons: protection[i]! }] : [])),
+    BUCKET_CONCURRENCY,
+    ({ t, reasons }) => protectedReport(s3, t as Target & { region: string }, reasons),
+  );
   const planned = await mapWithConcurrency(targets, BUCKET_CONCURRENCY, (t) =>
     planBucket(s3, storage, t as Target & { region: string }),
   );
@@ -291,39 +376,75 @@ async function run(ctx: RunContext): Promise<LifecycleRunSummary> {
   const sizes = changing.length > 0 ? await sizesOf(ctx, changing, notes) : new Map();
 
   const reports = new Map<string, BucketReport>();
-  for (const r of [...unreadable, ...planned.filter((p): p is BucketReport => !('plan' in p))])
+  for (const r of [...unreadable, ...protectedReports, ...planned.filter((p): p is BucketReport => !('plan' in p))])
     reports.set(r.bucket, r);
   for (const p of plans) {
     if (p.plan.decision !== 'change') reports.set(p.target.name, reportOf(p, p.plan.decision));
   }
-  await mapWithConcurrency(changing, BUCKET_CONCURRENCY, async (p) => {
-    const projection = projectLifecycleSavings(sizes.get(p.target.name), p.plan.applied, ctx.pricing);
-    const report = reportOf(p, 'changed', projection ? { projection } : {});
-    const record = await ctx.actions.perform(
-      {
-        capability: 'lifecycle',
-        kind: 'lifecycle-put',
-        target: p.target.name,
-        region: p.target.region,
-        reason: `apply ${p.plan.applied.length} cost-guard lifecycle rule(s): ${changeWords(report)}`,
-        ...(projection ? { monthlySavingsUsd: projection.monthlySavingsUsd } : {}),
-        details: {
-          diff: report.diffText,
-          conflicts: p.plan.conflicts.map((c) => c.message),
-          ...(projection ? { savingsMethod: projection.method, highUsd: projection.highUsd } : {}),
+
+  // Rules that delete data go on a bucket for the first time only after Slack accepted the announcement.
+  const firstDeleting = new Map<string, DeletionNotice>();
+  for (const p of changing) {
+    const rules = firstDeletingRules(p.plan.before.rules, p.plan.after.rules);
+    if (rules.length > 0) firstDeleting.set(p.target.name, { bucket: p.target.name, region: p.target.region, rules });
+  }
+  let announcementMessages = 0;
+  const held = new Set<string>();
+  if (!ctx.dryRun && firstDeleting.size > 0) {
+    try {
+      announcementMessages = (await postAll(ctx.notifier, deletionAnnouncement([...firstDeleting.values()]))).length;
+    } catch (error) {
+      const why = `the announcement of rules that delete data was not delivered to Slack (${errorCode(error)})`;
+      notes.push(`${why}: ${[...firstDeleting.keys()].join(', ')} not written; the next run announces them again`);
+      incomplete.push(`${why}: ${errorMessage(error)}`);
+      ctx.log.error('Deletion announcement not delivered', { code: errorCode(error) });
+      for (const p of changing) {
+        if (!firstDeleting.has(p.target.name)) continue;
+        held.add(p.target.name);
+        reports.set(
+          p.target.name,
+          reportOf(p, 'held', {
+            errors: [`not written: ${why}`],
+          }),
+        );
+      }
+    }
+  }
+
+  await mapWithConcurrency(
+    changing.filter((p) => !held.has(p.target.name)),
+    BUCKET_CONCURRENCY,
+    async (p) => {
+      const projection = projectLifecycleSavings(sizes.get(p.target.name), p.plan.applied, ctx.pricing);
+      const report = reportOf(p, 'changed', projection ? { projection } : {});
+      const deletes = firstDeleting.get(p.target.name);
+      const record = await ctx.actions.perform(
+        {
+          capability: 'lifecycle',
+          kind: 'lifecycle-put',
+          target: p.target.name,
+          region: p.target.region,
+          reason: `apply ${p.plan.applied.length} cost-guard lifecycle rule(s): ${changeWords(report)}`,
+          ...(projection ? { monthlySavingsUsd: projection.monthlySavingsUsd } : {}),
+          details: {
+            diff: report.diffText,
+            ...(deletes ? { firstRulesThatDeleteData: deletionWords(deletes) } : {}),
+            conflicts: p.plan.conflicts.map((c) => c.message),
+            ...(projection ? { savingsMethod: projection.method, highUsd: projection.highUsd } : {}),
+          },
         },
-      },
-      () => s3.writeLifecycle(p.target.name, p.target.region, p.plan.after),
-    );
-    const decision: BucketDecision =
-      record.status === 'done' ? 'changed' : record.status === 'dry-run' ? 'would-change' : 'failed';
-    reports.set(p.target.name, {
-      ...report,
-      decision,
-      status: record.status,
-      ...(record.errorCode ? { errorCode: record.errorCode } : {}),
-    });
-  });
+        () => s3.writeLifecycle(p.target.name, p.target.region, p.plan.after),
+      );
+      const decision: BucketDecision =
+        record.status === 'done' ? 'changed' : record.status === 'dry-run' ? 'would-change' : 'failed';
+      reports.set(p.target.name, {
+        ...report,
+        decision,
+        status: record.status,
+        ...(record.errorCode ? { errorCode: record.errorCode } : {}),
+      });
+    },
+  );
 
   const buckets = [...reports.values()].sort((a, b) => a.bucket.localeCompare(b.bucket));
   const effective = buckets.filter((b) => b.decision === 'changed' || b.decision === 'would-change');
@@ -331,9 +452,16 @@ async function run(ctx: RunContext): Promise<LifecycleRunSummary> {
   const projectedMonthlySavingsHighUsd = effective.reduce((s, b) => s + (b.projection?.highUsd ?? 0), 0);
   const conflicts = buckets.reduce((n, b) => n + b.conflicts.length, 0);
   for (const b of buckets) {
-    if (['missing', 'unreadable', 'too-many-rules', 'invalid', 'legacy-format'].includes(b.decision)) {
+    if (['missing', 'unreadable', 'too-many-rules', 'invalid', 'legacy-format', 'held'].includes(b.decision)) {
       notes.push(`${b.bucket}: ${b.decision}${b.errors.length > 0 ? ` (${b.errors.join('; ')})` : ''}`);
     }
+    if (b.decision === 'protected')
+      notes.push(`${b.bucket}: protected, never written (${protectionWords(b.protection ?? [])})`);
+  }
+  for (const n of deletionNotices(buckets)) {
+    notes.push(
+      `rules that delete data${ctx.dryRun ? ' (would be written)' : ''}, first time on the bucket: ${deletionWords(n)}`,
+    );
   }
 
   ctx.metrics.add('BucketsScanned', buckets.length, 'Count');
@@ -357,9 +485,9 @@ async function run(ctx: RunContext): Promise<LifecycleRunSummary> {
     slackMessages: 0,
   };
   const messages = lifecycleDigest(partial);
-  let slackMessages = 0;
+  let slackMessages = announcementMessages;
   try {
-    slackMessages = (await postAll(ctx.notifier, messages)).length;
+    slackMessages += (await postAll(ctx.notifier, messages)).length;
   } catch (error) {
     notes.push(`the Slack digest was not delivered (${errorCode(error)}): ${errorMessage(error)}`);
     incomplete.push(`the Slack digest was not delivered (${errorCode(error)}: ${errorMessage(error)})`);

@@ -41,6 +41,7 @@ import {
   GetBucketLifecycleConfigurationCommand,
   type GetBucketLifecycleConfigurationCommandInput,
   GetBucketLocationCommand,
+  GetBucketPolicyCommand,
   GetBucketTaggingCommand,
   type GetBucketTaggingCommandInput,
   GetBucketVersioningCommand,
@@ -645,6 +646,11 @@ route(GetBucketTaggingCommand, (input: GetBucketTaggingCommandInput) => {
   if (!lifecycle.bucket(input.Bucket!).tagged) throw awsError('NoSuchTagSet', 404);
   return { TagSet: [{ Key: 'cost-guard:lifecycle', Value: 'managed' }] };
 });
+// No bucket has a policy: none is a log bucket (a policy read that fails protects the bucket for that run).
+route(GetBucketPolicyCommand, (input: { Bucket?: string }) => {
+  lifecycle.bucket(input.Bucket!);
+  throw awsError('NoSuchBucketPolicy', 404);
+});
 route(GetBucketVersioningCommand, () => ({ Status: 'Enabled' }));
 route(GetBucketLifecycleConfigurationCommand, (input: GetBucketLifecycleConfigurationCommandInput) => {
   const b = lifecycle.bucket(input.Bucket!);
@@ -707,6 +713,19 @@ const LIFECYCLE_STEPS: readonly LifecycleStep[] = [
       assert.deepEqual(s.tagReadFailures, [{ bucket: 'ml-b', code: f.code }]);
       assert.ok(namesFault(notesOf(s), f), notesOf(s));
       assert.equal(bucketReport(s, 'ml-c')!.decision, 'changed');
+    },
+  },
+  {
+    step: 'GetBucketPolicy (one bucket)',
+    injection: { service: 'S3', operation: 'GetBucketPolicy', target: 'ml-b' },
+    assess: (o, f) => {
+      // When in doubt, no write: the bucket is reported as protected this run, the others change.
+      const s = o.summary!;
+      const b = bucketReport(s, 'ml-b')!;
+      assert.equal(b.decision, 'protected');
+      assert.ok(namesFault(b.notices.join('\n'), f), b.notices.join('\n'));
+      assert.ok(namesFault(notesOf(s), f), notesOf(s));
+      assert.equal(bucketReport(s, 'ml-a')!.decision, 'changed');
     },
   },
   {
@@ -819,27 +838,52 @@ describe('Proof: storage lifecycle faults', () => {
   );
 
   it.each(SLACK_CASES)(
-    'changes the buckets when Slack answers %s, and fails the run when the digest did not go out',
+    'changes the buckets once Slack accepted the announcement of rules that delete data (%s), else holds them',
     async (_, script, ok) => {
-      // Prepare
+      // Prepare: the default rules expire data, so every managed bucket's first write is announced before it is made.
       server.script.push(...script);
+      const before = lifecycle.snapshot();
       // Act
       const outcome = await settle(lifecycleCapability.run(context(LIFECYCLE_CONFIG)));
       // Assess
       const s = outcome.summary!;
-      assert.deepEqual(lifecycle.snapshot(), mergedConfigs);
-      assert.equal(s.bucketsChanged, MANAGED.length);
       if (ok) {
         assert.equal(outcome.error, undefined);
-        assert.equal(s.slackMessages, 1);
+        assert.deepEqual(lifecycle.snapshot(), mergedConfigs);
+        assert.equal(s.bucketsChanged, MANAGED.length);
+        assert.equal(s.slackMessages, 2);
       } else {
-        // The buckets changed; the run fails (errors alarm) and says the digest did not go out.
-        assert.match(outcome.error?.message ?? '', /Slack digest was not delivered/);
-        assert.equal(s.slackMessages, 0);
-        assert.match(notesOf(s), /Slack digest was not delivered/);
+        // Nobody could have read the announcement: nothing is written, the run fails (errors alarm) and says why.
+        assert.deepEqual(lifecycle.snapshot(), before);
+        for (const name of MANAGED) assert.equal(bucketReport(s, name)!.decision, 'held', name);
+        assert.match(outcome.error?.message ?? '', /announcement of rules that delete data was not delivered/);
+        assert.match(notesOf(s), /announcement of rules that delete data was not delivered/);
+        // The retry announces again and writes.
+        const posts = server.posts().length;
+        const retry = await settle(lifecycleCapability.run(context(LIFECYCLE_CONFIG)));
+        assert.equal(retry.error, undefined);
+        assert.deepEqual(lifecycle.snapshot(), mergedConfigs);
+        assert.match(server.posts()[posts]!.text, /rules that delete data go on 4 buckets/);
       }
     },
   );
+
+  it('fails the run when the digest did not go out after the writes, and the retry writes nothing again', async () => {
+    // Prepare: the announcement is accepted, the digest after the writes is refused (two 500s: one retry).
+    server.script.push({ kind: 'ok' }, { kind: 'status', status: 500 }, { kind: 'status', status: 500 });
+    // Act
+    const outcome = await settle(lifecycleCapability.run(context(LIFECYCLE_CONFIG)));
+    // Assess
+    const s = outcome.summary!;
+    assert.deepEqual(lifecycle.snapshot(), mergedConfigs);
+    assert.equal(s.bucketsChanged, MANAGED.length);
+    assert.match(outcome.error?.message ?? '', /Slack digest was not delivered/);
+    assert.equal(s.slackMessages, 1);
+    assert.match(notesOf(s), /Slack digest was not delivered/);
+    const retry = await settle(lifecycleCapability.run(context(LIFECYCLE_CONFIG)));
+    assert.equal(retry.error, undefined);
+    assert.equal(retry.summary!.actions.length, 0);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------------

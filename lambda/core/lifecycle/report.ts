@@ -10,17 +10,21 @@ import {
   divider,
   escapeMrkdwn,
   header,
+  MAX_SECTION_TEXT,
   type SlackMessage,
   section,
   splitIntoMessages,
 } from '../slack-blocks';
-import type {
-  LifecycleConflict,
-  LifecycleSavingsProjection,
-  RuleDiff,
-  S3LifecycleRule,
-  VersioningState,
+import {
+  isManagedRule,
+  type LifecycleConflict,
+  type LifecycleSavingsProjection,
+  type RuleDiff,
+  rulePrefix,
+  type S3LifecycleRule,
+  type VersioningState,
 } from './merge';
+import { type ProtectionReason, protectionWords } from './protection';
 
 export type SelectedBy = 'tag' | 'config';
 
@@ -38,7 +42,11 @@ export type BucketDecision =
   /** A listed bucket that does not exist. */
   | 'missing'
   /** A bucket whose location or lifecycle configuration could not be read. */
-  | 'unreadable';
+  | 'unreadable'
+  /** Never written: excluded, CDK bootstrap, the guard's own stack, a log bucket, or unknown (see `protection`). */
+  | 'protected'
+  /** Not written this run: its first rules that delete data could not be announced in Slack. */
+  | 'held';
 
 export interface BucketReport {
   readonly bucket: string;
@@ -59,6 +67,8 @@ export interface BucketReport {
   readonly versioning?: VersioningState;
   /** Projected monthly savings of the change (only for buckets that change). */
   readonly projection?: LifecycleSavingsProjection;
+  /** Why the bucket is never written (decision 'protected'); the same reasons are in `notices`. */
+  readonly protection?: readonly ProtectionReason[];
 }
 
 export interface LifecycleRunSummary extends RunSummary {
@@ -94,10 +104,159 @@ export function savingsWords(p: LifecycleSavingsProjection | undefined): string 
   return `~${formatUsd(p.monthlySavingsUsd)}/month${range} on ${round2(p.standardGb)} GB in Standard`;
 }
 
-/** The Slack digest of a run; empty when no bucket changed (or would, or failed to). */
+// ---------------------------------------------------------------------------------------------------------------
+// Rules that delete data
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A managed rule that deletes objects or versions (expiration, noncurrent-version expiration). */
+export interface DeletingRule {
+  readonly ruleId: string;
+  /** The key prefix it applies to; '' is the whole bucket. */
+  readonly prefix: string;
+  /** What it deletes, e.g. `objects expire after 30 days`. */
+  readonly deletes: readonly string[];
+}
+
+/**
+ * The enabled managed rules (ID `cost-guard-…`) that delete data: `Expiration` by days or date, and
+ * `NoncurrentVersionExpiration`. Removing expired delete markers and aborting incomplete uploads delete no data.
+ */
+export function deletingRules(rules: readonly S3LifecycleRule[]): DeletingRule[] {
+  const out: DeletingRule[] = [];
+  for (const rule of rules) {
+    if (!isManagedRule(rule) || rule.Status !== 'Enabled') continue;
+    const deletes: string[] = [];
+    if (rule.Expiration?.Days !== undefined) deletes.push(`objects expire after ${rule.Expiration.Days} days`);
+    if (rule.Expiration?.Date !== undefined) deletes.push(`objects expire on ${dateText(rule.Expiration.Date)}`);
+    const noncurrent = rule.NoncurrentVersionExpiration;
+    if (noncurrent?.NoncurrentDays !== undefined) {
+      const kept = noncurrent.NewerNoncurrentVersions;
+      deletes.push(
+        `noncurrent versions expire after ${noncurrent.NoncurrentDays} days` +
+          (kept !== undefined ? ` (the ${kept} newest kept)` : ''),
+      );
+    }
+    if (deletes.length > 0) out.push({ ruleId: rule.ID as string, prefix: rulePrefix(rule), deletes });
+  }
+  return out;
+}
+
+const dateText = (d: unknown): string => (d instanceof Date ? d.toISOString().slice(0, 10) : String(d));
+
+/**
+ * The rules that delete data which a write from `before` to `after` puts on a bucket for the first time: those of
+ * `after` when `before` held none of ours (compared by the managed rule-ID prefix), else none. A bucket that already
+ * carried one of our deleting rules was announced before.
+ */
+export function firstDeletingRules(
+  before: readonly S3LifecycleRule[],
+  after: readonly S3LifecycleRule[],
+): DeletingRule[] {
+  return deletingRules(before).length > 0 ? [] : deletingRules(after);
+}
+
+/** A bucket whose write puts rules that delete data on it for the first time. */
+export interface DeletionNotice {
+  readonly bucket: string;
+  readonly region?: string;
+  readonly rules: readonly DeletingRule[];
+}
+
+/** The buckets of a run whose write (done or, in dry-run, planned) is their first with rules that delete data. */
+export function deletionNotices(buckets: readonly BucketReport[]): DeletionNotice[] {
+  return buckets
+    .filter((b) => b.decision === 'changed' || b.decision === 'would-change')
+    .map((b) => ({
+      bucket: b.bucket,
+      ...(b.region ? { region: b.region } : {}),
+      rules: firstDeletingRules(b.rulesBefore, b.rulesAfter),
+    }))
+    .filter((n) => n.rules.length > 0);
+}
+
+/** An AWS value (bucket name, key prefix, error code) made safe for mrkdwn, on one line. */
+function slackValue(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
+  return escapeMrkdwn(text.replace(/[\u0000-\u001f\u007f]+/g, ' '));
+}
+
+/** Plain words for one bucket, e.g. `bucket X: prefix tmp/ objects expire after 30 days` (unescaped: CLI, notes). */
+export function deletionWords(n: DeletionNotice, render: (text: string) => string = (t) => t): string {
+  const parts = n.rules.map(
+    (r) => `${r.prefix === '' ? 'the whole bucket' : `prefix ${render(r.prefix)}`} ${r.deletes.join(', ')}`,
+  );
+  return `bucket ${render(n.bucket)}: ${parts.join('; ')}`;
+}
+
+/**
+ * The sections that name every bucket, prefix and number of days of rules that delete data for the first time, each
+ * within Slack's section limit (a long list is split, never cut). Empty when there is nothing to announce.
+ */
+export function deletionBlocks(notices: readonly DeletionNotice[], dryRun: boolean): Block[] {
+  if (notices.length === 0) return [];
+  const title = dryRun
+    ? ':warning: *Rules that would delete data* (first time on these buckets; dry-run, nothing written)'
+    : ':warning: *Rules that delete data* (first time on these buckets)';
+  return listSections(
+    title,
+    notices.map((n) => `• ${deletionWords(n, slackValue)}`),
+  );
+}
+
+/** A title and lines as sections of at most Slack's section length: a long list is split between lines, not cut. */
+function listSections(title: string, lines: readonly string[]): Block[] {
+  const blocks: Block[] = [];
+  let text = title;
+  for (const line of lines) {
+    if (text.length + 1 + line.length > MAX_SECTION_TEXT) {
+      blocks.push(section(text));
+      text = line;
+    } else text = `${text}\n${line}`;
+  }
+  blocks.push(section(text));
+  return blocks;
+}
+
+/**
+ * The message posted before the first write of rules that delete data to some buckets: the write happens only once
+ * Slack accepted it, so a person could have read it before any object is scheduled for deletion.
+ */
+export function deletionAnnouncement(notices: readonly DeletionNotice[]): SlackMessage[] {
+  if (notices.length === 0) return [];
+  const n = notices.length;
+  const title = `S3 lifecycle: rules that delete data go on ${n} bucket${n === 1 ? '' : 's'}`;
+  return splitIntoMessages(
+    title,
+    [header(title)],
+    [
+      ...deletionBlocks(notices, false),
+      context(
+        'ml-cost-guard writes these rules now. To keep a bucket out, remove its selection tag or list it in ' +
+          'storage.excludeBuckets; to keep a prefix, remove the rule or its expiration from storage.rules.',
+      ),
+    ],
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Digest
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Protected buckets a person should look at: protected for a reason other than storage.excludeBuckets alone. */
+function protectedForAttention(buckets: readonly BucketReport[]): BucketReport[] {
+  return buckets.filter((b) => b.decision === 'protected' && (b.protection ?? []).some((r) => r.kind !== 'excluded'));
+}
+
+/**
+ * The Slack digest of a run: rules that delete data for the first time at the top, then each bucket changed (or that
+ * would, or failed to), the protected and the held buckets. Empty when no bucket changed, failed, was held, or was
+ * selected but protected for a reason other than storage.excludeBuckets.
+ */
 export function lifecycleDigest(summary: LifecycleRunSummary): SlackMessage[] {
   const changed = summary.buckets.filter((b) => ['changed', 'would-change', 'failed'].includes(b.decision));
-  if (changed.length === 0) return [];
+  const protectedBuckets = summary.buckets.filter((b) => b.decision === 'protected');
+  const held = summary.buckets.filter((b) => b.decision === 'held');
+  if (changed.length === 0 && held.length === 0 && protectedForAttention(summary.buckets).length === 0) return [];
   const ok = changed.filter((b) => b.decision !== 'failed').length;
   const verb = summary.dryRun ? 'would change (dry-run)' : 'changed';
   const title = `S3 lifecycle: ${ok} bucket${ok === 1 ? '' : 's'} ${verb}`;
@@ -111,7 +270,7 @@ export function lifecycleDigest(summary: LifecycleRunSummary): SlackMessage[] {
         ` · ${summary.bucketsScanned} bucket(s) scanned · ${summary.conflicts} conflict(s)`,
     ),
   ];
-  const body: Block[] = [];
+  const body: Block[] = [...deletionBlocks(deletionNotices(summary.buckets), summary.dryRun)];
   for (const b of changed) {
     const name = `*${escapeMrkdwn(b.bucket)}* (${b.region ?? '?'})`;
     if (b.decision === 'failed') {
@@ -135,8 +294,16 @@ export function lifecycleDigest(summary: LifecycleRunSummary): SlackMessage[] {
       ),
     );
   }
+  if (protectedBuckets.length > 0) {
+    body.push(
+      ...listSections(
+        ':lock: *Protected, never written*',
+        protectedBuckets.map((b) => `• ${slackValue(b.bucket)}: ${slackValue(protectionWords(b.protection ?? []))}`),
+      ),
+    );
+  }
   const problems = summary.buckets.filter((b) =>
-    ['missing', 'unreadable', 'too-many-rules', 'invalid', 'legacy-format'].includes(b.decision),
+    ['missing', 'unreadable', 'too-many-rules', 'invalid', 'legacy-format', 'held'].includes(b.decision),
   );
   if (problems.length > 0) {
     body.push(

@@ -2,6 +2,7 @@ import {
   DeleteBucketLifecycleCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketLocationCommand,
+  GetBucketPolicyCommand,
   GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   ListBucketsCommand,
@@ -95,6 +96,26 @@ describe('Class: S3LifecycleAdapter', () => {
   it('reports AccessDenied on tags as an outcome, not an exception', async () => {
     s3.on(GetBucketTaggingCommand).rejects(awsError('AccessDenied', 403));
     expect(await adapter().a.tags('secret', 'us-east-1')).toMatchObject({
+      ok: false,
+      kind: 'access-denied',
+      code: 'AccessDenied',
+    });
+  });
+
+  it('reads the bucket policy, and treats NoSuchBucketPolicy as no policy', async () => {
+    const policy = JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { Service: 'config.amazonaws.com' } }] });
+    s3.on(GetBucketPolicyCommand, { Bucket: 'logs' })
+      .resolves({ Policy: policy })
+      .on(GetBucketPolicyCommand, { Bucket: 'plain' })
+      .rejects(awsError('NoSuchBucketPolicy', 404));
+    const { a } = adapter();
+    expect(await a.policy('logs', 'us-east-1')).toEqual({ ok: true, value: policy, region: 'us-east-1' });
+    expect(await a.policy('plain', 'us-east-1')).toEqual({ ok: true, value: undefined, region: 'us-east-1' });
+  });
+
+  it('reports AccessDenied on the policy as an outcome (the caller cannot tell what it allows)', async () => {
+    s3.on(GetBucketPolicyCommand).rejects(awsError('AccessDenied', 403));
+    expect(await adapter().a.policy('secret', 'us-east-1')).toMatchObject({
       ok: false,
       kind: 'access-denied',
       code: 'AccessDenied',

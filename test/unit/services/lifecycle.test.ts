@@ -2,6 +2,7 @@ import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@a
 import {
   GetBucketLifecycleConfigurationCommand,
   GetBucketLocationCommand,
+  GetBucketPolicyCommand,
   GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   type LifecycleRule,
@@ -60,6 +61,7 @@ function fakeAccount() {
     if (input.Bucket === 'web-assets') throw awsError('NoSuchTagSet', 404);
     return { TagSet: TAG };
   });
+  s3.on(GetBucketPolicyCommand).rejects(awsError('NoSuchBucketPolicy', 404));
   s3.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
   s3.on(GetBucketLifecycleConfigurationCommand).callsFake((input: { Bucket: string }) => {
     const config = lifecycle.get(input.Bucket);
@@ -140,11 +142,14 @@ describe('Function: lifecycleCapability.run', () => {
     expect(ctx.metrics.value('BucketsChanged')).toBe(2);
     expect(ctx.metrics.value('LifecycleConflicts')).toBe(1);
     expect(ctx.metrics.value('ProjectedMonthlySavingsUsd')).toBe(round2(summary.projectedMonthlySavingsUsd));
-    // Assess: Slack
+    // Assess: Slack (the default rules expire data: announced before the writes, then the digest)
     const posts = server.posts();
-    expect(posts).toHaveLength(1);
-    const text = JSON.stringify(posts[0]!.blocks);
-    expect(posts[0]!.text).toBe('S3 lifecycle: 2 buckets changed');
+    expect(posts.map((p) => p.text)).toEqual([
+      'S3 lifecycle: rules that delete data go on 2 buckets',
+      'S3 lifecycle: 2 buckets changed',
+    ]);
+    expect(summary.slackMessages).toBe(2);
+    const text = JSON.stringify(posts[1]!.blocks);
     expect(text).toContain('added cost-guard-experiment-artifacts');
     expect(text).toContain('team-checkpoints');
     expect(text).toContain('listed-missing (missing: NoSuchBucket)');
@@ -233,7 +238,7 @@ describe('Function: lifecycleCapability.run', () => {
     });
     expect(summary.buckets.find((b) => b.bucket === 'ml-artifacts')!.decision).toBe('changed');
     expect(ctx.metrics.value('BucketsChanged')).toBe(1);
-    expect(JSON.stringify(server.posts()[0]!.blocks)).toContain('write failed (AccessDenied)');
+    expect(JSON.stringify(server.posts().at(-1)!.blocks)).toContain('write failed (AccessDenied)');
   });
 
   it('does nothing when storage.enabled is false', async () => {
