@@ -4,13 +4,8 @@
  *
  * Keys: pk = `ledger#<YYYY-MM>`, sk = `<ISO time>#<capability>#<kind>#<target>`.
  */
-import {
-  BatchWriteItemCommand,
-  type DynamoDBClient,
-  QueryCommand,
-  type QueryCommandOutput,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, type DynamoDBClient, paginateQuery, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ActionRecord, LedgerEntry } from '../core/run';
 
 const TTL_DAYS = 400;
@@ -21,22 +16,49 @@ export type { LedgerEntry } from '../core/run';
 
 export const ledgerMonth = (iso: string): string => iso.slice(0, 7);
 
+/** A ledger item as stored (marshalled by util-dynamodb). */
+interface LedgerItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly capability: string;
+  readonly kind: string;
+  readonly target: string;
+  readonly reason: string;
+  readonly region?: string;
+  readonly monthlySavingsUsd?: number;
+  readonly ttl: number;
+}
+
 function toItem(r: ActionRecord): WriteRequest {
-  const ttl = Math.floor(Date.parse(r.at) / 1000) + TTL_DAYS * 86_400;
+  const item: LedgerItem = {
+    pk: `ledger#${ledgerMonth(r.at)}`,
+    sk: `${r.at}#${r.capability}#${r.kind}#${r.target}`,
+    capability: r.capability,
+    kind: r.kind,
+    target: r.target,
+    reason: r.reason.slice(0, 500),
+    ...(r.region ? { region: r.region } : {}),
+    ...(r.monthlySavingsUsd !== undefined ? { monthlySavingsUsd: r.monthlySavingsUsd } : {}),
+    ttl: Math.floor(Date.parse(r.at) / 1000) + TTL_DAYS * 86_400,
+  };
+  return { PutRequest: { Item: marshall(item) } };
+}
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** A stored item back as an entry; attributes of the wrong type (a hand-edited item) read as absent. */
+function toEntry(raw: Parameters<typeof unmarshall>[0]): LedgerEntry {
+  const item = unmarshall(raw) as Partial<Record<keyof LedgerItem, unknown>>;
+  const region = text(item.region);
+  const savings = item.monthlySavingsUsd;
   return {
-    PutRequest: {
-      Item: {
-        pk: { S: `ledger#${ledgerMonth(r.at)}` },
-        sk: { S: `${r.at}#${r.capability}#${r.kind}#${r.target}` },
-        capability: { S: r.capability },
-        kind: { S: r.kind },
-        target: { S: r.target },
-        reason: { S: r.reason.slice(0, 500) },
-        ...(r.region ? { region: { S: r.region } } : {}),
-        ...(r.monthlySavingsUsd !== undefined ? { monthlySavingsUsd: { N: String(r.monthlySavingsUsd) } } : {}),
-        ttl: { N: String(ttl) },
-      },
-    },
+    at: (text(item.sk) ?? '').split('#')[0] ?? '',
+    capability: text(item.capability) ?? 'unknown',
+    kind: text(item.kind) ?? 'unknown',
+    target: text(item.target) ?? '',
+    reason: text(item.reason) ?? '',
+    ...(region ? { region } : {}),
+    ...(typeof savings === 'number' ? { monthlySavingsUsd: savings } : {}),
   };
 }
 
@@ -67,29 +89,16 @@ export async function recordActions(
 /** Every ledger entry of a month (`YYYY-MM`), oldest first. */
 export async function readMonth(client: DynamoDBClient, tableName: string, month: string): Promise<LedgerEntry[]> {
   const entries: LedgerEntry[] = [];
-  let start: QueryCommandOutput['LastEvaluatedKey'];
-  do {
-    const res: QueryCommandOutput = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: `ledger#${month}` } },
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    for (const item of res.Items ?? []) {
-      const savings = item.monthlySavingsUsd?.N;
-      entries.push({
-        at: (item.sk?.S ?? '').split('#')[0] ?? '',
-        capability: item.capability?.S ?? 'unknown',
-        kind: item.kind?.S ?? 'unknown',
-        target: item.target?.S ?? '',
-        reason: item.reason?.S ?? '',
-        ...(item.region?.S ? { region: item.region.S } : {}),
-        ...(savings !== undefined ? { monthlySavingsUsd: Number(savings) } : {}),
-      });
-    }
-    start = res.LastEvaluatedKey;
-  } while (start);
+  const pages = paginateQuery(
+    { client },
+    {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: marshall({ ':pk': `ledger#${month}` }),
+    },
+  );
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) entries.push(toEntry(item));
+  }
   return entries;
 }

@@ -13,6 +13,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { type AttributeValue, type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, type NativeAttributeValue, unmarshall } from '@aws-sdk/util-dynamodb';
 import { errorCode } from '../shared/errors';
 
 /** Records live ~400 days: long enough for a year-over-year look, short enough to clean themselves up. */
@@ -102,15 +103,24 @@ export type LeaseResult =
   | { readonly acquired: true }
   | { readonly acquired: false; readonly holder: string; readonly expiresAt: string };
 
-const S = (s: string): AttributeValue => ({ S: s });
-const N = (n: number): AttributeValue => ({ N: String(n) });
+/** Plain values to DynamoDB attribute values (util-dynamodb: strings to S, numbers to N, Sets of strings to SS). */
+const dynamo = (values: Record<string, NativeAttributeValue>): Record<string, AttributeValue> => marshall(values);
+
+/** An item DynamoDB returned (Attributes, or the old item of a failed condition) as plain values. */
+const plain = (item: Record<string, AttributeValue> | undefined): Record<string, unknown> =>
+  item ? unmarshall(item) : {};
+
+/** The old item a ConditionalCheckFailedException carries when ALL_OLD was asked for (not unmarshalled by the SDK). */
+const oldItem = (error: unknown): Record<string, unknown> =>
+  plain((error as { Item?: Record<string, AttributeValue> }).Item);
 
 function ttlOf(now: Date): number {
   return Math.floor(now.getTime() / 1000) + STATE_TTL_DAYS * 86_400;
 }
 
-function str(item: Record<string, AttributeValue> | undefined, name: string): string | undefined {
-  return item?.[name]?.S;
+function str(item: Record<string, unknown>, name: string): string | undefined {
+  const value = item[name];
+  return typeof value === 'string' ? value : undefined;
 }
 
 export interface DynamoStateStoreOptions {
@@ -138,38 +148,37 @@ export class DynamoStateStore implements StateStore {
   async claim(key: StateKey, attributes: Readonly<Record<string, string>> = {}): Promise<ClaimResult> {
     const token = this.newToken();
     const now = this.options.now;
-    const extra = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, S(v)]));
     try {
       const res = await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: {
-            ...extra,
-            pk: S(key.pk),
-            sk: S(key.sk),
-            status: S('pending'),
-            claimToken: S(token),
-            claimedAt: N(now.getTime()),
-            claimedAtIso: S(now.toISOString()),
-            ttl: N(ttlOf(now)),
-          },
+          Item: dynamo({
+            ...attributes,
+            pk: key.pk,
+            sk: key.sk,
+            status: 'pending',
+            claimToken: token,
+            claimedAt: now.getTime(),
+            claimedAtIso: now.toISOString(),
+            ttl: ttlOf(now),
+          }),
           ConditionExpression:
             'attribute_not_exists(pk) OR #status = :failed OR (#status = :pending AND claimedAt < :leaseCutoff)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':failed': S('failed'),
-            ':pending': S('pending'),
-            ':leaseCutoff': N(now.getTime() - this.leaseMs),
-          },
+          ExpressionAttributeValues: dynamo({
+            ':failed': 'failed',
+            ':pending': 'pending',
+            ':leaseCutoff': now.getTime() - this.leaseMs,
+          }),
           ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      const previousDetail = str(res.Attributes, 'detail');
+      const previousDetail = str(plain(res.Attributes), 'detail');
       return { outcome: 'claimed', token, ...(previousDetail ? { previousDetail } : {}) };
     } catch (error) {
       if (errorCode(error) !== 'ConditionalCheckFailedException') throw error;
-      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+      const old = oldItem(error);
       if (str(old, 'status') === 'sent') {
         const sentAt = str(old, 'sentAt');
         const slackTs = str(old, 'slackTs');
@@ -185,17 +194,17 @@ export class DynamoStateStore implements StateStore {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { pk: S(key.pk), sk: S(key.sk) },
+          Key: dynamo({ pk: key.pk, sk: key.sk }),
           UpdateExpression: `SET #status = :sent, sentAt = :now${slackTs ? ', slackTs = :ts' : ''}${detail ? ', detail = :detail' : ''}`,
           ConditionExpression: 'claimToken = :token',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':sent': S('sent'),
-            ':now': S(this.options.now.toISOString()),
-            ':token': S(token),
-            ...(slackTs ? { ':ts': S(slackTs) } : {}),
-            ...(detail ? { ':detail': S(detail) } : {}),
-          },
+          ExpressionAttributeValues: dynamo({
+            ':sent': 'sent',
+            ':now': this.options.now.toISOString(),
+            ':token': token,
+            ...(slackTs ? { ':ts': slackTs } : {}),
+            ...(detail ? { ':detail': detail } : {}),
+          }),
         }),
       );
       return true;
@@ -210,16 +219,16 @@ export class DynamoStateStore implements StateStore {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { pk: S(key.pk), sk: S(key.sk) },
+          Key: dynamo({ pk: key.pk, sk: key.sk }),
           UpdateExpression: `SET #status = :failed, lastError = :error${detail ? ', detail = :detail' : ''}`,
           ConditionExpression: 'claimToken = :token',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':failed': S('failed'),
-            ':error': S(error.slice(0, 1000)),
-            ':token': S(token),
-            ...(detail ? { ':detail': S(detail) } : {}),
-          },
+          ExpressionAttributeValues: dynamo({
+            ':failed': 'failed',
+            ':error': error.slice(0, 1000),
+            ':token': token,
+            ...(detail ? { ':detail': detail } : {}),
+          }),
         }),
       );
     } catch (e) {
@@ -235,17 +244,17 @@ export class DynamoStateStore implements StateStore {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { pk: S(key.pk), sk: S(key.sk) },
+          Key: dynamo({ pk: key.pk, sk: key.sk }),
           UpdateExpression: 'SET #ttl = :ttl ADD #count :one, #targets :target',
           ConditionExpression: '(attribute_not_exists(#count) OR #count < :limit) AND NOT contains(#targets, :t)',
           ExpressionAttributeNames: { '#count': 'count', '#targets': 'targets', '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':one': N(1),
-            ':target': { SS: [o.target] },
-            ':t': S(o.target),
-            ':limit': N(o.limit),
-            ':ttl': N(ttlOf(o.now)),
-          },
+          ExpressionAttributeValues: dynamo({
+            ':one': 1,
+            ':target': new Set([o.target]),
+            ':t': o.target,
+            ':limit': o.limit,
+            ':ttl': ttlOf(o.now),
+          }),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
@@ -253,8 +262,8 @@ export class DynamoStateStore implements StateStore {
     } catch (error) {
       if (errorCode(error) !== 'ConditionalCheckFailedException') throw error;
       // Failed because the target was already reserved (a retry: fine) or because the limit is reached.
-      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
-      return old?.targets?.SS?.includes(o.target) ?? false;
+      const targets = oldItem(error).targets;
+      return targets instanceof Set && targets.has(o.target);
     }
   }
 
@@ -265,30 +274,30 @@ export class DynamoStateStore implements StateStore {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: {
-            pk: S(key.pk),
-            sk: S(key.sk),
-            holder: S(o.holder),
-            expiresAt: N(expires),
-            expiresAtIso: S(new Date(expires).toISOString()),
-            acquiredAt: S(o.now.toISOString()),
+          Item: dynamo({
+            pk: key.pk,
+            sk: key.sk,
+            holder: o.holder,
+            expiresAt: expires,
+            expiresAtIso: new Date(expires).toISOString(),
+            acquiredAt: o.now.toISOString(),
             // A lease item cleans itself up a day after it expires.
-            ttl: N(Math.floor(expires / 1000) + 86_400),
-          },
+            ttl: Math.floor(expires / 1000) + 86_400,
+          }),
           ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR holder = :me',
-          ExpressionAttributeValues: { ':now': N(o.now.getTime()), ':me': S(o.holder) },
+          ExpressionAttributeValues: dynamo({ ':now': o.now.getTime(), ':me': o.holder }),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return { acquired: true };
     } catch (error) {
       if (errorCode(error) !== 'ConditionalCheckFailedException') throw error;
-      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
-      const at = old?.expiresAt?.N;
+      const old = oldItem(error);
+      const at = old.expiresAt;
       return {
         acquired: false,
         holder: str(old, 'holder') ?? 'unknown',
-        expiresAt: str(old, 'expiresAtIso') ?? (at ? new Date(Number(at)).toISOString() : 'unknown'),
+        expiresAt: str(old, 'expiresAtIso') ?? (typeof at === 'number' ? new Date(at).toISOString() : 'unknown'),
       };
     }
   }
@@ -300,10 +309,10 @@ export class DynamoStateStore implements StateStore {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { pk: S(key.pk), sk: S(key.sk) },
+          Key: dynamo({ pk: key.pk, sk: key.sk }),
           UpdateExpression: 'SET expiresAt = :zero, expiresAtIso = :epoch',
           ConditionExpression: 'holder = :me',
-          ExpressionAttributeValues: { ':zero': N(0), ':epoch': S(new Date(0).toISOString()), ':me': S(holder) },
+          ExpressionAttributeValues: dynamo({ ':zero': 0, ':epoch': new Date(0).toISOString(), ':me': holder }),
         }),
       );
     } catch (error) {
