@@ -4,6 +4,7 @@
  * windows and per-period action limits are all measured against `now`, and a run from a skewed laptop would act
  * early (or record a period that the deployed function does not share).
  */
+import type { STSClient } from '@aws-sdk/client-sts';
 import { AwsAccessError } from '../shared/errors';
 
 /** How far the laptop's clock may be from AWS's before the CLI refuses to run. */
@@ -25,25 +26,16 @@ export class ClockSkewError extends AwsAccessError {
   }
 }
 
-interface MiddlewareClient {
-  readonly middlewareStack: {
-    add(
-      middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
-      options: { step: 'deserialize'; name: string; override: boolean },
-    ): void;
-  };
-}
-
 /**
  * Records the `Date` header of every response the client receives (the raw HTTP response, before deserializing).
  * Returns a reader of the latest one; undefined until a response with a parsable Date arrived.
  */
-export function captureServerDate(client: MiddlewareClient): () => Date | undefined {
+export function captureServerDate(client: Pick<STSClient, 'middlewareStack'>): () => Date | undefined {
   let latest: Date | undefined;
   client.middlewareStack.add(
     (next) => async (args) => {
-      const result = (await next(args)) as { response?: { headers?: Record<string, string | undefined> } };
-      const headers = result.response?.headers ?? {};
+      const result = await next(args);
+      const headers = (result.response as { headers?: Record<string, string | undefined> } | undefined)?.headers ?? {};
       const raw = headers.date ?? headers.Date;
       const parsed = raw ? Date.parse(raw) : Number.NaN;
       if (!Number.isNaN(parsed)) latest = new Date(parsed);

@@ -3,6 +3,7 @@
  * SLACK_BOT_TOKEN (else the configured secret; else messages are printed), metrics kept in memory.
  */
 
+import { hostname, userInfo } from 'node:os';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -36,6 +37,19 @@ const CREDENTIAL_ERRORS = new Set([
   'AccessDenied',
   'AccessDeniedException',
 ]);
+
+/** Who a CLI run is, in run leases and the messages of a run that waits for it: 'cli:<user@host>:<pid>'. */
+export function cliHolder(io: CliIO, pid: number = process.pid): string {
+  let user = io.env.USER ?? io.env.USERNAME;
+  if (!user) {
+    try {
+      user = userInfo().username;
+    } catch {
+      user = 'unknown';
+    }
+  }
+  return `cli:${user}@${hostname()}:${pid}`;
+}
 
 /** The region the SDK chain would use; a clear error when there is none. */
 export function cliRegion(io: CliIO, explicit?: string): string {

@@ -8,6 +8,7 @@
  *   cost-guard config [--config FILE]                   print the validated config with defaults
  */
 import { ConfigError } from '../core/config';
+import { RunLeaseHeldError } from '../runtime/lease';
 import { AwsAccessError } from '../shared/errors';
 import { CAPABILITIES } from './capabilities';
 import { estimateCommand } from './estimate';
@@ -73,7 +74,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.err(error.message);
       return EXIT.usage;
     }
-    if (error instanceof AwsAccessError) {
+    if (error instanceof AwsAccessError || error instanceof RunLeaseHeldError) {
       io.err(`cost-guard ${name}: ${error.message}`);
       return EXIT.failure;
     }

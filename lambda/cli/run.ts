@@ -5,8 +5,10 @@
 import { parseArgs } from 'node:util';
 import type { CapabilityName } from '../runtime/capability';
 import { type RunSummary, summaryOfFailedRun } from '../runtime/context';
+import { withRunLeases } from '../runtime/lease';
+import { recordRun } from '../runtime/record';
 import type { CliCapability } from './capabilities';
-import { cliContext } from './cli-context';
+import { cliContext, cliHolder } from './cli-context';
 import { type CliIO, EXIT, UsageError } from './io';
 import { resolveConfig } from './load-config';
 
@@ -70,7 +72,16 @@ export function runCommandFor(modules: ReadonlyMap<CapabilityName, CliCapability
       io.out(values.json ? JSON.stringify(summary, null, 2) : module.formatText(summary));
     let summary: RunSummary;
     try {
-      summary = await module.run(ctx, { source: 'cost-guard.cli' });
+      // Never at the same time as the deployed function (or another CLI) on this capability and region; the run's
+      // actions are recorded in the ledger before the lease is given back. A held lease throws RunLeaseHeldError
+      // (exit 1, nothing read or changed).
+      summary = await withRunLeases(ctx, { capabilities: [module.name], holder: cliHolder(io) }, async () => {
+        try {
+          return await module.run(ctx, { source: 'cost-guard.cli' });
+        } finally {
+          for (const problem of await recordRun(ctx)) io.err(`warning: ${problem}`);
+        }
+      });
     } catch (error) {
       const partial = summaryOfFailedRun(error);
       if (!partial) throw error;

@@ -1,0 +1,33 @@
+/**
+ * After a run that may have acted (Lambda or CLI): its effective actions go to the savings ledger, and its stops
+ * (and restores) to the stop index that `cost-guard restore` reads. Recording never fails the run: the problems are
+ * returned for the caller to log or print. It runs while the run still holds its lease, so the next run sees it.
+ */
+import { recordActions } from '../adapters/ledger';
+import { recordStops } from '../adapters/stop-index';
+import { errorMessage } from '../shared/errors';
+import type { RunContext } from './context';
+
+/** Writes the run's ledger entries and stop-index items; returns what could not be written, in words. */
+export async function recordRun(ctx: RunContext): Promise<string[]> {
+  if (!ctx.stateTableName) return [];
+  const problems: string[] = [];
+  const records = ctx.actions.records();
+  if (!records.some((r) => r.status === 'done')) return [];
+  const client = ctx.clients.dynamodb();
+  try {
+    const { unprocessed } = await recordActions(client, ctx.stateTableName, records);
+    if (unprocessed > 0) problems.push(`savings ledger: ${unprocessed} entries were not written`);
+  } catch (error) {
+    problems.push(`savings ledger: write failed (${errorMessage(error)})`);
+  }
+  try {
+    const { unprocessed } = await recordStops(client, ctx.stateTableName, records);
+    if (unprocessed > 0) {
+      problems.push(`stop index: ${unprocessed} stops were not recorded; restore will not start those instances`);
+    }
+  } catch (error) {
+    problems.push(`stop index: write failed (${errorMessage(error)}); restore will not start what this run stopped`);
+  }
+  return problems;
+}
