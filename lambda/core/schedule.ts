@@ -69,3 +69,25 @@ export function periodOf(schedule: string, now: Date): string {
   const size = single(minute) && single(hour) ? 1440 * MINUTE_MS : 60 * MINUTE_MS;
   return new Date(Math.floor(t / size) * size).toISOString();
 }
+
+/** The event field the schedules fill with EventBridge Scheduler's `<aws.scheduler.scheduled-time>`. */
+export const SCHEDULED_TIME_FIELD = 'scheduledTime';
+/** An event's scheduled time older than this is not trusted for the period (Scheduler retries for up to a day). */
+const MAX_SCHEDULED_AGE_MS = 24 * 60 * MINUTE_MS;
+
+/**
+ * The time a scheduled event was due: its `scheduledTime` when it is a valid time, not after `now` (one minute of
+ * clock slack) and at most a day old; otherwise `now` (an SNS notification, the CLI, a hand-made event). Lambda
+ * delivers its retries of one event with the same payload, so the event and its retries share one period.
+ */
+export function scheduledTimeOf(event: unknown, now: Date): Date {
+  const raw = event && typeof event === 'object' ? (event as Record<string, unknown>)[SCHEDULED_TIME_FIELD] : undefined;
+  const t = typeof raw === 'string' ? Date.parse(raw) : Number.NaN;
+  if (Number.isNaN(t) || t > now.getTime() + MINUTE_MS || t < now.getTime() - MAX_SCHEDULED_AGE_MS) return now;
+  return new Date(t);
+}
+
+/** The period a run's per-period action limit is counted in: `periodOf` at the event's scheduled time. */
+export function actionPeriod(schedule: string, event: unknown, now: Date): string {
+  return periodOf(schedule, scheduledTimeOf(event, now));
+}

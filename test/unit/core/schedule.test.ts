@@ -1,4 +1,4 @@
-import { periodOf, rateMinutes, scheduleProblem } from '../../../lambda/core/schedule';
+import { actionPeriod, periodOf, rateMinutes, scheduledTimeOf, scheduleProblem } from '../../../lambda/core/schedule';
 
 describe('Function: scheduleProblem', () => {
   it.each(['rate(1 hour)', 'rate(5 minutes)', 'rate(1 day)', 'rate(2 days)', 'cron(0 * * * ? *)', 'cron(0 9 1 * ? *)'])(
@@ -70,5 +70,29 @@ describe('Function: periodOf', () => {
     ['cron(0/15 * * * ? *)', '2026-03-04T17:50:00Z', '2026-03-04T17:00:00.000Z'],
   ])('%s at %s is the period starting %s', (schedule, now, start) => {
     expect(periodOf(schedule, at(now))).toBe(start);
+  });
+});
+
+describe('Function: scheduledTimeOf / actionPeriod', () => {
+  const now = new Date('2026-03-04T11:01:30Z');
+
+  it("takes the scheduled time of a Scheduler event, so a retry after the hour still counts in the event's hour", () => {
+    // Prepare
+    const event = { source: 'ml-cost-guard.schedule', scheduledTime: '2026-03-04T10:59:00Z' };
+    // Act / Assess
+    expect(scheduledTimeOf(event, now)).toEqual(new Date('2026-03-04T10:59:00Z'));
+    expect(actionPeriod('rate(1 hour)', event, now)).toBe('2026-03-04T10:00:00.000Z');
+    expect(actionPeriod('rate(1 hour)', { source: 'ml-cost-guard.schedule' }, now)).toBe('2026-03-04T11:00:00.000Z');
+  });
+
+  it.each([
+    ['no event', undefined],
+    ['an SNS notification', { Records: [{ EventSource: 'aws:sns' }] }],
+    ['a time that does not parse', { scheduledTime: '<aws.scheduler.scheduled-time>' }],
+    ['a time in the future', { scheduledTime: '2026-03-04T11:05:00Z' }],
+    ['a time more than a day old', { scheduledTime: '2026-03-03T11:00:00Z' }],
+    ['a number', { scheduledTime: 1772622000000 }],
+  ])('uses now for %s', (_, event) => {
+    expect(scheduledTimeOf(event, now)).toEqual(now);
   });
 });
