@@ -188,6 +188,28 @@ async function run(ctx: RunContext): Promise<ReaperSummary> {
   const config: ReaperConfig = { idleGpu: ctx.config.idleGpu, tags: ctx.config.tags };
   const { action, maxActionsPerRun, lookbackMinutes } = config.idleGpu;
   const { now } = ctx;
+  if (!config.idleGpu.enabled) {
+    // The Lambda is not deployed then; `cost-guard run reaper` and `plan` read nothing and act on nothing either.
+    return {
+      capability: 'reaper',
+      dryRun: ctx.dryRun,
+      startedAt: now.toISOString(),
+      actions: [],
+      monthlySavingsUsd: 0,
+      apiCalls: ctx.clients.counter.byOperation(),
+      notes: ['idleGpu.enabled is false: nothing done'],
+      action,
+      regions: ctx.regions,
+      instancesScanned: 0,
+      gpuInstances: 0,
+      instances: [],
+      skippedByReason: {},
+      unknownTypes: [],
+      counts: countReports([]),
+      metricQueries: 0,
+      slack: { messages: 0, posted: 0 },
+    };
+  }
   const notes: string[] = [];
   const failures: string[] = [];
   const catalog = new InstanceTypeCatalog();

@@ -36,11 +36,11 @@ const cw = mockClient(CloudWatchClient);
 const s3 = mockClient(S3Client);
 const budgets = mockClient(BudgetsClient);
 
-function configDir(): string {
+function configDir(extra: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'cost-guard-plan-'));
   writeFileSync(
     path.join(dir, 'guard.json'),
-    JSON.stringify({ dryRun: false, budgets: { items: [{ name: 'ml-platform' }] } }),
+    JSON.stringify({ dryRun: false, budgets: { items: [{ name: 'ml-platform' }] }, ...extra }),
   );
   return dir;
 }
@@ -144,6 +144,19 @@ describe('Command: plan (all capabilities)', () => {
       Object.keys(s.summary.apiCalls),
     );
     expect(calls[1].some((op: string) => op.startsWith('EC2.'))).toBe(false);
+  });
+
+  it('leaves out what a disabled capability would do: idleGpu.enabled false reads no instance', async () => {
+    // Prepare: the idle instance of the first test is still there.
+    const io = fakeIO({ cwd: configDir({ idleGpu: { enabled: false } }), env: { AWS_REGION: 'us-east-1' } });
+    // Act
+    await main(['plan', '--config', 'guard.json', '--format', 'json'], io);
+    // Assess
+    const reaper = JSON.parse(io.stdout()).sections.find((s: { capability: string }) => s.capability === 'reaper');
+    expect(reaper.summary.notes).toEqual(['idleGpu.enabled is false: nothing done']);
+    expect(reaper.summary.instances).toEqual([]);
+    expect(ec2).not.toHaveReceivedCommand(DescribeInstancesCommand);
+    expect(cw).not.toHaveReceivedCommand(GetMetricDataCommand);
   });
 
   it("uses the deployed stack's state table when it exists in the region", async () => {

@@ -326,6 +326,19 @@ describe('Handler: idle GPU reaper (end to end, mocked AWS, Slack on loopback)',
     expect(s.slack).toEqual({ messages: 0, posted: 0 });
   });
 
+  it('does nothing when idleGpu.enabled is false, even with an idle instance and dry-run off', async () => {
+    // Prepare: an instance the enabled reaper would warn about (see the first test).
+    installFakeAws([fake('i-idle')]);
+    // Act
+    const s = await runAt(TEST_NOW, { idleGpu: { enabled: false, action: 'stop' } }, false).result;
+    // Assess: nothing read, nothing written, nothing posted, and the summary says why.
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect(cwMock.calls()).toHaveLength(0);
+    expect(server.posts()).toHaveLength(0);
+    expect(s.actions).toEqual([]);
+    expect(s.notes).toEqual(['idleGpu.enabled is false: nothing done']);
+  });
+
   it('throws after a Slack failure, withdraws undelivered warnings, and a retry repeats no action', async () => {
     // Prepare
     const fleet = installFakeAws([
