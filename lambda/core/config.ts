@@ -424,7 +424,6 @@ export type BudgetsConfig = CostGuardConfig['budgets'];
 export type BudgetItemConfig = BudgetsConfig['items'][number];
 export type PricingConfig = CostGuardConfig['pricing'];
 export type TagsConfig = CostGuardConfig['tags'];
-export type SlackConfig = CostGuardConfig['slack'];
 
 /** A config value that fails the schema; `issues` lists each field at fault. */
 export class ConfigError extends Error {
