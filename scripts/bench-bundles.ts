@@ -1,7 +1,9 @@
 /**
- * Bundle size and cold load time of every Lambda handler: bundles each with esbuild exactly as the stack does
- * (minified CommonJS for Node 24, AWS SDK external, as the runtime provides it), then times a fresh `node`
- * requiring it, median of several runs. Prints figures; asserts nothing. Targets: < 1.5 MB, < 300 ms.
+ * Bundle size and cold load time of every Lambda handler: bundles each entry of lambda/handlers (the Lambdas only;
+ * restore is a CLI command) with esbuild as the stack does (lib/constructs/cost-guard-function.ts: minified CommonJS
+ * for the nodejs24.x runtime, AWS SDK external, as the runtime provides it), then times a fresh `node` requiring it
+ * (the local Node, which may be older than the runtime), median of several runs. Prints figures; asserts nothing.
+ * Targets: < 1.5 MB, < 300 ms.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
@@ -11,6 +13,8 @@ import { buildSync } from 'esbuild';
 const ROOT = path.join(__dirname, '..');
 const OUT = path.join(ROOT, 'bench-out');
 const RUNS = Number(process.env.BENCH_LOAD_RUNS ?? 5);
+/** The esbuild target of the stack's functions (NODEJS_24_X). */
+const TARGET = 'node24';
 
 mkdirSync(OUT, { recursive: true });
 const handlers = readdirSync(path.join(ROOT, 'lambda', 'handlers')).filter((f) => f.endsWith('.ts'));
@@ -23,7 +27,7 @@ for (const file of handlers) {
     bundle: true,
     minify: true,
     platform: 'node',
-    target: 'node20',
+    target: TARGET,
     format: 'cjs',
     external: ['@aws-sdk/*'],
     logLevel: 'error',
@@ -47,5 +51,7 @@ for (const file of handlers) {
   rows.push([file, `${(bytes / 1024).toFixed(1)} KB`, `${median.toFixed(1)} ms`, ok ? 'ok' : 'OVER']);
 }
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-console.log('Lambda bundles (esbuild, minified, AWS SDK external; load = fresh node require, median of', RUNS, 'runs)');
+console.log(
+  `Lambda bundles (esbuild ${TARGET}, minified, AWS SDK external; load = fresh node ${process.version} require, median of ${RUNS} runs)`,
+);
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));

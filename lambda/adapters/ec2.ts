@@ -1,7 +1,8 @@
 /**
- * EC2 for the idle GPU reaper (and the listing and type facts the budget guard shares): instances (paginated),
- * accelerator and instance-store facts of the instance types present (batched and cached per run), termination protection and Spot request types of the few instances about to be
- * acted on, and idle-since tags, terminations and stops in small batches with a per-instance outcome.
+ * EC2 for both guards and `cost-guard restore`: instances (DescribeInstances through the SDK paginator, filtered by
+ * state and tags on the server), accelerator and instance-store facts of the instance types present (batched and
+ * cached per run), termination protection and Spot request types of the few instances about to be acted on, and
+ * tags, terminations, stops and starts in small batches with a per-instance outcome ({@link Ec2Writer}).
  *
  * Thin: no decisions here. A batch call that fails is retried one instance at a time, so one bad instance
  * (`OperationNotPermitted`, `InvalidInstanceID.NotFound`, `UnsupportedOperation`…) never blocks the others.
@@ -11,17 +12,19 @@ import {
   CreateTagsCommand,
   DeleteTagsCommand,
   DescribeInstanceAttributeCommand,
-  DescribeInstancesCommand,
-  DescribeInstanceTypesCommand,
   DescribeSpotInstanceRequestsCommand,
   type EC2Client,
   type Filter,
   type Instance,
   type InstanceTypeInfo,
+  paginateDescribeInstances,
+  paginateDescribeInstanceTypes,
+  StartInstancesCommand,
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import type { InstanceFacts, InstanceLifecycle, InstanceTypeFacts } from '../core/reaper/types';
+import type { InstanceFacts, InstanceLifecycle, InstanceTypeFacts } from '../core/instances';
+import type { Tags } from '../core/tags';
 import { errorCode } from '../shared/errors';
 
 /** DescribeInstances page size (the API maximum). */
@@ -45,15 +48,19 @@ const LIFECYCLES: Readonly<Record<string, InstanceLifecycle>> = {
   'capacity-block': 'capacity-block',
 };
 
+/** The one mapper from the SDK's `Instance`; undefined for an entry without an instance ID. */
 export function instanceFacts(instance: Instance, region: string): InstanceFacts | undefined {
-  if (!instance.InstanceId || !instance.InstanceType) return undefined;
-  const tags: Record<string, string> = {};
-  for (const t of instance.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? '';
+  if (!instance.InstanceId) return undefined;
+  // fromEntries defines own keys: a tag literally named `__proto__` is kept as a tag, not taken as the prototype.
+  const tags: Tags = Object.fromEntries(
+    (instance.Tags ?? []).flatMap((t) => (t.Key !== undefined ? [[t.Key, t.Value ?? '']] : [])),
+  );
   const launch = instance.LaunchTime ? new Date(instance.LaunchTime) : undefined;
   return {
     instanceId: instance.InstanceId,
     region,
-    instanceType: instance.InstanceType,
+    instanceType: instance.InstanceType ?? 'unknown',
+    state: instance.State?.Name ?? 'unknown',
     ...(launch && !Number.isNaN(launch.getTime()) ? { launchTime: launch.toISOString() } : {}),
     tags,
     lifecycle: LIFECYCLES[instance.InstanceLifecycle ?? ''] ?? 'on-demand',
@@ -61,28 +68,35 @@ export function instanceFacts(instance: Instance, region: string): InstanceFacts
   };
 }
 
-/** Every instance matching `filters` (filtered by EC2, 1,000 a page), following NextToken. */
-export async function describeAllInstances(client: EC2Client, filters: Filter[]): Promise<Instance[]> {
-  const out: Instance[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(
-      new DescribeInstancesCommand({
-        Filters: filters,
-        MaxResults: DESCRIBE_INSTANCES_PAGE_SIZE,
-        ...(token ? { NextToken: token } : {}),
-      }),
-    );
-    for (const reservation of page.Reservations ?? []) out.push(...(reservation.Instances ?? []));
-    token = page.NextToken;
-  } while (token);
+/** DescribeInstances filters: the given states plus one `tag:KEY = VALUE` filter per tag (all must match). */
+export function instanceFilters(states: readonly string[], tags: Tags = {}): Filter[] {
+  return [
+    { Name: 'instance-state-name', Values: [...states] },
+    ...Object.entries(tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
+  ];
+}
+
+/** Every instance of `region` matching `filters` (filtered by EC2, 1,000 a page, every page). */
+export async function listInstances(client: EC2Client, region: string, filters: Filter[]): Promise<InstanceFacts[]> {
+  const out: InstanceFacts[] = [];
+  const pages = paginateDescribeInstances(
+    { client, pageSize: DESCRIBE_INSTANCES_PAGE_SIZE },
+    { Filters: filters, MaxResults: DESCRIBE_INSTANCES_PAGE_SIZE },
+  );
+  for await (const page of pages) {
+    for (const reservation of page.Reservations ?? []) {
+      for (const instance of reservation.Instances ?? []) {
+        const facts = instanceFacts(instance, region);
+        if (facts) out.push(facts);
+      }
+    }
+  }
   return out;
 }
 
 /** Every running instance of the region: DescribeInstances filtered on `instance-state-name=running`. */
-export async function listRunningInstances(client: EC2Client, region: string): Promise<InstanceFacts[]> {
-  const instances = await describeAllInstances(client, [{ Name: 'instance-state-name', Values: ['running'] }]);
-  return instances.flatMap((i) => instanceFacts(i, region) ?? []);
+export function listRunningInstances(client: EC2Client, region: string): Promise<InstanceFacts[]> {
+  return listInstances(client, region, instanceFilters(['running']));
 }
 
 /**
@@ -93,7 +107,7 @@ export function typeFacts(info: InstanceTypeInfo): InstanceTypeFacts {
   return { ...acceleratorFacts(info), instanceStorage: info.InstanceStorageSupported === true };
 }
 
-function acceleratorFacts(info: InstanceTypeInfo): InstanceTypeFacts {
+function acceleratorFacts(info: InstanceTypeInfo): Omit<InstanceTypeFacts, 'instanceStorage'> {
   const instanceType = String(info.InstanceType);
   const gpus = info.GpuInfo?.Gpus ?? [];
   if (gpus.length > 0) {
@@ -120,14 +134,21 @@ function acceleratorFacts(info: InstanceTypeInfo): InstanceTypeFacts {
 }
 
 /**
- * DescribeInstanceTypes results for one run: only the types present are asked about, at most 100 per call, each
- * type once per run (types are the same in every region). A type the API does not know in a region (a call naming
- * it fails with `InvalidInstanceType`) is retried alone, then reported by {@link unknownTypes}.
+ * DescribeInstanceTypes results for one run, shared by every region of the run: only the types present are asked
+ * about, at most 100 per call, each type once per run (types are the same in every region). A type the API does not
+ * know in a region (a call naming it fails with `InvalidInstanceType`) is retried alone, then reported by
+ * {@link unknownTypes}. Any other failure (throttling, AccessDenied) leaves the types unknown, is listed in
+ * {@link errors}, and makes the region not {@link available}: its types are then unknown, not "no GPU".
  */
 export class InstanceTypeCatalog {
   private readonly known = new Map<string, InstanceTypeFacts>();
   private readonly unknown = new Map<string, Set<string>>();
+  private readonly failedRegions = new Set<string>();
 
+  /** Errors other than "unknown type" met while describing types, for the run's notes. */
+  readonly errors: string[] = [];
+
+  /** The facts of `types` (those EC2 describes), asking EC2 in `region` only about the ones not yet known. */
   async resolve(
     client: EC2Client,
     region: string,
@@ -162,13 +183,20 @@ export class InstanceTypeCatalog {
     return out;
   }
 
+  /** The facts of a type resolved earlier in the run; undefined when EC2 did not describe it. */
+  get(instanceType: string): InstanceTypeFacts | undefined {
+    return this.known.get(instanceType);
+  }
+
+  /** False when a DescribeInstanceTypes call in `region` failed for another reason than an unknown type. */
+  available(region: string): boolean {
+    return !this.failedRegions.has(region);
+  }
+
   /** `region: type` pairs the API did not know (or could not be asked about). */
   unknownTypes(): string[] {
     return [...this.unknown.entries()].flatMap(([region, types]) => [...types].sort().map((t) => `${region}: ${t}`));
   }
-
-  /** Errors other than "unknown type" met while describing types, for the run's notes. */
-  readonly errors: string[] = [];
 
   private markUnknown(region: string, type: string, error: unknown): void {
     let set = this.unknown.get(region);
@@ -178,24 +206,17 @@ export class InstanceTypeCatalog {
     }
     set.add(type);
     if (error !== undefined && errorCode(error) !== 'InvalidInstanceType') {
+      this.failedRegions.add(region);
       this.errors.push(`DescribeInstanceTypes ${type} in ${region}: ${errorCode(error)}`);
     }
   }
 
   private async describe(client: EC2Client, types: string[]): Promise<void> {
-    let token: string | undefined;
-    do {
-      const page = await client.send(
-        new DescribeInstanceTypesCommand({
-          InstanceTypes: types as _InstanceType[],
-          ...(token ? { NextToken: token } : {}),
-        }),
-      );
+    for await (const page of paginateDescribeInstanceTypes({ client }, { InstanceTypes: types as _InstanceType[] })) {
       for (const info of page.InstanceTypes ?? []) {
         if (info.InstanceType) this.known.set(String(info.InstanceType), typeFacts(info));
       }
-      token = page.NextToken;
-    } while (token);
+    }
   }
 }
 
@@ -313,12 +334,19 @@ export class InstanceBatcher {
   }
 }
 
-/** Batched per-instance EC2 writes for one region. Create one per region and run. */
+/** `{ a: '1', b: '2' }` and `{ b: '2', a: '1' }` share one CreateTags batch. */
+const tagSetKey = (tags: Tags) => JSON.stringify(Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+/**
+ * Batched per-instance EC2 writes for one region. Create one per region; requests started together (e.g. with
+ * `Promise.all`) share calls, and each request settles with its own instance's outcome.
+ */
 export class Ec2Writer {
-  private readonly tagger: Map<string, InstanceBatcher> = new Map();
-  private readonly untagger: Map<string, InstanceBatcher> = new Map();
+  private readonly taggers = new Map<string, InstanceBatcher>();
+  private readonly untaggers = new Map<string, InstanceBatcher>();
   private readonly terminator: InstanceBatcher;
   private readonly stopper: InstanceBatcher;
+  private readonly starter: InstanceBatcher;
 
   constructor(private readonly client: EC2Client) {
     this.terminator = new InstanceBatcher('TerminateInstances', ACTION_BATCH_SIZE, async (ids) => {
@@ -329,31 +357,45 @@ export class Ec2Writer {
       const res = await client.send(new StopInstancesCommand({ InstanceIds: ids }));
       return new Set((res.StoppingInstances ?? []).map((i) => i.InstanceId ?? ''));
     });
+    this.starter = new InstanceBatcher('StartInstances', ACTION_BATCH_SIZE, async (ids) => {
+      const res = await client.send(new StartInstancesCommand({ InstanceIds: ids }));
+      return new Set((res.StartingInstances ?? []).map((i) => i.InstanceId ?? ''));
+    });
   }
 
-  /** Sets tag `key` = `value` on the instance (batched with other tag writes of the same key and value). */
-  tag(instanceId: string, key: string, value: string): Promise<void> {
-    const k = `${key}\u0000${value}`;
-    let batcher = this.tagger.get(k);
+  /** Sets every tag of `tags` on the instance (batched with other instances getting exactly the same tags). */
+  tag(instanceId: string, tags: Tags): Promise<void> {
+    const entries = Object.entries(tags);
+    if (entries.length === 0) return Promise.resolve();
+    const key = tagSetKey(tags);
+    let batcher = this.taggers.get(key);
     if (!batcher) {
+      const Tags = entries.map(([Key, Value]) => ({ Key, Value }));
       batcher = new InstanceBatcher('CreateTags', TAG_BATCH_SIZE, async (ids) => {
-        await this.client.send(new CreateTagsCommand({ Resources: ids, Tags: [{ Key: key, Value: value }] }));
+        await this.client.send(new CreateTagsCommand({ Resources: ids, Tags }));
         return undefined;
       });
-      this.tagger.set(k, batcher);
+      this.taggers.set(key, batcher);
     }
     return batcher.run(instanceId);
   }
 
-  /** Removes tag `key` (whatever its value) from the instance. */
-  untag(instanceId: string, key: string): Promise<void> {
-    let batcher = this.untagger.get(key);
+  /**
+   * Removes the tags named by `keys` (whatever their values). No keys, no call: DeleteTags without tag keys would
+   * delete every tag of the instance, the opt-out tag included.
+   */
+  untag(instanceId: string, keys: readonly string[]): Promise<void> {
+    const unique = [...new Set(keys)].sort();
+    if (unique.length === 0) return Promise.resolve();
+    const key = unique.join('\u0000');
+    let batcher = this.untaggers.get(key);
     if (!batcher) {
+      const Tags = unique.map((Key) => ({ Key }));
       batcher = new InstanceBatcher('DeleteTags', TAG_BATCH_SIZE, async (ids) => {
-        await this.client.send(new DeleteTagsCommand({ Resources: ids, Tags: [{ Key: key }] }));
+        await this.client.send(new DeleteTagsCommand({ Resources: ids, Tags }));
         return undefined;
       });
-      this.untagger.set(key, batcher);
+      this.untaggers.set(key, batcher);
     }
     return batcher.run(instanceId);
   }
@@ -364,5 +406,9 @@ export class Ec2Writer {
 
   stop(instanceId: string): Promise<void> {
     return this.stopper.run(instanceId);
+  }
+
+  start(instanceId: string): Promise<void> {
+    return this.starter.run(instanceId);
   }
 }

@@ -8,25 +8,13 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 
 import { readWatchedBudgets } from '../adapters/budgets';
 
-import {
-  InstanceTypeCatalog,
-  instanceFilters,
-  listInstances,
-  STOPPED_AT_TAG,
-  STOPPED_BUDGET_TAG,
-  STOPPED_BY_TAG,
-  STOPPED_BY_VALUE,
-  STOPPED_TAG_KEYS,
-  stopInstance,
-  tagInstance,
-  untagInstance,
-} from '../adapters/budgets-ec2';
+import { Ec2Writer, InstanceTypeCatalog, instanceFilters, listInstances } from '../adapters/ec2';
 
 import { postAll } from '../adapters/slack';
 
 import { alertKey, DynamoStateStore, MemoryStateStore, type StateKey, type StateStore } from '../adapters/state-store';
 
-import { countSkipped, type InstanceFacts, selectStopCandidates } from '../core/budgets/candidates';
+import { countSkipped, selectStopCandidates } from '../core/budgets/candidates';
 
 import { type Trigger, triggerOf } from '../core/budgets/event';
 
@@ -47,7 +35,15 @@ import {
 } from '../core/budgets/policy';
 
 import type { CountedSkips } from '../core/budgets/report';
+import {
+  STOPPED_AT_TAG,
+  STOPPED_BUDGET_TAG,
+  STOPPED_BY_TAG,
+  STOPPED_BY_VALUE,
+  STOPPED_TAG_KEYS,
+} from '../core/budgets/tags';
 import type { BudgetItemConfig } from '../core/config';
+import type { InstanceFacts } from '../core/instances';
 import { formatPercentValue } from '../core/money';
 
 import { monthlySavingsOfStop, round2 } from '../core/savings/calculators';
@@ -107,6 +103,8 @@ interface RunState {
   readonly ctx: RunContext;
   readonly store: StateStore;
   readonly catalog: InstanceTypeCatalog;
+  /** Batched EC2 writes (tag, stop, untag), one writer per region. */
+  readonly writer: (region: string) => Ec2Writer;
   readonly mode: ActionMode;
   readonly notes: string[];
   readonly failures: { key: string; error: unknown }[];
@@ -126,6 +124,18 @@ function recordName(threshold: string, kind: CrossedThreshold['kind'] | 'problem
   return name;
 }
 
+function writerPerRegion(ctx: RunContext): (region: string) => Ec2Writer {
+  const writers = new Map<string, Ec2Writer>();
+  return (region) => {
+    let w = writers.get(region);
+    if (!w) {
+      w = new Ec2Writer(ctx.clients.ec2(region));
+      writers.set(region, w);
+    }
+    return w;
+  };
+}
+
 async function accountIdOf(ctx: RunContext): Promise<string> {
   if (ctx.accountId) return ctx.accountId;
   const id = await ctx.clients.sts().send(new GetCallerIdentityCommand({}));
@@ -138,7 +148,7 @@ function instanceStoreWarning(state: RunState, stops: readonly StopOutcome[]): I
   let known = true;
   const types = new Set<string>();
   for (const s of acted) {
-    const facts = state.catalog.get(s.region, s.instanceType);
+    const facts = state.catalog.get(s.instanceType);
     if (!facts) known = false;
     else if (facts.instanceStorage) types.add(s.instanceType);
   }
@@ -158,7 +168,8 @@ async function applyAction(
   for (const region of ctx.regions) {
     const ec2 = ctx.clients.ec2(region);
     const instances = await listInstances(ec2, region, instanceFilters(['running'], item.scopeTags));
-    await state.catalog.load(
+    const types = await state.catalog.resolve(
+      ec2,
       region,
       instances.map((i) => i.instanceType),
     );
@@ -171,12 +182,11 @@ async function applyAction(
       scopeTags: item.scopeTags,
       tags: ctx.config.tags,
       stopScope: ctx.config.budgets.stopScope,
-      typeFacts: (r, t) => state.catalog.get(r, t),
+      typeFacts: (_region, t) => types.get(t),
     });
     skippedAll.push(...selection.skipped);
-    for (const instance of selection.candidates) {
-      stops.push(await stopOne(state, item, instance, reason));
-    }
+    // Started together so the writer batches the tag and stop calls; each instance still gets its own outcome.
+    stops.push(...(await Promise.all(selection.candidates.map((instance) => stopOne(state, item, instance, reason)))));
   }
   return { stops, skipped: countSkipped(skippedAll) };
 }
@@ -197,7 +207,7 @@ async function stopOne(
   };
   if (state.mode === 'notify') return { ...base, status: 'would-stop' };
 
-  const ec2 = ctx.clients.ec2(instance.region);
+  const writer = state.writer(instance.region);
   const tags = {
     [STOPPED_BY_TAG]: STOPPED_BY_VALUE,
     [STOPPED_AT_TAG]: ctx.now.toISOString(),
@@ -213,7 +223,7 @@ async function stopOne(
       reason: 'mark the instance as stopped by the budget guard',
       details: { tags },
     },
-    () => tagInstance(ec2, instance.instanceId, tags),
+    () => writer.tag(instance.instanceId, tags),
   );
   if (tagged.status === 'failed') {
     return {
@@ -237,7 +247,7 @@ async function stopOne(
         ...(savings ? { hourlyUsd: savings.hourlyUsd, priceSource: savings.source, savingsNote: savings.note } : {}),
       },
     },
-    () => stopInstance(ec2, instance.instanceId),
+    () => writer.stop(instance.instanceId),
   );
   if (stopped.status === 'failed') {
     await ctx.actions.perform(
@@ -249,7 +259,7 @@ async function stopOne(
         reason: 'the stop failed: remove the stopped-by tags again',
         details: { keys: [...STOPPED_TAG_KEYS] },
       },
-      () => untagInstance(ec2, instance.instanceId, STOPPED_TAG_KEYS),
+      () => writer.untag(instance.instanceId, STOPPED_TAG_KEYS),
     );
     const code = stopped.errorCode ?? 'Unknown';
     const note =
@@ -441,7 +451,8 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
   const state: RunState = {
     ctx,
     store,
-    catalog: new InstanceTypeCatalog((r) => ctx.clients.ec2(r)),
+    catalog: new InstanceTypeCatalog(),
+    writer: writerPerRegion(ctx),
     mode,
     notes: [],
     failures: [],

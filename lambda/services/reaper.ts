@@ -19,6 +19,7 @@ import {
   listRunningInstances,
   spotRequestTypes,
 } from '../adapters/ec2';
+import type { InstanceFacts, InstanceTypeFacts } from '../core/instances';
 import {
   buildDigest,
   checkBeforeAct,
@@ -28,9 +29,7 @@ import {
   deferDecision,
   guardDecision,
   IDLE_SINCE_TAG,
-  type InstanceFacts,
   type InstanceReport,
-  type InstanceTypeFacts,
   type OutcomeReport,
   orderForAction,
   ownerTags,
@@ -322,7 +321,7 @@ async function run(ctx: RunContext): Promise<ReaperSummary> {
               reason: `idle: tagged ${IDLE_SINCE_TAG}=${value}, ${action} after ${config.idleGpu.warnMinutesBeforeAction} min`,
               details: { key: IDLE_SINCE_TAG, value },
             },
-            () => writer(region).tag(instanceId, IDLE_SINCE_TAG, value),
+            () => writer(region).tag(instanceId, { [IDLE_SINCE_TAG]: value }),
           );
           e.tag = outcome(record, 'tag');
         } else if (e.decision.untagIdleSince) {
@@ -335,7 +334,7 @@ async function run(ctx: RunContext): Promise<ReaperSummary> {
               reason: `${e.decision.reason}: removed ${IDLE_SINCE_TAG}`,
               details: { key: IDLE_SINCE_TAG },
             },
-            () => writer(region).untag(instanceId, IDLE_SINCE_TAG),
+            () => writer(region).untag(instanceId, [IDLE_SINCE_TAG]),
           );
           e.tag = outcome(record, 'untag');
         }
@@ -449,7 +448,7 @@ async function withdrawUndeliveredWarnings(
           reason: `Slack warning not delivered: removed ${IDLE_SINCE_TAG} so the next run warns again`,
           details: { key: IDLE_SINCE_TAG },
         },
-        () => writer(e.instance.region).untag(e.instance.instanceId, IDLE_SINCE_TAG),
+        () => writer(e.instance.region).untag(e.instance.instanceId, [IDLE_SINCE_TAG]),
       ),
     ),
   );

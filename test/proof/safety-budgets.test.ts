@@ -28,8 +28,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import type { Notifier } from '../../lambda/adapters/slack';
-import { type InstanceFacts, selectStopCandidates } from '../../lambda/core/budgets/candidates';
+import { selectStopCandidates } from '../../lambda/core/budgets/candidates';
 import { type BudgetSnapshot, evaluateBudget } from '../../lambda/core/budgets/policy';
+import type { InstanceFacts } from '../../lambda/core/instances';
 import type { SlackMessage } from '../../lambda/core/slack-blocks';
 import type { BudgetsSummary } from '../../lambda/services/budgets';
 import { budgetsCapability } from '../../lambda/services/budgets';
@@ -429,6 +430,7 @@ describe('Proof: budget guard safety (properties)', () => {
             instanceType: i.type,
             state: i.state,
             tags: i.tags,
+            lifecycle: i.oneTimeSpot ? 'spot' : 'on-demand',
           }));
           // Act
           const selection = selectStopCandidates(instances, {
@@ -436,7 +438,14 @@ describe('Proof: budget guard safety (properties)', () => {
             tags: { essential: ESSENTIAL, optOut: OPT_OUT },
             stopScope,
             typeFacts: (_r, t) =>
-              TYPES[t] === 'unknown' ? undefined : { gpu: TYPES[t] === 'gpu', instanceStorage: false },
+              TYPES[t] === 'unknown'
+                ? undefined
+                : {
+                    instanceType: t,
+                    accelerator: TYPES[t] === 'gpu' ? 'gpu' : 'none',
+                    acceleratorCount: TYPES[t] === 'gpu' ? 1 : 0,
+                    instanceStorage: false,
+                  },
           });
           // Assess: candidates and skipped partition the input; candidates are exactly the allowed ones
           const chosen = selection.candidates.map((i) => i.instanceId);

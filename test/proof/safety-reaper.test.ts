@@ -43,7 +43,8 @@ import fc from 'fast-check';
 import type { Notifier } from '../../lambda/adapters/slack';
 import { parseConfig } from '../../lambda/core/config';
 import { checkBeforeAct, decideInstance } from '../../lambda/core/reaper/decide';
-import type { InstanceFacts, InstanceMetrics, InstanceTypeFacts } from '../../lambda/core/reaper/types';
+import type { InstanceFacts, InstanceTypeFacts } from '../../lambda/core/instances';
+import type { InstanceMetrics } from '../../lambda/core/reaper/types';
 import type { SlackMessage } from '../../lambda/core/slack-blocks';
 import { type ReaperSummary, reaperCapability } from '../../lambda/services/reaper';
 import { SlackDeliveryError } from '../../lambda/shared/errors';
@@ -750,6 +751,7 @@ describe('Proof: idle GPU reaper safety (properties)', () => {
           instanceId: inst.id,
           region: 'us-east-1',
           instanceType: inst.type,
+          state: inst.state,
           ...(inst.launchMs !== undefined ? { launchTime: new Date(inst.launchMs).toISOString() } : {}),
           tags: inst.tags,
           lifecycle: inst.lifecycle,
@@ -759,7 +761,12 @@ describe('Proof: idle GPU reaper safety (properties)', () => {
         const typeFacts: InstanceTypeFacts | undefined =
           t.kind === 'unknown'
             ? undefined
-            : { instanceType: inst.type, accelerator: t.kind, acceleratorCount: Math.max(t.gpus, 1) };
+            : {
+                instanceType: inst.type,
+                accelerator: t.kind,
+                acceleratorCount: Math.max(t.gpus, 1),
+                instanceStorage: false,
+              };
         const values = (s: SeriesSpec, v: number) => Array.from({ length: s.points }, () => v);
         const metrics: InstanceMetrics = {
           gpu: hasGpuSeries(inst) ? inst.gpu.map((s) => values(s, s.busy ? GPU_BUSY : GPU_IDLE)) : [],

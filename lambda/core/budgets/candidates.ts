@@ -8,25 +8,8 @@
  * type the API did not describe is never stopped under the GPU scope: unknown is not GPU.
  */
 import type { TagsConfig } from '../config';
+import type { InstanceFacts, InstanceTypeFacts } from '../instances';
 import { isTagTrue } from '../tags';
-
-export interface InstanceFacts {
-  readonly instanceId: string;
-  readonly region: string;
-  readonly instanceType: string;
-  /** EC2 state name: pending, running, stopping, stopped… */
-  readonly state: string;
-  readonly tags: Readonly<Record<string, string>>;
-  /** 'spot' or 'scheduled' for those; undefined for on-demand. */
-  readonly lifecycle?: string;
-}
-
-export interface InstanceTypeFacts {
-  /** The type has GPUs (DescribeInstanceTypes GpuInfo). */
-  readonly gpu: boolean;
-  /** The type has instance store (local NVMe) volumes, lost on stop. */
-  readonly instanceStorage: boolean;
-}
 
 export interface CandidateOptions {
   readonly scopeTags: Readonly<Record<string, string>>;
@@ -71,7 +54,7 @@ export function skipReason(instance: InstanceFacts, options: CandidateOptions): 
   if (options.stopScope === 'gpu') {
     const facts = options.typeFacts(instance.region, instance.instanceType);
     if (!facts) return 'type-unknown';
-    if (!facts.gpu) return 'not-gpu';
+    if (facts.accelerator !== 'gpu') return 'not-gpu';
   }
   return undefined;
 }

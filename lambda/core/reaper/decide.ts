@@ -7,17 +7,10 @@
  * Termination protection is checked by the caller just before acting ({@link checkBeforeAct}) because it costs an
  * API call per instance.
  */
+import type { InstanceFacts, InstanceTypeFacts } from '../instances';
 import { isTagTrue, tagValue } from '../tags';
 import { assessIdleness } from './idleness';
-import {
-  type Decision,
-  IDLE_SINCE_TAG,
-  type InstanceFacts,
-  type InstanceMetrics,
-  type InstanceTypeFacts,
-  type ReaperConfig,
-  type SkipReason,
-} from './types';
+import { type Decision, IDLE_SINCE_TAG, type InstanceMetrics, type ReaperConfig, type SkipReason } from './types';
 
 const MINUTE_MS = 60_000;
 

@@ -1,7 +1,7 @@
 /**
  * Fleet-level FinOps figures from one reaper run (the seed's "GPU Utilization" and "Spot Coverage" metrics). Pure.
  */
-import type { InstanceLifecycle } from './types';
+import type { InstanceLifecycle } from '../instances';
 
 export interface FleetInstance {
   readonly lifecycle: InstanceLifecycle;

@@ -22,36 +22,6 @@ export interface ReaperConfig {
 
 export type ReaperAction = IdleGpuConfig['action'];
 
-/** What DescribeInstanceTypes says about accelerators. */
-export type AcceleratorKind = 'gpu' | 'neuron' | 'none';
-
-export interface InstanceTypeFacts {
-  readonly instanceType: string;
-  readonly accelerator: AcceleratorKind;
-  /** GPUs or Neuron/Inferentia devices. */
-  readonly acceleratorCount: number;
-  /** e.g. "NVIDIA A10G", "Habana Gaudi HL-205", "Inferentia2". */
-  readonly acceleratorName?: string;
-  /** The type has instance store (local NVMe) volumes, whose data is lost on stop. */
-  readonly instanceStorage?: boolean;
-}
-
-export type InstanceLifecycle = 'on-demand' | 'spot' | 'scheduled' | 'capacity-block';
-
-/** One running instance, as DescribeInstances reports it. */
-export interface InstanceFacts {
-  readonly instanceId: string;
-  readonly region: string;
-  readonly instanceType: string;
-  /** ISO time of the last launch (or start); undefined when EC2 did not say. */
-  readonly launchTime?: string;
-  readonly tags: Readonly<Record<string, string>>;
-  readonly lifecycle: InstanceLifecycle;
-  readonly spotInstanceRequestId?: string;
-  /** Spot request type when known (DescribeSpotInstanceRequests); only looked up when the action is stop. */
-  readonly spotRequestType?: 'one-time' | 'persistent';
-}
-
 /**
  * Datapoints over the lookback window, one value per 5-minute period. `gpu` holds one array per GPU series
  * (Maximum); `cpu` is CPUUtilization (Maximum); network is NetworkIn/NetworkOut (Sum, bytes). A missing array means

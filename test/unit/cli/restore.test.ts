@@ -8,6 +8,7 @@ import type { CliIO } from '../../../lambda/cli/io';
 import { restoreCommand } from '../../../lambda/cli/restore';
 import { restoreInstances } from '../../../lambda/services/restore';
 import { TEST_NOW, testContext } from '../../helpers/context';
+import { type Ec2Fault, FakeEc2, fakeInstance } from '../../helpers/fake-ec2';
 
 const ec2Mock = mockClient(EC2Client);
 const stsMock = mockClient(STSClient);
@@ -17,22 +18,30 @@ beforeEach(() => {
   stsMock.reset();
 });
 
-const stoppedInstance = (id: string, budget: string) => ({
-  InstanceId: id,
-  InstanceType: 'g5.xlarge' as const,
-  State: { Name: 'stopped' as const },
-  Tags: [
-    { Key: 'cost-guard:stopped-by', Value: 'budget-guard' },
-    { Key: 'cost-guard:stopped-at', Value: '2026-11-10T08:00:00.000Z' },
-    { Key: 'cost-guard:stopped-budget', Value: budget },
-  ],
-});
-
-function givenStopped() {
-  ec2Mock.on(DescribeInstancesCommand).resolves({
-    Reservations: [{ Instances: [stoppedInstance('i-1', 'ml-platform'), stoppedInstance('i-2', 'ml-platform')] }],
+const stoppedInstance = (id: string, budget: string) =>
+  fakeInstance(id, {
+    state: 'stopped',
+    tags: {
+      team: 'ml',
+      'cost-guard:stopped-by': 'budget-guard',
+      'cost-guard:stopped-at': '2026-11-10T08:00:00.000Z',
+      'cost-guard:stopped-budget': budget,
+    },
   });
-  ec2Mock.on(StartInstancesCommand).resolves({}).on(DeleteTagsCommand).resolves({});
+
+let ec2: FakeEc2;
+
+/** Two instances the guard stopped for ml-platform, one it stopped for another budget, one a person stopped. */
+function givenStopped(faults: Ec2Fault[] = []) {
+  ec2 = new FakeEc2({
+    instances: [
+      stoppedInstance('i-1', 'ml-platform'),
+      stoppedInstance('i-2', 'ml-platform'),
+      stoppedInstance('i-3', 'other'),
+      fakeInstance('i-manual', { state: 'stopped', tags: { team: 'ml' } }),
+    ],
+    faults,
+  }).install(ec2Mock);
 }
 
 describe('Function: restoreInstances', () => {
@@ -48,39 +57,59 @@ describe('Function: restoreInstances', () => {
         { Name: 'tag:cost-guard:stopped-by', Values: ['budget-guard'] },
       ],
     });
-    expect(ec2Mock).toHaveReceivedCommandWith(StartInstancesCommand, { InstanceIds: ['i-1'] });
-    expect(ec2Mock).toHaveReceivedCommandWith(DeleteTagsCommand, {
-      Resources: ['i-1'],
-      Tags: [{ Key: 'cost-guard:stopped-by' }, { Key: 'cost-guard:stopped-at' }, { Key: 'cost-guard:stopped-budget' }],
-    });
+    // Started together in one call, untagged together in one call that names only the guard's keys.
+    expect(ec2Mock.commandCalls(StartInstancesCommand).map((c) => c.args[0].input.InstanceIds)).toEqual([
+      ['i-1', 'i-2', 'i-3'],
+    ]);
+    expect(ec2Mock.commandCalls(DeleteTagsCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        Resources: ['i-1', 'i-2', 'i-3'],
+        Tags: [
+          { Key: 'cost-guard:stopped-at' },
+          { Key: 'cost-guard:stopped-budget' },
+          { Key: 'cost-guard:stopped-by' },
+        ],
+      },
+    ]);
+    for (const id of ['i-1', 'i-2', 'i-3'])
+      expect(ec2.get(id)).toMatchObject({ state: 'running', tags: { team: 'ml' } });
+    expect(Object.keys(ec2.get('i-1').tags)).toEqual(['team']);
+    expect(ec2.get('i-manual').state).toBe('stopped');
     expect(summary.instances.map((i) => [i.instanceId, i.status, i.untagged])).toEqual([
       ['i-1', 'done', true],
       ['i-2', 'done', true],
+      ['i-3', 'done', true],
     ]);
-    expect(summary.actions.map((a) => `${a.kind}:${a.target}`)).toEqual([
+    expect(summary.actions.map((a) => `${a.kind}:${a.target}`).sort()).toEqual([
       'start:i-1',
-      'untag:i-1',
       'start:i-2',
+      'start:i-3',
+      'untag:i-1',
       'untag:i-2',
+      'untag:i-3',
     ]);
+    // Each instance is untagged only after it started.
+    for (const id of ['i-1', 'i-2', 'i-3']) {
+      const kinds = summary.actions.filter((a) => a.target === id).map((a) => a.kind);
+      expect(kinds).toEqual(['start', 'untag']);
+    }
   });
 
   it('filters by budget when asked', async () => {
     givenStopped();
-    await restoreInstances(testContext(), { budget: 'ml-platform' });
+    const summary = await restoreInstances(testContext(), { budget: 'ml-platform' });
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, {
       Filters: expect.arrayContaining([{ Name: 'tag:cost-guard:stopped-budget', Values: ['ml-platform'] }]),
     });
+    expect(summary.instances.map((i) => i.instanceId)).toEqual(['i-1', 'i-2']);
+    expect(ec2.get('i-3').state).toBe('stopped');
   });
 
   it('keeps the tags of an instance that fails to start and goes on with the others', async () => {
     // Prepare
-    givenStopped();
-    ec2Mock
-      .on(StartInstancesCommand, { InstanceIds: ['i-1'] })
-      .rejects(Object.assign(new Error('no capacity'), { name: 'InsufficientInstanceCapacity' }));
+    givenStopped([{ operation: 'StartInstances', instanceId: 'i-1', code: 'InsufficientInstanceCapacity' }]);
     // Act
-    const summary = await restoreInstances(testContext());
+    const summary = await restoreInstances(testContext(), { budget: 'ml-platform' });
     // Assess
     expect(summary.instances[0]).toMatchObject({
       status: 'failed',
@@ -88,19 +117,20 @@ describe('Function: restoreInstances', () => {
       untagged: false,
     });
     expect(summary.instances[1]).toMatchObject({ status: 'done', untagged: true });
-    expect(ec2Mock).not.toHaveReceivedCommandWith(DeleteTagsCommand, { Resources: ['i-1'] });
+    expect(ec2Mock.commandCalls(DeleteTagsCommand).flatMap((c) => c.args[0].input.Resources)).toEqual(['i-2']);
+    expect(ec2.get('i-1')).toMatchObject({ state: 'stopped', tags: { 'cost-guard:stopped-by': 'budget-guard' } });
   });
 
   it('changes nothing in dry-run', async () => {
     givenStopped();
-    const summary = await restoreInstances(testContext({ dryRun: true }));
+    const summary = await restoreInstances(testContext({ dryRun: true }), { budget: 'ml-platform' });
     expect(ec2Mock).toHaveReceivedCommandTimes(StartInstancesCommand, 0);
     expect(ec2Mock).toHaveReceivedCommandTimes(DeleteTagsCommand, 0);
     expect(summary.instances.map((i) => i.status)).toEqual(['dry-run', 'dry-run']);
   });
 
   it('says so when there is nothing to restore', async () => {
-    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    givenStopped();
     const summary = await restoreInstances(testContext(), { budget: 'x' });
     expect(summary.notes[0]).toContain('No stopped instance tagged cost-guard:stopped-by=budget-guard for budget x');
   });
@@ -138,7 +168,8 @@ describe('Function: restoreCommand', () => {
     const summary = JSON.parse(t.out.join('\n'));
     expect(summary.budget).toBe('ml-platform');
     expect(summary.instances).toHaveLength(2);
-    expect(ec2Mock).toHaveReceivedCommandTimes(StartInstancesCommand, 2);
+    expect(ec2.get('i-1').state).toBe('running');
+    expect(ec2.get('i-2').state).toBe('running');
   });
 
   it('honours --dry-run and prints text', async () => {
@@ -152,8 +183,7 @@ describe('Function: restoreCommand', () => {
   });
 
   it('exits 1 when an instance fails to start', async () => {
-    givenStopped();
-    ec2Mock.on(StartInstancesCommand).rejects(Object.assign(new Error('x'), { name: 'IncorrectInstanceState' }));
+    givenStopped([{ operation: 'StartInstances', code: 'IncorrectInstanceState' }]);
     stsMock.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });
     const t = io(configDir({ dryRun: false }));
     expect(await restoreCommand(['--config', 'cost-guard.json'], t.io)).toBe(1);

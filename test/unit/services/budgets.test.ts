@@ -1,13 +1,5 @@
 import { BudgetsClient, DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
-import {
-  CreateTagsCommand,
-  DeleteTagsCommand,
-  DescribeInstancesCommand,
-  DescribeInstanceTypesCommand,
-  EC2Client,
-  type Instance,
-  StopInstancesCommand,
-} from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DescribeInstancesCommand, EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SlackNotifier } from '../../../lambda/adapters/slack';
 import { formatBudgetsText } from '../../../lambda/cli/format/budgets';
@@ -16,6 +8,7 @@ import { monthlySavingsOfStop } from '../../../lambda/core/savings/calculators';
 import { type Block, messageToText } from '../../../lambda/core/slack-blocks';
 import { BudgetAlertDeliveryError, type BudgetsSummary, budgetsCapability } from '../../../lambda/services/budgets';
 import { TEST_NOW, testContext } from '../../helpers/context';
+import { FakeEc2, fakeInstance } from '../../helpers/fake-ec2';
 import { type FakeStateTable, fakeStateTable } from '../../helpers/fake-state-table';
 import { type SlackTestServer, startSlackServer } from '../../helpers/slack-server';
 
@@ -84,44 +77,26 @@ function givenBudget(actual: number, forecast?: number, name = 'ml-platform') {
   });
 }
 
-const ec2Instance = (id: string, type: string, tags: Record<string, string>, extra: Partial<Instance> = {}) => ({
-  InstanceId: id,
-  InstanceType: type as Instance['InstanceType'],
-  State: { Name: 'running' as const },
-  Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
-  ...extra,
-});
+let ec2: FakeEc2;
 
+/** Six running instances of two teams; the one-time Spot instance cannot be stopped. */
 function givenInstances() {
-  ec2Mock.on(DescribeInstancesCommand).resolves({
-    Reservations: [
-      {
-        Instances: [
-          ec2Instance('i-gpu', 'g5.xlarge', { team: 'ml' }),
-          ec2Instance('i-gpu-spot', 'g4dn.xlarge', { team: 'ml' }, { InstanceLifecycle: 'spot' }),
-          ec2Instance('i-essential', 'g5.xlarge', { team: 'ml', 'cost-guard:essential': 'True' }),
-          ec2Instance('i-optout', 'p4d.24xlarge', { team: 'ml', 'cost-guard:opt-out': 'TRUE' }),
-          ec2Instance('i-cpu', 'm5.large', { team: 'ml' }),
-          ec2Instance('i-other-team', 'g5.xlarge', { team: 'search' }),
-        ],
-      },
+  const ml = (extra: Record<string, string> = {}) => ({ team: 'ml', ...extra });
+  ec2 = new FakeEc2({
+    instances: [
+      fakeInstance('i-gpu', { tags: ml() }),
+      fakeInstance('i-gpu-spot', { type: 'g4dn.xlarge', tags: ml(), lifecycle: 'spot', spotType: 'one-time' }),
+      fakeInstance('i-essential', { tags: ml({ 'cost-guard:essential': 'True' }) }),
+      fakeInstance('i-optout', { type: 'p4d.24xlarge', tags: ml({ 'cost-guard:opt-out': 'TRUE' }) }),
+      fakeInstance('i-cpu', { type: 'm5.large', tags: ml() }),
+      fakeInstance('i-other-team', { tags: { team: 'search' } }),
     ],
-  });
-  ec2Mock.on(DescribeInstanceTypesCommand).resolves({
-    InstanceTypes: [
-      { InstanceType: 'g5.xlarge', GpuInfo: { Gpus: [{ Name: 'A10G', Count: 1 }] }, InstanceStorageSupported: true },
-      { InstanceType: 'g4dn.xlarge', GpuInfo: { Gpus: [{ Name: 'T4', Count: 1 }] }, InstanceStorageSupported: true },
-      { InstanceType: 'p4d.24xlarge', GpuInfo: { Gpus: [{ Name: 'A100', Count: 8 }] }, InstanceStorageSupported: true },
-      { InstanceType: 'm5.large', InstanceStorageSupported: false },
-    ],
-  });
-  ec2Mock.on(CreateTagsCommand).resolves({}).on(DeleteTagsCommand).resolves({});
-  ec2Mock.on(StopInstancesCommand).resolves({});
-  // One-time Spot instances cannot be stopped.
-  ec2Mock
-    .on(StopInstancesCommand, { InstanceIds: ['i-gpu-spot'] })
-    .rejects(Object.assign(new Error('one-time spot'), { name: 'UnsupportedOperation' }));
+  }).install(ec2Mock);
 }
+
+/** Every instance ID the guard asked EC2 to stop, once each. */
+const askedToStop = () =>
+  [...new Set(ec2Mock.commandCalls(StopInstancesCommand).flatMap((c) => c.args[0].input.InstanceIds ?? []))].sort();
 
 const postedText = () =>
   server
@@ -283,19 +258,27 @@ describe('Function: budgetsCapability.run', () => {
       const ctx = context();
       // Act
       const summary = await budgetsCapability.run(ctx, SCHEDULE_EVENT);
-      // Assess: only the in-scope, unprotected GPU instances were asked to stop.
-      const stopped = ec2Mock.commandCalls(StopInstancesCommand).map((c) => c.args[0].input.InstanceIds![0]);
-      expect(stopped.sort()).toEqual(['i-gpu', 'i-gpu-spot']);
-      expect(ec2Mock).toHaveReceivedCommandWith(CreateTagsCommand, {
-        Resources: ['i-gpu'],
-        Tags: [
-          { Key: 'cost-guard:stopped-by', Value: 'budget-guard' },
-          { Key: 'cost-guard:stopped-at', Value: TEST_NOW.toISOString() },
-          { Key: 'cost-guard:stopped-budget', Value: 'ml-platform' },
+      // Assess: the scope is asked of EC2, and only the in-scope, unprotected GPU instances were asked to stop.
+      expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, {
+        Filters: [
+          { Name: 'instance-state-name', Values: ['running'] },
+          { Name: 'tag:team', Values: ['ml'] },
         ],
       });
+      expect(askedToStop()).toEqual(['i-gpu', 'i-gpu-spot']);
+      expect(ec2.get('i-gpu')).toMatchObject({
+        state: 'stopped',
+        tags: {
+          team: 'ml',
+          'cost-guard:stopped-by': 'budget-guard',
+          'cost-guard:stopped-at': TEST_NOW.toISOString(),
+          'cost-guard:stopped-budget': 'ml-platform',
+        },
+      });
       // The one-time Spot instance failed: reported, its tags removed again, the other still stopped.
-      expect(ec2Mock).toHaveReceivedCommandWith(DeleteTagsCommand, { Resources: ['i-gpu-spot'] });
+      expect(ec2.get('i-gpu-spot')).toMatchObject({ state: 'running', tags: { team: 'ml' } });
+      expect(Object.keys(ec2.get('i-gpu-spot').tags)).toEqual(['team']);
+      for (const id of ['i-essential', 'i-optout', 'i-cpu', 'i-other-team']) expect(ec2.get(id).state).toBe('running');
       const stops = budget(summary).stops;
       expect(stops.find((s) => s.instanceId === 'i-gpu')).toMatchObject({ status: 'done' });
       expect(stops.find((s) => s.instanceId === 'i-gpu-spot')).toMatchObject({
@@ -303,7 +286,7 @@ describe('Function: budgetsCapability.run', () => {
         errorCode: 'UnsupportedOperation',
         note: expect.stringContaining('one-time Spot'),
       });
-      expect(budget(summary).skipped).toMatchObject({ essential: 1, 'opted-out': 1, 'not-gpu': 1, 'out-of-scope': 1 });
+      expect(budget(summary).skipped).toEqual({ essential: 1, 'opted-out': 1, 'not-gpu': 1 });
       // Savings from the savings model, in the summary, metrics and action records.
       const expected = monthlySavingsOfStop('g5.xlarge', ctx.pricing)!;
       expect(summary.monthlySavingsUsd).toBeCloseTo(expected.monthlyUsd, 2);
@@ -341,8 +324,8 @@ describe('Function: budgetsCapability.run', () => {
         context({ config: { budgets: { ...CONFIG.budgets, stopScope: 'all' } } }),
         SCHEDULE_EVENT,
       );
-      const stopped = ec2Mock.commandCalls(StopInstancesCommand).map((c) => c.args[0].input.InstanceIds![0]);
-      expect(stopped.sort()).toEqual(['i-cpu', 'i-gpu', 'i-gpu-spot']);
+      expect(askedToStop()).toEqual(['i-cpu', 'i-gpu', 'i-gpu-spot']);
+      expect(ec2.get('i-cpu').state).toBe('stopped');
     });
 
     it('changes nothing in dry-run and says what would be stopped', async () => {
@@ -360,7 +343,8 @@ describe('Function: budgetsCapability.run', () => {
       // A later real run still acts: the dry-run record has its own key.
       expect(table.get('budget#ml-platform', '2026-11#action-95#dry-run')).toMatchObject({ status: 'sent' });
       await budgetsCapability.run(context(), SCHEDULE_EVENT);
-      expect(ec2Mock).toHaveReceivedCommandTimes(StopInstancesCommand, 2);
+      expect(askedToStop()).toEqual(['i-gpu', 'i-gpu-spot']);
+      expect(ec2.get('i-gpu').state).toBe('stopped');
     });
 
     it("stops nothing with action 'notify' and says what it would stop", async () => {
@@ -382,14 +366,16 @@ describe('Function: budgetsCapability.run', () => {
       givenInstances();
       server.script.push({ kind: 'status', status: 500 }, { kind: 'status', status: 500 });
       await expect(budgetsCapability.run(context(), SCHEDULE_EVENT)).rejects.toBeInstanceOf(BudgetAlertDeliveryError);
-      // The stopped instance is no longer running on the retry.
-      ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
-      // Act
+      expect(ec2.get('i-gpu').state).toBe('stopped');
+      // Act: the stopped instance is no longer running on the retry; the one-time Spot instance still is.
       const retry = await budgetsCapability.run(context(), SCHEDULE_EVENT);
-      // Assess
-      expect(budget(retry).stops).toEqual([expect.objectContaining({ instanceId: 'i-gpu', status: 'done' })]);
+      // Assess: the earlier stop is reported, not repeated; the Spot instance is tried again and fails again.
+      expect(budget(retry).stops).toEqual([
+        expect.objectContaining({ instanceId: 'i-gpu', status: 'done' }),
+        expect.objectContaining({ instanceId: 'i-gpu-spot', status: 'failed', errorCode: 'UnsupportedOperation' }),
+      ]);
       expect(postedText()).toContain('`i-gpu` g5.xlarge (us-east-1): stopped');
-      expect(ec2Mock).toHaveReceivedCommandTimes(StopInstancesCommand, 2);
+      expect(ec2.effects.get('i-gpu')).toBe(1);
     });
   });
 

@@ -1,21 +1,26 @@
 import fc from 'fast-check';
-import {
-  type CandidateOptions,
-  type InstanceFacts,
-  selectStopCandidates,
-  skipReason,
-} from '../../../../lambda/core/budgets/candidates';
+import { type CandidateOptions, selectStopCandidates, skipReason } from '../../../../lambda/core/budgets/candidates';
+import type { InstanceFacts, InstanceTypeFacts } from '../../../../lambda/core/instances';
 import { isTagTrue } from '../../../../lambda/core/tags';
 
 const GPU_TYPES = new Set(['g5.xlarge', 'p4d.24xlarge']);
 const KNOWN_TYPES = new Set([...GPU_TYPES, 'm5.large']);
 
+const typeFacts = (instanceType: string): InstanceTypeFacts | undefined =>
+  KNOWN_TYPES.has(instanceType)
+    ? {
+        instanceType,
+        accelerator: GPU_TYPES.has(instanceType) ? 'gpu' : 'none',
+        acceleratorCount: GPU_TYPES.has(instanceType) ? 1 : 0,
+        instanceStorage: instanceType !== 'm5.large',
+      }
+    : undefined;
+
 const options = (overrides: Partial<CandidateOptions> = {}): CandidateOptions => ({
   scopeTags: { team: 'ml' },
   tags: { essential: 'cost-guard:essential', optOut: 'cost-guard:opt-out' },
   stopScope: 'gpu',
-  typeFacts: (_region, type) =>
-    KNOWN_TYPES.has(type) ? { gpu: GPU_TYPES.has(type), instanceStorage: type !== 'm5.large' } : undefined,
+  typeFacts: (_region, type) => typeFacts(type),
   ...overrides,
 });
 
@@ -25,6 +30,7 @@ const instance = (id: string, overrides: Partial<InstanceFacts> = {}): InstanceF
   instanceType: 'g5.xlarge',
   state: 'running',
   tags: { team: 'ml' },
+  lifecycle: 'on-demand',
   ...overrides,
 });
 
@@ -69,6 +75,18 @@ describe('Function: selectStopCandidates', () => {
     expect(skipReason(instance('c', { tags: { team: 'ml', env: 'dev' } }), opts)).toBeUndefined();
   });
 
+  it('does not count a Neuron (Inferentia/Trainium) type as GPU under stopScope gpu', () => {
+    const neuron: InstanceTypeFacts = {
+      instanceType: 'inf2.xlarge',
+      accelerator: 'neuron',
+      acceleratorCount: 1,
+      instanceStorage: false,
+    };
+    const opts = options({ typeFacts: () => neuron });
+    expect(skipReason(instance('n', { instanceType: 'inf2.xlarge' }), opts)).toBe('not-gpu');
+    expect(skipReason(instance('n', { instanceType: 'inf2.xlarge' }), { ...opts, stopScope: 'all' })).toBeUndefined();
+  });
+
   it('treats an empty scope as every instance of the account', () => {
     expect(skipReason(instance('a', { tags: {} }), options({ scopeTags: {} }))).toBeUndefined();
   });
@@ -91,6 +109,7 @@ describe('Function: selectStopCandidates', () => {
       instanceType: fc.constantFrom('g5.xlarge', 'p4d.24xlarge', 'm5.large', 'x9.future'),
       state: fc.constantFrom('running', 'stopped', 'pending'),
       tags: fc.dictionary(fc.string(), fc.string()),
+      lifecycle: fc.constantFrom('on-demand' as const, 'spot' as const),
     });
     fc.assert(
       fc.property(

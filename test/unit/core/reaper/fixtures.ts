@@ -1,11 +1,7 @@
 /** Builders shared by the reaper core tests. */
 import { type CostGuardConfigInput, parseConfig } from '../../../../lambda/core/config';
-import type {
-  InstanceFacts,
-  InstanceMetrics,
-  InstanceTypeFacts,
-  ReaperConfig,
-} from '../../../../lambda/core/reaper/types';
+import type { InstanceFacts, InstanceTypeFacts } from '../../../../lambda/core/instances';
+import type { InstanceMetrics, ReaperConfig } from '../../../../lambda/core/reaper/types';
 
 export const NOW = new Date('2026-11-15T12:00:00.000Z');
 export const HOUR_MS = 3_600_000;
@@ -15,14 +11,21 @@ export const GPU_TYPE: InstanceTypeFacts = {
   accelerator: 'gpu',
   acceleratorCount: 1,
   acceleratorName: 'NVIDIA A10G',
+  instanceStorage: true,
 };
 export const NEURON_TYPE: InstanceTypeFacts = {
   instanceType: 'inf2.xlarge',
   accelerator: 'neuron',
   acceleratorCount: 1,
   acceleratorName: 'Inferentia2',
+  instanceStorage: false,
 };
-export const CPU_TYPE: InstanceTypeFacts = { instanceType: 'm5.large', accelerator: 'none', acceleratorCount: 0 };
+export const CPU_TYPE: InstanceTypeFacts = {
+  instanceType: 'm5.large',
+  accelerator: 'none',
+  acceleratorCount: 0,
+  instanceStorage: false,
+};
 
 type ConfigInput = NonNullable<CostGuardConfigInput>;
 
@@ -36,6 +39,7 @@ export function instance(over: Partial<InstanceFacts> = {}): InstanceFacts {
     instanceId: 'i-0123456789abcdef0',
     region: 'us-east-1',
     instanceType: 'g5.xlarge',
+    state: 'running',
     launchTime: new Date(NOW.getTime() - 24 * HOUR_MS).toISOString(),
     tags: { Name: 'train-box' },
     lifecycle: 'on-demand',

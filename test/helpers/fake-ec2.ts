@@ -1,0 +1,294 @@
+/**
+ * A small EC2 for tests, behind aws-sdk-client-mock: a fleet of instances whose state and tags change as the code
+ * under test stops, starts, terminates and tags them, so a second run sees what the first did.
+ *
+ * It answers the way EC2 does where the guards depend on it:
+ * - DescribeInstances honours `instance-state-name` and `tag:KEY` filters and pages with NextToken (`pageSize`);
+ * - DescribeInstanceTypes fails the whole call with `InvalidInstanceType` when one name is unknown;
+ * - Stop/Start/Terminate and CreateTags/DeleteTags fail the whole call when one instance fails (a one-time Spot
+ *   instance cannot be stopped, a termination-protected one cannot be terminated, a terminated one cannot change);
+ * - injected faults fail the next `times` calls of an operation (naming one instance, when `instanceId` is given).
+ *
+ * Install it on a mock (`fake.install(ec2Mock)`), or route it with other services' fakes (`fake.routeOn(fakes)`).
+ */
+import {
+  CreateTagsCommand,
+  type CreateTagsCommandInput,
+  DeleteTagsCommand,
+  type DeleteTagsCommandInput,
+  DescribeInstanceAttributeCommand,
+  type DescribeInstanceAttributeCommandInput,
+  DescribeInstancesCommand,
+  type DescribeInstancesCommandInput,
+  DescribeInstanceTypesCommand,
+  type DescribeInstanceTypesCommandInput,
+  DescribeSpotInstanceRequestsCommand,
+  type DescribeSpotInstanceRequestsCommandInput,
+  type Instance,
+  type InstanceTypeInfo,
+  StartInstancesCommand,
+  type StartInstancesCommandInput,
+  StopInstancesCommand,
+  type StopInstancesCommandInput,
+  TerminateInstancesCommand,
+  type TerminateInstancesCommandInput,
+} from '@aws-sdk/client-ec2';
+import { RoutedFakes } from './routed-fakes';
+
+export type FakeInstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+
+/** One instance of the fake fleet. `state` and `tags` change as the code under test acts. */
+export interface FakeInstance {
+  readonly id: string;
+  readonly type: string;
+  state: FakeInstanceState;
+  tags: Record<string, string>;
+  /** Omitted from DescribeInstances when undefined (EC2 always sends it; the reaper must cope without). */
+  readonly launchTime?: Date;
+  readonly lifecycle?: 'spot' | 'scheduled' | 'capacity-block';
+  readonly spotRequestId?: string;
+  /** Spot request type; a Spot instance that is not `persistent` (EC2's default is one-time) cannot be stopped. */
+  readonly spotType?: 'one-time' | 'persistent';
+  /** DisableApiTermination. */
+  readonly terminationProtected?: boolean;
+}
+
+/** What DescribeInstanceTypes says about a type. */
+export interface FakeType {
+  readonly kind: 'gpu' | 'neuron' | 'none';
+  /** GPUs or Neuron devices. @default 1 */
+  readonly count?: number;
+  /** @default 'A10G' for GPUs, 'Inferentia2' for Neuron */
+  readonly name?: string;
+  /** @default true for GPU types, false otherwise */
+  readonly instanceStorage?: boolean;
+}
+
+export type Ec2Operation =
+  | 'DescribeInstances'
+  | 'DescribeInstanceTypes'
+  | 'DescribeSpotInstanceRequests'
+  | 'DescribeInstanceAttribute'
+  | 'CreateTags'
+  | 'DeleteTags'
+  | 'StopInstances'
+  | 'StartInstances'
+  | 'TerminateInstances';
+
+/** The next `times` calls of `operation` (those naming `instanceId`, when given) fail with `code`. */
+export interface Ec2Fault {
+  readonly operation: Ec2Operation;
+  readonly code: string;
+  /** @default Infinity */
+  times?: number;
+  readonly instanceId?: string;
+  /** HTTP status of the simulated error. @default 400 (500 and up for server faults) */
+  readonly status?: number;
+}
+
+/** The types most tests need. */
+export const FAKE_TYPES: Readonly<Record<string, FakeType>> = {
+  'g4dn.xlarge': { kind: 'gpu', name: 'T4' },
+  'g5.xlarge': { kind: 'gpu' },
+  'g5.2xlarge': { kind: 'gpu' },
+  'p4d.24xlarge': { kind: 'gpu', count: 8, name: 'A100' },
+  'inf2.xlarge': { kind: 'neuron' },
+  'm5.large': { kind: 'none' },
+};
+
+/** An SDK-shaped service error (`name` is the code, as in SDK v3). */
+export function awsError(code: string, status = 400): Error {
+  return Object.assign(new Error(`${code} (simulated)`), {
+    name: code,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+  });
+}
+
+export interface FakeEc2Options {
+  readonly instances?: readonly FakeInstance[];
+  /** @default FAKE_TYPES */
+  readonly types?: Readonly<Record<string, FakeType>>;
+  readonly faults?: readonly Ec2Fault[];
+  /** Instances per DescribeInstances page. @default 1000 */
+  readonly pageSize?: number;
+}
+
+/** A fleet instance with defaults: a running on-demand g5.xlarge without tags or launch time. */
+export function fakeInstance(id: string, over: Partial<FakeInstance> = {}): FakeInstance {
+  return { id, type: 'g5.xlarge', state: 'running', tags: {}, ...over };
+}
+
+export class FakeEc2 {
+  readonly instances: FakeInstance[];
+  types: Record<string, FakeType>;
+  faults: Ec2Fault[];
+  pageSize: number;
+  /** Times each instance changed state because of a Stop/Start/Terminate call. */
+  readonly effects = new Map<string, number>();
+
+  constructor(options: FakeEc2Options = {}) {
+    this.instances = [...(options.instances ?? [])];
+    this.types = { ...(options.types ?? FAKE_TYPES) };
+    this.faults = [...(options.faults ?? [])];
+    this.pageSize = options.pageSize ?? 1000;
+  }
+
+  get(id: string): FakeInstance {
+    const found = this.instances.find((i) => i.id === id);
+    if (!found) throw awsError('InvalidInstanceID.NotFound');
+    return found;
+  }
+
+  /** Answers every EC2 command sent through `mock` (a `mockClient(EC2Client)`; install again after `reset()`). */
+  install(mock: { readonly send: { callsFake(fake: never): unknown } }): this {
+    const fakes = new RoutedFakes();
+    this.routeOn(fakes);
+    mock.send.callsFake(fakes.dispatch as never);
+    return this;
+  }
+
+  /** Adds this fake's EC2 routes to `fakes` (which may route other services too). */
+  routeOn(fakes: RoutedFakes): void {
+    fakes.route(DescribeInstancesCommand, (input) => this.describeInstances(input));
+    fakes.route(DescribeInstanceTypesCommand, (input) => this.describeInstanceTypes(input));
+    fakes.route(DescribeSpotInstanceRequestsCommand, (input) => this.describeSpotRequests(input));
+    fakes.route(DescribeInstanceAttributeCommand, (input) => this.describeAttribute(input));
+    fakes.route(CreateTagsCommand, (input) => this.createTags(input));
+    fakes.route(DeleteTagsCommand, (input) => this.deleteTags(input));
+    fakes.route(StopInstancesCommand, (input) => this.act('StopInstances', input));
+    fakes.route(StartInstancesCommand, (input) => this.act('StartInstances', input));
+    fakes.route(TerminateInstancesCommand, (input) => this.act('TerminateInstances', input));
+  }
+
+  private trip(operation: Ec2Operation, ids: readonly string[] = []): void {
+    for (const fault of this.faults) {
+      if (fault.operation !== operation || (fault.times ?? Number.POSITIVE_INFINITY) <= 0) continue;
+      if (fault.instanceId !== undefined && !ids.includes(fault.instanceId)) continue;
+      if (fault.times !== undefined) fault.times -= 1;
+      throw awsError(fault.code, fault.status);
+    }
+  }
+
+  private describeInstances(input: DescribeInstancesCommandInput) {
+    this.trip('DescribeInstances');
+    const filters = input.Filters ?? [];
+    const matches = (i: FakeInstance) =>
+      filters.every((f) => {
+        if (f.Name === 'instance-state-name') return (f.Values ?? []).includes(i.state);
+        if (f.Name?.startsWith('tag:')) {
+          const key = f.Name.slice(4);
+          return Object.hasOwn(i.tags, key) && (f.Values ?? []).includes(i.tags[key]!);
+        }
+        throw awsError('InvalidParameterValue');
+      });
+    const all = this.instances.filter(matches);
+    const size = Math.min(this.pageSize, input.MaxResults ?? Number.POSITIVE_INFINITY);
+    const start = input.NextToken ? Number(input.NextToken) : 0;
+    const page = all.slice(start, start + size);
+    const next = start + size < all.length ? String(start + size) : undefined;
+    return {
+      Reservations: page.length > 0 ? [{ Instances: page.map((i) => this.toInstance(i)) }] : [],
+      ...(next ? { NextToken: next } : {}),
+    };
+  }
+
+  private toInstance(i: FakeInstance): Instance {
+    return {
+      InstanceId: i.id,
+      InstanceType: i.type as Instance['InstanceType'],
+      State: { Name: i.state },
+      ...(i.launchTime ? { LaunchTime: i.launchTime } : {}),
+      Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
+      ...(i.lifecycle ? { InstanceLifecycle: i.lifecycle as Instance['InstanceLifecycle'] } : {}),
+      ...(i.spotRequestId ? { SpotInstanceRequestId: i.spotRequestId } : {}),
+    };
+  }
+
+  private describeInstanceTypes(input: DescribeInstanceTypesCommandInput) {
+    this.trip('DescribeInstanceTypes');
+    const names = (input.InstanceTypes ?? []).map(String);
+    if (names.some((n) => !Object.hasOwn(this.types, n))) throw awsError('InvalidInstanceType');
+    return { InstanceTypes: names.map((n) => typeInfo(n, this.types[n]!)) };
+  }
+
+  private describeSpotRequests(input: DescribeSpotInstanceRequestsCommandInput) {
+    const ids = input.SpotInstanceRequestIds ?? [];
+    this.trip('DescribeSpotInstanceRequests');
+    const requests = ids.map((id) => {
+      const i = this.instances.find((x) => x.spotRequestId === id);
+      if (!i) throw awsError('InvalidSpotInstanceRequestID.NotFound');
+      return { SpotInstanceRequestId: id, ...(i.spotType ? { Type: i.spotType } : {}) };
+    });
+    return { SpotInstanceRequests: requests };
+  }
+
+  private describeAttribute(input: DescribeInstanceAttributeCommandInput) {
+    const id = input.InstanceId ?? '';
+    this.trip('DescribeInstanceAttribute', [id]);
+    const i = this.get(id);
+    return { InstanceId: id, DisableApiTermination: { Value: i.terminationProtected === true } };
+  }
+
+  private createTags(input: CreateTagsCommandInput) {
+    const ids = input.Resources ?? [];
+    this.trip('CreateTags', ids);
+    const targets = ids.map((id) => this.get(id));
+    for (const i of targets) for (const t of input.Tags ?? []) i.tags[t.Key!] = t.Value ?? '';
+    return {};
+  }
+
+  private deleteTags(input: DeleteTagsCommandInput) {
+    const ids = input.Resources ?? [];
+    this.trip('DeleteTags', ids);
+    // DeleteTags without tag keys deletes every tag: the code must never send it, so the fake refuses it.
+    if (!input.Tags || input.Tags.length === 0) throw new Error('DeleteTags without tag keys would delete every tag');
+    const targets = ids.map((id) => this.get(id));
+    for (const i of targets) for (const t of input.Tags) delete i.tags[t.Key!];
+    return {};
+  }
+
+  private act(
+    operation: 'StopInstances' | 'StartInstances' | 'TerminateInstances',
+    input: StopInstancesCommandInput | StartInstancesCommandInput | TerminateInstancesCommandInput,
+  ) {
+    const ids = input.InstanceIds ?? [];
+    this.trip(operation, ids);
+    const targets = ids.map((id) => this.get(id));
+    // All or nothing: EC2 answers one error for the whole request.
+    for (const i of targets) {
+      if (i.state === 'terminated') throw awsError('IncorrectInstanceState');
+      if (operation === 'TerminateInstances' && i.terminationProtected) throw awsError('OperationNotPermitted');
+      if (operation === 'StopInstances' && i.lifecycle === 'spot' && i.spotType !== 'persistent') {
+        throw awsError('UnsupportedOperation');
+      }
+    }
+    const to: FakeInstanceState =
+      operation === 'StopInstances' ? 'stopped' : operation === 'StartInstances' ? 'running' : 'terminated';
+    for (const i of targets) {
+      if (i.state !== to) this.effects.set(i.id, (this.effects.get(i.id) ?? 0) + 1);
+      i.state = to;
+    }
+    const list = targets.map((i) => ({ InstanceId: i.id }));
+    if (operation === 'StopInstances') return { StoppingInstances: list };
+    if (operation === 'StartInstances') return { StartingInstances: list };
+    return { TerminatingInstances: list };
+  }
+}
+
+function typeInfo(name: string, t: FakeType): InstanceTypeInfo {
+  const base = {
+    InstanceType: name as InstanceTypeInfo['InstanceType'],
+    InstanceStorageSupported: t.instanceStorage ?? t.kind === 'gpu',
+  };
+  if (t.kind === 'gpu') {
+    return {
+      ...base,
+      GpuInfo: { Gpus: [{ Name: t.name ?? 'A10G', Manufacturer: 'NVIDIA', Count: t.count ?? 1 }] },
+    };
+  }
+  if (t.kind === 'neuron') {
+    return { ...base, NeuronInfo: { NeuronDevices: [{ Name: t.name ?? 'Inferentia2', Count: t.count ?? 1 }] } };
+  }
+  return base;
+}
