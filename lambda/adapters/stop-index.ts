@@ -17,6 +17,7 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import type { RecordedStop } from '../core/restore';
 import type { ActionRecord } from '../core/run';
 import { errorCode } from '../shared/errors';
 
@@ -25,16 +26,10 @@ const BATCH = 25;
 const MAX_BATCH_ATTEMPTS = 5;
 
 /** Capabilities whose stops restore may undo. */
-export type StoppingCapability = 'budgets' | 'reaper';
+export type StoppingCapability = RecordedStop['capability'];
 
-export interface GuardStop {
-  readonly instanceId: string;
-  readonly region: string;
-  readonly capability: StoppingCapability;
-  readonly stoppedAt: string;
-  readonly budget?: string;
-  readonly reason: string;
-}
+/** A stop as the index holds it. */
+export type GuardStop = RecordedStop;
 
 export const stopIndexKey = (region: string, instanceId: string) => ({ pk: `stopped#${region}`, sk: instanceId });
 
