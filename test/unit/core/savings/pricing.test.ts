@@ -1,36 +1,81 @@
+import { STORAGE_CLASSES } from '../../../../lambda/core/lifecycle/rules';
 import { createPricing, DEFAULT_HOURS_PER_MONTH, PRICE_CATALOG, SEED_PRICES } from '../../../../lambda/core/savings';
 
+const CATALOG = PRICE_CATALOG.instanceHourlyUsd;
+const CATALOG_TYPES = Object.keys(CATALOG);
+
+/** How many xlarge units a size is: xlarge 1, 2xlarge 2, 24xlarge 24 (metal and smaller sizes are not in the catalog). */
+function sizeUnits(instanceType: string): number {
+  const size = instanceType.split('.')[1]!;
+  const match = /^(\d*)xlarge$/.exec(size);
+  if (!match) throw new Error(`unexpected size in ${instanceType}`);
+  return match[1] ? Number(match[1]) : 1;
+}
+
+/** Catalog types grouped by family (the part before the dot), each family smallest size first. */
+function families(): Map<string, string[]> {
+  const byFamily = new Map<string, string[]>();
+  for (const type of CATALOG_TYPES) {
+    const family = type.split('.')[0]!;
+    byFamily.set(family, [...(byFamily.get(family) ?? []), type]);
+  }
+  for (const types of byFamily.values()) types.sort((a, b) => sizeUnits(a) - sizeUnits(b));
+  return byFamily;
+}
+
 describe('Constant: PRICE_CATALOG', () => {
-  it('holds the dated us-east-1 on-demand prices of the guide', () => {
+  it('is dated with a month and names its source and region, and the pricing built on it says so', () => {
     // Assess
-    expect(PRICE_CATALOG.asOf).toBe('2026-01');
-    expect(PRICE_CATALOG.source).toBe('AWS EC2 on-demand pricing, us-east-1, Linux');
-    expect(PRICE_CATALOG.instanceHourlyUsd).toEqual({
-      'g4dn.xlarge': 0.526,
-      'g4dn.2xlarge': 0.752,
-      'g5.xlarge': 1.006,
-      'g5.2xlarge': 1.212,
-      'g6.xlarge': 0.8048,
-      'g6e.xlarge': 1.861,
-      'p3.2xlarge': 3.06,
-      'p3.8xlarge': 12.24,
-      'p4d.24xlarge': 21.96,
-      'p4de.24xlarge': 27.45,
-      'p5.48xlarge': 55.04,
-    });
+    const [year, month] = PRICE_CATALOG.asOf.split('-').map(Number);
+    expect(PRICE_CATALOG.asOf).toMatch(/^\d{4}-\d{2}$/);
+    expect(month).toBeGreaterThanOrEqual(1);
+    expect(month).toBeLessThanOrEqual(12);
+    expect(year).toBeGreaterThanOrEqual(2025); // after the June 2025 P4/P5 price cut it reflects
+    expect(PRICE_CATALOG.source).toContain(PRICE_CATALOG.region);
+    expect(createPricing().asOf).toBe(PRICE_CATALOG.asOf);
+    expect(createPricing().source).toBe(PRICE_CATALOG.source);
   });
 
-  it('prices S3 storage classes per GB-month, Intelligent-Tiering at its frequent-access tier', () => {
-    expect(PRICE_CATALOG.storageGbMonthUsd).toEqual({
-      STANDARD: 0.023,
-      STANDARD_IA: 0.0125,
-      ONEZONE_IA: 0.01,
-      GLACIER_IR: 0.004,
-      GLACIER: 0.0036,
-      DEEP_ARCHIVE: 0.00099,
-      INTELLIGENT_TIERING: 0.023,
-    });
-    expect(PRICE_CATALOG.egressPerGbUsd).toBe(0.09);
+  it('prices every GPU family it lists, each type at a positive, finite hourly figure', () => {
+    // Assess: every family has a priced size, and createPricing answers every listed type from the catalog.
+    expect(families().size).toBeGreaterThan(0);
+    for (const [family, types] of families()) {
+      expect(family).toMatch(/^[gp]\d/); // GPU families only: g* and p*
+      expect(types.length).toBeGreaterThan(0);
+    }
+    for (const type of CATALOG_TYPES) {
+      expect(Number.isFinite(CATALOG[type])).toBe(true);
+      expect(CATALOG[type]).toBeGreaterThan(0);
+      expect(createPricing().instanceHourly(type)).toEqual({ usd: CATALOG[type], source: 'catalog' });
+    }
+  });
+
+  it('charges more for a larger size within a family', () => {
+    // Prepare: the families with more than one size
+    const multiSize = [...families().values()].filter((types) => types.length > 1);
+    expect(multiSize.length).toBeGreaterThan(0);
+    // Assess
+    for (const types of multiSize) {
+      for (let i = 1; i < types.length; i++) expect(CATALOG[types[i]!]).toBeGreaterThan(CATALOG[types[i - 1]!]!);
+    }
+  });
+
+  it('prices every instance type of the seed chapter, below the seed for p4d (the 2025 price cut)', () => {
+    for (const type of Object.keys(SEED_PRICES.instanceHourlyUsd)) expect(CATALOG[type]).toBeDefined();
+    expect(CATALOG['p4d.24xlarge']).toBeLessThan(SEED_PRICES.instanceHourlyUsd['p4d.24xlarge']!);
+  });
+
+  it('prices every storage class, colder classes cheaper, Intelligent-Tiering at its frequent tier', () => {
+    // Prepare: the waterfall order of lifecycle transitions, Intelligent-Tiering aside
+    const storage = PRICE_CATALOG.storageGbMonthUsd;
+    const coldward = STORAGE_CLASSES.filter((c) => c !== 'INTELLIGENT_TIERING');
+    // Assess
+    for (const c of STORAGE_CLASSES) expect(storage[c]).toBeGreaterThan(0);
+    for (let i = 1; i < coldward.length; i++) {
+      expect(storage[coldward[i]!]).toBeLessThan(storage[coldward[i - 1]!]);
+    }
+    expect(storage.INTELLIGENT_TIERING).toBe(storage.STANDARD);
+    expect(PRICE_CATALOG.egressPerGbUsd).toBeGreaterThan(0);
   });
 
   it('is frozen so no caller can change a price for everyone', () => {
@@ -40,9 +85,9 @@ describe('Constant: PRICE_CATALOG', () => {
 });
 
 describe('Constant: SEED_PRICES', () => {
-  it("keeps the seed's pre-cut p4d.24xlarge price apart from the catalog", () => {
+  it("keeps the seed's pre-cut p4d.24xlarge price ($32.77/h, as the chapter prints it) apart from the catalog", () => {
     expect(SEED_PRICES.instanceHourlyUsd['p4d.24xlarge']).toBe(32.77);
-    expect(PRICE_CATALOG.instanceHourlyUsd['p4d.24xlarge']).toBe(21.96);
+    expect(createPricing().instanceHourly('p4d.24xlarge')!.usd).not.toBe(32.77);
     expect(SEED_PRICES.hoursPerMonth).toBe(720);
   });
 
@@ -63,11 +108,7 @@ describe('Function: createPricing', () => {
     expect(pricing.hoursPerMonth).toBe(730);
     expect(pricing.spotDiscount).toBe(0.7);
     expect(pricing.egressPerGbUsd).toBe(0.09);
-    expect(pricing.asOf).toBe('2026-01');
-  });
-
-  it('returns the catalog price with its source for a known type', () => {
-    expect(createPricing().instanceHourly('g5.xlarge')).toEqual({ usd: 1.006, source: 'catalog' });
+    expect(pricing.asOf).toBe(PRICE_CATALOG.asOf);
   });
 
   it('returns undefined for an unknown type instead of guessing', () => {
@@ -90,13 +131,27 @@ describe('Function: createPricing', () => {
     // Act & Assess
     expect(pricing.instanceHourly('g5.xlarge')).toEqual({ usd: 0.9, source: 'override' });
     expect(pricing.instanceHourly('g7.xlarge')).toEqual({ usd: 2.5, source: 'override' });
-    expect(pricing.instanceHourly('g4dn.xlarge')).toEqual({ usd: 0.526, source: 'catalog' });
+    expect(pricing.instanceHourly('g4dn.xlarge')).toEqual({ usd: CATALOG['g4dn.xlarge'], source: 'catalog' });
     expect(pricing.knownInstanceTypes()).toContain('g7.xlarge');
   });
 
   it('estimates spot as on-demand x (1 - spotDiscount)', () => {
-    expect(createPricing().spotHourly('p3.2xlarge')!.usd).toBeCloseTo(0.918, 10);
-    expect(createPricing({ spotDiscount: 0.6 }).spotHourly('p3.2xlarge')!.usd).toBeCloseTo(1.224, 10);
+    expect(createPricing().spotHourly('p3.2xlarge')!.usd).toBeCloseTo(CATALOG['p3.2xlarge']! * 0.3, 10);
+    expect(createPricing({ spotDiscount: 0.6 }).spotHourly('p3.2xlarge')!.usd).toBeCloseTo(
+      CATALOG['p3.2xlarge']! * 0.4,
+      10,
+    );
+  });
+
+  it('estimates spot below on-demand for every catalog type, and equal to it without a discount', () => {
+    const pricing = createPricing();
+    const noDiscount = createPricing({ spotDiscount: 0 });
+    for (const type of CATALOG_TYPES) {
+      const spot = pricing.spotHourly(type)!.usd;
+      expect(spot).toBeGreaterThan(0);
+      expect(spot).toBeLessThan(pricing.instanceHourly(type)!.usd);
+      expect(noDiscount.spotHourly(type)!.usd).toBe(noDiscount.instanceHourly(type)!.usd);
+    }
   });
 
   it("reproduces the seed's spot table from its own prices", () => {
@@ -115,8 +170,8 @@ describe('Function: createPricing', () => {
   it('prices storage from the catalog unless overridden', () => {
     const pricing = createPricing({ storageGbMonthUsd: { STANDARD: 0.021 } });
     expect(pricing.storageGbMonth('STANDARD')).toBe(0.021);
-    expect(pricing.storageGbMonth('DEEP_ARCHIVE')).toBe(0.00099);
-    expect(pricing.storageGbMonth('INTELLIGENT_TIERING')).toBe(0.023);
+    expect(pricing.storageGbMonth('DEEP_ARCHIVE')).toBe(PRICE_CATALOG.storageGbMonthUsd.DEEP_ARCHIVE);
+    expect(pricing.storageGbMonth('INTELLIGENT_TIERING')).toBe(PRICE_CATALOG.storageGbMonthUsd.INTELLIGENT_TIERING);
   });
 
   it('takes the egress price from the config', () => {
@@ -142,7 +197,7 @@ describe('Method: Pricing.withLivePrices', () => {
     // Act & Assess
     expect(pricing.instanceHourly('p4d.24xlarge')).toEqual({ usd: 22.5, source: 'live' });
     expect(pricing.instanceHourly('g6.2xlarge')).toEqual({ usd: 0.9776, source: 'live' });
-    expect(pricing.instanceHourly('g5.xlarge')).toEqual({ usd: 1.006, source: 'catalog' });
+    expect(pricing.instanceHourly('g5.xlarge')).toEqual({ usd: CATALOG['g5.xlarge'], source: 'catalog' });
   });
 
   it('keeps config overrides above live prices', () => {
@@ -154,8 +209,8 @@ describe('Method: Pricing.withLivePrices', () => {
 
   it('ignores non-positive and non-finite live figures', () => {
     const pricing = createPricing().withLivePrices({ 'g5.xlarge': 0, 'g4dn.xlarge': Number.NaN, 'x.big': -1 });
-    expect(pricing.instanceHourly('g5.xlarge')).toEqual({ usd: 1.006, source: 'catalog' });
-    expect(pricing.instanceHourly('g4dn.xlarge')).toEqual({ usd: 0.526, source: 'catalog' });
+    expect(pricing.instanceHourly('g5.xlarge')).toEqual({ usd: CATALOG['g5.xlarge'], source: 'catalog' });
+    expect(pricing.instanceHourly('g4dn.xlarge')).toEqual({ usd: CATALOG['g4dn.xlarge'], source: 'catalog' });
     expect(pricing.instanceHourly('x.big')).toBeUndefined();
   });
 
