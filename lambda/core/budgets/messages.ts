@@ -8,20 +8,35 @@ import {
   type Block,
   context,
   divider,
+  escapeCode,
   escapeMrkdwn,
+  escapeName,
+  fallbackText,
   fields,
   header,
   MAX_SECTION_TEXT,
   type SlackMessage,
   section,
   splitIntoMessages,
+  truncate,
+  wellFormed,
 } from '../slack-blocks';
 import type { BudgetEvaluation, BudgetProblem, CrossedThreshold } from './policy';
 import { type CountedSkips, skipSummary } from './report';
 
 /** Link to a budget in the AWS Billing console (Budgets is a global service served from us-east-1). */
 export function budgetConsoleUrl(name: string): string {
-  return `https://us-east-1.console.aws.amazon.com/billing/home#/budgets/details?name=${encodeURIComponent(name)}`;
+  // Beyond encodeURIComponent: the characters mrkdwn could read as formatting inside the link.
+  const query = encodeURIComponent(wellFormed(name)).replace(/[!'()*~_]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `https://us-east-1.console.aws.amazon.com/billing/home#/budgets/details?name=${query}`;
+}
+
+/** A budget name in a title: AWS allows 100 characters; a longer one is cut so the figures still fit a header. */
+const TITLE_NAME_TEXT = 80;
+
+/** A word for a shell command: as it is when safe, else single-quoted. */
+function shellWord(text: string): string {
+  return /^[\w.:@%+=,/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** What happened (or would happen) to one instance at the action threshold. */
@@ -66,15 +81,16 @@ const KIND_TITLE: Readonly<Record<CrossedThreshold['kind'], string>> = {
   forecast: 'forecast over',
 };
 
-function title(input: BudgetAlertInput): string {
+/** The title, with the budget's name as given: raw for a plain_text header, escaped for mrkdwn. */
+function title(input: BudgetAlertInput, name: string): string {
   const e = input.evaluation;
   const top = [...input.thresholds].sort((a, b) => rank(b) - rank(a))[0];
   const used = e.percentUsed !== undefined ? formatPercentValue(e.percentUsed) : '?';
-  if (!top) return `Budget ${e.name} at ${used}`;
+  if (!top) return `Budget ${name} at ${used}`;
   if (top.kind === 'forecast') {
-    return `Budget ${e.name} is forecast to reach ${formatPercentValue(e.forecastPercent ?? 0)} of its limit`;
+    return `Budget ${name} is forecast to reach ${formatPercentValue(e.forecastPercent ?? 0)} of its limit`;
   }
-  return `Budget ${e.name} at ${used} (${KIND_TITLE[top.kind]} ${top.percent}%)`;
+  return `Budget ${name} at ${used} (${KIND_TITLE[top.kind]} ${top.percent}%)`;
 }
 
 function rank(t: CrossedThreshold): number {
@@ -83,7 +99,7 @@ function rank(t: CrossedThreshold): number {
 
 function stopLine(s: StopOutcome): string {
   const saved = s.hourlyUsd !== undefined ? `${formatUsd(s.hourlyUsd)}/h` : 'price unknown';
-  const where = `\`${s.instanceId}\` ${escapeMrkdwn(s.instanceType)} (${s.region})`;
+  const where = `\`${s.instanceId}\` ${escapeName(s.instanceType)} (${escapeName(s.region)})`;
   switch (s.status) {
     case 'done':
       return `• ${where}: stopped, saves ${saved}`;
@@ -91,7 +107,7 @@ function stopLine(s: StopOutcome): string {
     case 'would-stop':
       return `• ${where}: would stop, would save ${saved}`;
     case 'failed':
-      return `• ${where}: *not stopped* (${escapeMrkdwn(s.errorCode ?? 'error')}${s.note ? `: ${escapeMrkdwn(s.note)}` : ''})`;
+      return `• ${where}: *not stopped* (${escapeName(s.errorCode ?? 'error')}${s.note ? `: ${escapeMrkdwn(truncate(s.note, 500))}` : ''})`;
   }
 }
 
@@ -150,7 +166,7 @@ function actionBlocks(input: BudgetAlertInput): Block[] {
     const warning =
       store?.known === true
         ? store.types.length > 0
-          ? `:warning: Instance-store (local NVMe) data is lost on stop: ${store.types.map(escapeMrkdwn).join(', ')} ${store.types.length === 1 ? 'has' : 'have'} instance store. EBS volumes are kept.`
+          ? `:warning: Instance-store (local NVMe) data is lost on stop: ${store.types.map((t) => escapeName(t)).join(', ')} ${store.types.length === 1 ? 'has' : 'have'} instance store. EBS volumes are kept.`
           : 'EBS volumes are kept; none of these instance types has instance store.'
         : ':warning: Any instance-store (local NVMe) data is lost on stop (instance-type details were not available). EBS volumes are kept.';
     blocks.push(section(warning));
@@ -159,7 +175,7 @@ function actionBlocks(input: BudgetAlertInput): Block[] {
   blocks.push(
     context(
       `${skipped ? `Not stopped: ${skipped}. ` : ''}Keep an instance running: tag it \`${escapeMrkdwn(input.essentialTag)}=true\`. ` +
-        `Restart what the guard stopped: \`npx cost-guard restore --budget ${escapeMrkdwn(name)}\`.`,
+        `Restart what the guard stopped: \`npx cost-guard restore --budget ${escapeCode(shellWord(name))}\`.`,
     ),
   );
   return blocks;
@@ -168,11 +184,13 @@ function actionBlocks(input: BudgetAlertInput): Block[] {
 /** The alert of one budget: the figures, the link, and at the action threshold what was (or would be) stopped. */
 export function budgetAlertMessages(input: BudgetAlertInput): SlackMessage[] {
   const e = input.evaluation;
-  const text = title(input);
-  const head: Block[] = [header(`${input.thresholds.some((t) => t.kind === 'action') ? '🚨' : '⚠️'} ${text}`)];
+  const name = truncate(e.name, TITLE_NAME_TEXT);
+  const text = title(input, escapeName(name));
+  // plain_text: the name is shown as written.
+  const head: Block[] = [header(`${input.thresholds.some((t) => t.kind === 'action') ? '🚨' : '⚠️'} ${title(input, name)}`)];
   const body: Block[] = [
     fields([
-      ['Budget', escapeMrkdwn(e.name)],
+      ['Budget', escapeName(e.name)],
       ['Spend', e.actualUsd !== undefined ? formatUsd(e.actualUsd) : 'unknown'],
       ['Limit', e.limitUsd !== undefined ? formatUsd(e.limitUsd) : 'unknown'],
       ['Used', e.percentUsed !== undefined ? formatPercentValue(e.percentUsed) : 'unknown'],
@@ -192,9 +210,9 @@ export function budgetAlertMessages(input: BudgetAlertInput): SlackMessage[] {
 
 /** A notice that a watched budget cannot be judged (missing, no limit, not USD, limit 0…). */
 export function budgetProblemMessage(name: string, problem: BudgetProblem): SlackMessage {
-  const text = `Budget guard cannot check budget ${name}`;
+  const text = `Budget guard cannot check budget ${truncate(name, TITLE_NAME_TEXT)}`;
   return {
-    text,
+    text: fallbackText(escapeMrkdwn(text)),
     blocks: [
       header(`⚠️ ${text}`),
       section(escapeMrkdwn(problem.message)),

@@ -9,6 +9,7 @@ import {
   context,
   divider,
   escapeMrkdwn,
+  escapeName,
   header,
   MAX_SECTION_TEXT,
   type SlackMessage,
@@ -272,9 +273,9 @@ export function lifecycleDigest(summary: LifecycleRunSummary): SlackMessage[] {
   ];
   const body: Block[] = [...deletionBlocks(deletionNotices(summary.buckets), summary.dryRun)];
   for (const b of changed) {
-    const name = `*${escapeMrkdwn(b.bucket)}* (${b.region ?? '?'})`;
+    const name = `*${escapeName(b.bucket)}* (${escapeName(b.region ?? '?')})`;
     if (b.decision === 'failed') {
-      body.push(section(`:x: ${name}: write failed (${escapeMrkdwn(b.errorCode ?? 'Unknown')})`));
+      body.push(section(`:x: ${name}: write failed (${escapeName(b.errorCode ?? 'Unknown')})`));
       continue;
     }
     const lines = [`${name}: ${escapeMrkdwn(changeWords(b))}`, savingsWords(b.projection)];
@@ -289,7 +290,7 @@ export function lifecycleDigest(summary: LifecycleRunSummary): SlackMessage[] {
       section(
         `*Conflicts on unchanged buckets*\n` +
           otherConflicts
-            .flatMap((b) => b.conflicts.map((c) => `• ${escapeMrkdwn(b.bucket)}: ${escapeMrkdwn(c.message)}`))
+            .flatMap((b) => b.conflicts.map((c) => `• ${escapeName(b.bucket)}: ${escapeMrkdwn(c.message)}`))
             .join('\n'),
       ),
     );
@@ -308,7 +309,7 @@ export function lifecycleDigest(summary: LifecycleRunSummary): SlackMessage[] {
   if (problems.length > 0) {
     body.push(
       context(
-        `Not changed: ${problems.map((b) => `${escapeMrkdwn(b.bucket)} (${b.decision}${b.errorCode ? `: ${b.errorCode}` : ''})`).join(', ')}`,
+        `Not changed: ${problems.map((b) => `${escapeName(b.bucket)} (${b.decision}${b.errorCode ? `: ${escapeName(b.errorCode)}` : ''})`).join(', ')}`,
       ),
     );
   }

@@ -1,5 +1,18 @@
-/** Turns a CloudWatch alarm notification (the JSON CloudWatch publishes to SNS) into a Slack message. Pure. */
-import { context, fields, header, type SlackMessage, section } from '../slack-blocks';
+/**
+ * Turns a CloudWatch alarm notification (the JSON CloudWatch publishes to SNS) into a Slack message. Pure.
+ * Everything in an SNS message is untrusted (anyone allowed to publish to the topic writes it): every value is
+ * shown as text, never as markup, whatever its type.
+ */
+import {
+  context,
+  escapeMrkdwnLines,
+  escapeName,
+  fallbackText,
+  fields,
+  header,
+  type SlackMessage,
+  section,
+} from '../slack-blocks';
 
 export interface AlarmNotification {
   readonly AlarmName?: string;
@@ -22,25 +35,39 @@ export function parseAlarm(message: string): AlarmNotification | undefined {
   }
 }
 
+/** A field of the notification as text: JSON may hold a number, an object or null where a string belongs. */
+function textOf(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 export function alarmMessage(raw: string): SlackMessage {
   const alarm = parseAlarm(raw);
   if (!alarm) {
-    return { text: 'ml-cost-guard notification', blocks: [header('ml-cost-guard notification'), section(raw)] };
+    return {
+      text: 'ml-cost-guard notification',
+      blocks: [header('ml-cost-guard notification'), section(raw.trim() ? escapeMrkdwnLines(raw) : '(empty message)')],
+    };
   }
-  const state = alarm.NewStateValue ?? 'UNKNOWN';
+  const state = textOf(alarm.NewStateValue) ?? 'UNKNOWN';
+  const name = textOf(alarm.AlarmName) ?? 'unnamed alarm';
+  const description = textOf(alarm.AlarmDescription);
+  const reason = textOf(alarm.NewStateReason);
   const icon = state === 'ALARM' ? ':rotating_light:' : state === 'OK' ? ':white_check_mark:' : ':grey_question:';
-  const title = `${state === 'OK' ? 'Resolved' : 'Alarm'}: ${alarm.AlarmName ?? 'unnamed alarm'}`;
+  const verb = state === 'OK' ? 'Resolved' : 'Alarm';
+  const value = (v: unknown, otherwise: string) => escapeName(textOf(v) ?? otherwise);
   return {
-    text: `${icon} ${title}`,
+    text: fallbackText(`${icon} ${verb}: ${escapeName(name)}`),
     blocks: [
-      header(title),
-      section(`${icon} ${alarm.AlarmDescription ?? 'ml-cost-guard alarm'}`),
+      // plain_text: the name is shown as written.
+      header(`${verb}: ${name}`),
+      section(`${icon} ${description ? escapeMrkdwnLines(description) : 'ml-cost-guard alarm'}`),
       fields([
-        ['State', `${alarm.OldStateValue ?? '?'} → ${state}`],
-        ['When', alarm.StateChangeTime ?? 'unknown'],
-        ['Account / region', `${alarm.AWSAccountId ?? '?'} / ${alarm.Region ?? '?'}`],
+        ['State', `${value(alarm.OldStateValue, '?')} → ${escapeName(state)}`],
+        ['When', value(alarm.StateChangeTime, 'unknown')],
+        ['Account / region', `${value(alarm.AWSAccountId, '?')} / ${value(alarm.Region, '?')}`],
       ]),
-      ...(alarm.NewStateReason ? [context(alarm.NewStateReason)] : []),
+      ...(reason ? [context(escapeMrkdwnLines(reason))] : []),
     ],
   };
 }

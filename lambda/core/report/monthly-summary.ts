@@ -4,7 +4,16 @@
 
 import { formatUsd } from '../money';
 import { type LedgerEntry, SAVING_ACTION_KINDS } from '../run';
-import { context, divider, fields, header, type SlackMessage, section, splitIntoMessages } from '../slack-blocks';
+import {
+  context,
+  divider,
+  escapeName,
+  fields,
+  header,
+  type SlackMessage,
+  section,
+  splitIntoMessages,
+} from '../slack-blocks';
 
 export interface CapabilityMonth {
   readonly capability: string;
@@ -61,12 +70,13 @@ export function monthSummaryMessages(summary: MonthSummary): SlackMessage[] {
     divider(),
     ...summary.capabilities.map((c) =>
       fields([
-        ['Capability', NAMES[c.capability] ?? c.capability],
+        // Capability and kind come from ledger items: shown as text, never as markup.
+        ['Capability', Object.hasOwn(NAMES, c.capability) ? NAMES[c.capability]! : escapeName(c.capability)],
         ['Saved', `${formatUsd(c.monthlySavingsUsd)}/month`],
         [
           'Actions',
           Object.entries(c.actions)
-            .map(([k, n]) => `${n} ${k}`)
+            .map(([k, n]) => `${n} ${escapeName(k)}`)
             .join(', '),
         ],
         ...(c.unpriced > 0 ? ([['Unpriced', `${c.unpriced} action(s) with no known price`]] as const) : []),

@@ -1,4 +1,5 @@
 import {
+  escapeCode,
   escapeMrkdwn,
   fields,
   header,
@@ -6,6 +7,8 @@ import {
   messageToText,
   section,
   splitIntoMessages,
+  truncate,
+  truncateMrkdwn,
 } from '../../../lambda/core/slack-blocks';
 
 describe('Function: splitIntoMessages', () => {
@@ -60,11 +63,44 @@ describe('Block builders', () => {
     expect(escapeMrkdwn('<a & b>')).toBe('&lt;a &amp; b&gt;');
   });
 
+  it('keeps a value from formatting the message: guards *, _, ~ and backticks, puts it on one line', () => {
+    expect(escapeMrkdwn('*bold* `x`\nnext')).toBe('\u200B*\u200Bbold\u200B*\u200B \u200B`\u200Bx\u200B`\u200B next');
+  });
+
+  it('leaves a command in a code span copyable: only backticks are guarded', () => {
+    expect(escapeCode("restore --budget 'my_budget' <x>")).toBe("restore --budget 'my_budget' &lt;x&gt;");
+  });
+
+  it('cuts between graphemes: never half a surrogate pair or half a ZWJ sequence', () => {
+    // Prepare: 11 UTF-16 units per family; a cut at 2,999 units falls inside the 273rd.
+    const family = '👩‍👩‍👧‍👦';
+    // Act
+    const cut = section(family.repeat(400)).text!.text;
+    // Assess
+    expect(cut).toBe(`${family.repeat(272)}…`);
+    expect(truncate('😀'.repeat(10), 6)).toBe('😀😀…');
+  });
+
+  it('never leaves half an entity or half a guard at a cut', () => {
+    expect(truncateMrkdwn(escapeMrkdwn('&&&'), 9)).toBe('&amp;…');
+    expect(truncateMrkdwn(escapeMrkdwn('ab*c'), 5)).toBe('ab…');
+  });
+
+  it('keeps a header plain_text, on one line, and never empty', () => {
+    expect(header('a\nb').text).toEqual({ type: 'plain_text', text: 'a b' });
+    expect(section('').text!.text).toBe('(empty)');
+  });
+
   it('renders a message as plain text for the console', () => {
     const text = messageToText({
       text: 't',
       blocks: [header('Budget'), section('*80%* used'), fields([['Spend', '$800']])],
     });
     expect(text).toBe('== Budget ==\n*80%* used\n*Spend*: $800');
+  });
+
+  it('shows escaped values as written on the console', () => {
+    const text = messageToText({ text: 't', blocks: [section(`owner ${escapeMrkdwn('<!here> *a_b*')}`)] });
+    expect(text).toBe('owner <!here> *a_b*');
   });
 });

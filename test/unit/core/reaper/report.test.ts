@@ -59,7 +59,8 @@ describe('Function: buildDigest', () => {
     const text = messageToText(message!);
     // Assess
     expect(text).toContain('1 warned');
-    expect(text).toContain('train &lt;box&gt;');
+    expect(text).toContain('*train <box>*');
+    expect(JSON.stringify(message!.blocks)).toContain('train &lt;box&gt;');
     expect(text).toContain('`i-0abc` (g5.xlarge, us-east-1)');
     expect(text).toContain('owner alice');
     expect(text).toContain('team vision');

@@ -24,6 +24,17 @@ describe('Function: alarmMessage', () => {
     expect(alarmMessage(JSON.stringify({ AlarmName: 'a', NewStateValue: 'OK' })).text).toContain('Resolved: a');
   });
 
+  it('shows fields of the wrong type as text instead of failing', () => {
+    // Prepare: anyone allowed to publish to the topic writes the JSON.
+    const raw = JSON.stringify({ AlarmName: 42, AlarmDescription: { a: '<!channel>' }, NewStateReason: ['*x*'] });
+    // Act
+    const m = alarmMessage(raw);
+    // Assess
+    expect(m.text).toBe(':grey_question: Alarm: 42');
+    expect(JSON.stringify(m.blocks)).toContain('&lt;!channel&gt;');
+    expect(messageToText(m)).toContain('["*x*"]');
+  });
+
   it('passes other text through', () => {
     expect(messageToText(alarmMessage('plain words'))).toContain('plain words');
   });
