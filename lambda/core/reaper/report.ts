@@ -8,11 +8,16 @@ import { formatUsd } from '../money';
 import {
   type Block,
   context,
+  escapeCode,
   escapeMrkdwn,
+  escapeName,
   header,
+  MAX_SECTION_TEXT,
   type SlackMessage,
   section,
   splitIntoMessages,
+  truncate,
+  truncateMrkdwn,
 } from '../slack-blocks';
 
 import { tagValue } from '../tags';
@@ -154,7 +159,7 @@ const VERB: Record<'terminate' | 'stop', { past: string; future: string; noun: s
 const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 function failure(o: OutcomeReport): string {
-  return `${o.errorCode ?? 'Unknown'}${o.errorMessage ? `: ${escapeMrkdwn(o.errorMessage)}` : ''}`;
+  return `${escapeName(o.errorCode ?? 'Unknown')}${o.errorMessage ? `: ${escapeMrkdwn(truncate(o.errorMessage, 500))}` : ''}`;
 }
 
 function title(r: InstanceReport, action: ReaperAction, dryRun: boolean): string | undefined {
@@ -169,7 +174,7 @@ function title(r: InstanceReport, action: ReaperAction, dryRun: boolean): string
     if (r.tag?.status === 'failed') {
       return `:x: *Idle, but tagging failed* (${failure(r.tag)}): no ${verb.noun} until a run tags it`;
     }
-    const when = r.actAt ? ` at ${formatTime(r.actAt)}` : '';
+    const when = r.actAt ? ` at ${escapeMrkdwn(formatTime(r.actAt))}` : '';
     return `:warning: *Idle: will ${verb.future}${when}* unless it gets busy${dryRun ? ' (dry run: not tagged)' : ''}`;
   }
   if (r.decision === 'deferred') return `:hourglass: *Deferred ${verb.noun}*: maxActionsPerRun reached, next run`;
@@ -187,27 +192,31 @@ function instanceBlock(r: InstanceReport, input: DigestInput): Block | undefined
   const head = title(r, input.action, input.dryRun);
   if (!head) return undefined;
   const who = [
-    r.name ? `*${escapeMrkdwn(r.name)}*` : undefined,
-    `\`${r.instanceId}\` (${r.instanceType}, ${r.region})`,
-    r.owner ? `owner ${escapeMrkdwn(r.owner)}` : undefined,
-    r.team ? `team ${escapeMrkdwn(r.team)}` : undefined,
+    r.name ? `*${escapeName(r.name)}*` : undefined,
+    `\`${escapeCode(r.instanceId)}\` (${escapeName(r.instanceType)}, ${escapeName(r.region)})`,
+    r.owner ? `owner ${escapeName(r.owner)}` : undefined,
+    r.team ? `team ${escapeName(r.team)}` : undefined,
   ]
     .filter(Boolean)
     .join(' · ');
   const cost = [
     money(r.hourlyUsd, '/h'),
-    r.idleSince ? `idle since ${formatTime(r.idleSince)}` : undefined,
+    r.idleSince ? `idle since ${escapeMrkdwn(formatTime(r.idleSince))}` : undefined,
     r.wasteSoFarUsd !== undefined ? `wasted so far ${formatUsd(r.wasteSoFarUsd)}` : undefined,
     r.decision !== 'busy' ? `saves ${money(r.monthlySavingsUsd, '/month')}` : undefined,
   ]
     .filter(Boolean)
     .join(' · ');
   const lines = [head, who, cost, escapeMrkdwn(r.reason)];
-  if (r.confidence === 'low') lines.push('_Low confidence: no GPU metrics, judged on CPU and network only._');
+  // What a person needs to act on the warning comes last and is never cut: only the lines above are.
+  const tail: string[] = [];
+  if (r.confidence === 'low') tail.push('_Low confidence: no GPU metrics, judged on CPU and network only._');
   if (r.decision === 'warn' || r.decision === 'notify' || r.decision === 'deferred') {
-    lines.push(`Opt out: \`${optOutCommand(r.instanceId, r.region, input.optOutKey)}\``);
+    tail.push(`Opt out: \`${escapeCode(optOutCommand(r.instanceId, r.region, input.optOutKey))}\``);
   }
-  return section(lines.join('\n'));
+  const tailText = tail.join('\n');
+  const room = MAX_SECTION_TEXT - (tailText ? tailText.length + 1 : 0);
+  return section([truncateMrkdwn(lines.join('\n'), room), ...(tailText ? [tailText] : [])].join('\n'));
 }
 
 /**
@@ -261,17 +270,19 @@ export function buildDigest(input: DigestInput): SlackMessage[] {
     body.push(
       context(
         `…and ${more.join(', ')} not listed here. \`cost-guard run reaper --dry-run --json\` lists every instance; ` +
-          `opt any of them out with \`${optOutCommand('<instance-id>', '<region>', input.optOutKey)}\`.`,
+          `opt any of them out with \`${escapeCode(optOutCommand('<instance-id>', '<region>', input.optOutKey))}\`.`,
       ),
     );
   }
   const skipped = Object.entries(input.skippedByReason)
     .filter(([, n]) => n > 0)
-    .map(([reason, n]) => `${n} ${reason}`);
+    .map(([reason, n]) => `${n} ${escapeName(reason)}`);
   const footer = [
     skipped.length ? `Skipped: ${skipped.join(', ')}.` : '',
-    input.unknownTypes.length ? `Unknown instance types (treated as non-GPU): ${input.unknownTypes.join(', ')}.` : '',
-    ...input.notes.map(escapeMrkdwn),
+    input.unknownTypes.length
+      ? `Unknown instance types (treated as non-GPU): ${input.unknownTypes.map((t) => escapeName(t)).join(', ')}.`
+      : '',
+    ...input.notes.map((n) => escapeMrkdwn(n)),
   ].filter(Boolean);
   if (footer.length) body.push(context(footer.join(' ')));
   return splitIntoMessages(text, head, body);

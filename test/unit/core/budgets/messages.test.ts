@@ -69,7 +69,7 @@ describe('Function: budgetAlertMessages', () => {
     expect(text).toContain('UnsupportedOperation: a one-time Spot instance cannot be stopped');
     expect(text).toContain('Instance-store (local NVMe) data is lost on stop: g5.xlarge has instance store');
     expect(text).toContain('2 tagged essential');
-    expect(text).toContain('npx cost-guard restore --budget ml platform');
+    expect(text).toContain("npx cost-guard restore --budget 'ml platform'");
   });
 
   it('says what would happen, and warns generally, in dry-run without instance-type facts', () => {
@@ -109,6 +109,20 @@ describe('Function: budgetAlertMessages', () => {
     expect(messages.length).toBeGreaterThan(1);
     for (const m of messages) expect(m.blocks.length).toBeLessThanOrEqual(MAX_BLOCKS_PER_MESSAGE);
     expect(messages.map(messageToText).join('\n')).toContain(stops[2999]!.instanceId);
+  });
+});
+
+describe('Function: budgetAlertMessages (restore command)', () => {
+  it.each([
+    ['ml-platform', 'npx cost-guard restore --budget ml-platform'],
+    ["team's budget", "npx cost-guard restore --budget 'team'\\''s budget'"],
+  ])('quotes the budget name %s for the shell', (name, command) => {
+    // Prepare
+    const e = { ...evaluation(960), name };
+    // Act
+    const messages = budgetAlertMessages({ evaluation: e, thresholds: e.crossed, mode: 'stop', essentialTag: 'k' });
+    // Assess
+    expect(messages.map(messageToText).join('\n')).toContain(command);
   });
 });
 
