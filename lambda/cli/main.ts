@@ -4,7 +4,7 @@
  *   cost-guard estimate <calculator> [flags] [--json]   savings calculators (no AWS access)
  *   cost-guard plan [--config FILE] [--format …]        dry-run of every capability, one report
  *   cost-guard run <reaper|lifecycle|budgets> [...]     one run of one capability
- *   cost-guard restore [--budget NAME]                  restart what the budget guard stopped
+ *   cost-guard restore [--budget NAME]                  restart what the guard recorded stopping
  *   cost-guard config [--config FILE]                   print the validated config with defaults
  */
 import { ConfigError } from '../core/config';

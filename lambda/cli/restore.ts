@@ -1,8 +1,10 @@
 /** `cost-guard restore`: the command line around services/restore, and its text report. */
 import { parseArgs } from 'node:util';
-import { STOPPED_BY_TAG, STOPPED_BY_VALUE } from '../core/budgets/tags';
+import { STOPPED_BY_TAG } from '../core/budgets/tags';
+import { withRunLeases } from '../runtime/lease';
+import { recordRun } from '../runtime/record';
 import { type RestoreSummary, restoreInstances } from '../services/restore';
-import { cliContext } from './cli-context';
+import { cliContext, cliHolder } from './cli-context';
 import { type CliIO, EXIT, UsageError } from './io';
 import { resolveConfig } from './load-config';
 
@@ -10,21 +12,27 @@ export function formatRestore(s: RestoreSummary): string {
   const verb = { done: 'started', 'dry-run': 'would start', failed: 'FAILED to start' } as const;
   const lines = [`Restore${s.budget ? ` (budget ${s.budget})` : ''}${s.dryRun ? ' [dry run]' : ''}`];
   for (const i of s.instances) {
+    const why = i.budget ? ` (budget ${i.budget})` : i.stoppedBy === 'reaper' ? ' (idle GPU reaper)' : '';
     lines.push(
-      `  ${verb[i.status]} ${i.instanceId} ${i.instanceType} ${i.region}${i.budget ? ` (budget ${i.budget})` : ''}${i.errorCode ? `: ${i.errorCode}` : ''}`,
+      `  ${verb[i.status]} ${i.instanceId} ${i.instanceType} ${i.region}${why}${i.errorCode ? `: ${i.errorCode}` : ''}`,
     );
   }
+  for (const r of s.notStarted) lines.push(`  left alone ${r.instanceId} ${r.region}: ${r.reason}`);
   for (const n of s.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
 }
 
 export const RESTORE_USAGE = `Usage: cost-guard restore [--budget NAME] [options]
 
-Starts the EC2 instances the budget guard stopped (tagged ${STOPPED_BY_TAG}=${STOPPED_BY_VALUE}), in every configured
-region, and removes the guard's cost-guard:stopped-* tags from each one that started.
+Starts the EC2 instances the budget guard stopped, in every configured region, and removes the guard's
+cost-guard:stopped-* tags from each one that started. What the guard stopped comes from its records in the state
+table, not from tags: a stopped instance tagged ${STOPPED_BY_TAG} that the records do not name is reported and left
+alone, and so is one started by someone since the guard stopped it. Waits for (refuses during) a run of the
+deployed budget guard in the same region.
 
 Options:
-  --budget NAME   only instances stopped for this budget
+  --budget NAME     only instances stopped for this budget
+  --include-reaper  also instances the idle GPU reaper stopped
   --config FILE   costGuard config (default: ./cdk.json context)
   --region R      default region (else AWS_REGION)
   --dry-run       list what would be started; change nothing
@@ -35,6 +43,7 @@ Options:
 export async function restoreCommand(argv: string[], io: CliIO): Promise<number> {
   let values: {
     budget?: string;
+    'include-reaper'?: boolean;
     config?: string;
     region?: string;
     'dry-run'?: boolean;
@@ -46,6 +55,7 @@ export async function restoreCommand(argv: string[], io: CliIO): Promise<number>
       args: argv,
       options: {
         budget: { type: 'string' },
+        'include-reaper': { type: 'boolean' },
         config: { type: 'string' },
         region: { type: 'string' },
         'dry-run': { type: 'boolean' },
@@ -73,7 +83,17 @@ export async function restoreCommand(argv: string[], io: CliIO): Promise<number>
     printOnly: true,
     ...(values.region ? { region: values.region } : {}),
   });
-  const summary = await restoreInstances(ctx, values.budget ? { budget: values.budget } : {});
+  const includeReaper = values['include-reaper'] === true;
+  // Not while the budget guard (or the reaper, when its stops are restored too) acts in the same region: it could
+  // stop again what this starts. The starts go to the ledger, which marks the stops restored, before the lease goes.
+  const capabilities = includeReaper ? ['budgets', 'reaper'] : ['budgets'];
+  const summary = await withRunLeases(ctx, { capabilities, holder: cliHolder(io) }, async () => {
+    try {
+      return await restoreInstances(ctx, { ...(values.budget ? { budget: values.budget } : {}), includeReaper });
+    } finally {
+      for (const problem of await recordRun(ctx)) io.err(`warning: ${problem}`);
+    }
+  });
   io.out(values.json ? JSON.stringify(summary, null, 2) : formatRestore(summary));
   return summary.instances.some((i) => i.status === 'failed') ? EXIT.failure : EXIT.ok;
 }

@@ -1,23 +1,27 @@
 /**
- * `cost-guard restore`: starts the instances the budget guard stopped (all, or those of one budget) and removes the
- * guard's `cost-guard:stopped-*` tags from each instance that started. Every start and untag goes through the action
- * runner, so `--dry-run` lists what would be restarted and changes nothing.
+ * `cost-guard restore`: starts the instances the guard stopped (all, or those of one budget) and removes the guard's
+ * `cost-guard:stopped-*` tags from each instance that started. What the guard stopped comes from its own records in
+ * the state table (the stop index, lambda/adapters/stop-index.ts), never from tags: a hand-written
+ * `cost-guard:stopped-by` tag starts nothing and is reported (lambda/core/restore.ts decides). Budget-guard stops are
+ * restored by default, the reaper's with `includeReaper`. Every start and untag goes through the action runner, so
+ * `--dry-run` lists what would be restarted and changes nothing; the caller records the starts in the ledger.
  */
-import { Ec2Writer, instanceFilters, listInstances } from '../adapters/ec2';
-import {
-  STOPPED_AT_TAG,
-  STOPPED_BUDGET_TAG,
-  STOPPED_BY_TAG,
-  STOPPED_BY_VALUE,
-  STOPPED_TAG_KEYS,
-} from '../core/budgets/tags';
-import type { InstanceFacts } from '../core/instances';
+import type { Filter } from '@aws-sdk/client-ec2';
+import { Ec2Writer, listInstances } from '../adapters/ec2';
+import { guardStops } from '../adapters/stop-index';
+import { STOPPED_BY_TAG, STOPPED_TAG_KEYS } from '../core/budgets/tags';
+import { planRestore, type RecordedStop, type RestoreRefusal, type StoppedInstanceFacts } from '../core/restore';
 import type { RunContext, RunSummary } from '../runtime/context';
+
+/** DescribeInstances takes at most 200 values in one filter. */
+const IDS_PER_FILTER = 200;
 
 export interface RestoredInstance {
   readonly instanceId: string;
   readonly region: string;
   readonly instanceType: string;
+  /** Which guard stopped it, by its records. */
+  readonly stoppedBy: RecordedStop['capability'];
   readonly budget?: string;
   readonly stoppedAt?: string;
   readonly status: 'done' | 'dry-run' | 'failed';
@@ -29,32 +33,38 @@ export interface RestoredInstance {
 export interface RestoreSummary extends RunSummary {
   readonly capability: 'restore';
   readonly budget?: string;
+  readonly includeReaper: boolean;
   readonly instances: readonly RestoredInstance[];
+  /** Instances left alone, with the reason: tagged but not recorded, started since, reaper stops… */
+  readonly notStarted: readonly RestoreRefusal[];
 }
 
 export interface RestoreOptions {
   /** Only instances the guard stopped for this budget. */
   readonly budget?: string;
+  /** Also restart the instances the idle GPU reaper stopped. @default false */
+  readonly includeReaper?: boolean;
 }
 
 /** Starts one stopped instance, then removes the guard's tags from it once it started. */
 async function restoreOne(
   ctx: RunContext,
   writer: Ec2Writer,
-  instance: InstanceFacts,
+  instance: StoppedInstanceFacts,
+  stop: RecordedStop,
   notes: string[],
 ): Promise<RestoredInstance> {
   const { instanceId, region } = instance;
-  const budget = instance.tags[STOPPED_BUDGET_TAG];
-  const stoppedAt = instance.tags[STOPPED_AT_TAG];
+  const { budget, stoppedAt } = stop;
+  const who = stop.capability === 'budgets' ? 'the budget guard' : 'the idle GPU reaper';
   const started = await ctx.actions.perform(
     {
       capability: 'restore',
       kind: 'start',
       target: instanceId,
       region,
-      reason: `stopped by the budget guard${budget ? ` for budget ${budget}` : ''}${stoppedAt ? ` at ${stoppedAt}` : ''}`,
-      details: { instanceType: instance.instanceType, ...(budget ? { budget } : {}) },
+      reason: `stopped by ${who}${budget ? ` for budget ${budget}` : ''} at ${stoppedAt} (state table record)`,
+      details: { instanceType: instance.instanceType, stoppedBy: stop.capability, ...(budget ? { budget } : {}) },
     },
     () => writer.start(instanceId),
   );
@@ -66,7 +76,7 @@ async function restoreOne(
         kind: 'untag',
         target: instanceId,
         region,
-        reason: 'restarted: remove the budget guard tags',
+        reason: "restarted: remove the guard's stopped-* tags",
         details: { keys: [...STOPPED_TAG_KEYS] },
       },
       () => writer.untag(instanceId, STOPPED_TAG_KEYS),
@@ -80,8 +90,9 @@ async function restoreOne(
     instanceId,
     region,
     instanceType: instance.instanceType,
+    stoppedBy: stop.capability,
     ...(budget ? { budget } : {}),
-    ...(stoppedAt ? { stoppedAt } : {}),
+    stoppedAt,
     status: started.status,
     ...(started.errorCode ? { errorCode: started.errorCode } : {}),
     untagged,
@@ -91,21 +102,31 @@ async function restoreOne(
 export async function restoreInstances(ctx: RunContext, options: RestoreOptions = {}): Promise<RestoreSummary> {
   const startedAt = ctx.now.toISOString();
   const instances: RestoredInstance[] = [];
+  const notStarted: RestoreRefusal[] = [];
   const notes: string[] = [];
-  const tags: Record<string, string> = { [STOPPED_BY_TAG]: STOPPED_BY_VALUE };
-  if (options.budget) tags[STOPPED_BUDGET_TAG] = options.budget;
+  const includeReaper = options.includeReaper === true;
 
-  for (const region of ctx.regions) {
-    const ec2 = ctx.clients.ec2(region);
-    const writer = new Ec2Writer(ec2);
-    const stopped = await listInstances(ec2, region, instanceFilters(['stopped'], tags));
-    // Started together so the writer batches the start and untag calls; each instance gets its own outcome.
-    instances.push(...(await Promise.all(stopped.map((instance) => restoreOne(ctx, writer, instance, notes)))));
-  }
-  if (instances.length === 0) {
+  if (!ctx.stateTableName) {
     notes.push(
-      `No stopped instance tagged ${STOPPED_BY_TAG}=${STOPPED_BY_VALUE}${options.budget ? ` for budget ${options.budget}` : ''} in ${ctx.regions.join(', ')}.`,
+      "No state table (state.tableName, or the deployed stack's table in this region): restore starts only what the " +
+        "guard's records say it stopped, and there are none to read. Nothing started.",
     );
+  } else {
+    for (const region of ctx.regions) {
+      const ec2 = ctx.clients.ec2(region);
+      const stops = await guardStops(ctx.clients.dynamodb(), ctx.stateTableName, region);
+      const seen = await describeForRestore(ctx, region, stops);
+      const plan = planRestore(stops, seen, { ...(options.budget ? { budget: options.budget } : {}), includeReaper });
+      notStarted.push(...plan.refused);
+      const writer = new Ec2Writer(ec2);
+      // Started together so the writer batches the start and untag calls; each instance gets its own outcome.
+      instances.push(...(await Promise.all(plan.start.map((c) => restoreOne(ctx, writer, c.instance, c.stop, notes)))));
+    }
+    if (instances.length === 0) {
+      notes.push(
+        `Nothing the guard stopped${options.budget ? ` for budget ${options.budget}` : ''} is waiting to be restarted in ${ctx.regions.join(', ')}.`,
+      );
+    }
   }
   return {
     capability: 'restore',
@@ -117,6 +138,32 @@ export async function restoreInstances(ctx: RunContext, options: RestoreOptions 
     apiCalls: ctx.clients.counter.byOperation(),
     notes,
     ...(options.budget ? { budget: options.budget } : {}),
+    includeReaper,
     instances,
+    notStarted,
   };
+}
+
+/**
+ * What EC2 says now about the recorded instances (any state: one started since must be seen as running) and about
+ * every stopped instance carrying a stopped-by tag (to report the ones the records do not name).
+ */
+async function describeForRestore(
+  ctx: RunContext,
+  region: string,
+  stops: readonly RecordedStop[],
+): Promise<StoppedInstanceFacts[]> {
+  const ec2 = ctx.clients.ec2(region);
+  const byId = new Map<string, StoppedInstanceFacts>();
+  const ids = [...new Set(stops.map((s) => s.instanceId))];
+  for (let i = 0; i < ids.length; i += IDS_PER_FILTER) {
+    const filters: Filter[] = [{ Name: 'instance-id', Values: ids.slice(i, i + IDS_PER_FILTER) }];
+    for (const facts of await listInstances(ec2, region, filters)) byId.set(facts.instanceId, facts);
+  }
+  const tagged: Filter[] = [
+    { Name: 'instance-state-name', Values: ['stopped'] },
+    { Name: 'tag-key', Values: [STOPPED_BY_TAG] },
+  ];
+  for (const facts of await listInstances(ec2, region, tagged)) byId.set(facts.instanceId, facts);
+  return [...byId.values()];
 }

@@ -3,7 +3,7 @@
  * under test stops, starts, terminates and tags them, so a second run sees what the first did.
  *
  * It answers the way EC2 does where the guards depend on it:
- * - DescribeInstances honours `instance-state-name` and `tag:KEY` filters and pages with NextToken (`pageSize`);
+ * - DescribeInstances honours `instance-state-name`, `instance-id`, `tag-key` and `tag:KEY` filters and pages with NextToken (`pageSize`);
  * - DescribeInstanceTypes fails the whole call with `InvalidInstanceType` when one name is unknown;
  * - Stop/Start/Terminate and CreateTags/DeleteTags fail the whole call when one instance fails (a one-time Spot
  *   instance cannot be stopped, a termination-protected one cannot be terminated, a terminated one cannot change);
@@ -176,6 +176,8 @@ export class FakeEc2 {
     const matches = (i: FakeInstance) =>
       filters.every((f) => {
         if (f.Name === 'instance-state-name') return (f.Values ?? []).includes(i.state);
+        if (f.Name === 'instance-id') return (f.Values ?? []).includes(i.id);
+        if (f.Name === 'tag-key') return (f.Values ?? []).some((key) => Object.hasOwn(i.tags, key));
         if (f.Name?.startsWith('tag:')) {
           const key = f.Name.slice(4);
           return Object.hasOwn(i.tags, key) && (f.Values ?? []).includes(i.tags[key]!);

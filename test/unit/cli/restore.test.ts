@@ -4,19 +4,44 @@ import * as path from 'node:path';
 import { DeleteTagsCommand, DescribeInstancesCommand, EC2Client, StartInstancesCommand } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { recordStops } from '../../../lambda/adapters/stop-index';
 import type { CliIO } from '../../../lambda/cli/io';
 import { restoreCommand } from '../../../lambda/cli/restore';
+import type { ActionRecord } from '../../../lambda/core/run';
 import { restoreInstances } from '../../../lambda/services/restore';
 import { TEST_NOW, testContext } from '../../helpers/context';
 import { type Ec2Fault, FakeEc2, fakeInstance } from '../../helpers/fake-ec2';
+import { type FakeStateTable, fakeStateTable } from '../../helpers/fake-state-table';
 
 const ec2Mock = mockClient(EC2Client);
 const stsMock = mockClient(STSClient);
+let table: FakeStateTable;
 
 beforeEach(() => {
   ec2Mock.reset();
   stsMock.reset();
+  table = fakeStateTable();
 });
+afterEach(() => table.mock.restore());
+
+/** The guard's records of its stops: what restore goes by. */
+async function givenRecordedStops(
+  stops: readonly { id: string; budget?: string; capability?: 'budgets' | 'reaper' }[],
+) {
+  const records: ActionRecord[] = stops.map((s) => ({
+    capability: s.capability ?? 'budgets',
+    kind: 'stop',
+    target: s.id,
+    region: 'us-east-1',
+    reason: `budget ${s.budget ?? '-'} at 96%`,
+    status: 'done',
+    at: '2026-11-10T08:00:00.000Z',
+    ...(s.budget ? { details: { budget: s.budget } } : {}),
+  }));
+  await recordStops(testContext().clients.dynamodb(), 'state', records);
+}
+
+const ctx = (o: { dryRun?: boolean } = {}) => testContext({ stateTableName: 'state', ...o });
 
 const stoppedInstance = (id: string, budget: string) =>
   fakeInstance(id, {
@@ -32,7 +57,12 @@ const stoppedInstance = (id: string, budget: string) =>
 let ec2: FakeEc2;
 
 /** Two instances the guard stopped for ml-platform, one it stopped for another budget, one a person stopped. */
-function givenStopped(faults: Ec2Fault[] = []) {
+async function givenStopped(faults: Ec2Fault[] = []) {
+  await givenRecordedStops([
+    { id: 'i-1', budget: 'ml-platform' },
+    { id: 'i-2', budget: 'ml-platform' },
+    { id: 'i-3', budget: 'other' },
+  ]);
   ec2 = new FakeEc2({
     instances: [
       stoppedInstance('i-1', 'ml-platform'),
@@ -45,17 +75,14 @@ function givenStopped(faults: Ec2Fault[] = []) {
 }
 
 describe('Function: restoreInstances', () => {
-  it('starts the stopped instances tagged by the guard and removes its tags', async () => {
+  it('starts the stopped instances the records say the guard stopped and removes its tags', async () => {
     // Prepare
-    givenStopped();
+    await givenStopped();
     // Act
-    const summary = await restoreInstances(testContext());
+    const summary = await restoreInstances(ctx());
     // Assess
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, {
-      Filters: [
-        { Name: 'instance-state-name', Values: ['stopped'] },
-        { Name: 'tag:cost-guard:stopped-by', Values: ['budget-guard'] },
-      ],
+      Filters: [{ Name: 'instance-id', Values: ['i-1', 'i-2', 'i-3'] }],
     });
     // Started together in one call, untagged together in one call that names only the guard's keys.
     expect(ec2Mock.commandCalls(StartInstancesCommand).map((c) => c.args[0].input.InstanceIds)).toEqual([
@@ -96,20 +123,17 @@ describe('Function: restoreInstances', () => {
   });
 
   it('filters by budget when asked', async () => {
-    givenStopped();
-    const summary = await restoreInstances(testContext(), { budget: 'ml-platform' });
-    expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, {
-      Filters: expect.arrayContaining([{ Name: 'tag:cost-guard:stopped-budget', Values: ['ml-platform'] }]),
-    });
+    await givenStopped();
+    const summary = await restoreInstances(ctx(), { budget: 'ml-platform' });
     expect(summary.instances.map((i) => i.instanceId)).toEqual(['i-1', 'i-2']);
     expect(ec2.get('i-3').state).toBe('stopped');
   });
 
   it('keeps the tags of an instance that fails to start and goes on with the others', async () => {
     // Prepare
-    givenStopped([{ operation: 'StartInstances', instanceId: 'i-1', code: 'InsufficientInstanceCapacity' }]);
+    await givenStopped([{ operation: 'StartInstances', instanceId: 'i-1', code: 'InsufficientInstanceCapacity' }]);
     // Act
-    const summary = await restoreInstances(testContext(), { budget: 'ml-platform' });
+    const summary = await restoreInstances(ctx(), { budget: 'ml-platform' });
     // Assess
     expect(summary.instances[0]).toMatchObject({
       status: 'failed',
@@ -122,17 +146,43 @@ describe('Function: restoreInstances', () => {
   });
 
   it('changes nothing in dry-run', async () => {
-    givenStopped();
-    const summary = await restoreInstances(testContext({ dryRun: true }), { budget: 'ml-platform' });
+    await givenStopped();
+    const summary = await restoreInstances(ctx({ dryRun: true }), { budget: 'ml-platform' });
     expect(ec2Mock).toHaveReceivedCommandTimes(StartInstancesCommand, 0);
     expect(ec2Mock).toHaveReceivedCommandTimes(DeleteTagsCommand, 0);
     expect(summary.instances.map((i) => i.status)).toEqual(['dry-run', 'dry-run']);
   });
 
   it('says so when there is nothing to restore', async () => {
-    givenStopped();
-    const summary = await restoreInstances(testContext(), { budget: 'x' });
-    expect(summary.notes[0]).toContain('No stopped instance tagged cost-guard:stopped-by=budget-guard for budget x');
+    await givenStopped();
+    const summary = await restoreInstances(ctx(), { budget: 'x' });
+    expect(summary.notes[0]).toContain(
+      'Nothing the guard stopped for budget x is waiting to be restarted in us-east-1',
+    );
+  });
+
+  it('starts nothing without a state table, and says why', async () => {
+    // Prepare
+    await givenStopped();
+    // Act
+    const summary = await restoreInstances(testContext());
+    // Assess
+    expect(summary.instances).toEqual([]);
+    expect(ec2Mock).toHaveReceivedCommandTimes(StartInstancesCommand, 0);
+    expect(summary.notes[0]).toContain("restore starts only what the guard's records say it stopped");
+  });
+
+  it("restores the reaper's stops only with includeReaper", async () => {
+    // Prepare
+    await givenRecordedStops([{ id: 'i-r', capability: 'reaper' }]);
+    ec2 = new FakeEc2({ instances: [fakeInstance('i-r', { state: 'stopped' })] }).install(ec2Mock);
+    // Act
+    const byDefault = await restoreInstances(ctx());
+    const asked = await restoreInstances(ctx(), { includeReaper: true });
+    // Assess
+    expect(byDefault.instances).toEqual([]);
+    expect(byDefault.notStarted[0]?.reason).toContain('--include-reaper');
+    expect(asked.instances.map((i) => [i.instanceId, i.stoppedBy, i.status])).toEqual([['i-r', 'reaper', 'done']]);
   });
 });
 
@@ -150,6 +200,7 @@ describe('Function: restoreCommand', () => {
     };
     return { io: value, out, err };
   }
+  const CONFIG = { dryRun: false, state: { tableName: 'state' } };
   const configDir = (config: unknown) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'restore-'));
     writeFileSync(path.join(dir, 'cost-guard.json'), JSON.stringify(config));
@@ -158,9 +209,9 @@ describe('Function: restoreCommand', () => {
 
   it('restores with the config file and prints JSON', async () => {
     // Prepare
-    givenStopped();
+    await givenStopped();
     stsMock.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });
-    const t = io(configDir({ dryRun: false }));
+    const t = io(configDir(CONFIG));
     // Act
     const code = await restoreCommand(['--config', 'cost-guard.json', '--budget', 'ml-platform', '--json'], t.io);
     // Assess
@@ -170,12 +221,22 @@ describe('Function: restoreCommand', () => {
     expect(summary.instances).toHaveLength(2);
     expect(ec2.get('i-1').state).toBe('running');
     expect(ec2.get('i-2').state).toBe('running');
+    // The starts are in the ledger, and the records say these two are restored: a second restore starts nothing.
+    expect(table.get('stopped#us-east-1', 'i-1')?.state).toBe('restored');
+    expect(table.get('stopped#us-east-1', 'i-3')?.state).toBe('stopped');
+    const ledger = [...table.items.values()].filter((i) => i.pk?.S?.startsWith('ledger#'));
+    expect(ledger.map((i) => `${i.capability?.S}:${i.kind?.S}:${i.target?.S}`).sort()).toEqual([
+      'restore:start:i-1',
+      'restore:start:i-2',
+      'restore:untag:i-1',
+      'restore:untag:i-2',
+    ]);
   });
 
   it('honours --dry-run and prints text', async () => {
-    givenStopped();
+    await givenStopped();
     stsMock.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });
-    const t = io(configDir({ dryRun: false }));
+    const t = io(configDir(CONFIG));
     const code = await restoreCommand(['--config', 'cost-guard.json', '--dry-run'], t.io);
     expect(code).toBe(0);
     expect(t.out.join('\n')).toContain('would start i-1 g5.xlarge us-east-1 (budget ml-platform)');
@@ -183,9 +244,9 @@ describe('Function: restoreCommand', () => {
   });
 
   it('exits 1 when an instance fails to start', async () => {
-    givenStopped([{ operation: 'StartInstances', code: 'IncorrectInstanceState' }]);
+    await givenStopped([{ operation: 'StartInstances', code: 'IncorrectInstanceState' }]);
     stsMock.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });
-    const t = io(configDir({ dryRun: false }));
+    const t = io(configDir(CONFIG));
     expect(await restoreCommand(['--config', 'cost-guard.json'], t.io)).toBe(1);
   });
 
