@@ -170,3 +170,35 @@ export function evaluateBudget(
     crossed,
   };
 }
+
+/**
+ * Why the live budget's limit is not the one configured (`budgets.items[].limitUsd`): someone edited the budget in
+ * the console, replaced it, or it holds a limit the guard cannot read. While they differ the guard alerts and stops
+ * nothing for the budget: it acts only on the budget the user configured.
+ */
+export type LimitMismatchReason = 'amount' | 'unit' | 'no-limit' | 'unreadable';
+
+export interface LimitMismatch {
+  readonly reason: LimitMismatchReason;
+  readonly configuredUsd: number;
+  /** The live BudgetLimit; undefined when the budget has none. */
+  readonly live?: Spend;
+}
+
+/** Whole cents, so that $1000, "1000.0" and "1000.001" compare equal and $1000 and $1000.01 do not. */
+export function toCents(amount: number): number {
+  return Math.round(amount * 100);
+}
+
+/**
+ * Compares the configured limit with the live BudgetLimit, in cents and units (USD only: any other unit is a
+ * mismatch). Undefined when no limit is configured (the budget is only watched) or when the two agree.
+ */
+export function limitMismatch(configuredUsd: number | undefined, live: Spend | undefined): LimitMismatch | undefined {
+  if (configuredUsd === undefined) return undefined;
+  const base = { configuredUsd, ...(live ? { live } : {}) };
+  if (!live) return { ...base, reason: 'no-limit' };
+  if (live.unit !== 'USD') return { ...base, reason: 'unit' };
+  if (!Number.isFinite(live.amount)) return { ...base, reason: 'unreadable' };
+  return toCents(live.amount) === toCents(configuredUsd) ? undefined : { ...base, reason: 'amount' };
+}

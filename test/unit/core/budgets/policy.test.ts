@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { type BudgetSnapshot, evaluateBudget } from '../../../../lambda/core/budgets/policy';
+import { type BudgetSnapshot, evaluateBudget, limitMismatch, toCents } from '../../../../lambda/core/budgets/policy';
 import { formatPercentValue, formatUsd } from '../../../../lambda/core/money';
 
 const NOW = new Date('2026-11-15T12:00:00Z');
@@ -118,5 +118,51 @@ describe('Function: formatPercentValue and usd', () => {
     expect(formatPercentValue(95)).toBe('95.0%');
     expect(formatPercentValue(80.04999)).toBe('80.0%');
     expect(formatUsd(1234.5)).toBe('$1,234.50');
+  });
+});
+
+describe('Function: limitMismatch', () => {
+  it('finds no mismatch when no limit is configured (the budget is only watched)', () => {
+    expect(limitMismatch(undefined, { amount: 5, unit: 'USD' })).toBeUndefined();
+    expect(limitMismatch(undefined, undefined)).toBeUndefined();
+  });
+
+  it.each([
+    [1000, 1000],
+    [1000, 1000.004],
+    [1234.56, 1234.559],
+    [0.1 + 0.2, 0.3],
+  ])('agrees when the amounts are the same in cents: %s vs %s', (configured, live) => {
+    expect(limitMismatch(configured, { amount: live, unit: 'USD' })).toBeUndefined();
+  });
+
+  it.each([
+    [1000, 1000.01],
+    [1000, 999.99],
+    [1000, 1500],
+    [1000, 0],
+  ])('is a mismatch when the amounts differ by a cent or more: %s vs %s', (configured, live) => {
+    expect(limitMismatch(configured, { amount: live, unit: 'USD' })).toEqual({
+      reason: 'amount',
+      configuredUsd: configured,
+      live: { amount: live, unit: 'USD' },
+    });
+  });
+
+  it('is a mismatch for another unit, a missing limit and an unreadable amount, whatever the amount', () => {
+    expect(limitMismatch(1000, { amount: 1000, unit: 'EUR' })?.reason).toBe('unit');
+    expect(limitMismatch(1000, { amount: 1000, unit: 'usd' })?.reason).toBe('unit');
+    expect(limitMismatch(1000, { amount: 1000, unit: 'GB' })?.reason).toBe('unit');
+    expect(limitMismatch(1000, undefined)).toEqual({ reason: 'no-limit', configuredUsd: 1000 });
+    expect(limitMismatch(1000, { amount: Number.NaN, unit: 'USD' })?.reason).toBe('unreadable');
+  });
+
+  it('agrees exactly when the cents agree (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 0, max: 10_000_000 }), (a, b) => {
+        const mismatch = limitMismatch(a / 100, { amount: b / 100, unit: 'USD' });
+        return (mismatch === undefined) === (a === b) && toCents(a / 100) === a;
+      }),
+    );
   });
 });
