@@ -55,6 +55,21 @@ const tagKey = z
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const region = z.string().regex(AWS_REGION, { error: 'must be an AWS region code such as us-east-1' });
 
+/** A loopback host as the URL parser writes it (it turns `127.1` or `0x7f.0.0.1` into `127.0.0.1`). */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+}
+
+/** https anywhere; plain http only to this machine (a local test server), never over a network. */
+export function isSafeSlackApiUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+  } catch {
+    return false;
+  }
+}
+
 const slackSchema = z
   .strictObject({
     /** Channel ID or name the bot posts to. */
@@ -71,11 +86,17 @@ const slackSchema = z
       .describe(
         'Existing Secrets Manager secret holding the bot token (`xoxb-…`, or JSON `{"token": "xoxb-…"}`). When absent the stack creates a secret to fill in.',
       ),
-    /** Slack Web API base URL (GovSlack, or a local server in tests). */
+    /** Slack Web API base URL (GovSlack, or a local server in tests): https, plain http only to a loopback address. */
     apiUrl: z
       .url({ error: 'must be an http(s) URL' })
+      .refine(isSafeSlackApiUrl, {
+        error: (issue) =>
+          `must be an https URL: the bot token goes with every request (plain http only to a loopback address: 127.0.0.0/8, localhost or [::1]) (got ${formatInput(issue.input)})`,
+      })
       .default('https://slack.com/api/')
-      .describe('Slack Web API base URL (GovSlack, or a local server in tests).'),
+      .describe(
+        'Slack Web API base URL (GovSlack, or a local server in tests). https; plain http only to a loopback address (127.0.0.0/8, localhost, [::1]), since the bot token goes with every request.',
+      ),
   })
   .default({ channel: '#ml-finops', apiUrl: 'https://slack.com/api/' })
   .describe('Where the Slack messages go.');

@@ -145,6 +145,32 @@ describe('Function: parseConfig', () => {
   });
 });
 
+describe('Function: parseConfig (slack.apiUrl)', () => {
+  // The bot token is sent with every request: it may cross a network only over TLS.
+  it.each([
+    'https://slack.com/api/',
+    'https://slack-gov.com/api/',
+    'http://127.0.0.1:43117/api/',
+    'http://127.42.0.9/',
+    'http://localhost:8080/api/',
+    'http://[::1]:9000/api/',
+  ])('accepts %s', (apiUrl) => {
+    expect(parseConfig({ slack: { apiUrl } }).slack.apiUrl).toBe(apiUrl);
+  });
+
+  it.each([
+    'http://slack.com/api/',
+    'http://10.0.0.5/api/',
+    'http://127.0.0.1.evil.example/',
+    'http://localhost.evil.example/',
+    'ftp://127.0.0.1/',
+  ])('rejects %s, naming the field, the rule and the value', (apiUrl) => {
+    expect(rejection({ slack: { apiUrl } })).toContain(
+      `costGuard.slack.apiUrl: must be an https URL: the bot token goes with every request (plain http only to a loopback address: 127.0.0.0/8, localhost or [::1]) (got "${apiUrl}")`,
+    );
+  });
+});
+
 describe('Function: configWarnings', () => {
   it('has no warning for the default rules', () => {
     expect(configWarnings(parseConfig({}))).toEqual([]);
