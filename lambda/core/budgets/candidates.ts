@@ -9,6 +9,7 @@
  */
 import type { TagsConfig } from '../config';
 import type { InstanceFacts, InstanceTypeFacts } from '../instances';
+import type { SkipReason } from '../skip-reasons';
 import { isTagTrue } from '../tags';
 
 export interface CandidateOptions {
@@ -19,11 +20,15 @@ export interface CandidateOptions {
   readonly typeFacts: (region: string, instanceType: string) => InstanceTypeFacts | undefined;
 }
 
-export type SkipReason = 'not-running' | 'out-of-scope' | 'essential' | 'opted-out' | 'not-gpu' | 'type-unknown';
+/** The reasons the budget guard gives (a subset of the vocabulary both guards share). */
+export type BudgetSkipReason = Extract<
+  SkipReason,
+  'not-running' | 'out-of-scope' | 'essential' | 'opt-out' | 'not-gpu' | 'unknown-type'
+>;
 
 export interface SkippedInstance {
   readonly instance: InstanceFacts;
-  readonly reason: SkipReason;
+  readonly reason: BudgetSkipReason;
 }
 
 export interface CandidateSelection {
@@ -31,29 +36,20 @@ export interface CandidateSelection {
   readonly skipped: readonly SkippedInstance[];
 }
 
-export const SKIP_REASON_TEXT: Readonly<Record<SkipReason, string>> = {
-  'not-running': 'not running',
-  'out-of-scope': "outside the budget's scope tags",
-  essential: 'tagged essential',
-  'opted-out': 'opted out',
-  'not-gpu': 'not a GPU instance (budgets.stopScope is gpu)',
-  'type-unknown': 'instance type not described by EC2 (treated as not GPU)',
-};
-
 /** True when every scope tag is present with exactly its value (an empty scope matches every instance). */
 export function inScope(tags: Readonly<Record<string, string>>, scopeTags: Readonly<Record<string, string>>): boolean {
   return Object.entries(scopeTags).every(([k, v]) => Object.hasOwn(tags, k) && tags[k] === v);
 }
 
 /** Why an instance is not a candidate, or undefined when it is one. Protection is checked before scope. */
-export function skipReason(instance: InstanceFacts, options: CandidateOptions): SkipReason | undefined {
+export function skipReason(instance: InstanceFacts, options: CandidateOptions): BudgetSkipReason | undefined {
   if (instance.state !== 'running') return 'not-running';
   if (isTagTrue(instance.tags, options.tags.essential)) return 'essential';
-  if (isTagTrue(instance.tags, options.tags.optOut)) return 'opted-out';
+  if (isTagTrue(instance.tags, options.tags.optOut)) return 'opt-out';
   if (!inScope(instance.tags, options.scopeTags)) return 'out-of-scope';
   if (options.stopScope === 'gpu') {
     const facts = options.typeFacts(instance.region, instance.instanceType);
-    if (!facts) return 'type-unknown';
+    if (!facts) return 'unknown-type';
     if (facts.accelerator !== 'gpu') return 'not-gpu';
   }
   return undefined;
@@ -74,8 +70,8 @@ export function selectStopCandidates(
 }
 
 /** Counts skipped instances by reason, for the report. */
-export function countSkipped(skipped: readonly SkippedInstance[]): Partial<Record<SkipReason, number>> {
-  const counts: Partial<Record<SkipReason, number>> = {};
+export function countSkipped(skipped: readonly SkippedInstance[]): Partial<Record<BudgetSkipReason, number>> {
+  const counts: Partial<Record<BudgetSkipReason, number>> = {};
   for (const s of skipped) counts[s.reason] = (counts[s.reason] ?? 0) + 1;
   return counts;
 }

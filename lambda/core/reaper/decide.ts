@@ -8,9 +8,10 @@
  * API call per instance.
  */
 import type { InstanceFacts, InstanceTypeFacts } from '../instances';
+import type { SkipReason } from '../skip-reasons';
 import { isTagTrue, tagValue } from '../tags';
 import { assessIdleness } from './idleness';
-import { type Decision, IDLE_SINCE_TAG, type InstanceMetrics, type ReaperConfig, type SkipReason } from './types';
+import { type Decision, IDLE_SINCE_TAG, type InstanceMetrics, type ReaperConfig } from './types';
 
 const MINUTE_MS = 60_000;
 

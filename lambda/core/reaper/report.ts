@@ -20,6 +20,7 @@ import {
   truncateMrkdwn,
 } from '../slack-blocks';
 
+import { skipReasonText } from '../skip-reasons';
 import { tagValue } from '../tags';
 
 import type { Confidence, DecisionKind, ReaperAction } from './types';
@@ -276,7 +277,7 @@ export function buildDigest(input: DigestInput): SlackMessage[] {
   }
   const skipped = Object.entries(input.skippedByReason)
     .filter(([, n]) => n > 0)
-    .map(([reason, n]) => `${n} ${escapeName(reason)}`);
+    .map(([reason, n]) => `${n} ${escapeName(skipReasonText(reason))}`);
   const footer = [
     skipped.length ? `Skipped: ${skipped.join(', ')}.` : '',
     input.unknownTypes.length

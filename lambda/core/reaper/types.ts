@@ -34,23 +34,6 @@ export interface InstanceMetrics {
   readonly networkOut?: readonly number[];
 }
 
-/** Why an instance is never acted on this run. */
-export type SkipReason =
-  | 'not-gpu'
-  | 'neuron-excluded'
-  | 'unknown-type'
-  | 'opt-out'
-  | 'keep-until'
-  | 'keep-until-invalid'
-  | 'auto-scaling-group'
-  | 'fleet-member'
-  | 'kubernetes-node'
-  | 'too-young'
-  | 'age-unknown'
-  | 'spot-cannot-stop'
-  | 'termination-protected'
-  | 'termination-protection-unknown';
-
 export type Confidence = 'high' | 'low';
 
 /**

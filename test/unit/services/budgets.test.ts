@@ -286,7 +286,7 @@ describe('Function: budgetsCapability.run', () => {
         errorCode: 'UnsupportedOperation',
         note: expect.stringContaining('one-time Spot'),
       });
-      expect(budget(summary).skipped).toEqual({ essential: 1, 'opted-out': 1, 'not-gpu': 1 });
+      expect(budget(summary).skipped).toEqual({ essential: 1, 'opt-out': 1, 'not-gpu': 1 });
       // Savings from the savings model, in the summary, metrics and action records.
       const expected = monthlySavingsOfStop('g5.xlarge', ctx.pricing)!;
       expect(summary.monthlySavingsUsd).toBeCloseTo(expected.monthlyUsd, 2);

@@ -52,10 +52,10 @@ describe('Function: selectStopCandidates', () => {
     expect(candidates.map((c) => c.instanceId)).toEqual(['i-candidate']);
     expect(Object.fromEntries(skipped.map((s) => [s.instance.instanceId, s.reason]))).toEqual({
       'i-essential': 'essential',
-      'i-optout': 'opted-out',
+      'i-optout': 'opt-out',
       'i-other-team': 'out-of-scope',
       'i-cpu': 'not-gpu',
-      'i-unknown-type': 'type-unknown',
+      'i-unknown-type': 'unknown-type',
       'i-stopped': 'not-running',
     });
   });

@@ -130,12 +130,15 @@ describe('Function: buildDigest', () => {
     expect(sections).toHaveLength(130);
   });
 
-  it('lists skipped reasons and unknown types in the footer', () => {
+  it('lists skipped reasons in words, other codes as they are, and unknown types in the footer', () => {
     const [message] = buildDigest(
-      input([report()], { skippedByReason: { 'opt-out': 3 }, unknownTypes: ['us-east-1: zz9.huge'] }),
+      input([report()], {
+        skippedByReason: { 'opt-out': 3, 'too-few-gpu-datapoints': 1 },
+        unknownTypes: ['us-east-1: zz9.huge'],
+      }),
     );
     const text = messageToText(message!);
-    expect(text).toContain('Skipped: 3 opt-out.');
+    expect(text).toContain('Skipped: 3 opted out, 1 too-few-gpu-datapoints.');
     expect(text).toContain('zz9.huge');
   });
 });
