@@ -54,8 +54,7 @@ export class SlackNotifier implements Notifier {
       const res = await this.client.chat.postMessage({
         channel: this.options.channel,
         text: message.text,
-        // Block Kit types in @slack/web-api are a superset of ours.
-        blocks: message.blocks as never,
+        blocks: [...message.blocks],
         unfurl_links: false,
       });
       if (!res.ok)

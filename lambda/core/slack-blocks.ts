@@ -11,6 +11,7 @@
  * Mrkdwn text objects are `verbatim`, so Slack does not turn a bare URL or `@channel` in a value into a link or a
  * mention either. Every cut falls between graphemes and never inside an entity.
  */
+import type { ContextBlock, DividerBlock, HeaderBlock, MrkdwnElement, SectionBlock, TextObject } from '@slack/types';
 
 export const MAX_BLOCKS_PER_MESSAGE = 50;
 export const MAX_SECTION_TEXT = 3000;
@@ -23,29 +24,13 @@ export const MAX_FALLBACK_TEXT = 3000;
 /** The longest a name or tag value is shown (AWS allows 256 characters in a tag value). */
 export const MAX_NAME_TEXT = 256;
 
-export interface TextObject {
-  readonly type: 'mrkdwn' | 'plain_text';
-  readonly text: string;
-  /** mrkdwn only: true keeps Slack from auto-linking URLs and parsing mentions in plain words. */
-  readonly verbatim?: boolean;
-}
-export interface SectionBlock {
-  readonly type: 'section';
-  readonly text?: TextObject;
-  readonly fields?: readonly TextObject[];
-}
-export interface HeaderBlock {
-  readonly type: 'header';
-  readonly text: TextObject;
-}
-export interface ContextBlock {
-  readonly type: 'context';
-  readonly elements: readonly TextObject[];
-}
-export interface DividerBlock {
-  readonly type: 'divider';
-}
-export type Block = SectionBlock | HeaderBlock | ContextBlock | DividerBlock;
+export type { ContextBlock, DividerBlock, HeaderBlock, MrkdwnElement, SectionBlock, TextObject } from '@slack/types';
+
+/** A context block of text elements only (Slack's also takes images; the guard shows none). */
+export type TextContextBlock = Omit<ContextBlock, 'elements'> & { elements: TextObject[] };
+
+/** The Block Kit blocks the guard's messages are built from: Slack's own types, a subset of its `KnownBlock`. */
+export type Block = SectionBlock | HeaderBlock | TextContextBlock | DividerBlock;
 
 /** One Slack message: `text` is the notification fallback, `blocks` the rich body. */
 export interface SlackMessage {
@@ -174,7 +159,7 @@ export const fallbackText = (text: string): string => truncateMrkdwn(text, MAX_F
 /** Slack rejects a message with an empty text object: an empty value must not lose the whole message. */
 const nonEmpty = (text: string): string => (text.trim() === '' ? '(empty)' : text);
 
-const mrkdwn = (text: string, max: number): TextObject => ({
+const mrkdwn = (text: string, max: number): MrkdwnElement => ({
   type: 'mrkdwn',
   text: truncateMrkdwn(nonEmpty(text), max),
   verbatim: true,
@@ -198,7 +183,7 @@ export const fields = (pairs: ReadonlyArray<readonly [string, string]>): Section
   fields: pairs.slice(0, MAX_SECTION_FIELDS).map(([k, v]) => mrkdwn(`*${k}*\n${v}`, MAX_FIELD_TEXT)),
 });
 
-export const context = (text: string): ContextBlock => ({
+export const context = (text: string): TextContextBlock => ({
   type: 'context',
   elements: [mrkdwn(text, MAX_SECTION_TEXT)],
 });
