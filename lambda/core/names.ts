@@ -16,3 +16,46 @@ export const STATE_TABLE_NAME = 'ml-cost-guard-state';
 
 /** The CloudWatch namespace of every ml-cost-guard metric (shared by the Lambdas and the dashboard). */
 export const METRICS_NAMESPACE = 'MlCostGuard';
+
+/**
+ * Every metric name the functions publish (namespace {@link METRICS_NAMESPACE}, dimension `Capability`), shared by
+ * the functions and the dashboard: rename one here and both follow.
+ */
+export const METRIC = {
+  // idle GPU reaper
+  InstancesScanned: 'InstancesScanned',
+  IdleFound: 'IdleFound',
+  Warned: 'Warned',
+  Terminated: 'Terminated',
+  Stopped: 'Stopped',
+  /** With a `Reason` dimension. */
+  Skipped: 'Skipped',
+  SpotCoveragePercent: 'SpotCoveragePercent',
+  FleetGpuUtilizationPercent: 'FleetGpuUtilizationPercent',
+  /** Reaper and budget guard: savings of this run's actions (or what they would save, in dry-run). */
+  EstimatedMonthlySavingsUsd: 'EstimatedMonthlySavingsUsd',
+  // storage lifecycle
+  BucketsScanned: 'BucketsScanned',
+  BucketsChanged: 'BucketsChanged',
+  LifecycleConflicts: 'LifecycleConflicts',
+  ProjectedMonthlySavingsUsd: 'ProjectedMonthlySavingsUsd',
+  // budget guard
+  BudgetsChecked: 'BudgetsChecked',
+  /** With a `Budget` dimension. */
+  PercentUsed: 'PercentUsed',
+  AlertsSent: 'AlertsSent',
+  InstancesStopped: 'InstancesStopped',
+  // monthly summary
+  SummaryMonthlySavingsUsd: 'SummaryMonthlySavingsUsd',
+  // every function (the Lambda runtime)
+  /** Savings of the actions that took effect this run. */
+  RealizedMonthlySavingsUsd: 'RealizedMonthlySavingsUsd',
+  LedgerWriteFailures: 'LedgerWriteFailures',
+  /** With an `Operation` dimension. */
+  ApiCalls: 'ApiCalls',
+} as const;
+
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** The metric names the functions emit: what the dashboard and alarms may reference. */
+export const EMITTED_METRICS: readonly MetricName[] = Object.values(METRIC);

@@ -6,7 +6,7 @@ import { ClientFactory } from '../adapters/clients';
 import { recordActions } from '../adapters/ledger';
 import { ConsoleNotifier, type Notifier, SlackNotifier, tokenFromSecret } from '../adapters/slack';
 import { type CostGuardConfig, parseConfig } from '../core/config';
-import { ENV } from '../core/names';
+import { ENV, METRIC } from '../core/names';
 import { errorMessage, MissingEnvironmentError } from '../shared/errors';
 import { PowertoolsMetrics, powertoolsLogger } from '../shared/observability';
 import { buildContext, type RunContext, type RunSummary } from './context';
@@ -63,7 +63,7 @@ async function recordLedger(ctx: RunContext): Promise<void> {
     if (unprocessed > 0) ctx.log.warn('savings ledger: some entries were not written', { unprocessed });
   } catch (error) {
     ctx.log.error('savings ledger: write failed', { error: errorMessage(error) });
-    ctx.metrics.add('LedgerWriteFailures', 1);
+    ctx.metrics.add(METRIC.LedgerWriteFailures, 1);
   }
 }
 
@@ -118,12 +118,12 @@ export function lambdaHandler<E, R extends RunSummary>(
       await recordLedger(ctx);
       // Savings of the actions that took effect this run (dry-run and failed actions saved nothing).
       ctx.metrics.add(
-        'RealizedMonthlySavingsUsd',
+        METRIC.RealizedMonthlySavingsUsd,
         ctx.actions.totals((r) => r.status === 'done').monthlySavingsUsd,
         'None',
       );
       for (const [operation, count] of Object.entries(ctx.clients.counter.byOperation())) {
-        metrics.add('ApiCalls', count, 'Count', { Operation: operation });
+        metrics.add(METRIC.ApiCalls, count, 'Count', { Operation: operation });
       }
       metrics.flush();
     }

@@ -45,6 +45,7 @@ import {
 import type { BudgetItemConfig } from '../core/config';
 import type { InstanceFacts } from '../core/instances';
 import { formatPercentValue } from '../core/money';
+import { METRIC } from '../core/names';
 
 import { monthlySavingsOfStop, round2 } from '../core/savings/calculators';
 
@@ -486,23 +487,23 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
     }
     const accountId = await accountIdOf(ctx);
     const watched = await readWatchedBudgets(ctx.clients.budgets(), accountId, watchedNames);
-    ctx.metrics.add('BudgetsChecked', watched.found.size, 'Count');
+    ctx.metrics.add(METRIC.BudgetsChecked, watched.found.size, 'Count');
     for (const item of cfg.items) {
       const evaluation = evaluateBudget(item.name, watched.found.get(item.name), cfg, ctx.now);
       if (evaluation.problems.length > 0) {
         reports.push(await reportProblem(state, evaluation));
         continue;
       }
-      ctx.metrics.add('PercentUsed', round2(evaluation.percentUsed ?? 0), 'Percent', { Budget: item.name });
+      ctx.metrics.add(METRIC.PercentUsed, round2(evaluation.percentUsed ?? 0), 'Percent', { Budget: item.name });
       reports.push(await guardBudget(state, item, evaluation));
     }
   }
 
   const stopTotals = ctx.actions.totals((r) => r.capability === 'budgets' && r.kind === 'stop');
   const alertsSent = reports.reduce((n, r) => n + r.alerted.length, 0);
-  ctx.metrics.add('AlertsSent', alertsSent, 'Count');
-  ctx.metrics.add('InstancesStopped', stopTotals.done, 'Count');
-  ctx.metrics.add('EstimatedMonthlySavingsUsd', round2(stopTotals.monthlySavingsUsd), 'None');
+  ctx.metrics.add(METRIC.AlertsSent, alertsSent, 'Count');
+  ctx.metrics.add(METRIC.InstancesStopped, stopTotals.done, 'Count');
+  ctx.metrics.add(METRIC.EstimatedMonthlySavingsUsd, round2(stopTotals.monthlySavingsUsd), 'None');
 
   const summary: BudgetsSummary = {
     capability: 'budgets',

@@ -56,6 +56,7 @@ import {
 } from '../core/lifecycle/report';
 
 import type { StorageClass } from '../core/lifecycle/rules';
+import { METRIC } from '../core/names';
 import { ENV } from '../core/names';
 import { round2 } from '../core/savings/calculators';
 
@@ -464,10 +465,10 @@ async function run(ctx: RunContext): Promise<LifecycleRunSummary> {
     );
   }
 
-  ctx.metrics.add('BucketsScanned', buckets.length, 'Count');
-  ctx.metrics.add('BucketsChanged', effective.length, 'Count');
-  ctx.metrics.add('LifecycleConflicts', conflicts, 'Count');
-  ctx.metrics.add('ProjectedMonthlySavingsUsd', round2(projectedMonthlySavingsUsd), 'None');
+  ctx.metrics.add(METRIC.BucketsScanned, buckets.length, 'Count');
+  ctx.metrics.add(METRIC.BucketsChanged, effective.length, 'Count');
+  ctx.metrics.add(METRIC.LifecycleConflicts, conflicts, 'Count');
+  ctx.metrics.add(METRIC.ProjectedMonthlySavingsUsd, round2(projectedMonthlySavingsUsd), 'None');
 
   const partial: LifecycleRunSummary = {
     ...base,

@@ -4,6 +4,7 @@
  */
 import { readMonth } from '../adapters/ledger';
 import { postAll } from '../adapters/slack';
+import { METRIC } from '../core/names';
 import { monthSummaryMessages, previousMonth, summarizeMonth } from '../core/report/monthly-summary';
 import type { RunContext, RunSummary } from '../runtime/context';
 
@@ -33,7 +34,7 @@ export async function runMonthlySummary(ctx: RunContext): Promise<MonthlySummary
   const entries = await readMonth(ctx.clients.dynamodb(), ctx.stateTableName, month);
   const summary = summarizeMonth(month, entries);
   const posted = await postAll(ctx.notifier, monthSummaryMessages(summary));
-  ctx.metrics.add('SummaryMonthlySavingsUsd', summary.monthlySavingsUsd, 'None');
+  ctx.metrics.add(METRIC.SummaryMonthlySavingsUsd, summary.monthlySavingsUsd, 'None');
   return {
     ...base,
     monthlySavingsUsd: summary.monthlySavingsUsd,

@@ -20,6 +20,7 @@ import {
   spotRequestTypes,
 } from '../adapters/ec2';
 import type { InstanceFacts, InstanceTypeFacts } from '../core/instances';
+import { METRIC } from '../core/names';
 import {
   buildDigest,
   checkBeforeAct,
@@ -506,18 +507,18 @@ function emitMetrics(
     fleet: FleetStats;
   },
 ): void {
-  ctx.metrics.add('InstancesScanned', m.scanned);
-  ctx.metrics.add('IdleFound', m.idle);
-  ctx.metrics.add('Warned', m.counts.warned);
-  ctx.metrics.add('Terminated', m.counts.terminated);
-  ctx.metrics.add('Stopped', m.counts.stopped);
+  ctx.metrics.add(METRIC.InstancesScanned, m.scanned);
+  ctx.metrics.add(METRIC.IdleFound, m.idle);
+  ctx.metrics.add(METRIC.Warned, m.counts.warned);
+  ctx.metrics.add(METRIC.Terminated, m.counts.terminated);
+  ctx.metrics.add(METRIC.Stopped, m.counts.stopped);
   for (const [reason, n] of Object.entries(m.skippedByReason))
-    ctx.metrics.add('Skipped', n, 'Count', { Reason: reason });
-  ctx.metrics.add('EstimatedMonthlySavingsUsd', m.doneSavings, 'None');
+    ctx.metrics.add(METRIC.Skipped, n, 'Count', { Reason: reason });
+  ctx.metrics.add(METRIC.EstimatedMonthlySavingsUsd, m.doneSavings, 'None');
   if (m.fleet.spotCoveragePercent !== undefined)
-    ctx.metrics.add('SpotCoveragePercent', m.fleet.spotCoveragePercent, 'Percent');
+    ctx.metrics.add(METRIC.SpotCoveragePercent, m.fleet.spotCoveragePercent, 'Percent');
   if (m.fleet.gpuUtilizationPercent !== undefined) {
-    ctx.metrics.add('FleetGpuUtilizationPercent', m.fleet.gpuUtilizationPercent, 'Percent');
+    ctx.metrics.add(METRIC.FleetGpuUtilizationPercent, m.fleet.gpuUtilizationPercent, 'Percent');
   }
 }
 

@@ -7,7 +7,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 export { METRICS_NAMESPACE } from '../core/names';
 
-import { METRICS_NAMESPACE } from '../core/names';
+import { METRICS_NAMESPACE, type MetricName } from '../core/names';
 
 export interface Log {
   debug(message: string, extra?: Record<string, unknown>): void;
@@ -19,15 +19,15 @@ export interface Log {
 export type MetricUnitName = 'Count' | 'Percent' | 'None' | 'Bytes';
 
 export interface MetricsSink {
-  /** Adds a datapoint; `dimensions` (e.g. {Budget: 'ml'}) publish it as its own series. */
-  add(name: string, value: number, unit?: MetricUnitName, dimensions?: Record<string, string>): void;
+  /** Adds a datapoint; `dimensions` (e.g. {Budget: 'ml'}) publish it as its own series. Names: METRIC (core/names). */
+  add(name: MetricName, value: number, unit?: MetricUnitName, dimensions?: Record<string, string>): void;
 }
 
 /** Keeps metrics in memory: the CLI prints them with --json, tests assert on them. */
 export class MemoryMetrics implements MetricsSink {
   readonly points: { name: string; value: number; unit: MetricUnitName; dimensions?: Record<string, string> }[] = [];
 
-  add(name: string, value: number, unit: MetricUnitName = 'Count', dimensions?: Record<string, string>): void {
+  add(name: MetricName, value: number, unit: MetricUnitName = 'Count', dimensions?: Record<string, string>): void {
     this.points.push({ name, value, unit, ...(dimensions ? { dimensions } : {}) });
   }
 
@@ -54,7 +54,7 @@ export class PowertoolsMetrics implements MetricsSink {
     this.metrics.setDefaultDimensions({ Capability: capability });
   }
 
-  add(name: string, value: number, unit: MetricUnitName = 'Count', dimensions?: Record<string, string>): void {
+  add(name: MetricName, value: number, unit: MetricUnitName = 'Count', dimensions?: Record<string, string>): void {
     if (dimensions) {
       const single = this.metrics.singleMetric();
       for (const [k, v] of Object.entries(dimensions)) single.addDimension(k, v);

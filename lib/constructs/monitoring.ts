@@ -8,7 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { CostGuardConfig } from '../../lambda/core/config';
-import { METRICS_NAMESPACE } from '../../lambda/core/names';
+import { METRIC, METRICS_NAMESPACE, type MetricName } from '../../lambda/core/names';
 import { rateMinutes } from '../../lambda/core/schedule';
 import { CostGuardFunction } from './cost-guard-function';
 import type { SharedResources } from './shared-resources';
@@ -32,11 +32,15 @@ export interface MonitoringProps {
   readonly shared: SharedResources;
   /** The capabilities' functions. */
   readonly functions: readonly MonitoredFunction[];
-  /** Further alarms (e.g. a dead-letter queue's depth) to route to the alarm topic. @default - none */
-  readonly extraAlarms?: readonly cloudwatch.Alarm[];
 }
 
-const metric = (capability: string, name: string, label: string, statistic = 'Maximum', period = Duration.hours(1)) =>
+const metric = (
+  capability: string,
+  name: MetricName,
+  label: string,
+  statistic = 'Maximum',
+  period = Duration.hours(1),
+) =>
   new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName: name,
@@ -146,7 +150,6 @@ export class Monitoring extends Construct {
         this.alarms.push(missed);
       }
     }
-    for (const alarm of props.extraAlarms ?? []) alarm.addAlarmAction(action);
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: 'MlCostGuard',
@@ -163,16 +166,16 @@ export class Monitoring extends Construct {
   private savingsRow(): cloudwatch.IWidget[] {
     const realized = ['reaper', 'lifecycle', 'budgets'].map((c, i) => [
       `r${i}`,
-      metric(c, 'RealizedMonthlySavingsUsd', c, 'Sum', Duration.days(1)),
+      metric(c, METRIC.RealizedMonthlySavingsUsd, c, 'Sum', Duration.days(1)),
     ]);
     return [
       new cloudwatch.GraphWidget({
         title: 'Estimated monthly savings by capability (USD/month)',
         width: 12,
         left: [
-          metric('reaper', 'EstimatedMonthlySavingsUsd', 'Idle GPU reaper'),
-          metric('lifecycle', 'ProjectedMonthlySavingsUsd', 'Storage lifecycle'),
-          metric('budgets', 'EstimatedMonthlySavingsUsd', 'Budget guard'),
+          metric('reaper', METRIC.EstimatedMonthlySavingsUsd, 'Idle GPU reaper'),
+          metric('lifecycle', METRIC.ProjectedMonthlySavingsUsd, 'Storage lifecycle'),
+          metric('budgets', METRIC.EstimatedMonthlySavingsUsd, 'Budget guard'),
         ],
       }),
       new cloudwatch.GraphWidget({
@@ -191,17 +194,17 @@ export class Monitoring extends Construct {
   }
 
   private gpuRow(): cloudwatch.IWidget[] {
-    const sum = (name: string, label: string) => metric('reaper', name, label, 'Sum');
+    const sum = (name: MetricName, label: string) => metric('reaper', name, label, 'Sum');
     return [
       new cloudwatch.GraphWidget({
         title: 'GPU instances per run',
         width: 12,
         left: [
-          metric('reaper', 'InstancesScanned', 'Scanned'),
-          sum('IdleFound', 'Idle'),
-          sum('Warned', 'Warned'),
-          sum('Terminated', 'Terminated'),
-          sum('Stopped', 'Stopped'),
+          metric('reaper', METRIC.InstancesScanned, 'Scanned'),
+          sum(METRIC.IdleFound, 'Idle'),
+          sum(METRIC.Warned, 'Warned'),
+          sum(METRIC.Terminated, 'Terminated'),
+          sum(METRIC.Stopped, 'Stopped'),
         ],
       }),
       new cloudwatch.GraphWidget({
@@ -210,11 +213,16 @@ export class Monitoring extends Construct {
         left: [
           metric(
             'reaper',
-            'FleetGpuUtilizationPercent',
+            METRIC.FleetGpuUtilizationPercent,
             'GPU utilization (mean of each instance peak, instances with GPU metrics)',
             'Average',
           ),
-          metric('reaper', 'SpotCoveragePercent', 'Spot coverage (share of running GPU instances on spot)', 'Average'),
+          metric(
+            'reaper',
+            METRIC.SpotCoveragePercent,
+            'Spot coverage (share of running GPU instances on spot)',
+            'Average',
+          ),
         ],
         leftYAxis: { min: 0, max: 100 },
       }),
@@ -226,7 +234,7 @@ export class Monitoring extends Construct {
       (b) =>
         new cloudwatch.Metric({
           namespace: METRICS_NAMESPACE,
-          metricName: 'PercentUsed',
+          metricName: METRIC.PercentUsed,
           dimensionsMap: { Capability: 'budgets', service: 'ml-cost-guard', Budget: b.name },
           statistic: 'Maximum',
           period: Duration.hours(1),
@@ -238,9 +246,9 @@ export class Monitoring extends Construct {
         title: 'Buckets managed, changed and lifecycle conflicts',
         width: 12,
         left: [
-          metric('lifecycle', 'BucketsScanned', 'Buckets managed'),
-          metric('lifecycle', 'BucketsChanged', 'Changed', 'Sum'),
-          metric('lifecycle', 'LifecycleConflicts', 'Conflicts', 'Sum'),
+          metric('lifecycle', METRIC.BucketsScanned, 'Buckets managed'),
+          metric('lifecycle', METRIC.BucketsChanged, 'Changed', 'Sum'),
+          metric('lifecycle', METRIC.LifecycleConflicts, 'Conflicts', 'Sum'),
         ],
       }),
       budgets.length > 0
