@@ -2,8 +2,11 @@
 /**
  * CDK app entry: load and validate the `costGuard` config from context, create the MlCostGuard stack, and run the
  * cdk-nag AwsSolutions and Serverless checks on every synth (a finding fails synth).
+ *
+ * A config problem (ConfigError and its subclasses, e.g. a config too large for a Lambda environment) or a CDK
+ * validation error prints its message, without a stack trace, and exits 1. Anything else is a bug and keeps its trace.
  */
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Errors, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { ConfigError, configWarnings } from '../lambda/core/config';
 import { configFromContext } from '../lib/config';
@@ -20,7 +23,7 @@ try {
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
 } catch (error) {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || Errors.isValidationError(error)) {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }

@@ -12,13 +12,34 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { CostGuardConfig } from '../../lambda/core/config';
+import { ConfigError, type CostGuardConfig } from '../../lambda/core/config';
 import { ENV } from '../../lambda/core/names';
 import { configSlice } from '../config';
 
 /** Lambda caps the size of a function's environment at 4 KB. */
 const MAX_ENVIRONMENT_BYTES = 4096;
 
+/** Room kept under the 4 KB for what the stack or Lambda adds later. */
+const ENVIRONMENT_HEADROOM_BYTES = 512;
+
+/**
+ * The configuration does not fit in a Lambda environment (4 KB). A config problem: `cdk synth` prints the message
+ * without a stack trace and exits 1.
+ */
+export class LambdaEnvironmentTooLargeError extends ConfigError {
+  constructor(
+    readonly capability: string,
+    readonly bytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(
+      `ml-cost-guard: the ${capability} function's configuration is ${bytes} bytes; Lambda allows 4 KB of ` +
+        `environment (${limitBytes} bytes left for the config). Shorten costGuard.storage.rules or costGuard.budgets.items.`,
+      [`${capability}: Lambda environment of ${bytes} bytes (limit ${limitBytes})`],
+    );
+    this.name = 'LambdaEnvironmentTooLargeError';
+  }
+}
 export interface CostGuardFunctionProps {
   /** Short name of the capability (reaper, lifecycle, budgets…); names the function's metrics and logs. */
   readonly capability: string;
@@ -99,10 +120,11 @@ export class CostGuardFunction extends Construct {
       ...props.environment,
     };
     const size = Object.entries(environment).reduce((n, [k, v]) => n + k.length + v.length, 0);
-    if (size > MAX_ENVIRONMENT_BYTES - 512) {
-      throw new Error(
-        `ml-cost-guard: the ${props.capability} function's configuration is ${size} bytes; Lambda allows 4 KB of ` +
-          'environment. Shorten costGuard.storage.rules or costGuard.budgets.items.',
+    if (size > MAX_ENVIRONMENT_BYTES - ENVIRONMENT_HEADROOM_BYTES) {
+      throw new LambdaEnvironmentTooLargeError(
+        props.capability,
+        size,
+        MAX_ENVIRONMENT_BYTES - ENVIRONMENT_HEADROOM_BYTES,
       );
     }
 

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { parseConfig } from '../../lambda/core/config';
+import { ConfigError, parseConfig } from '../../lambda/core/config';
 import { ENV } from '../../lambda/core/names';
-import { CostGuardFunction } from '../../lib/constructs/cost-guard-function';
+import { CostGuardFunction, LambdaEnvironmentTooLargeError } from '../../lib/constructs/cost-guard-function';
 import { SharedResources } from '../../lib/constructs/shared-resources';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -122,6 +122,32 @@ describe('Construct: CostGuardFunction', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Threshold: 1 });
   });
 
+  it('fails with a named config error when the configuration does not fit in the Lambda environment', () => {
+    // Prepare: 60 watched budgets with long names make the budgets section about 5 KB.
+    const stack = new Stack(fastApp(), 'Big');
+    const config = parseConfig({ budgets: { items: manyBudgets(60) } });
+    // Act
+    let thrown: unknown;
+    try {
+      new CostGuardFunction(stack, 'Budgets', {
+        capability: 'budgets',
+        handlerFile: path.join(__dirname, '..', 'fixtures', 'noop-handler.ts'),
+        config,
+        configKeys: ['budgets'],
+      });
+    } catch (error) {
+      thrown = error;
+    }
+    // Assess
+    expect(thrown).toBeInstanceOf(LambdaEnvironmentTooLargeError);
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const error = thrown as LambdaEnvironmentTooLargeError;
+    expect(error.name).toBe('LambdaEnvironmentTooLargeError');
+    expect(error.capability).toBe('budgets');
+    expect(error.bytes).toBeGreaterThan(error.limitBytes);
+    expect(error.message).toContain('costGuard.budgets.items');
+  });
+
   it('bundles the handler with the local esbuild (no Docker)', () => {
     // Act
     const { stack } = fnStack(true);
@@ -135,6 +161,11 @@ describe('Construct: CostGuardFunction', () => {
     expect(code).toMatch(/module\.exports/);
   });
 });
+
+/** `n` watched budgets (no limitUsd: no AWS::Budgets::Budget) with 60-character names. */
+function manyBudgets(n: number) {
+  return Array.from({ length: n }, (_, i) => ({ name: `team-${String(i).padStart(3, '0')}-${'x'.repeat(51)}` }));
+}
 
 describe('App: bin/ml-cost-guard.ts', () => {
   function synth(context: Record<string, unknown>) {
@@ -186,6 +217,17 @@ describe('App: bin/ml-cost-guard.ts', () => {
     expect(result.stderr).toContain(
       'costGuard.budgets.alertPercent: alertPercent (99) must be below actionPercent (95)',
     );
+  });
+
+  it('fails synth with the message and no stack trace when the config does not fit in a Lambda environment', () => {
+    // Act
+    const result = synth({ costGuard: { budgets: { items: manyBudgets(60) } } });
+    // Assess
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("the budgets function's configuration is");
+    expect(result.stderr).toContain('Shorten costGuard.storage.rules or costGuard.budgets.items');
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('synthesizes the default config', () => {
