@@ -4,6 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
 
 export { METRICS_NAMESPACE } from '../core/names';
 
@@ -45,12 +46,32 @@ const UNITS: Record<MetricUnitName, (typeof MetricUnit)[keyof typeof MetricUnit]
   Bytes: MetricUnit.Bytes,
 };
 
-/** Powertools Metrics (CloudWatch EMF): one flush per invocation. Every metric carries the Capability dimension. */
-export class PowertoolsMetrics implements MetricsSink {
-  readonly metrics: Metrics;
+const SERVICE_NAME = 'ml-cost-guard';
 
-  constructor(capability: string) {
-    this.metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'ml-cost-guard' });
+let sharedLogger: Logger | undefined;
+let sharedMetrics: Metrics | undefined;
+
+/**
+ * The function's one Powertools Logger, made on first use (so the CLI, which never logs through it, never makes it,
+ * and POWERTOOLS_* settings are read when a function first runs). A Lambda bundle runs one capability.
+ */
+export function functionLogger(): Logger {
+  sharedLogger ??= new Logger({ serviceName: SERVICE_NAME });
+  return sharedLogger;
+}
+
+/** The function's one Powertools Metrics (CloudWatch EMF), made on first use like the logger; flushed per invocation. */
+export function functionMetrics(): Metrics {
+  sharedMetrics ??= new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  return sharedMetrics;
+}
+
+/** The function's Powertools Metrics behind MetricsSink: every metric carries the Capability dimension. */
+export class PowertoolsMetrics implements MetricsSink {
+  constructor(
+    capability: string,
+    readonly metrics: Metrics = functionMetrics(),
+  ) {
     this.metrics.setDefaultDimensions({ Capability: capability });
   }
 
@@ -69,14 +90,29 @@ export class PowertoolsMetrics implements MetricsSink {
   }
 }
 
-/** Powertools Logger (structured JSON to CloudWatch) behind the Log interface. */
-export function powertoolsLogger(capability: string): Log {
-  const logger = new Logger({ serviceName: 'ml-cost-guard', persistentKeys: { capability } });
+/** A capability's log in a Lambda: structured JSON lines that carry the invocation's Lambda context once added. */
+export interface LambdaLog extends Log {
+  /**
+   * Adds the invocation's Lambda context to every line that follows: request id (`function_request_id`), cold start
+   * (`cold_start`, true on the first invocation of the execution environment), function name, ARN and memory.
+   */
+  addContext(context: Context): void;
+}
+
+/** The function logger's child for one capability (key `capability` on every line), behind the Log interface. */
+export function powertoolsLogger(capability: string, parent: Logger = functionLogger()): LambdaLog {
+  const logger = parent.createChild({ persistentKeys: { capability } });
   const at =
     (level: 'debug' | 'info' | 'warn' | 'error') =>
     (message: string, extra?: Record<string, unknown>): void =>
       extra ? logger[level](message, extra) : logger[level](message);
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    addContext: (context) => logger.addContext(context),
+  };
 }
 
 /** Writes `level message {json}` lines; used by the CLI (to stderr) when --verbose. */

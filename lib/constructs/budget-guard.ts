@@ -32,9 +32,12 @@ export function tagKeyValueFilter(key: string, value: string): string {
 /**
  * The budget guard: an AWS Budget per `budgets.items` entry with `limitUsd` (COST, MONTHLY, filtered by the
  * entry's scope tags) notifying a KMS-encrypted SNS topic at `alertPercent` and `actionPercent` (ACTUAL) and at 100%
- * (FORECASTED); one Lambda run hourly (`budgets.schedule`) and on every notification, one at a time; failed events
- * go, after two retries, to an encrypted dead-letter queue with an alarm. The Lambda may read budgets and instances,
- * stop and start only instances not tagged essential or opted out, and write only its own `cost-guard:stopped-*` tags.
+ * (FORECASTED); one Lambda run hourly (`budgets.schedule`) and on every notification, one at a time; a failed
+ * event is not retried automatically (a retry could stop instances twice in one period; the next hourly run is the
+ * retry) and goes to an encrypted failure queue with an alarm. The Lambda may read budgets and instances; only with
+ * `dryRun: false` and `budgets.action: stop-non-essential` may it stop instances not tagged essential or opted out
+ * and write its own `cost-guard:stopped-*` tags. It never starts instances: `cost-guard restore` does, with the
+ * user's own credentials.
  */
 export class BudgetGuard extends Construct {
   readonly fn: CostGuardFunction;
@@ -90,10 +93,11 @@ export class BudgetGuard extends Construct {
       config,
       configKeys: ['budgets', 'state'],
       stateTable: props.shared.stateTable,
+      stateTableUses: ['ledgerWrite', 'state'],
       slackSecret: props.shared.slackSecret,
       schedule: cfg.schedule,
       reservedConcurrency: 1,
-      retryAttempts: 2,
+      retryAttempts: 0,
       logRetentionDays: config.observability.logRetentionDays,
       tracing: config.observability.tracing,
       ...(props.timeout ? { timeout: props.timeout } : {}),
@@ -162,39 +166,39 @@ export class BudgetGuard extends Construct {
         resources: ['*'],
       }),
     );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'StopStartUnprotectedInstances',
-        actions: ['ec2:StopInstances', 'ec2:StartInstances'],
-        resources: [instances],
-        conditions: {
-          StringNotEqualsIgnoreCase: Object.fromEntries(protectedTags.map((k) => [`aws:ResourceTag/${k}`, 'true'])),
-        },
-      }),
-    );
-    // Negated operators are true when the tag is absent; the explicit Deny makes the protection hold regardless.
+    // Destructive grants only when the guard may act: in dry-run or notify mode the role cannot stop or tag at all.
+    const acts = !config.dryRun && config.budgets.action === 'stop-non-essential';
+    if (acts) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'StopUnprotectedInstances',
+          actions: ['ec2:StopInstances'],
+          resources: [instances],
+          conditions: {
+            StringNotEqualsIgnoreCase: Object.fromEntries(protectedTags.map((k) => [`aws:ResourceTag/${k}`, 'true'])),
+          },
+        }),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'TagStoppedInstances',
+          actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
+          resources: [instances],
+          conditions: {
+            'ForAllValues:StringEquals': { 'aws:TagKeys': [...STOPPED_TAG_KEYS] },
+            // DeleteTags without keys deletes every tag: require the keys to be named.
+            Null: { 'aws:TagKeys': 'false' },
+          },
+        }),
+      );
+    }
+    // Negated operators are true when the tag is absent; the explicit Deny makes the protection hold regardless
+    // (kept in every mode: it also binds any policy attached to the role later).
     protectedTags.forEach((key, i) => {
-      for (const deny of denyWhenTagTrue(
-        `NeverStopProtected${i}`,
-        ['ec2:StopInstances', 'ec2:StartInstances'],
-        [instances],
-        key,
-      )) {
+      for (const deny of denyWhenTagTrue(`NeverStopProtected${i}`, ['ec2:StopInstances'], [instances], key)) {
         role.addToPolicy(deny);
       }
     });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'TagStoppedInstances',
-        actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
-        resources: [instances],
-        conditions: {
-          'ForAllValues:StringEquals': { 'aws:TagKeys': [...STOPPED_TAG_KEYS] },
-          // DeleteTags without keys deletes every tag: require the keys to be named.
-          Null: { 'aws:TagKeys': 'false' },
-        },
-      }),
-    );
 
     // cdk-nag names resources as the template has them: a literal account, or <AWS::AccountId> when env-agnostic.
     const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
@@ -212,8 +216,9 @@ export class BudgetGuard extends Construct {
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*:${account}:instance/*]`,
         reason:
-          'The instances to stop are chosen by tag at run time in the configured regions; stop/start is allowed only ' +
-          'when the essential and opt-out tags are not true (explicit Deny), tagging only for the cost-guard:stopped-* keys.',
+          'The instances to stop are chosen by tag at run time in the configured regions; stop is allowed only with ' +
+          'dryRun off and action stop-non-essential, and only when the essential and opt-out tags are not true ' +
+          '(explicit Deny); tagging only for the cost-guard:stopped-* keys.',
       },
     );
   }

@@ -15,10 +15,10 @@ import { Construct } from 'constructs';
 import { ConfigError, type CostGuardConfig } from '../../lambda/core/config';
 import { ENV } from '../../lambda/core/names';
 import { configSlice } from '../config';
+import { STATE_TABLE_ACCESS, type StateTableUse } from './state-table-access';
 
 /** Lambda caps the size of a function's environment at 4 KB. */
 const MAX_ENVIRONMENT_BYTES = 4096;
-
 /** Room kept under the 4 KB for what the stack or Lambda adds later. */
 const ENVIRONMENT_HEADROOM_BYTES = 512;
 
@@ -40,6 +40,7 @@ export class LambdaEnvironmentTooLargeError extends ConfigError {
     this.name = 'LambdaEnvironmentTooLargeError';
   }
 }
+
 export interface CostGuardFunctionProps {
   /** Short name of the capability (reaper, lifecycle, budgets…); names the function's metrics and logs. */
   readonly capability: string;
@@ -49,8 +50,13 @@ export interface CostGuardFunctionProps {
   readonly config: CostGuardConfig;
   /** Config sections this capability reads besides the shared ones. */
   readonly configKeys: readonly (keyof CostGuardConfig)[];
-  /** State table the function may read and write. @default - none */
+  /** State table: the function gets its name in the environment and the actions of `stateTableUses`. @default - none */
   readonly stateTable?: dynamodb.ITable;
+  /**
+   * What the function does with the state table; it is granted only those DynamoDB actions (see STATE_TABLE_ACCESS).
+   * @default ['ledgerWrite'] (the Lambda runtime records each run's actions in the savings ledger)
+   */
+  readonly stateTableUses?: readonly StateTableUse[];
   /** Secret holding the Slack bot token. @default - messages go to the log */
   readonly slackSecret?: secretsmanager.ISecret;
   /** @default Duration.minutes(5) */
@@ -69,7 +75,13 @@ export interface CostGuardFunctionProps {
   readonly tracing?: boolean;
   /** The function prices instances and may read the Price List API when `pricing.live` is on. @default true */
   readonly pricesInstances?: boolean;
-  /** Re-tries of an asynchronous invocation that failed. @default 2 */
+  /**
+   * Automatic re-tries (0-2) of an asynchronous invocation that failed (schedule, SNS). A function that acts (stops,
+   * terminates, writes lifecycle rules) must keep 0: a retried run would act again within the same period, past
+   * its per-period action limit; the next scheduled run is its retry. Only functions that never act (alarm
+   * forwarding, monthly summary) may set more.
+   * @default 0
+   */
   readonly retryAttempts?: number;
 }
 
@@ -157,7 +169,7 @@ export class CostGuardFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: (props.tracing ?? props.config.observability.tracing) ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
-      retryAttempts: props.retryAttempts ?? 2,
+      retryAttempts: props.retryAttempts ?? 0,
       onFailure: new lambdaDestinations.SqsDestination(this.failureQueue),
       environment,
       bundling: {
@@ -179,7 +191,16 @@ export class CostGuardFunction extends Construct {
       });
     }
     props.slackSecret?.grantRead(this.function);
-    props.stateTable?.grantReadWriteData(this.function);
+    if (props.stateTable) {
+      const uses = new Set<StateTableUse>(props.stateTableUses ?? ['ledgerWrite']);
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'StateTable',
+          actions: [...new Set([...uses].flatMap((use) => STATE_TABLE_ACCESS[use]))].sort(),
+          resources: [props.stateTable.tableArn],
+        }),
+      );
+    }
 
     this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
       alarmDescription: `ml-cost-guard ${props.capability}: a run failed`,

@@ -2,6 +2,8 @@ import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { CostGuardConfig } from '../../lambda/core/config';
+import { AUTO_SCALING_TAG, FLEET_TAG_KEYS, KUBERNETES_TAG_KEYS } from '../../lambda/core/reaper/decide';
+import { reapableInstanceTypePatterns } from '../../lambda/core/reaper/instance-families';
 import { IDLE_SINCE_TAG } from '../../lambda/core/reaper/types';
 import { CostGuardFunction } from './cost-guard-function';
 import { denyWhenTagTrue } from './iam-conditions';
@@ -27,12 +29,19 @@ export interface IdleGpuReaperProps {
  * or stops them.
  *
  * IAM guard rails (enforced by IAM, not only by the code):
- * - TerminateInstances / StopInstances (only the configured action) are allowed on instances whose opt-out tag is not
- *   `true` in any case (`StringNotEqualsIgnoreCase`, which also matches an absent tag), and explicitly denied when it
- *   is (`StringEqualsIgnoreCase`), so no later Allow can undo it.
+ * - With `dryRun: true` or `idleGpu.action: notify` the role holds no stop, terminate or tag action at all.
+ * - Otherwise TerminateInstances / StopInstances (only the configured action) are allowed on instances of the types
+ *   the reaper handles (`ec2:InstanceType` StringLike the GPU families of lambda/core/reaper/instance-families.ts,
+ *   Neuron families only with `idleGpu.includeNeuron`) whose opt-out tag is not `true` in any case
+ *   (`StringNotEqualsIgnoreCase`, which also matches an absent tag).
+ * - Explicit Denies, in every mode: stop/terminate when the opt-out tag is true (`StringEqualsIgnoreCase`, and padded
+ *   values), and on instances that carry an Auto Scaling, Spot/EC2 Fleet, EKS or Karpenter tag (`Null` = false on
+ *   `aws:ResourceTag/<key>`): a group would only replace what the reaper stops.
  * - CreateTags / DeleteTags on instances only for the `cost-guard:idle-since` key (`ForAllValues:StringEquals` on
  *   `aws:TagKeys`, with the key required to be present so DeleteTags cannot strip every tag), and an explicit Deny on
  *   the opt-out and keep-until keys: the reaper can never opt an instance back in.
+ * - The state table: its warnings, state records (per-period counters, leases), the savings ledger and stop index;
+ *   no Scan and no table action.
  * - Describe*, ListMetrics and GetMetricData do not support resource-level permissions: `*`, acknowledged for cdk-nag.
  */
 export class IdleGpuReaper extends Construct {
@@ -51,6 +60,10 @@ export class IdleGpuReaper extends Construct {
       timeout: props.timeout ?? Duration.minutes(10),
       memorySize: props.memorySize ?? 1024,
       reservedConcurrency: 1,
+      // A retried run would act again in the same period; the next scheduled run is the retry.
+      retryAttempts: 0,
+      stateTable: props.shared.stateTable,
+      stateTableUses: ['ledgerWrite', 'state', 'warnings'],
       slackSecret: props.shared.slackSecret,
       logRetentionDays: config.observability.logRetentionDays,
       tracing: config.observability.tracing,
@@ -65,13 +78,16 @@ export class IdleGpuReaper extends Construct {
     const role = this.fn.role;
     const action = config.idleGpu.action;
 
-    if (action !== 'notify') {
+    if (!config.dryRun && action !== 'notify') {
       role.addToPolicy(
         new iam.PolicyStatement({
-          sid: 'ActOnInstancesNotOptedOut',
+          sid: 'ActOnReapableTypesNotOptedOut',
           actions: [action === 'terminate' ? 'ec2:TerminateInstances' : 'ec2:StopInstances'],
           resources: instanceArns,
-          conditions: { StringNotEqualsIgnoreCase: optOutCondition },
+          conditions: {
+            StringNotEqualsIgnoreCase: optOutCondition,
+            StringLike: { 'ec2:InstanceType': [...reapableInstanceTypePatterns(config.idleGpu.includeNeuron)] },
+          },
         }),
       );
       role.addToPolicy(
@@ -89,6 +105,18 @@ export class IdleGpuReaper extends Construct {
     for (const deny of denyWhenTagTrue('NeverActOnOptedOut', destructive, instanceArns, config.tags.optOut)) {
       role.addToPolicy(deny);
     }
+    // One statement per key: the keys of one Null block are ANDed, and any one of these tags must deny.
+    [AUTO_SCALING_TAG, ...FLEET_TAG_KEYS, ...KUBERNETES_TAG_KEYS].forEach((key, i) => {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: `NeverActOnGroupMembers${i}`,
+          effect: iam.Effect.DENY,
+          actions: destructive,
+          resources: instanceArns,
+          conditions: { Null: { [`aws:ResourceTag/${key}`]: 'false' } },
+        }),
+      );
+    });
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'NeverTouchProtectionTags',
@@ -135,8 +163,9 @@ export class IdleGpuReaper extends Construct {
       ...regions.map((region) => ({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${shown(region, 'Region')}:${shown(stack.account, 'AccountId')}:instance/*]`,
         reason:
-          'The reaper acts on any instance it finds idle; what it may do is limited by conditions: terminate/stop only ' +
-          'when the opt-out tag is not true (with an explicit Deny), tags only on the cost-guard:idle-since key.',
+          'The reaper acts on any idle instance of a GPU type; what it may do is limited by conditions: terminate/stop ' +
+          'only with dryRun off, on GPU instance types, when the opt-out tag is not true and no Auto Scaling, fleet or ' +
+          'Kubernetes tag is present (explicit Denies); tags only on the cost-guard:idle-since key.',
       })),
     );
   }

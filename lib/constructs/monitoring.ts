@@ -109,6 +109,8 @@ export class Monitoring extends Construct {
         timeout: Duration.minutes(1),
         memorySize: 256,
         pricesInstances: false,
+        // Forwards alarms; acts on nothing, so Lambda may retry a failed delivery.
+        retryAttempts: 2,
       });
       forwarder.function.addEventSource(
         new lambdaEventSources.SnsEventSource(this.alarmTopic, { deadLetterQueue: forwarder.failureQueue }),
@@ -121,11 +123,14 @@ export class Monitoring extends Construct {
       config,
       configKeys: ['state'],
       stateTable: shared.stateTable,
+      stateTableUses: ['ledgerRead'],
       slackSecret: shared.slackSecret,
       timeout: Duration.minutes(2),
       memorySize: 256,
       pricesInstances: false,
       schedule: SUMMARY_SCHEDULE,
+      // Reads and posts; acts on nothing, so Lambda may retry a failed run.
+      retryAttempts: 2,
     });
 
     const action = new cwActions.SnsAction(this.alarmTopic);

@@ -6,14 +6,23 @@ import { selectsByTag } from '../../lambda/core/lifecycle/merge';
 import { CostGuardFunction } from './cost-guard-function';
 import type { SharedResources } from './shared-resources';
 
-/** The S3 actions the lifecycle function may call on a bucket (never an object action). */
-export const LIFECYCLE_BUCKET_ACTIONS = [
+/** The S3 read actions the lifecycle function may call on a bucket (never an object action). */
+export const LIFECYCLE_BUCKET_READ_ACTIONS = [
   's3:GetBucketLocation',
   's3:GetBucketVersioning',
   's3:GetLifecycleConfiguration',
-  // PutLifecycleConfiguration also authorizes DeleteBucketLifecycle (used when no rule is left on a bucket).
-  's3:PutLifecycleConfiguration',
+  // The bucket policy tells which buckets receive CloudTrail, Config or access logs (never given rules).
+  's3:GetBucketPolicy',
 ] as const;
+
+/**
+ * The one bucket write, granted only with `dryRun: false`. PutLifecycleConfiguration also authorizes
+ * DeleteBucketLifecycle (used when no rule is left on a bucket).
+ */
+export const LIFECYCLE_BUCKET_WRITE_ACTIONS = ['s3:PutLifecycleConfiguration'] as const;
+
+/** Every S3 action the lifecycle function may call on a bucket when it acts. */
+export const LIFECYCLE_BUCKET_ACTIONS = [...LIFECYCLE_BUCKET_READ_ACTIONS, ...LIFECYCLE_BUCKET_WRITE_ACTIONS] as const;
 
 export interface StorageLifecycleProps {
   /** The validated config; `storage` drives the schedule, the bucket selection and the IAM scope. */
@@ -29,7 +38,8 @@ export interface StorageLifecycleProps {
  * The storage-lifecycle capability: a scheduled function (default daily) that merges the configured S3 lifecycle
  * rules into the selected buckets' own configurations.
  *
- * IAM: the lifecycle, versioning and location actions on buckets; tagging and ListAllMyBuckets only when buckets
+ * IAM: the lifecycle, versioning and location actions on buckets (the lifecycle write only with `dryRun: false`;
+ * a dry-run deployment can read and report, never write); tagging and ListAllMyBuckets only when buckets
  * are selected by tag; CloudWatch GetMetricData for bucket sizes. With an explicit bucket list and tag selection off
  * (`storage.selectByTag: false`), the bucket actions are limited to those bucket ARNs; tag selection needs every
  * bucket (`arn:aws:s3:::*`) since the buckets are only known at run time. No object action is granted.
@@ -48,6 +58,7 @@ export class StorageLifecycle extends Construct {
       configKeys: ['storage'],
       schedule: storage.schedule,
       stateTable: shared.stateTable,
+      stateTableUses: ['ledgerWrite'],
       slackSecret: shared.slackSecret,
       logRetentionDays: config.observability.logRetentionDays,
       tracing: config.observability.tracing,
@@ -64,7 +75,11 @@ export class StorageLifecycle extends Construct {
       role.addToPolicy(
         new iam.PolicyStatement({
           sid: 'LifecycleOnSelectedBuckets',
-          actions: [...LIFECYCLE_BUCKET_ACTIONS, ...(byTag ? ['s3:GetBucketTagging'] : [])],
+          actions: [
+            ...LIFECYCLE_BUCKET_READ_ACTIONS,
+            ...(config.dryRun ? [] : LIFECYCLE_BUCKET_WRITE_ACTIONS),
+            ...(byTag ? ['s3:GetBucketTagging'] : []),
+          ],
           resources: bucketArns,
         }),
       );

@@ -17,8 +17,11 @@ function guardStack(raw: unknown = {}) {
   return { app, stack, config, guard, template: Template.fromStack(stack) };
 }
 
+/** A guard configured to act: dry-run off, action stop-non-essential. */
 const BUDGETS = {
+  dryRun: false,
   budgets: {
+    action: 'stop-non-essential',
     alertPercent: 70,
     actionPercent: 90,
     items: [{ name: 'ml-platform', limitUsd: 5000, scopeTags: { team: 'ml' } }, { name: 'existing-budget' }],
@@ -130,12 +133,12 @@ describe('Construct: BudgetGuard', () => {
     });
   });
 
-  it('sends failed events, after two retries, to an encrypted SSL-only queue with an alarm', () => {
+  it('sends failed events, without automatic retries (a retry could stop instances twice), to an encrypted SSL-only queue with an alarm', () => {
     // Act
     const { template } = guardStack(BUDGETS);
     // Assess
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      MaximumRetryAttempts: 2,
+      MaximumRetryAttempts: 0,
       DestinationConfig: {
         OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('FailureQueue'), 'Arn'] } },
       },
@@ -159,10 +162,11 @@ describe('Construct: BudgetGuard', () => {
     );
   });
 
-  it('lets the function stop and start only instances not tagged essential or opted out', () => {
+  it('lets the function stop (never start) only instances not tagged essential or opted out', () => {
     // Act
     const all = statements(guardStack(BUDGETS).template);
     // Assess
+    expect(JSON.stringify(all)).not.toContain('ec2:StartInstances');
     const stopStart = all.filter((s) => JSON.stringify(s.Action).includes('ec2:StopInstances'));
     expect(stopStart).toContainEqual(
       expect.objectContaining({
@@ -198,13 +202,48 @@ describe('Construct: BudgetGuard', () => {
   });
 
   it('uses the configured protection tag keys', () => {
-    const all = statements(guardStack({ tags: { essential: 'keep', optOut: 'skip' } }).template);
+    const all = statements(guardStack({ ...BUDGETS, tags: { essential: 'keep', optOut: 'skip' } }).template);
     expect(all).toContainEqual(
       expect.objectContaining({
         Effect: 'Allow',
         Condition: { StringNotEqualsIgnoreCase: { 'aws:ResourceTag/keep': 'true', 'aws:ResourceTag/skip': 'true' } },
       }),
     );
+  });
+
+  it.each([
+    ['dry-run', { dryRun: true, budgets: { action: 'stop-non-essential' } }],
+    ['notify', { dryRun: false, budgets: { action: 'notify' } }],
+  ])('grants no stop and no tag write in %s mode, and keeps the protection Denies', (_, raw) => {
+    // Act
+    const all = statements(guardStack(raw).template);
+    // Assess
+    const allowed = all.filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action].flat());
+    for (const action of ['ec2:StopInstances', 'ec2:StartInstances', 'ec2:CreateTags', 'ec2:DeleteTags']) {
+      expect(allowed).not.toContain(action);
+    }
+    expect(
+      all.filter((s) => s.Effect === 'Deny' && JSON.stringify(s.Action).includes('ec2:StopInstances')).length,
+    ).toBe(4);
+    expect(allowed).toContain('budgets:ViewBudget');
+  });
+
+  it('may call only the state table actions of state records and the ledger', () => {
+    const all = statements(guardStack(BUDGETS).template);
+    const table = all.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
+    expect(table).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: [
+          'dynamodb:BatchWriteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/StateTable/), 'Arn'] },
+      }),
+    ]);
   });
 
   it.each([
@@ -281,7 +320,7 @@ describe('IAM policy of the budget guard (simulated with @cloud-copilot/iam-simu
     ['ec2:StopInstances', 'cost-guard:essential', 'true', 'ExplicitlyDenied'],
     ['ec2:StopInstances', 'cost-guard:essential', 'TRUE', 'ExplicitlyDenied'],
     ['ec2:StopInstances', 'cost-guard:opt-out', 'True', 'ExplicitlyDenied'],
-    ['ec2:StartInstances', 'cost-guard:essential', 'true', 'ExplicitlyDenied'],
+    ['ec2:StartInstances', 'cost-guard:essential', 'false', 'ImplicitlyDenied'],
     ['ec2:StopInstances', 'cost-guard:essential', 'false', 'Allowed'],
   ])('%s on an instance tagged %s=%s is %s', async (action, key, value, expected) => {
     await expect(simulate(action, { [`aws:ResourceTag/${key}`]: value })).resolves.toBe(expected);

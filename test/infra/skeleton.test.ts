@@ -122,6 +122,35 @@ describe('Construct: CostGuardFunction', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Threshold: 1 });
   });
 
+  it('is not retried automatically by default (acting functions must not act twice in a period), unless asked', () => {
+    // Act
+    const byDefault = Template.fromStack(fnStack(false).stack);
+    const app = fastApp();
+    const stack = new Stack(app, 'Retried');
+    new CostGuardFunction(stack, 'Summary', {
+      capability: 'summary',
+      handlerFile: path.join(__dirname, '..', 'fixtures', 'noop-handler.ts'),
+      config: parseConfig({}),
+      configKeys: [],
+      retryAttempts: 2,
+    });
+    // Assess
+    byDefault.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2 });
+  });
+
+  it('grants only the ledger write on the state table by default', () => {
+    const statements = Object.values(
+      Template.fromStack(fnStack(false).stack).findResources('AWS::IAM::Policy'),
+    ).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: { Action: unknown }[] } } }).Properties.PolicyDocument
+          .Statement,
+    );
+    const table = statements.filter((st) => JSON.stringify(st.Action).includes('dynamodb:'));
+    expect(table.map((st) => st.Action)).toEqual(['dynamodb:BatchWriteItem']);
+  });
+
   it('fails with a named config error when the configuration does not fit in the Lambda environment', () => {
     // Prepare: 60 watched budgets with long names make the budgets section about 5 KB.
     const stack = new Stack(fastApp(), 'Big');

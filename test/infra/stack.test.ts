@@ -30,6 +30,8 @@ describe('Stack: MlCostGuard', () => {
 
   it('has zero unacknowledged findings with every option on', () => {
     const { app } = synth({
+      dryRun: false,
+      idleGpu: { action: 'terminate', includeNeuron: true },
       observability: { alarmEmail: 'finops@example.com', tracing: true },
       budgets: {
         action: 'stop-non-essential',

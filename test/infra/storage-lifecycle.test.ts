@@ -1,9 +1,15 @@
+import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type CostGuardConfigInput, parseConfig } from '../../lambda/core/config';
 import { SharedResources } from '../../lib/constructs/shared-resources';
-import { LIFECYCLE_BUCKET_ACTIONS, StorageLifecycle } from '../../lib/constructs/storage-lifecycle';
+import {
+  LIFECYCLE_BUCKET_ACTIONS,
+  LIFECYCLE_BUCKET_READ_ACTIONS,
+  StorageLifecycle,
+} from '../../lib/constructs/storage-lifecycle';
+import { sdkCommands } from '../helpers/sdk-commands';
 
 function synth(input: CostGuardConfigInput & { storage?: Record<string, unknown> } = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -57,7 +63,7 @@ describe('Construct: StorageLifecycle', () => {
 
   it('grants exactly the lifecycle, tagging, location, versioning, listing and metric actions with tag selection', () => {
     // Act
-    const g = grants(synth().template);
+    const g = grants(synth({ dryRun: false }).template);
     // Assess
     const s3Actions = [...g.keys()].filter((a) => a.startsWith('s3:')).sort();
     expect(s3Actions).toEqual([...LIFECYCLE_BUCKET_ACTIONS, 's3:GetBucketTagging', 's3:ListAllMyBuckets'].sort());
@@ -68,8 +74,48 @@ describe('Construct: StorageLifecycle', () => {
     ]);
   });
 
-  it('never grants an object action or an s3 wildcard action', () => {
+  it('grants no lifecycle write in dry-run (the default): it reads and reports only', () => {
+    // Act
     const g = grants(synth().template);
+    // Assess
+    const s3Actions = [...g.keys()].filter((a) => a.startsWith('s3:')).sort();
+    expect(s3Actions).toEqual([...LIFECYCLE_BUCKET_READ_ACTIONS, 's3:GetBucketTagging', 's3:ListAllMyBuckets'].sort());
+    expect(s3Actions.some((a) => /^s3:(Put|Delete)/.test(a))).toBe(false);
+  });
+
+  it('may only add to the savings ledger in the state table', () => {
+    const g = grants(synth({ dryRun: false }).template);
+    expect([...g.keys()].filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:BatchWriteItem']);
+  });
+
+  it('grants every S3 and CloudWatch call the lifecycle adapters make (acting, with tag selection)', () => {
+    // Prepare: the IAM action of each SDK command (an unknown command fails until it is added here and granted).
+    const IAM_ACTION: Record<string, string> = {
+      GetBucketLocation: 's3:GetBucketLocation',
+      GetBucketVersioning: 's3:GetBucketVersioning',
+      GetBucketLifecycleConfiguration: 's3:GetLifecycleConfiguration',
+      PutBucketLifecycleConfiguration: 's3:PutLifecycleConfiguration',
+      DeleteBucketLifecycle: 's3:PutLifecycleConfiguration',
+      GetBucketTagging: 's3:GetBucketTagging',
+      GetBucketPolicy: 's3:GetBucketPolicy',
+      ListBuckets: 's3:ListAllMyBuckets',
+      GetMetricData: 'cloudwatch:GetMetricData',
+    };
+    const adapters = path.join(__dirname, '..', '..', 'lambda', 'adapters');
+    const commands = [
+      ...sdkCommands(path.join(adapters, 's3-lifecycle.ts'), ['@aws-sdk/client-s3']),
+      ...sdkCommands(path.join(adapters, 's3-metrics.ts'), ['@aws-sdk/client-cloudwatch']),
+    ];
+    // Act
+    const g = grants(synth({ dryRun: false }).template);
+    // Assess
+    expect(commands.length).toBeGreaterThan(5);
+    expect(commands.filter((c) => !IAM_ACTION[c])).toEqual([]);
+    expect(commands.map((c) => IAM_ACTION[c]!).filter((a) => !g.has(a))).toEqual([]);
+  });
+
+  it('never grants an object action or an s3 wildcard action', () => {
+    const g = grants(synth({ dryRun: false }).template);
     for (const action of g.keys()) {
       expect(action).not.toMatch(/^s3:(Get|Put|Delete)Object|^s3:\*|^\*$/);
     }
@@ -77,7 +123,7 @@ describe('Construct: StorageLifecycle', () => {
 
   it('limits bucket actions to the listed bucket ARNs when tag selection is off', () => {
     // Act
-    const g = grants(synth({ storage: { selectByTag: false, buckets: ['ml-a', 'ml-b'] } }).template);
+    const g = grants(synth({ dryRun: false, storage: { selectByTag: false, buckets: ['ml-a', 'ml-b'] } }).template);
     // Assess
     expect(g.has('s3:ListAllMyBuckets')).toBe(false);
     expect(g.has('s3:GetBucketTagging')).toBe(false);

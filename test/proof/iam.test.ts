@@ -11,11 +11,19 @@
  * do its own job, and a policy that allows everything can do each forbidden request (so the request itself is
  * valid and simulable). The simulator rejects unknown actions and resource types, and a context key it would drop
  * for the request fails the case (a dropped tag would silently turn "tagged" into "untagged").
+ *
+ * The rules proved here (issue 9, "IAM says what the code says"):
+ * - the reaper stops/terminates only GPU instance types (Neuron only with includeNeuron), never an instance carrying
+ *   an Auto Scaling, fleet, EKS or Karpenter tag, never an opted-out one;
+ * - with dryRun: true no role holds a destructive action (stop, start, terminate, tag writes, lifecycle writes);
+ * - no unused grant: the budget guard cannot start instances, and each function gets exactly the state table
+ *   actions its code sends.
  */
 import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type CostGuardConfigInput, parseConfig } from '../../lambda/core/config';
+import { AUTO_SCALING_TAG, FLEET_TAG_KEYS, KUBERNETES_TAG_KEYS } from '../../lambda/core/reaper/decide';
 import { MlCostGuardStack } from '../../lib/ml-cost-guard-stack';
 
 const ACCOUNT = '111122223333';
@@ -50,12 +58,18 @@ interface CfnResource {
   readonly Properties: Record<string, Json>;
 }
 
+/** A GPU type the reaper handles (the default instance type of every request below). */
+const GPU_TYPE = 'g5.xlarge';
+
 /** Every capability on, with the most powerful actions. */
-function fullConfig(action: ReaperAction): CostGuardConfigInput {
+function fullConfig(
+  action: ReaperAction,
+  { dryRun = false, includeNeuron = false }: { dryRun?: boolean; includeNeuron?: boolean } = {},
+): CostGuardConfigInput {
   return {
-    dryRun: false,
+    dryRun,
     regions: REGIONS,
-    idleGpu: { enabled: true, action },
+    idleGpu: { enabled: true, action, includeNeuron },
     storage: { enabled: true },
     budgets: {
       enabled: true,
@@ -157,10 +171,10 @@ interface Synth {
 
 const refersTo = (value: Json, logicalId: string): boolean => JSON.stringify(value ?? null).includes(`"${logicalId}"`);
 
-function synth(action: ReaperAction): Synth {
+function synth(config: CostGuardConfigInput): Synth {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new MlCostGuardStack(app, 'MlCostGuard', {
-    config: parseConfig(fullConfig(action)),
+    config: parseConfig(config),
     env: { account: ACCOUNT, region: REGION },
   });
   const raw = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; Properties?: object }>;
@@ -274,8 +288,18 @@ function synth(action: ReaperAction): Synth {
 }
 
 // Synthesized at load time so that the `it.each` tables can list every role the stack has.
-const STACKS: Record<ReaperAction, Synth> = { terminate: synth('terminate'), stop: synth('stop') };
+const STACKS: Record<ReaperAction, Synth> = {
+  terminate: synth(fullConfig('terminate')),
+  stop: synth(fullConfig('stop')),
+};
 const MAIN = STACKS.terminate;
+/** The same stack with idleGpu.includeNeuron on. */
+const NEURON = synth(fullConfig('stop', { includeNeuron: true }));
+/** The same stacks in dry-run (the default config): no role may change anything. */
+const DRY_RUN: Record<ReaperAction, Synth> = {
+  terminate: synth(fullConfig('terminate', { dryRun: true })),
+  stop: synth(fullConfig('stop', { dryRun: true })),
+};
 
 // ---------------------------------------------------------------------------------------------------------------
 // The simulation.
@@ -341,6 +365,11 @@ interface TagCase {
 const tagKeys = (...keys: string[]): Context => ({ 'aws:TagKeys': keys });
 const resourceTags = (tags: Readonly<Record<string, string | undefined>>): Context =>
   Object.fromEntries(Object.entries(tags).flatMap(([k, v]) => (v === undefined ? [] : [[`aws:ResourceTag/${k}`, v]])));
+/** An instance of `type` carrying `tags`, as EC2 describes it to IAM. */
+const instanceOf = (tags: Readonly<Record<string, string | undefined>> = {}, type: string = GPU_TYPE): Context => ({
+  ...resourceTags(tags),
+  'ec2:InstanceType': type,
+});
 
 // ---------------------------------------------------------------------------------------------------------------
 // What no role may do. `<self>` is the acting role's own ARN (self-escalation); ARNs ending in a logical ID are the
@@ -543,8 +572,10 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
       { role: 'reaper', action: 'cloudwatch:GetMetricData', resource: '*' },
       { role: 'reaper', action: 'ec2:DescribeInstanceAttribute', resource: instanceArn('eu-west-1') },
       { role: 'budgets', action: 'budgets:ViewBudget', resource: `arn:aws:budgets::${ACCOUNT}:budget/ml-platform` },
-      { role: 'budgets', action: 'ec2:StartInstances', resource: INSTANCE },
+      { role: 'budgets', action: 'ec2:DescribeInstances', resource: '*' },
       { role: 'budgets', action: 'dynamodb:PutItem', resource: MAIN.tableArn },
+      { role: 'reaper', action: 'dynamodb:UpdateItem', resource: MAIN.tableArn },
+      { role: 'reaper', action: 'dynamodb:BatchWriteItem', resource: MAIN.tableArn },
       { role: 'budgets', action: 'secretsmanager:GetSecretValue', resource: MAIN.secretArn },
       // storage.selectByTag (the default) needs every bucket: see the report's note on lifecycle expiration.
       { role: 'lifecycle', action: 's3:PutLifecycleConfiguration', resource: 'arn:aws:s3:::any-bucket-of-the-account' },
@@ -596,8 +627,8 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
       { action: allowed, tags: { [OPT_OUT]: 'false' }, expected: 'Allowed' },
       { action: allowed, tags: { [OPT_OUT]: 'no', Name: 'train-7' }, expected: 'Allowed' },
       { action: notGranted, tags: {}, expected: 'denied' },
-    ])('$action on an instance tagged $tags is $expected', async ({ action, tags, expected }) => {
-      expectDecision(await simulate(reaper(), { action, resource: INSTANCE, context: resourceTags(tags) }), expected);
+    ])('$action on a g5 instance tagged $tags is $expected', async ({ action, tags, expected }) => {
+      expectDecision(await simulate(reaper(), { action, resource: INSTANCE, context: instanceOf(tags) }), expected);
     });
 
     it.each([
@@ -607,7 +638,10 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
     ])(
       `${allowed} on an untagged instance in $region is $expected (regions ${REGIONS.join(', ')})`,
       async ({ region, expected }) => {
-        expectDecision(await simulate(reaper(), { action: allowed, resource: instanceArn(region) }), expected);
+        expectDecision(
+          await simulate(reaper(), { action: allowed, resource: instanceArn(region), context: instanceOf() }),
+          expected,
+        );
       },
     );
 
@@ -656,14 +690,15 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
       { action: 'ec2:StopInstances', tags: { 'COST-GUARD:ESSENTIAL': 'true' }, expected: 'ExplicitlyDenied' },
       { action: 'ec2:StopInstances', tags: { [ESSENTIAL]: 'true', [OPT_OUT]: 'false' }, expected: 'ExplicitlyDenied' },
       { action: 'ec2:StopInstances', tags: { [ESSENTIAL]: 'false', [OPT_OUT]: 'true' }, expected: 'ExplicitlyDenied' },
-      { action: 'ec2:StartInstances', tags: { [ESSENTIAL]: 'true' }, expected: 'ExplicitlyDenied' },
+      { action: 'ec2:StartInstances', tags: {}, expected: 'denied' },
+      { action: 'ec2:StartInstances', tags: { [ESSENTIAL]: 'true' }, expected: 'denied' },
       { action: 'ec2:StopInstances', tags: {}, expected: 'Allowed' },
       { action: 'ec2:StopInstances', tags: { team: 'ml' }, expected: 'Allowed' },
       { action: 'ec2:StopInstances', tags: { [ESSENTIAL]: 'false' }, expected: 'Allowed' },
       { action: 'ec2:StopInstances', tags: { [ESSENTIAL]: 'false', [OPT_OUT]: 'false' }, expected: 'Allowed' },
       { action: 'ec2:TerminateInstances', tags: {}, expected: 'denied' },
     ])('$action on an instance tagged $tags is $expected', async ({ action, tags, expected }) => {
-      expectDecision(await simulate(guard(), { action, resource: INSTANCE, context: resourceTags(tags) }), expected);
+      expectDecision(await simulate(guard(), { action, resource: INSTANCE, context: instanceOf(tags) }), expected);
     });
 
     it.each([
@@ -685,10 +720,255 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
     });
   });
 
+  describe.each<ReaperAction>(['terminate', 'stop'])('Reaper role: instance types and group members (%s)', (mode) => {
+    const reaper = () => STACKS[mode].role('reaper');
+    const action = mode === 'terminate' ? 'ec2:TerminateInstances' : 'ec2:StopInstances';
+
+    it.each([
+      // GPU families (GpuInfo in DescribeInstanceTypes): allowed.
+      ...['g5.xlarge', 'g4dn.xlarge', 'g4ad.xlarge', 'g6e.xlarge', 'gr6.4xlarge', 'g5g.xlarge', 'p3.2xlarge'].map(
+        (type) => ({ type, expected: 'Allowed' }),
+      ),
+      ...['p4d.24xlarge', 'p5.48xlarge', 'p6-b200.48xlarge', 'dl1.24xlarge'].map((type) => ({
+        type,
+        expected: 'Allowed',
+      })),
+      // Everything else: not allowed, whatever the code decides.
+      ...['m5.large', 'c7g.xlarge', 't3.micro', 'r6i.2xlarge', 'x2idn.16xlarge', 'hpc7g.16xlarge'].map((type) => ({
+        type,
+        expected: 'denied',
+      })),
+      // Neuron, media and FPGA types: not without includeNeuron (Neuron) or ever (vt1, f1).
+      ...['inf2.xlarge', 'inf1.xlarge', 'trn1.32xlarge', 'vt1.3xlarge', 'f1.2xlarge'].map((type) => ({
+        type,
+        expected: 'denied',
+      })),
+    ])(`${action} on an untagged $type instance is $expected`, async ({ type, expected }) => {
+      expectDecision(await simulate(reaper(), { action, resource: INSTANCE, context: instanceOf({}, type) }), expected);
+    });
+
+    it(`cannot ${action} an instance whose type IAM is not told`, async () => {
+      await expect(simulate(reaper(), { action, resource: INSTANCE, context: resourceTags({}) })).resolves.not.toBe(
+        'Allowed',
+      );
+    });
+
+    const groupTags = [AUTO_SCALING_TAG, ...FLEET_TAG_KEYS, ...KUBERNETES_TAG_KEYS];
+    it('denies every group tag the code skips: Auto Scaling, EKS and Karpenter among them', () => {
+      expect(groupTags).toEqual(
+        expect.arrayContaining([
+          'aws:autoscaling:groupName',
+          'eks:cluster-name',
+          'eks:eks-cluster-name',
+          'karpenter.sh/nodepool',
+        ]),
+      );
+    });
+
+    it.each([
+      ...groupTags.flatMap((key) => [
+        { tags: { [key]: 'ml-training' }, expected: 'ExplicitlyDenied' },
+        // Present with an empty value is still present.
+        { tags: { [key]: '' }, expected: 'ExplicitlyDenied' },
+      ]),
+      { tags: { [AUTO_SCALING_TAG]: 'asg-1', [KUBERNETES_TAG_KEYS[0]]: 'prod' }, expected: 'ExplicitlyDenied' },
+      // Controls: the same g5 with unrelated tags, or tags that only look alike.
+      { tags: {}, expected: 'Allowed' },
+      { tags: { team: 'ml', Name: 'train-7' }, expected: 'Allowed' },
+      { tags: { 'autoscaling-group': 'none', 'eks-cluster': 'none', 'karpenter.sh': 'x' }, expected: 'Allowed' },
+    ])(`${action} on a g5 instance tagged $tags is $expected`, async ({ tags, expected }) => {
+      expectDecision(await simulate(reaper(), { action, resource: INSTANCE, context: instanceOf(tags) }), expected);
+    });
+
+    it.each(groupTags)('a policy allowing everything could act on an instance tagged %s', async (key) => {
+      const request = { action, resource: INSTANCE, context: instanceOf({ [key]: 'x' }) };
+      await expect(simulateAs(`arn:aws:iam::${ACCOUNT}:role/any`, ALLOW_EVERYTHING, request)).resolves.toBe('Allowed');
+    });
+  });
+
+  describe('Reaper role with idleGpu.includeNeuron', () => {
+    it.each([
+      { type: 'inf2.xlarge', expected: 'Allowed' },
+      { type: 'inf1.xlarge', expected: 'Allowed' },
+      { type: 'trn1.32xlarge', expected: 'Allowed' },
+      { type: 'trn2.48xlarge', expected: 'Allowed' },
+      { type: 'g5.xlarge', expected: 'Allowed' },
+      { type: 'm5.large', expected: 'denied' },
+      { type: 'vt1.3xlarge', expected: 'denied' },
+    ])('ec2:StopInstances on an untagged $type instance is $expected', async ({ type, expected }) => {
+      expectDecision(
+        await simulate(NEURON.role('reaper'), {
+          action: 'ec2:StopInstances',
+          resource: INSTANCE,
+          context: instanceOf({}, type),
+        }),
+        expected,
+      );
+    });
+
+    it('still denies an opted-out or Auto Scaling Neuron instance', async () => {
+      for (const tags of [{ [OPT_OUT]: 'true' }, { [AUTO_SCALING_TAG]: 'asg-1' }]) {
+        await expect(
+          simulate(NEURON.role('reaper'), {
+            action: 'ec2:StopInstances',
+            resource: INSTANCE,
+            context: instanceOf(tags, 'inf2.xlarge'),
+          }),
+        ).resolves.toBe('ExplicitlyDenied');
+      }
+    });
+  });
+
+  describe('dryRun: true holds no destructive action', () => {
+    /** Every action that changes an instance or a bucket, as the code would send it. */
+    const DESTRUCTIVE: Request[] = [
+      { action: 'ec2:TerminateInstances', resource: INSTANCE, context: instanceOf() },
+      { action: 'ec2:StopInstances', resource: INSTANCE, context: instanceOf() },
+      { action: 'ec2:StartInstances', resource: INSTANCE, context: instanceOf() },
+      { action: 'ec2:CreateTags', resource: INSTANCE, context: { ...instanceOf(), ...tagKeys(IDLE_SINCE) } },
+      { action: 'ec2:DeleteTags', resource: INSTANCE, context: { ...instanceOf(), ...tagKeys(IDLE_SINCE) } },
+      { action: 'ec2:CreateTags', resource: INSTANCE, context: { ...instanceOf(), ...tagKeys(...STOPPED) } },
+      { action: 'ec2:DeleteTags', resource: INSTANCE, context: { ...instanceOf(), ...tagKeys(...STOPPED) } },
+      { action: 's3:PutLifecycleConfiguration', resource: BUCKET },
+    ];
+    const cases = (Object.keys(DRY_RUN) as ReaperAction[]).flatMap((mode) =>
+      DRY_RUN[mode].roles.flatMap((role) =>
+        DESTRUCTIVE.map((request) => ({ mode, role: role.name, request, action: request.action })),
+      ),
+    );
+
+    it.each(cases)('(idleGpu.action $mode) $role cannot $action', async ({ mode, role, request }) => {
+      await expect(simulate(DRY_RUN[mode].role(role), request)).resolves.not.toBe('Allowed');
+    });
+
+    it.each(DESTRUCTIVE.map((request) => ({ action: request.action, request })))(
+      'the same $action is allowed to its role when dryRun is false (control)',
+      async ({ request }) => {
+        const owner =
+          request.action === 's3:PutLifecycleConfiguration'
+            ? 'lifecycle'
+            : request.action === 'ec2:TerminateInstances' || JSON.stringify(request.context).includes(IDLE_SINCE)
+              ? 'reaper'
+              : 'budgets';
+        const stack = request.action === 'ec2:StopInstances' ? STACKS.stop : MAIN;
+        const result = await simulate(stack.role(owner), request);
+        // StartInstances is no role's, in any mode.
+        if (request.action === 'ec2:StartInstances') expect(result).not.toBe('Allowed');
+        else expect(result).toBe('Allowed');
+      },
+    );
+
+    it('names no destructive action in any Allow statement (and no service wildcard)', () => {
+      const destructive =
+        /^(ec2:(Terminate|Stop|Start|Reboot|Hibernate)Instances|ec2:(Create|Delete)Tags|s3:Put|s3:Delete)/;
+      for (const stack of Object.values(DRY_RUN)) {
+        for (const role of stack.roles) {
+          const allowed = role.policies.flatMap(({ policy }) =>
+            (policy as { Statement: { Effect: string; Action: string | string[] }[] }).Statement.filter(
+              (st) => st.Effect === 'Allow',
+            ).flatMap((st) => [st.Action].flat()),
+          );
+          expect({
+            role: role.name,
+            found: allowed.filter((a) => destructive.test(a) || /^(ec2|s3):\*$|^\*$/.test(a)),
+          }).toEqual({
+            role: role.name,
+            found: [],
+          });
+        }
+      }
+    });
+
+    it.each([
+      { role: 'reaper', action: 'ec2:DescribeInstances', resource: '*' },
+      { role: 'reaper', action: 'cloudwatch:GetMetricData', resource: '*' },
+      { role: 'reaper', action: 'dynamodb:UpdateItem', resource: DRY_RUN.stop.tableArn },
+      { role: 'reaper', action: 'dynamodb:BatchWriteItem', resource: DRY_RUN.stop.tableArn },
+      { role: 'budgets', action: 'budgets:ViewBudget', resource: `arn:aws:budgets::${ACCOUNT}:budget/ml-platform` },
+      { role: 'budgets', action: 'dynamodb:PutItem', resource: DRY_RUN.stop.tableArn },
+      { role: 'lifecycle', action: 's3:GetLifecycleConfiguration', resource: BUCKET },
+      { role: 'lifecycle', action: 'dynamodb:BatchWriteItem', resource: DRY_RUN.stop.tableArn },
+    ])('in dry-run $role can still $action (reads and the state table stay)', async ({ role, action, resource }) => {
+      await expect(simulate(DRY_RUN.stop.role(role), { action, resource })).resolves.toBe('Allowed');
+    });
+  });
+
+  describe('No unused grant: state table actions', () => {
+    /** Every DynamoDB action that could touch an item or the table (transactions are authorized per item action). */
+    const TABLE_ACTIONS = [
+      'GetItem',
+      'BatchGetItem',
+      'Query',
+      'Scan',
+      'PutItem',
+      'UpdateItem',
+      'DeleteItem',
+      'BatchWriteItem',
+      'ConditionCheckItem',
+      'PartiQLSelect',
+      'PartiQLInsert',
+      'PartiQLUpdate',
+      'PartiQLDelete',
+      'DescribeTable',
+      'UpdateTable',
+      'DeleteTable',
+      'UpdateTimeToLive',
+      'CreateBackup',
+      'RestoreTableToPointInTime',
+      'ExportTableToPointInTime',
+    ].map((a) => `dynamodb:${a}`);
+    /**
+     * What each function's code sends: state-store.ts (state records), warning-store.ts (the reaper's warnings, the
+     * only DeleteItem), ledger.ts and stop-index.ts after a run (BatchWriteItem), readMonth (Query).
+     */
+    const STATE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
+    const WARNINGS = ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+    const LEDGER_WRITE = ['dynamodb:BatchWriteItem'];
+    const EXPECTED: Record<string, string[]> = {
+      reaper: [...STATE, ...WARNINGS, ...LEDGER_WRITE],
+      budgets: [...STATE, ...LEDGER_WRITE],
+      lifecycle: LEDGER_WRITE,
+      summary: ['dynamodb:Query'],
+      alarms: [],
+    };
+
+    it.each(MAIN.roles.map((role) => ({ role: role.name, expected: EXPECTED[role.name] ?? [] })))(
+      '$role may call exactly $expected on the state table',
+      async ({ role, expected }) => {
+        // Act
+        const allowed: string[] = [];
+        for (const action of TABLE_ACTIONS) {
+          if ((await simulate(MAIN.role(role), { action, resource: MAIN.tableArn })) === 'Allowed')
+            allowed.push(action);
+        }
+        // Assess
+        expect(allowed.sort()).toEqual([...new Set(expected)].sort());
+      },
+    );
+
+    it('every table action in the list is one the simulator can allow (control)', async () => {
+      for (const action of TABLE_ACTIONS) {
+        await expect(
+          simulateAs(`arn:aws:iam::${ACCOUNT}:role/any`, ALLOW_EVERYTHING, { action, resource: MAIN.tableArn }),
+        ).resolves.toBe('Allowed');
+      }
+    });
+
+    it('gives no role any action on another table', async () => {
+      const other = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/features`;
+      for (const role of MAIN.roles) {
+        for (const action of [...STATE, ...LEDGER_WRITE]) {
+          await expect(simulate(role, { action, resource: other })).resolves.not.toBe('Allowed');
+        }
+      }
+    });
+  });
+
   describe('Every role', () => {
     const instanceStateCases = (Object.keys(STACKS) as ReaperAction[]).flatMap((mode) =>
       STACKS[mode].roles.flatMap((role) =>
-        ['ec2:TerminateInstances', 'ec2:StopInstances'].map((action) => {
+        // StartInstances: no role (restore runs with the user's own credentials).
+        ['ec2:TerminateInstances', 'ec2:StopInstances', 'ec2:StartInstances'].map((action) => {
           const may =
             (role.name === 'reaper' &&
               action === (mode === 'terminate' ? 'ec2:TerminateInstances' : 'ec2:StopInstances')) ||
@@ -698,9 +978,9 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
       ),
     );
     it.each(instanceStateCases)(
-      '(idleGpu.action $mode) $role $verdict $action an untagged instance',
+      '(idleGpu.action $mode) $role $verdict $action an untagged g5 instance',
       async ({ mode, role, action, verdict }) => {
-        const result = await simulate(STACKS[mode].role(role), { action, resource: INSTANCE });
+        const result = await simulate(STACKS[mode].role(role), { action, resource: INSTANCE, context: instanceOf() });
         if (verdict === 'can') expect(result).toBe('Allowed');
         else expect(result).not.toBe('Allowed');
       },
@@ -737,9 +1017,9 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
       { role: 'budgets', action: 'ec2:StopInstances', tags: { [ESSENTIAL]: 'true ' } },
       { role: 'budgets', action: 'ec2:StopInstances', tags: { [OPT_OUT]: ' true' } },
     ])('$role $action on an instance tagged $tags is explicitly denied', async ({ role, action, tags }) => {
-      await expect(
-        simulate(MAIN.role(role), { action, resource: INSTANCE, context: resourceTags(tags) }),
-      ).resolves.toBe('ExplicitlyDenied');
+      await expect(simulate(MAIN.role(role), { action, resource: INSTANCE, context: instanceOf(tags) })).resolves.toBe(
+        'ExplicitlyDenied',
+      );
     });
   });
 });
