@@ -15,6 +15,7 @@ import type { PricingClient } from '@aws-sdk/client-pricing';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { ApiCallCounter } from '../shared/api-calls';
+import { errorCode, STATE_TABLE_REMEDY, StateTableNotFoundError } from '../shared/errors';
 
 export interface ClientFactoryOptions {
   /** Region for global services and the default region of the run. */
@@ -24,6 +25,36 @@ export interface ClientFactoryOptions {
   readonly maxAttempts?: number;
   /** Custom endpoint (e.g. a local emulator); S3 then uses path-style addressing. */
   readonly endpoint?: string;
+  /** What a StateTableNotFoundError tells the reader to do. @default STATE_TABLE_REMEDY.lambda */
+  readonly stateTableRemedy?: string;
+}
+
+type Send = (this: unknown, command: unknown, ...rest: unknown[]) => Promise<unknown> | undefined;
+
+/** The table a DynamoDB command names: its TableName, or the first table of a batch. */
+function tableOf(command: unknown): string {
+  const input = (command as { input?: { TableName?: unknown; RequestItems?: Record<string, unknown> } }).input;
+  if (typeof input?.TableName === 'string') return input.TableName;
+  return Object.keys(input?.RequestItems ?? {})[0] ?? 'unknown';
+}
+
+/**
+ * DynamoDB answers ResourceNotFoundException for a missing table without naming it: through this client the call
+ * throws StateTableNotFoundError instead, naming the table, the region and what to do.
+ */
+function namingMissingTables<T extends object>(client: T, region: string, remedy: string): T {
+  const send = (client as unknown as { send: Send }).send;
+  Object.defineProperty(client, 'send', {
+    configurable: true,
+    value(this: T, command: unknown, ...rest: unknown[]) {
+      const result = send.call(this, command, ...rest);
+      return result?.catch((error: unknown) => {
+        if (errorCode(error) !== 'ResourceNotFoundException') throw error;
+        throw new StateTableNotFoundError(tableOf(command), region, remedy, { cause: error });
+      });
+    },
+  });
+  return client;
 }
 
 export class ClientFactory {
@@ -43,11 +74,12 @@ export class ClientFactory {
     return this.options.defaultRegion;
   }
 
-  private make<T extends object>(service: string, region: string, create: () => T): T {
+  private make<T extends object>(service: string, region: string, create: () => T, wrap?: (client: T) => T): T {
     const key = `${service}@${region}`;
     let client = this.cache.get(key) as T | undefined;
     if (!client) {
       client = this.counter.attach(create(), service);
+      if (wrap) client = wrap(client);
       this.cache.set(key, client);
     }
     return client;
@@ -114,6 +146,7 @@ export class ClientFactory {
         new (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient(
           this.base(region),
         ),
+      (client) => namingMissingTables(client, region, this.options.stateTableRemedy ?? STATE_TABLE_REMEDY.lambda),
     );
   }
 

@@ -13,7 +13,7 @@ import type { CostGuardConfig } from '../core/config';
 import { STATE_TABLE_NAME } from '../core/names';
 import { buildContext, type RunContext } from '../runtime/context';
 import { resolvePricing } from '../runtime/pricing-source';
-import { AwsAccessError, errorCode, errorMessage } from '../shared/errors';
+import { AwsAccessError, errorCode, errorMessage, STATE_TABLE_REMEDY, StateTableNotFoundError } from '../shared/errors';
 import { lineLogger, MemoryMetrics, silentLog } from '../shared/observability';
 import { captureServerDate, runClock } from './aws-clock';
 import type { CliIO } from './io';
@@ -26,6 +26,13 @@ export interface CliContextOptions {
   /** Never post to Slack (plan): print messages instead. */
   readonly printOnly?: boolean;
   readonly region?: string;
+  /** `--state-table`: wins over state.tableName and the deployed stack's table name. */
+  readonly stateTable?: string;
+  /**
+   * Called instead of throwing when the state table does not exist (plan reports it and goes on without a table);
+   * without it a missing table throws StateTableNotFoundError.
+   */
+  readonly onMissingStateTable?: (error: StateTableNotFoundError) => void;
 }
 
 const CREDENTIAL_ERRORS = new Set([
@@ -81,20 +88,19 @@ export async function callerAccount(clients: ClientFactory): Promise<string> {
 }
 
 /**
- * The deployed stack's state table, when it exists in the region (the CLI then de-duplicates alerts with the
- * Lambda); undefined otherwise, and the run says alerts are not de-duplicated.
+ * Checks that the state table the CLI shares with the deployed functions exists (alert records, warnings, limits,
+ * leases, the ledger): a missing one throws StateTableNotFoundError naming the table, the region and what to do.
+ * When the check itself is refused (no dynamodb:DescribeTable), the table is used as named, with a warning.
  */
-async function deployedStateTable(clients: ClientFactory, io: CliIO): Promise<string | undefined> {
+async function checkStateTable(clients: ClientFactory, region: string, name: string, io: CliIO): Promise<void> {
   try {
-    await clients.dynamodb().send(new DescribeTableCommand({ TableName: STATE_TABLE_NAME }));
-    return STATE_TABLE_NAME;
+    await clients.dynamodb().send(new DescribeTableCommand({ TableName: name }));
   } catch (error) {
-    if (errorCode(error) !== 'ResourceNotFoundException') {
-      io.err(
-        `warning: cannot check the state table ${STATE_TABLE_NAME} (${errorCode(error)}); alerts are not de-duplicated`,
-      );
+    if (error instanceof StateTableNotFoundError) throw error;
+    if (errorCode(error) === 'ResourceNotFoundException') {
+      throw new StateTableNotFoundError(name, region, STATE_TABLE_REMEDY.cli, { cause: error });
     }
-    return undefined;
+    io.err(`warning: cannot check the state table ${name} in ${region} (${errorCode(error)}); using it as named`);
   }
 }
 
@@ -124,7 +130,11 @@ async function cliNotifier(o: CliContextOptions, region: string): Promise<Notifi
 export async function cliContext(o: CliContextOptions): Promise<RunContext> {
   const region = cliRegion(o.io, o.region ?? o.config.regions[0]);
   const endpoint = o.io.env.AWS_ENDPOINT_URL;
-  const clients = new ClientFactory({ defaultRegion: region, ...(endpoint ? { endpoint } : {}) });
+  const clients = new ClientFactory({
+    defaultRegion: region,
+    stateTableRemedy: STATE_TABLE_REMEDY.cli,
+    ...(endpoint ? { endpoint } : {}),
+  });
   // The run's clock is AWS's (the Date of the STS answer); a laptop more than 5 minutes off is refused.
   const serverDate = captureServerDate(clients.sts());
   const accountId = await callerAccount(clients);
@@ -132,11 +142,20 @@ export async function cliContext(o: CliContextOptions): Promise<RunContext> {
   const log = o.verbose ? lineLogger((l) => o.io.err(l), 'debug') : silentLog;
   if (clock.source === 'local') log.debug("no Date header from STS: using this machine's clock");
   const { pricing, note } = await resolvePricing(o.config, clients, region);
-  const stateTableName = o.config.state.tableName ?? (await deployedStateTable(clients, o.io));
+  const tableName = o.stateTable ?? o.config.state.tableName ?? STATE_TABLE_NAME;
+  let stateTableName: string | undefined = tableName;
+  try {
+    await checkStateTable(clients, region, tableName, o.io);
+  } catch (error) {
+    if (!(error instanceof StateTableNotFoundError) || !o.onMissingStateTable) throw error;
+    o.onMissingStateTable(error);
+    stateTableName = undefined;
+  }
   return buildContext({
     pricing,
     pricingNote: note,
-    config: o.config,
+    // The table is resolved here: a missing one must not come back through state.tableName.
+    config: { ...o.config, state: { ...o.config.state, tableName: stateTableName } },
     now: clock.now,
     defaultRegion: region,
     dryRun: o.dryRun,

@@ -9,7 +9,7 @@
  */
 import { ConfigError } from '../core/config';
 import { RunLeaseHeldError } from '../runtime/lease';
-import { AwsAccessError } from '../shared/errors';
+import { AwsAccessError, StateTableNotFoundError } from '../shared/errors';
 import { CAPABILITIES } from './capabilities';
 import { estimateCommand } from './estimate';
 import { type CliIO, EXIT, UsageError } from './io';
@@ -74,7 +74,11 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.err(error.message);
       return EXIT.usage;
     }
-    if (error instanceof AwsAccessError || error instanceof RunLeaseHeldError) {
+    if (
+      error instanceof AwsAccessError ||
+      error instanceof RunLeaseHeldError ||
+      error instanceof StateTableNotFoundError
+    ) {
       io.err(`cost-guard ${name}: ${error.message}`);
       return EXIT.failure;
     }

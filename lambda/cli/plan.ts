@@ -22,13 +22,15 @@ export const PLAN_USAGE = `Usage: cost-guard plan [--config FILE] [--format tabl
 
 Runs the idle GPU reaper, the storage lifecycle and the budget guard in dry-run against the account the AWS SDK
 chain points at (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL…) and prints one report. Changes nothing, posts
-nothing. Markdown suits a pull-request comment.
+nothing. Markdown suits a pull-request comment. A missing state table is reported at the top and the plan exits
+1 (the sections then show what would happen without one).
 
 Options:
   --config FILE     costGuard config (default: ./cdk.json context)
   --format F        table (default), json or markdown
   --only NAMES      comma-separated subset: reaper,lifecycle,budgets
   --region R        default region (else AWS_REGION)
+  --state-table T   the deployed state table (else state.tableName, else ml-cost-guard-state)
   --verbose         log to stderr
   --help            this help`;
 
@@ -42,6 +44,8 @@ export interface PlanSection {
 export interface PlanReport {
   readonly account?: string;
   readonly generatedAt: string;
+  /** What the shared checks found wrong before any section ran (a missing state table); the plan then exits 1. */
+  readonly problems?: readonly string[];
   readonly sections: readonly PlanSection[];
   readonly totals: { readonly actions: number; readonly monthlySavingsUsd: number; readonly failed: number };
 }
@@ -91,6 +95,7 @@ export function renderPlan(report: PlanReport, format: 'table' | 'json' | 'markd
   const out: string[] = [];
   out.push(md ? '## ml-cost-guard plan (dry-run)' : 'ml-cost-guard plan (dry-run: nothing was changed)');
   out.push(`${md ? '' : ''}Account ${report.account ?? 'unknown'} · ${report.generatedAt}`);
+  for (const p of report.problems ?? []) out.push(`${md ? '**error**: ' : 'ERROR: '}${p}`);
   for (const s of report.sections) {
     out.push('');
     out.push(md ? `### ${s.capability}` : `== ${s.capability} ==`);
@@ -117,7 +122,15 @@ export function renderPlan(report: PlanReport, format: 'table' | 'json' | 'markd
 
 export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapability>) {
   return async function planCommand(argv: string[], io: CliIO): Promise<number> {
-    let values: { config?: string; format?: string; only?: string; region?: string; verbose?: boolean; help?: boolean };
+    let values: {
+      config?: string;
+      format?: string;
+      only?: string;
+      region?: string;
+      'state-table'?: string;
+      verbose?: boolean;
+      help?: boolean;
+    };
     try {
       ({ values } = parseArgs({
         args: argv,
@@ -126,6 +139,7 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
           format: { type: 'string' },
           only: { type: 'string' },
           region: { type: 'string' },
+          'state-table': { type: 'string' },
           verbose: { type: 'boolean' },
           help: { type: 'boolean' },
         },
@@ -156,8 +170,9 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
     const progress = new Progress(io);
     const sections: PlanSection[] = [];
     // One look-up of the account, state table and prices for the whole plan; each section gets its own action
-    // log and call counter.
+    // log and call counter. A missing state table does not pass: it heads the report and the plan exits 1.
     progress.update('checking AWS access…');
+    const problems: string[] = [];
     let base: RunContext;
     try {
       base = await cliContext({
@@ -167,6 +182,8 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
         printOnly: true,
         verbose: values.verbose === true,
         ...(values.region ? { region: values.region } : {}),
+        ...(values['state-table'] ? { stateTable: values['state-table'] } : {}),
+        onMissingStateTable: (error) => problems.push(error.message),
       });
     } finally {
       progress.done();
@@ -199,6 +216,7 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
     const report: PlanReport = {
       ...(base.accountId ? { account: base.accountId } : {}),
       generatedAt: io.now().toISOString(),
+      ...(problems.length > 0 ? { problems } : {}),
       sections,
       totals: {
         actions: effective.length,
@@ -207,6 +225,6 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
       },
     };
     io.out(renderPlan(report, format));
-    return report.totals.failed > 0 ? EXIT.failure : EXIT.ok;
+    return report.totals.failed > 0 || problems.length > 0 ? EXIT.failure : EXIT.ok;
   };
 }

@@ -35,6 +35,7 @@ Options:
   --include-reaper  also instances the idle GPU reaper stopped
   --config FILE   costGuard config (default: ./cdk.json context)
   --region R      default region (else AWS_REGION)
+  --state-table T the deployed state table (else state.tableName, else ml-cost-guard-state)
   --dry-run       list what would be started; change nothing
   --json          print the summary as JSON
   --help          this help`;
@@ -46,6 +47,7 @@ export async function restoreCommand(argv: string[], io: CliIO): Promise<number>
     'include-reaper'?: boolean;
     config?: string;
     region?: string;
+    'state-table'?: string;
     'dry-run'?: boolean;
     json?: boolean;
     help?: boolean;
@@ -58,6 +60,7 @@ export async function restoreCommand(argv: string[], io: CliIO): Promise<number>
         'include-reaper': { type: 'boolean' },
         config: { type: 'string' },
         region: { type: 'string' },
+        'state-table': { type: 'string' },
         'dry-run': { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean' },
@@ -82,6 +85,7 @@ export async function restoreCommand(argv: string[], io: CliIO): Promise<number>
     dryRun: values['dry-run'] === true,
     printOnly: true,
     ...(values.region ? { region: values.region } : {}),
+    ...(values['state-table'] ? { stateTable: values['state-table'] } : {}),
   });
   const includeReaper = values['include-reaper'] === true;
   // Not while the budget guard (or the reaper, when its stops are restored too) acts in the same region: it could

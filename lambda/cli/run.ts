@@ -21,6 +21,7 @@ Options:
   --config FILE   costGuard config (default: ./cdk.json context)
   --dry-run       change nothing; report what would happen (also on when the config says dryRun)
   --region R      default region (else AWS_REGION)
+  --state-table T the deployed state table (else state.tableName, else ml-cost-guard-state); missing: exit 1
   --json          print the run summary as JSON
   --verbose       log to stderr
   --help          this help`;
@@ -32,6 +33,7 @@ const parseRunArgs = (args: string[]) =>
       config: { type: 'string' },
       'dry-run': { type: 'boolean' },
       region: { type: 'string' },
+      'state-table': { type: 'string' },
       json: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean' },
@@ -67,6 +69,7 @@ export function runCommandFor(modules: ReadonlyMap<CapabilityName, CliCapability
       dryRun: values['dry-run'] === true,
       verbose: values.verbose === true,
       ...(values.region ? { region: values.region } : {}),
+      ...(values['state-table'] ? { stateTable: values['state-table'] } : {}),
     });
     const print = (summary: RunSummary) =>
       io.out(values.json ? JSON.stringify(summary, null, 2) : module.formatText(summary));

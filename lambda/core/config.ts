@@ -387,7 +387,7 @@ const stateSchema = z
       .max(255)
       .optional()
       .describe(
-        "DynamoDB table the CLI uses for alert de-duplication and the savings ledger. Absent: `ml-cost-guard-state` when it exists in the region. The Lambdas always use the stack's table.",
+        "DynamoDB table the CLI shares with the deployed functions (alert records, warnings, limits, leases, the savings ledger). Absent: `ml-cost-guard-state`. When the table does not exist in the region the CLI exits 1 naming it (`--state-table` overrides this key). The Lambdas always use the stack's table.",
       ),
   })
   .prefault({})

@@ -32,6 +32,31 @@ export class AwsAccessError extends Error {
   }
 }
 
+/** What to do about a missing state table, by who met it. */
+export const STATE_TABLE_REMEDY = {
+  /** The CLI looks for the deployed table, or the one named in the config or on the command line. */
+  cli: 'deploy the stack in that account and region (cdk deploy), or set state.tableName / pass --state-table NAME to name the deployed table',
+  /** A function's table comes from its COST_GUARD_STATE_TABLE, set by the stack. */
+  lambda:
+    "the function's COST_GUARD_STATE_TABLE names it; deploy the stack (cdk deploy) so the table exists, or correct the variable",
+} as const;
+
+/**
+ * The DynamoDB state table does not exist (DynamoDB's ResourceNotFoundException names no table): says which table,
+ * in which region, and what to do.
+ */
+export class StateTableNotFoundError extends Error {
+  constructor(
+    readonly tableName: string,
+    readonly region: string,
+    remedy: string = STATE_TABLE_REMEDY.lambda,
+    options?: { cause?: unknown },
+  ) {
+    super(`State table '${tableName}' not found in ${region}: ${remedy}.`, options);
+    this.name = 'StateTableNotFoundError';
+  }
+}
+
 /** The AWS error code of an SDK error (`name` in SDK v3), or 'Unknown'. */
 export function errorCode(error: unknown): string {
   if (error && typeof error === 'object') {

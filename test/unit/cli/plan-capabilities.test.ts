@@ -103,15 +103,18 @@ beforeEach(() => {
 
 describe('Command: plan (all capabilities)', () => {
   it("reports each capability's dry-run view in one markdown report and changes nothing", async () => {
-    // Prepare
+    // Prepare: no stack is deployed in this account yet.
     const cwd = configDir();
     const io = fakeIO({ cwd, env: { AWS_REGION: 'us-east-1' } });
     // Act
     const code = await main(['plan', '--config', 'guard.json', '--format', 'markdown'], io);
-    // Assess
+    // Assess: the missing state table heads the report and fails the plan; the sections still show the dry run.
     const text = io.stdout();
     expect(io.stderr()).toBe('');
-    expect(code).toBe(0);
+    expect(code).toBe(1);
+    expect(text.split('\n')[2]).toBe(
+      "**error**: State table 'ml-cost-guard-state' not found in us-east-1: deploy the stack in that account and region (cdk deploy), or set state.tableName / pass --state-table NAME to name the deployed table.",
+    );
     expect(text).toContain('### reaper');
     expect(text).toMatch(
       /\| tag \| i-0idle \(us-east-1\) \| idle: tagged cost-guard:idle-since=[^|]+\| — \| dry-run \|/,
@@ -164,8 +167,10 @@ describe('Command: plan (all capabilities)', () => {
     dynamodb.on(DescribeTableCommand).resolves({ Table: { TableName: 'ml-cost-guard-state' } });
     const io = fakeIO({ cwd: configDir(), env: { AWS_REGION: 'us-east-1' } });
     // Act
-    await main(['plan', '--config', 'guard.json', '--format', 'json', '--only', 'budgets'], io);
+    const code = await main(['plan', '--config', 'guard.json', '--format', 'json', '--only', 'budgets'], io);
     // Assess
+    expect(code).toBe(0);
+    expect(JSON.parse(io.stdout()).problems).toBeUndefined();
     const notes: string[] = JSON.parse(io.stdout()).sections[0].summary.notes;
     expect(notes.some((n) => n.includes('No state table'))).toBe(false);
     expect(dynamodb).toHaveReceivedCommandWith(DescribeTableCommand, { TableName: 'ml-cost-guard-state' });

@@ -128,7 +128,8 @@ describe('Command: run', () => {
   beforeEach(() => {
     sts.reset();
     sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333' });
-    noStateTable();
+    dynamodb.reset();
+    dynamodb.on(DescribeTableCommand).resolves({ Table: { TableName: 'ml-cost-guard-state' } });
   });
 
   it('runs one capability and prints its text report', async () => {
