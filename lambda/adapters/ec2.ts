@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { InstanceFacts, InstanceLifecycle, InstanceTypeFacts } from '../core/instances';
 import type { Tags } from '../core/tags';
-import { errorCode } from '../shared/errors';
+import { CostGuardError, errorCode } from '../shared/errors';
 
 /** DescribeInstances page size (the API maximum). */
 export const DESCRIBE_INSTANCES_PAGE_SIZE = 1000;
@@ -257,7 +257,7 @@ export async function spotRequestTypes(
 }
 
 /** An instance the API left out of a batch answer (neither an error nor a result). */
-export class InstanceNotInResponseError extends Error {
+export class InstanceNotInResponseError extends CostGuardError {
   readonly code = 'InstanceNotInResponse';
   constructor(
     readonly instanceId: string,

@@ -22,7 +22,7 @@ import {
   type TransitionDefaultMinimumObjectSize,
 } from '@aws-sdk/client-s3';
 import { type LifecycleState, lifecycleEquals, type VersioningState } from '../core/lifecycle/merge';
-import { errorCode, errorMessage } from '../shared/errors';
+import { CostGuardError, errorCode, errorMessage } from '../shared/errors';
 
 /** Why a bucket could not be read. */
 export type S3FailureKind = 'missing' | 'access-denied' | 'wrong-region' | 'error';
@@ -213,7 +213,7 @@ export class S3LifecycleAdapter {
 }
 
 /** A lifecycle write S3 refused; `code` is S3's error code (recorded as the action's errorCode). */
-export class S3WriteError extends Error {
+export class S3WriteError extends CostGuardError {
   constructor(
     readonly bucket: string,
     readonly code: string,

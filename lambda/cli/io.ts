@@ -1,3 +1,5 @@
+import { CostGuardError } from '../shared/errors';
+
 /**
  * What every cost-guard command receives: output streams and the process environment, injected so that commands are
  * testable without spawning a process.
@@ -14,12 +16,13 @@ export interface CliIO {
 }
 
 /** Bad flags or arguments: the CLI prints the message and the command's usage, and exits with code 2. */
-export class UsageError extends Error {
+export class UsageError extends CostGuardError {
   constructor(
     message: string,
     readonly usage?: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'UsageError';
   }
 }

@@ -8,6 +8,7 @@
  * Pure: zod only, no SDK or CDK imports, so the Lambdas can bundle it.
  */
 import { z } from 'zod';
+import { CostGuardError } from './errors';
 import {
   checkLifecycleRules,
   DEFAULT_LIFECYCLE_RULES,
@@ -447,7 +448,7 @@ export type PricingConfig = CostGuardConfig['pricing'];
 export type TagsConfig = CostGuardConfig['tags'];
 
 /** A config value that fails the schema; `issues` lists each field at fault. */
-export class ConfigError extends Error {
+export class ConfigError extends CostGuardError {
   constructor(
     message: string,
     readonly issues: readonly string[],

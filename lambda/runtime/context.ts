@@ -8,6 +8,7 @@ import type { CostGuardConfig } from '../core/config';
 import type { RunSummary } from '../core/run';
 import { createPricing, type Pricing } from '../core/savings/pricing';
 import { ActionRunner } from '../shared/actions';
+import { CostGuardError } from '../shared/errors';
 import type { Log, MetricsSink } from '../shared/observability';
 
 export interface RunContext {
@@ -76,7 +77,7 @@ export function buildContext(o: ContextOptions): RunContext {
  * A run that acted, then failed (e.g. Slack refused the digest): it carries the summary of what was done, so the
  * Lambda fails (and alarms, and is retried) while the CLI can still print every outcome.
  */
-export class RunIncompleteError<S extends RunSummary = RunSummary> extends Error {
+export class RunIncompleteError<S extends RunSummary = RunSummary> extends CostGuardError {
   constructor(
     message: string,
     readonly summary: S,

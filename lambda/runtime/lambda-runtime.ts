@@ -7,7 +7,7 @@ import { recordActions } from '../adapters/ledger';
 import { ConsoleNotifier, type Notifier, SlackNotifier, tokenFromSecret } from '../adapters/slack';
 import { type CostGuardConfig, parseConfig } from '../core/config';
 import { ENV, METRIC } from '../core/names';
-import { errorMessage, MissingEnvironmentError } from '../shared/errors';
+import { errorMessage, InvalidEnvironmentError, MissingEnvironmentError } from '../shared/errors';
 import { PowertoolsMetrics, powertoolsLogger } from '../shared/observability';
 import { buildContext, type RunContext, type RunSummary } from './context';
 import { resolvePricing } from './pricing-source';
@@ -20,7 +20,10 @@ export interface LambdaEnvironment {
   readonly accountId?: string;
 }
 
-/** Reads and validates the function's environment. Throws MissingEnvironmentError naming the variable. */
+/**
+ * Reads and validates the function's environment. Throws MissingEnvironmentError (not set) or InvalidEnvironmentError
+ * (not JSON) naming the variable, and ConfigError naming each bad field.
+ */
 export function readLambdaEnvironment(env: Readonly<Record<string, string | undefined>>): LambdaEnvironment {
   const rawConfig = env[ENV.config];
   if (!rawConfig) throw new MissingEnvironmentError(ENV.config);
@@ -28,7 +31,7 @@ export function readLambdaEnvironment(env: Readonly<Record<string, string | unde
   try {
     parsed = JSON.parse(rawConfig);
   } catch (cause) {
-    throw new MissingEnvironmentError(ENV.config, 'is not valid JSON', { cause });
+    throw new InvalidEnvironmentError(ENV.config, `is not valid JSON (${errorMessage(cause)})`, { cause });
   }
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new MissingEnvironmentError('AWS_REGION');

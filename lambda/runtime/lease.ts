@@ -8,7 +8,7 @@
  * with: the deployed functions always have the table, and the CLI finds it by its fixed name).
  */
 import { DynamoStateStore, leaseName, type StateStore } from '../adapters/state-store';
-import { errorMessage } from '../shared/errors';
+import { CostGuardError, errorMessage } from '../shared/errors';
 import type { RunContext } from './context';
 
 /**
@@ -18,7 +18,7 @@ import type { RunContext } from './context';
 export const RUN_LEASE_MS = 15 * 60_000;
 
 /** Another run holds the lease of this capability and region: this run does not act. */
-export class RunLeaseHeldError extends Error {
+export class RunLeaseHeldError extends CostGuardError {
   constructor(
     readonly capability: string,
     readonly region: string,

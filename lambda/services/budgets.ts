@@ -92,11 +92,15 @@ export interface BudgetsSummary extends RunSummary {
   readonly deliveryFailures: number;
 }
 
-/** Slack did not accept one or more alerts: they stay unsent, and the run fails so Lambda retries it. */
-export class BudgetAlertDeliveryError extends RunIncompleteError<BudgetsSummary> {
+/**
+ * The run did not finish what it took on: Slack refused an alert, an alert's record could not be written, or EC2
+ * could not be read for the action threshold. What was not done stays claimable, and the run fails so that Lambda
+ * retries it and the errors alarm fires.
+ */
+export class BudgetRunIncompleteError extends RunIncompleteError<BudgetsSummary> {
   constructor(message: string, summary: BudgetsSummary, options?: { cause?: unknown }) {
     super(message, summary, options);
-    this.name = 'BudgetAlertDeliveryError';
+    this.name = 'BudgetRunIncompleteError';
   }
 }
 
@@ -524,9 +528,9 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
   };
   if (state.failures.length > 0) {
     const first = state.failures[0]!.error;
-    throw new BudgetAlertDeliveryError(
-      `${state.failures.length} budget alert(s) not sent (${state.failures.map((f) => f.key).join(', ')}): ` +
-        `${errorMessage(first)}. They stay unsent and go out on the retry.`,
+    throw new BudgetRunIncompleteError(
+      `budget run incomplete: ${state.failures.length} alert(s) or action(s) not done ` +
+        `(${state.failures.map((f) => f.key).join(', ')}): ${errorMessage(first)}. They are retried.`,
       summary,
       { cause: first },
     );

@@ -1,19 +1,36 @@
-/** Error classes shared by handlers, adapters and the CLI. Each ends in `Error`, sets `name` and carries `cause`. */
+/**
+ * Error classes shared by handlers, adapters and the CLI. Each extends {@link CostGuardError} (core/errors.ts, so core
+ * can throw its own), ends in `Error`, sets `name` and carries `cause`.
+ */
+import { CostGuardError } from '../core/errors';
 
-/** A required Lambda environment variable is missing or malformed. */
-export class MissingEnvironmentError extends Error {
+export { CostGuardError } from '../core/errors';
+
+/** A required Lambda environment variable is not set (or empty). */
+export class MissingEnvironmentError extends CostGuardError {
   constructor(
     readonly variable: string,
-    detail?: string,
     options?: { cause?: unknown },
   ) {
-    super(`Environment variable ${variable} ${detail ?? 'is not set'}`, options);
+    super(`Environment variable ${variable} is not set`, options);
     this.name = 'MissingEnvironmentError';
   }
 }
 
+/** A Lambda environment variable is set, but its value cannot be read (e.g. not valid JSON). */
+export class InvalidEnvironmentError extends CostGuardError {
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Environment variable ${variable} ${problem}`, options);
+    this.name = 'InvalidEnvironmentError';
+  }
+}
+
 /** Slack did not accept a message (HTTP error after retries, or `ok: false`). */
-export class SlackDeliveryError extends Error {
+export class SlackDeliveryError extends CostGuardError {
   constructor(
     message: string,
     readonly code: string,
@@ -25,7 +42,7 @@ export class SlackDeliveryError extends Error {
 }
 
 /** The AWS SDK could not find credentials or reach the account. */
-export class AwsAccessError extends Error {
+export class AwsAccessError extends CostGuardError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'AwsAccessError';
@@ -45,7 +62,7 @@ export const STATE_TABLE_REMEDY = {
  * The DynamoDB state table does not exist (DynamoDB's ResourceNotFoundException names no table): says which table,
  * in which region, and what to do.
  */
-export class StateTableNotFoundError extends Error {
+export class StateTableNotFoundError extends CostGuardError {
   constructor(
     readonly tableName: string,
     readonly region: string,

@@ -1164,7 +1164,7 @@ describe('Proof: budget guard faults', () => {
         assert.equal(outcome.error, undefined);
         assert.deepEqual([...budgetReport(s, 'ml').alerted].sort(), ['action-95', 'alert-80']);
       } else {
-        assert.equal(outcome.error!.name, 'BudgetAlertDeliveryError');
+        assert.equal(outcome.error!.name, 'BudgetRunIncompleteError');
         assert.deepEqual([...budgetReport(s, 'ml').deliveryFailed].sort(), ['action-95', 'alert-80']);
       }
       const retry = await assessBudgetRetry(script.length);

@@ -393,7 +393,7 @@ async function settle(run: Promise<BudgetsSummary>): Promise<BudgetsSummary> {
   } catch (error) {
     const summary = (error as { summary?: BudgetsSummary }).summary;
     assert.ok(summary, `the run threw without a summary: ${(error as Error).stack}`);
-    assert.equal((error as Error).name, 'BudgetAlertDeliveryError', (error as Error).stack);
+    assert.equal((error as Error).name, 'BudgetRunIncompleteError', (error as Error).stack);
     return summary;
   }
 }

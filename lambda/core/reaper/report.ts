@@ -4,7 +4,7 @@
  */
 
 import { formatUsd } from '../money';
-
+import { skipReasonText } from '../skip-reasons';
 import {
   type Block,
   context,
@@ -19,8 +19,6 @@ import {
   truncate,
   truncateMrkdwn,
 } from '../slack-blocks';
-
-import { skipReasonText } from '../skip-reasons';
 import { tagValue } from '../tags';
 
 import type { Confidence, DecisionKind, ReaperAction } from './types';

@@ -3,9 +3,10 @@
  *
  * Pure functions over plain numbers: no clock, no network, no SDK. Results carry raw (unrounded) numbers; round only
  * to present them ({@link round2}). Each calculator's TSDoc says where the seed's version goes wrong. Inputs are
- * validated: a value out of range throws {@link SavingsInputError} (a RangeError) naming the parameter and the
+ * validated: a value out of range throws {@link SavingsInputError} naming the parameter and the
  * allowed range.
  */
+import { CostGuardError } from '../errors';
 import { type LifecycleRuleSpec, MIN_STORAGE_DAYS, type StorageClass } from '../lifecycle/rules';
 import { createPricing, type PriceSource, type Pricing } from './pricing';
 
@@ -34,7 +35,7 @@ export const RANGES = {
 } as const satisfies Record<string, NumberRange>;
 
 /** An input out of its allowed range. `parameter` names the input (camelCase, as in the calculator's input type). */
-export class SavingsInputError extends RangeError {
+export class SavingsInputError extends CostGuardError {
   constructor(
     readonly parameter: string,
     readonly allowed: string,
@@ -46,7 +47,7 @@ export class SavingsInputError extends RangeError {
 }
 
 /** No price is known for an instance type: the model never guesses one. */
-export class UnknownPriceError extends Error {
+export class UnknownPriceError extends CostGuardError {
   constructor(readonly instanceType: string) {
     super(`no on-demand price is known for instance type '${instanceType}'; give an hourly price instead`);
     this.name = 'UnknownPriceError';

@@ -1,7 +1,7 @@
 import { ConfigError } from '../../../lambda/core/config';
 import { ENV } from '../../../lambda/core/names';
 import { readLambdaEnvironment } from '../../../lambda/runtime/lambda-runtime';
-import { MissingEnvironmentError } from '../../../lambda/shared/errors';
+import { CostGuardError, InvalidEnvironmentError, MissingEnvironmentError } from '../../../lambda/shared/errors';
 
 describe('Function: readLambdaEnvironment', () => {
   const base = {
@@ -32,8 +32,23 @@ describe('Function: readLambdaEnvironment', () => {
     expect(() => readLambdaEnvironment({ AWS_REGION: 'eu-west-1' })).toThrow('COST_GUARD_CONFIG is not set');
   });
 
-  it('fails naming the variable when the config is not JSON', () => {
-    expect(() => readLambdaEnvironment({ ...base, [ENV.config]: '{' })).toThrow('COST_GUARD_CONFIG is not valid JSON');
+  it('fails with InvalidEnvironmentError naming the variable, with the parse error as cause, for bad JSON', () => {
+    // Act
+    const error = (() => {
+      try {
+        readLambdaEnvironment({ ...base, [ENV.config]: '{' });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    // Assess
+    expect(error).toBeInstanceOf(InvalidEnvironmentError);
+    expect(error).toBeInstanceOf(CostGuardError);
+    expect(error).not.toBeInstanceOf(MissingEnvironmentError);
+    expect(error).toMatchObject({ name: 'InvalidEnvironmentError', variable: ENV.config });
+    expect((error as Error).message).toContain('COST_GUARD_CONFIG is not valid JSON');
+    expect((error as Error).cause).toBeInstanceOf(SyntaxError);
   });
 
   it('fails naming AWS_REGION when no region is set', () => {

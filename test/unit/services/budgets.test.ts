@@ -6,7 +6,7 @@ import { formatBudgetsText } from '../../../lambda/cli/format/budgets';
 import type { CostGuardConfigInput } from '../../../lambda/core/config';
 import { monthlySavingsOfStop } from '../../../lambda/core/savings/calculators';
 import { type Block, messageToText } from '../../../lambda/core/slack-blocks';
-import { BudgetAlertDeliveryError, type BudgetsSummary, budgetsCapability } from '../../../lambda/services/budgets';
+import { BudgetRunIncompleteError, type BudgetsSummary, budgetsCapability } from '../../../lambda/services/budgets';
 import { TEST_NOW, testContext } from '../../helpers/context';
 import { FakeEc2, fakeInstance } from '../../helpers/fake-ec2';
 import { type FakeStateTable, fakeStateTable } from '../../helpers/fake-state-table';
@@ -185,8 +185,8 @@ describe('Function: budgetsCapability.run', () => {
       // Act
       const failed = budgetsCapability.run(context(), SCHEDULE_EVENT);
       // Assess
-      await expect(failed).rejects.toBeInstanceOf(BudgetAlertDeliveryError);
-      const error = (await failed.catch((e: unknown) => e)) as BudgetAlertDeliveryError;
+      await expect(failed).rejects.toBeInstanceOf(BudgetRunIncompleteError);
+      const error = (await failed.catch((e: unknown) => e)) as BudgetRunIncompleteError;
       expect(budget(error.summary).deliveryFailed).toEqual(['alert-80']);
       expect(table.get('budget#ml-platform', '2026-11#alert-80')).toMatchObject({ status: 'failed' });
       // Act: Slack is back; the Lambda retry and a later scheduled run.
@@ -365,7 +365,7 @@ describe('Function: budgetsCapability.run', () => {
       givenBudget(960);
       givenInstances();
       server.script.push({ kind: 'status', status: 500 }, { kind: 'status', status: 500 });
-      await expect(budgetsCapability.run(context(), SCHEDULE_EVENT)).rejects.toBeInstanceOf(BudgetAlertDeliveryError);
+      await expect(budgetsCapability.run(context(), SCHEDULE_EVENT)).rejects.toBeInstanceOf(BudgetRunIncompleteError);
       expect(ec2.get('i-gpu').state).toBe('stopped');
       // Act: the stopped instance is no longer running on the retry; the one-time Spot instance still is.
       const retry = await budgetsCapability.run(context(), SCHEDULE_EVENT);

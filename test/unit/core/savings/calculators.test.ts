@@ -121,9 +121,9 @@ describe('Function: gpuSavings', () => {
     [{ spotEligibleShare: 2 }, 'spotEligibleShare must be a number in [0, 1]; got 2'],
     [{ spotDiscount: -0.1 }, 'spotDiscount must be a number in [0, 1]; got -0.1'],
     [{ monthlySpend: Number.NaN }, 'monthlySpend must be a number >= 0; got NaN'],
-  ])('throws a RangeError naming the parameter for %j', (override, message) => {
+  ])('throws a SavingsInputError naming the parameter for %j', (override, message) => {
     const input = { monthlySpend: 100, currentUtilization: 0.3, targetUtilization: 0.7, ...override };
-    expect(() => gpuSavings(input)).toThrow(RangeError);
+    expect(() => gpuSavings(input)).toThrow(SavingsInputError);
     expect(() => gpuSavings(input)).toThrow(message);
     try {
       gpuSavings(input);
