@@ -27,7 +27,10 @@ import { type CountedSkips, skipSummary } from './report';
 /** Link to a budget in the AWS Billing console (Budgets is a global service served from us-east-1). */
 export function budgetConsoleUrl(name: string): string {
   // Beyond encodeURIComponent: the characters mrkdwn could read as formatting inside the link.
-  const query = encodeURIComponent(wellFormed(name)).replace(/[!'()*~_]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const query = encodeURIComponent(wellFormed(name)).replace(
+    /[!'()*~_]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
   return `https://us-east-1.console.aws.amazon.com/billing/home#/budgets/details?name=${query}`;
 }
 
@@ -187,7 +190,9 @@ export function budgetAlertMessages(input: BudgetAlertInput): SlackMessage[] {
   const name = truncate(e.name, TITLE_NAME_TEXT);
   const text = title(input, escapeName(name));
   // plain_text: the name is shown as written.
-  const head: Block[] = [header(`${input.thresholds.some((t) => t.kind === 'action') ? '🚨' : '⚠️'} ${title(input, name)}`)];
+  const head: Block[] = [
+    header(`${input.thresholds.some((t) => t.kind === 'action') ? '🚨' : '⚠️'} ${title(input, name)}`),
+  ];
   const body: Block[] = [
     fields([
       ['Budget', escapeName(e.name)],
