@@ -4,7 +4,7 @@
  * calls per run, whatever the fleet size. When the API cannot be reached the embedded catalog is used and the
  * report says so, with the catalog's date.
  */
-import { type PricingClient, paginateGetProducts } from '@aws-sdk/client-pricing';
+import { type Filter, type PricingClient, paginateGetProducts } from '@aws-sdk/client-pricing';
 import type { Pricing } from '../core/savings/pricing';
 import { errorCode } from '../shared/errors';
 
@@ -37,6 +37,23 @@ export function hourlyFromProduct(raw: string): { instanceType: string; usd: num
   return { instanceType, usd: Math.max(...prices) };
 }
 
+/**
+ * GetProducts filters (service AmazonEC2) for the on-demand price of one region's instances of a Price List instance
+ * family: Linux, shared tenancy, no pre-installed software, capacity status Used. Shared with
+ * scripts/gen-price-catalog.ts, which builds the embedded catalog from the same prices.
+ */
+export function onDemandLinuxFilters(region: string, instanceFamily: string): Filter[] {
+  return [
+    { Type: 'TERM_MATCH', Field: 'regionCode', Value: region },
+    { Type: 'TERM_MATCH', Field: 'instanceFamily', Value: instanceFamily },
+    { Type: 'TERM_MATCH', Field: 'operatingSystem', Value: 'Linux' },
+    { Type: 'TERM_MATCH', Field: 'tenancy', Value: 'Shared' },
+    { Type: 'TERM_MATCH', Field: 'preInstalledSw', Value: 'NA' },
+    { Type: 'TERM_MATCH', Field: 'capacitystatus', Value: 'Used' },
+    { Type: 'TERM_MATCH', Field: 'licenseModel', Value: 'No License required' },
+  ];
+}
+
 /** On-demand $/h by instance type for a region's accelerated instance families. */
 export async function fetchLivePrices(client: PricingClient, region: string): Promise<Record<string, number>> {
   const prices: Record<string, number> = {};
@@ -46,15 +63,7 @@ export async function fetchLivePrices(client: PricingClient, region: string): Pr
       {
         ServiceCode: 'AmazonEC2',
         FormatVersion: 'aws_v1',
-        Filters: [
-          { Type: 'TERM_MATCH', Field: 'regionCode', Value: region },
-          { Type: 'TERM_MATCH', Field: 'instanceFamily', Value: family },
-          { Type: 'TERM_MATCH', Field: 'operatingSystem', Value: 'Linux' },
-          { Type: 'TERM_MATCH', Field: 'tenancy', Value: 'Shared' },
-          { Type: 'TERM_MATCH', Field: 'preInstalledSw', Value: 'NA' },
-          { Type: 'TERM_MATCH', Field: 'capacitystatus', Value: 'Used' },
-          { Type: 'TERM_MATCH', Field: 'licenseModel', Value: 'No License required' },
-        ],
+        Filters: onDemandLinuxFilters(region, family),
       },
     );
     for await (const page of pages) {
@@ -85,7 +94,7 @@ export async function withLivePrices(client: PricingClient, region: string, base
       };
     }
     return {
-      pricing: base.withLivePrices(live),
+      pricing: base.withLivePrices(live, region),
       note: `live on-demand prices for ${count} instance types in ${region}`,
     };
   } catch (error) {

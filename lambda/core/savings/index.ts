@@ -1,3 +1,4 @@
 /** The savings model: the pricing catalog and the seed chapter's calculators, done correctly. Pure, no SDK imports. */
 export * from './calculators';
+export * from './gpu-facts';
 export * from './pricing';

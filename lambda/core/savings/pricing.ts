@@ -4,8 +4,13 @@
  * Pure: no SDK imports and no network. Live prices (the AWS Price List API) are fetched by an adapter and handed in
  * with {@link Pricing.withLivePrices}; the embedded catalog is the fallback and is dated so a reader can tell how old
  * a figure is. An instance type the catalog does not know has no price: callers get `undefined`, never a guess.
+ *
+ * The catalog (figures in ./catalog-data.ts) prices every GPU and Neuron size in several regions. Asked for a region
+ * it has no figure for, it answers with its us-east-1 figure and marks the quote `fallback`, so a report can say the
+ * price is the us-east-1 one.
  */
 import type { StorageClass } from '../lifecycle/rules';
+import { CATALOG_DATA } from './catalog-data';
 
 /** Where an hourly price came from: the user's config, the embedded catalog, or the Price List API. */
 export type PriceSource = 'override' | 'catalog' | 'live';
@@ -14,6 +19,13 @@ export type PriceSource = 'override' | 'catalog' | 'live';
 export interface PriceQuote {
   readonly usd: number;
   readonly source: PriceSource;
+  /**
+   * The region the figure is for. Set when the caller asked for a region (and on live prices fetched for one); a
+   * quote asked without a region is for the catalog's own region (us-east-1) or a region-less override.
+   */
+  readonly region?: string;
+  /** The catalog has no figure for the region asked: `usd` is its figure for `region` (us-east-1) instead. */
+  readonly fallback?: true;
 }
 
 /** A dated price table. */
@@ -22,9 +34,16 @@ export interface PriceCatalog {
   readonly asOf: string;
   /** Where the figures come from. */
   readonly source: string;
+  /** The catalog's own region, whose figures are `instanceHourlyUsd` and the fallback for any other region. */
   readonly region: string;
-  /** On-demand $/hour by instance type. */
+  /** On-demand $/hour by instance type in `region` (EC2 types, and SageMaker `ml.*` types). */
   readonly instanceHourlyUsd: Readonly<Record<string, number>>;
+  /** On-demand $/hour by region, then instance type. A type absent from a region falls back to `instanceHourlyUsd`. */
+  readonly regionalInstanceHourlyUsd?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Every source of the figures, in full (`source` is the one-line summary). */
+  readonly sources?: readonly string[];
+  /** Instance types the catalog knowingly leaves without a price, and why. */
+  readonly unpriced?: Readonly<Record<string, string>>;
   /** $/GB-month by S3 storage class. */
   readonly storageGbMonthUsd: Readonly<Record<StorageClass, number>>;
   readonly storageSource: string;
@@ -49,23 +68,36 @@ const S3_US_EAST_1: Readonly<Record<StorageClass, number>> = {
   INTELLIGENT_TIERING: 0.023,
 };
 
-/** The embedded catalog: us-east-1 on-demand Linux prices, as of 2026-01 (after the June 2025 P4/P5 price cut). */
+/** The region every catalog figure falls back to. */
+export const CATALOG_FALLBACK_REGION = 'us-east-1';
+
+/** One region's prices: its EC2 figures and its SageMaker `ml.*` figures (the names never collide). */
+function regionPrices(region: string): Readonly<Record<string, number>> {
+  return Object.freeze({
+    ...CATALOG_DATA.ec2OnDemandLinuxUsd[region],
+    ...CATALOG_DATA.sageMakerHostingUsd[region],
+  });
+}
+
+const CATALOG_REGIONS = [
+  ...new Set([...Object.keys(CATALOG_DATA.ec2OnDemandLinuxUsd), ...Object.keys(CATALOG_DATA.sageMakerHostingUsd)]),
+];
+
+/**
+ * The embedded catalog (./catalog-data.ts): on-demand Linux prices of every current GPU and Neuron EC2 size in
+ * us-east-1, us-east-2, us-west-2, eu-west-1, eu-central-1, ap-northeast-1 and ap-southeast-1, and SageMaker real-time
+ * inference prices of `ml.*` GPU and Neuron instances in us-east-1; after the June 2025 P4/P5 price cut.
+ */
 export const PRICE_CATALOG: PriceCatalog = Object.freeze({
-  asOf: '2026-01',
-  source: 'AWS EC2 on-demand pricing, us-east-1, Linux',
-  region: 'us-east-1',
-  instanceHourlyUsd: Object.freeze({
-    'g4dn.xlarge': 0.526,
-    'g4dn.2xlarge': 0.752,
-    'g5.xlarge': 1.006,
-    'g5.2xlarge': 1.212,
-    'g6.xlarge': 0.8048,
-    'g6e.xlarge': 1.861,
-    'p3.2xlarge': 3.06,
-    'p3.8xlarge': 12.24,
-    'p4d.24xlarge': 21.96,
-    'p4de.24xlarge': 27.45,
-    'p5.48xlarge': 55.04,
+  asOf: CATALOG_DATA.asOf,
+  source: `AWS on-demand Linux prices, ${CATALOG_FALLBACK_REGION} and ${CATALOG_REGIONS.length - 1} more regions (SageMaker hosting for ml.*), from published price lists`,
+  sources: Object.freeze([...CATALOG_DATA.sources]),
+  region: CATALOG_FALLBACK_REGION,
+  instanceHourlyUsd: regionPrices(CATALOG_FALLBACK_REGION),
+  regionalInstanceHourlyUsd: Object.freeze(Object.fromEntries(CATALOG_REGIONS.map((r) => [r, regionPrices(r)]))),
+  unpriced: Object.freeze({
+    'p5e.48xlarge': 'no published on-demand price: p5e is sold through EC2 Capacity Blocks for ML',
+    'trn2.48xlarge': 'no published on-demand price: trn2 is sold through EC2 Capacity Blocks for ML',
   }),
   storageGbMonthUsd: Object.freeze({ ...S3_US_EAST_1 }),
   storageSource: 'Amazon S3 pricing, us-east-1, first 50 TB tier (INTELLIGENT_TIERING = Frequent Access tier)',
@@ -123,21 +155,29 @@ export interface Pricing {
   /** Date and source of the catalog underneath. */
   readonly asOf: string;
   readonly source: string;
-  /** On-demand $/h of an instance type: override, then live, then catalog; undefined when none knows it. */
-  instanceHourly(instanceType: string): PriceQuote | undefined;
+  /**
+   * On-demand $/h of an instance type (EC2, or SageMaker `ml.*`): override, then live, then catalog; undefined when
+   * none knows it. With a region, live prices count only if they were fetched for that region, and the catalog
+   * answers with that region's figure, or with its us-east-1 figure marked `fallback: true` (and `region:
+   * 'us-east-1'`) when it has none for that region.
+   */
+  instanceHourly(instanceType: string, region?: string): PriceQuote | undefined;
   /** Spot $/h estimated as on-demand x (1 - spotDiscount); undefined when the on-demand price is unknown. */
-  spotHourly(instanceType: string): PriceQuote | undefined;
+  spotHourly(instanceType: string, region?: string): PriceQuote | undefined;
   /** A month of an hourly rate: hourly x hoursPerMonth. */
   monthly(hourlyUsd: number): number;
   /** $/GB-month of an S3 storage class (override, else catalog). */
   storageGbMonth(storageClass: StorageClass): number;
-  /** Instance types with a known price. */
+  /** Instance types with a known price (in any region). */
   knownInstanceTypes(): string[];
+  /** Why the catalog has no price for a type it knows of (e.g. sold only through Capacity Blocks); else undefined. */
+  unpricedReason(instanceType: string): string | undefined;
   /**
-   * A copy of this pricing that also knows live on-demand prices (e.g. from the Price List API). Overrides from the
-   * config still win; live prices win over the catalog. Non-positive or non-finite figures are ignored.
+   * A copy of this pricing that also knows live on-demand prices (e.g. from the Price List API) of `region` (when
+   * given; otherwise they count for every region). Overrides from the config still win; live prices win over the
+   * catalog. Non-positive or non-finite figures are ignored.
    */
-  withLivePrices(livePrices: Readonly<Record<string, number>>): Pricing;
+  withLivePrices(livePrices: Readonly<Record<string, number>>, region?: string): Pricing;
 }
 
 const validHourly = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
@@ -154,24 +194,42 @@ class CatalogPricing implements Pricing {
     private readonly overrides: Readonly<Record<string, number>>,
     private readonly storageOverrides: Readonly<Partial<Record<StorageClass, number>>>,
     private readonly live: Readonly<Record<string, number>>,
+    /** The region the live prices are for; undefined: they count for every region. */
+    private readonly liveRegion: string | undefined,
   ) {
     this.asOf = catalog.asOf;
     this.source = catalog.source;
   }
 
-  instanceHourly(instanceType: string): PriceQuote | undefined {
+  instanceHourly(instanceType: string, region?: string): PriceQuote | undefined {
     const override = own(this.overrides, instanceType);
     if (validHourly(override)) return { usd: override, source: 'override' };
-    const live = own(this.live, instanceType);
-    if (validHourly(live)) return { usd: live, source: 'live' };
-    const catalog = own(this.catalog.instanceHourlyUsd, instanceType);
-    if (validHourly(catalog)) return { usd: catalog, source: 'catalog' };
-    return undefined;
+    if (region === undefined || this.liveRegion === undefined || region === this.liveRegion) {
+      const live = own(this.live, instanceType);
+      if (validHourly(live))
+        return region === undefined ? { usd: live, source: 'live' } : { usd: live, source: 'live', region };
+    }
+    return this.catalogHourly(instanceType, region);
   }
 
-  spotHourly(instanceType: string): PriceQuote | undefined {
-    const onDemand = this.instanceHourly(instanceType);
-    return onDemand && { usd: onDemand.usd * (1 - this.spotDiscount), source: onDemand.source };
+  /** The catalog's figure for `region`, else its own region's figure marked as a fallback. */
+  private catalogHourly(instanceType: string, region: string | undefined): PriceQuote | undefined {
+    const home = this.catalog.region;
+    if (region !== undefined && region !== home) {
+      const table = own(this.catalog.regionalInstanceHourlyUsd ?? {}, region);
+      const regional = table && own(table, instanceType);
+      if (validHourly(regional)) return { usd: regional, source: 'catalog', region };
+      const usd = own(this.catalog.instanceHourlyUsd, instanceType);
+      return validHourly(usd) ? { usd, source: 'catalog', region: home, fallback: true } : undefined;
+    }
+    const usd = own(this.catalog.instanceHourlyUsd, instanceType);
+    if (!validHourly(usd)) return undefined;
+    return region === undefined ? { usd, source: 'catalog' } : { usd, source: 'catalog', region };
+  }
+
+  spotHourly(instanceType: string, region?: string): PriceQuote | undefined {
+    const onDemand = this.instanceHourly(instanceType, region);
+    return onDemand && { ...onDemand, usd: onDemand.usd * (1 - this.spotDiscount) };
   }
 
   monthly(hourlyUsd: number): number {
@@ -189,14 +247,21 @@ class CatalogPricing implements Pricing {
   knownInstanceTypes(): string[] {
     const types = new Set([
       ...Object.keys(this.catalog.instanceHourlyUsd),
+      ...Object.values(this.catalog.regionalInstanceHourlyUsd ?? {}).flatMap((table) => Object.keys(table)),
       ...Object.keys(this.live).filter((t) => validHourly(this.live[t])),
       ...Object.keys(this.overrides).filter((t) => validHourly(this.overrides[t])),
     ]);
     return [...types].sort();
   }
 
-  withLivePrices(livePrices: Readonly<Record<string, number>>): Pricing {
-    const live: Record<string, number> = { ...this.live };
+  unpricedReason(instanceType: string): string | undefined {
+    return this.instanceHourly(instanceType) ? undefined : own(this.catalog.unpriced ?? {}, instanceType);
+  }
+
+  withLivePrices(livePrices: Readonly<Record<string, number>>, region?: string): Pricing {
+    // Live prices of another region than the ones held replace them rather than mix with them.
+    const keep = region === undefined || region === this.liveRegion;
+    const live: Record<string, number> = keep ? { ...this.live } : {};
     for (const [type, usd] of Object.entries(livePrices)) if (validHourly(usd)) live[type] = usd;
     return new CatalogPricing(
       this.catalog,
@@ -206,6 +271,7 @@ class CatalogPricing implements Pricing {
       this.overrides,
       this.storageOverrides,
       Object.freeze(live),
+      region ?? this.liveRegion,
     );
   }
 }
@@ -250,5 +316,6 @@ export function createPricing(config: PricingOptions = {}, catalog: PriceCatalog
     Object.freeze({ ...(config.instanceHourlyUsd ?? {}) }),
     Object.freeze({ ...(config.storageGbMonthUsd ?? {}) }),
     Object.freeze({}),
+    undefined,
   );
 }

@@ -1,6 +1,7 @@
 import { ESTIMATE_USAGE, estimateCommand, formatPercent } from '../../../lambda/cli/estimate';
 import { type CliIO, UsageError } from '../../../lambda/cli/io';
 import { formatUsd } from '../../../lambda/core/money';
+import { PRICE_CATALOG } from '../../../lambda/core/savings';
 
 /** A CliIO that records what the command writes. */
 function fakeIO(): CliIO & { stdout: () => string; stderr: () => string } {
@@ -175,7 +176,7 @@ describe('Function: estimateCommand', () => {
       expect(out).toMatch(/On-demand rate\s+\$0\.526\/h/);
       expect(out).toMatch(/Monthly cost \(24\/7\)\s+\$378\.72/);
       expect(out).toMatch(/Idle cost a month \(50\.0% idle\)\s+\$189\.36/);
-      expect(out).toMatch(/2026-01/);
+      expect(out).toContain(`, ${PRICE_CATALOG.asOf}.`);
     });
 
     it('returns 60% for auto-scaling 10 -> 4 instances', async () => {

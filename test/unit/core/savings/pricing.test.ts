@@ -1,27 +1,9 @@
 import { STORAGE_CLASSES } from '../../../../lambda/core/lifecycle/rules';
 import { createPricing, DEFAULT_HOURS_PER_MONTH, PRICE_CATALOG, SEED_PRICES } from '../../../../lambda/core/savings';
 
+// The catalog's shape and plausibility (sizes, regions, accelerator facts) are checked in catalog.test.ts.
 const CATALOG = PRICE_CATALOG.instanceHourlyUsd;
 const CATALOG_TYPES = Object.keys(CATALOG);
-
-/** How many xlarge units a size is: xlarge 1, 2xlarge 2, 24xlarge 24 (metal and smaller sizes are not in the catalog). */
-function sizeUnits(instanceType: string): number {
-  const size = instanceType.split('.')[1]!;
-  const match = /^(\d*)xlarge$/.exec(size);
-  if (!match) throw new Error(`unexpected size in ${instanceType}`);
-  return match[1] ? Number(match[1]) : 1;
-}
-
-/** Catalog types grouped by family (the part before the dot), each family smallest size first. */
-function families(): Map<string, string[]> {
-  const byFamily = new Map<string, string[]>();
-  for (const type of CATALOG_TYPES) {
-    const family = type.split('.')[0]!;
-    byFamily.set(family, [...(byFamily.get(family) ?? []), type]);
-  }
-  for (const types of byFamily.values()) types.sort((a, b) => sizeUnits(a) - sizeUnits(b));
-  return byFamily;
-}
 
 describe('Constant: PRICE_CATALOG', () => {
   it('is dated with a month and names its source and region, and the pricing built on it says so', () => {
@@ -36,27 +18,12 @@ describe('Constant: PRICE_CATALOG', () => {
     expect(createPricing().source).toBe(PRICE_CATALOG.source);
   });
 
-  it('prices every GPU family it lists, each type at a positive, finite hourly figure', () => {
-    // Assess: every family has a priced size, and createPricing answers every listed type from the catalog.
-    expect(families().size).toBeGreaterThan(0);
-    for (const [family, types] of families()) {
-      expect(family).toMatch(/^[gp]\d/); // GPU families only: g* and p*
-      expect(types.length).toBeGreaterThan(0);
-    }
+  it('prices every type it lists at a positive, finite hourly figure, and createPricing answers it from the catalog', () => {
+    expect(CATALOG_TYPES.length).toBeGreaterThan(0);
     for (const type of CATALOG_TYPES) {
       expect(Number.isFinite(CATALOG[type])).toBe(true);
       expect(CATALOG[type]).toBeGreaterThan(0);
       expect(createPricing().instanceHourly(type)).toEqual({ usd: CATALOG[type], source: 'catalog' });
-    }
-  });
-
-  it('charges more for a larger size within a family', () => {
-    // Prepare: the families with more than one size
-    const multiSize = [...families().values()].filter((types) => types.length > 1);
-    expect(multiSize.length).toBeGreaterThan(0);
-    // Assess
-    for (const types of multiSize) {
-      for (let i = 1; i < types.length; i++) expect(CATALOG[types[i]!]).toBeGreaterThan(CATALOG[types[i - 1]!]!);
     }
   });
 
@@ -219,5 +186,87 @@ describe('Method: Pricing.withLivePrices', () => {
     const live = base.withLivePrices({ 'g5.xlarge': 1.1 });
     expect(base.instanceHourly('g5.xlarge')!.source).toBe('catalog');
     expect(live.hoursPerMonth).toBe(720);
+  });
+});
+
+describe('Method: Pricing.instanceHourly with a region', () => {
+  const REGIONAL = PRICE_CATALOG.regionalInstanceHourlyUsd!;
+
+  it("answers with the region's own catalog figure and names the region", () => {
+    // Prepare: a type priced differently in eu-west-1 than in us-east-1
+    const euWest = REGIONAL['eu-west-1']!['g5.xlarge']!;
+    expect(euWest).not.toBe(CATALOG['g5.xlarge']);
+
+    // Act & Assess
+    expect(createPricing().instanceHourly('g5.xlarge', 'eu-west-1')).toEqual({
+      usd: euWest,
+      source: 'catalog',
+      region: 'eu-west-1',
+    });
+    expect(createPricing().instanceHourly('g5.xlarge', 'us-east-1')).toEqual({
+      usd: CATALOG['g5.xlarge'],
+      source: 'catalog',
+      region: 'us-east-1',
+    });
+  });
+
+  it('falls back to the us-east-1 figure, marked as a fallback, where the region has none', () => {
+    // Prepare: g5 is not offered in ap-southeast-1; sa-east-1 is not a catalog region at all
+    expect(REGIONAL['ap-southeast-1']!['g5.xlarge']).toBeUndefined();
+    expect(REGIONAL['sa-east-1']).toBeUndefined();
+    const fallback = { usd: CATALOG['g5.xlarge'], source: 'catalog', region: 'us-east-1', fallback: true };
+
+    // Act & Assess
+    expect(createPricing().instanceHourly('g5.xlarge', 'ap-southeast-1')).toEqual(fallback);
+    expect(createPricing().instanceHourly('g5.xlarge', 'sa-east-1')).toEqual(fallback);
+    expect(createPricing().instanceHourly('z9.huge', 'eu-west-1')).toBeUndefined();
+  });
+
+  it('prices spot in the region, keeping the region and the fallback mark', () => {
+    const pricing = createPricing({ spotDiscount: 0.6 });
+    const spot = pricing.spotHourly('g4dn.xlarge', 'ap-northeast-1')!;
+    expect(spot.usd).toBeCloseTo(REGIONAL['ap-northeast-1']!['g4dn.xlarge']! * 0.4, 10);
+    expect(spot.region).toBe('ap-northeast-1');
+    expect(pricing.spotHourly('g5.xlarge', 'ap-southeast-1')).toMatchObject({ region: 'us-east-1', fallback: true });
+  });
+
+  it('uses live prices only for the region they were fetched for', () => {
+    // Prepare: live prices of eu-west-1
+    const pricing = createPricing().withLivePrices({ 'g5.xlarge': 1.2 }, 'eu-west-1');
+
+    // Act & Assess
+    expect(pricing.instanceHourly('g5.xlarge', 'eu-west-1')).toEqual({ usd: 1.2, source: 'live', region: 'eu-west-1' });
+    expect(pricing.instanceHourly('g5.xlarge', 'us-east-2')).toEqual({
+      usd: REGIONAL['us-east-2']!['g5.xlarge'],
+      source: 'catalog',
+      region: 'us-east-2',
+    });
+    // Asked without a region, the live figure answers, as before regions existed.
+    expect(pricing.instanceHourly('g5.xlarge')).toEqual({ usd: 1.2, source: 'live' });
+  });
+
+  it('keeps config overrides above every region', () => {
+    const pricing = createPricing({ instanceHourlyUsd: { 'g5.xlarge': 0.9 } });
+    expect(pricing.instanceHourly('g5.xlarge', 'ap-northeast-1')).toEqual({ usd: 0.9, source: 'override' });
+  });
+
+  it('prices SageMaker ml.* types in us-east-1 and falls back to them elsewhere', () => {
+    const usd = CATALOG['ml.g5.xlarge']!;
+    expect(usd).toBeGreaterThan(CATALOG['g5.xlarge']!); // SageMaker charges more than EC2 for the same machine
+    expect(createPricing().instanceHourly('ml.g5.xlarge', 'eu-central-1')).toEqual({
+      usd,
+      source: 'catalog',
+      region: 'us-east-1',
+      fallback: true,
+    });
+  });
+
+  it('knows the types of every region and says why a known type has no price', () => {
+    const pricing = createPricing();
+    expect(pricing.knownInstanceTypes()).toEqual(expect.arrayContaining(['g5.48xlarge', 'ml.p5.48xlarge']));
+    expect(pricing.instanceHourly('trn2.48xlarge')).toBeUndefined();
+    expect(pricing.unpricedReason('trn2.48xlarge')).toMatch(/Capacity Blocks/);
+    expect(pricing.unpricedReason('g5.xlarge')).toBeUndefined();
+    expect(pricing.unpricedReason('z9.huge')).toBeUndefined();
   });
 });
