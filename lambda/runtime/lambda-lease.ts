@@ -1,0 +1,51 @@
+/**
+ * The deployed functions' side of the run lease (lambda/runtime/lease.ts): a function that stops or terminates takes
+ * `lease#<capability>#<region>` as 'lambda:<request id>' for the whole run, records the run's actions in the ledger
+ * before giving it back, and does not act while a CLI run (or another invocation) holds it. A held lease is not a
+ * failure: the run reports it, acts on nothing, and the next scheduled run acts.
+ */
+import type { RunContext, RunSummary } from './context';
+import { RunLeaseHeldError, withRunLeases } from './lease';
+
+/**
+ * Capabilities whose function takes the lease: the ones that stop or terminate instances. (The storage lifecycle
+ * function would need PutItem/UpdateItem on the table for it; its role has only BatchWriteItem.)
+ */
+export const LEASED_IN_LAMBDA: ReadonlySet<string> = new Set(['reaper', 'budgets']);
+
+/** The summary of a run that found the lease held and did nothing. */
+export interface LeaseHeldSummary extends RunSummary {
+  readonly leaseHeld: { readonly holder: string; readonly region: string; readonly until: string };
+}
+
+/** The lease holder of one invocation: 'lambda:<request id>' (retries of one async event keep the request id). */
+export const lambdaHolder = (requestId: string | undefined): string => `lambda:${requestId ?? 'unknown-request'}`;
+
+/**
+ * Runs `run` under the capability's lease when the capability acts; when another run holds it, logs why and
+ * returns a summary that says so, having read and changed nothing.
+ */
+export async function runUnderLambdaLease<R extends RunSummary>(
+  ctx: RunContext,
+  capability: string,
+  requestId: string | undefined,
+  run: () => Promise<R>,
+): Promise<R | LeaseHeldSummary> {
+  if (!LEASED_IN_LAMBDA.has(capability)) return run();
+  try {
+    return await withRunLeases(ctx, { capabilities: [capability], holder: lambdaHolder(requestId) }, run);
+  } catch (error) {
+    if (!(error instanceof RunLeaseHeldError)) throw error;
+    ctx.log.warn(error.message, { holder: error.holder, region: error.region, until: error.expiresAt });
+    return {
+      capability,
+      dryRun: ctx.dryRun,
+      startedAt: ctx.now.toISOString(),
+      actions: [],
+      monthlySavingsUsd: 0,
+      apiCalls: ctx.clients.counter.byOperation(),
+      notes: [`${error.message}. This run did nothing; the next scheduled run acts.`],
+      leaseHeld: { holder: error.holder, region: error.region, until: error.expiresAt },
+    };
+  }
+}

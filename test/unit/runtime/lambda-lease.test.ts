@@ -1,0 +1,69 @@
+import { DynamoStateStore, leaseName } from '../../../lambda/adapters/state-store';
+import type { RunSummary } from '../../../lambda/core/run';
+import { LEASED_IN_LAMBDA, runUnderLambdaLease } from '../../../lambda/runtime/lambda-lease';
+import { TEST_NOW, testContext } from '../../helpers/context';
+import { type FakeStateTable, fakeStateTable } from '../../helpers/fake-state-table';
+
+let table: FakeStateTable;
+beforeEach(() => {
+  table = fakeStateTable();
+});
+afterEach(() => table.mock.restore());
+
+const ctx = () => testContext({ stateTableName: 'state' });
+const summary = (capability: string): RunSummary => ({
+  capability,
+  dryRun: false,
+  startedAt: TEST_NOW.toISOString(),
+  actions: [],
+  monthlySavingsUsd: 0,
+  apiCalls: {},
+  notes: [],
+});
+
+describe('Function: runUnderLambdaLease', () => {
+  it('runs the reaper holding its lease as lambda:<request id>', async () => {
+    // Prepare
+    let holder: unknown;
+    // Act
+    const s = await runUnderLambdaLease(ctx(), 'reaper', 'req-1', async () => {
+      holder = table.get('lease#reaper#us-east-1', 'lease')?.holder;
+      return summary('reaper');
+    });
+    // Assess
+    expect(holder).toBe('lambda:req-1');
+    expect(s.notes).toEqual([]);
+  });
+
+  it('does not run while the CLI holds the lease, and says who and until when', async () => {
+    // Prepare
+    const c = ctx();
+    await new DynamoStateStore(c.clients.dynamodb(), 'state', { now: TEST_NOW }).acquireLease({
+      name: leaseName('budgets', 'us-east-1'),
+      holder: 'cli:ana@laptop:42',
+      now: TEST_NOW,
+      ttlMs: 10 * 60_000,
+    });
+    const run = jest.fn(async () => summary('budgets'));
+    // Act
+    const s = await runUnderLambdaLease(c, 'budgets', 'req-2', run);
+    // Assess
+    expect(run).not.toHaveBeenCalled();
+    expect(s).toMatchObject({
+      capability: 'budgets',
+      actions: [],
+      leaseHeld: { holder: 'cli:ana@laptop:42', region: 'us-east-1', until: '2026-11-15T12:10:00.000Z' },
+    });
+    expect(s.notes[0]).toContain(
+      'another run (cli:ana@laptop:42, until 2026-11-15T12:10:00.000Z) is acting on budgets',
+    );
+  });
+
+  it('takes no lease for functions that do not stop or terminate', async () => {
+    // Act
+    await runUnderLambdaLease(ctx(), 'summary', 'req-3', async () => summary('summary'));
+    // Assess
+    expect(LEASED_IN_LAMBDA.has('summary')).toBe(false);
+    expect(table.items.size).toBe(0);
+  });
+});
