@@ -6,6 +6,21 @@ interface Sender {
   send(command: unknown, ...rest: unknown[]): Promise<unknown>;
 }
 
+/**
+ * The API operation a command calls: `DescribeInstances` for a DescribeInstancesCommand. Read from the command's
+ * operation schema (`[kind, namespace, name, …]` in SDK v3), which survives minification; the Lambda bundles are
+ * minified, so the class name alone reads `Vi` there. The class name is the fallback.
+ */
+export function operationName(command: unknown): string {
+  const schema = (command as { schema?: unknown }).schema;
+  if (Array.isArray(schema) && typeof schema[2] === 'string' && schema[2].length > 0) return schema[2];
+  if (schema && typeof schema === 'object' && typeof (schema as { name?: unknown }).name === 'string') {
+    return (schema as { name: string }).name;
+  }
+  const ctor = (command as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof ctor === 'string' ? ctor.replace(/Command$/, '') : 'Unknown';
+}
+
 export class ApiCallCounter {
   private readonly counts = new Map<string, number>();
 
@@ -23,8 +38,8 @@ export class ApiCallCounter {
     const counter = this;
     Object.defineProperty(client, 'send', {
       configurable: true,
-      value(this: T, command: { constructor: { name: string } }, ...rest: unknown[]) {
-        counter.record(`${service}.${command.constructor.name.replace(/Command$/, '')}`);
+      value(this: T, command: unknown, ...rest: unknown[]) {
+        counter.record(`${service}.${operationName(command)}`);
         return proto.send.call(this, command, ...rest);
       },
     });

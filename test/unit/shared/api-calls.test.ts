@@ -3,6 +3,7 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ClientFactory } from '../../../lambda/adapters/clients';
 import { listGpuSeries } from '../../../lambda/adapters/cloudwatch-metrics';
+import { operationName } from '../../../lambda/shared/api-calls';
 
 describe('Class: ApiCallCounter', () => {
   const ec2 = mockClient(EC2Client);
@@ -35,6 +36,25 @@ describe('Class: ApiCallCounter', () => {
     // Assess
     expect(clients.counter.byOperation()).toEqual({ 'CloudWatch.ListMetrics': 3 });
     cw.restore();
+  });
+
+  it('names the operation from the command, not its class name, which minified bundles rename', async () => {
+    // Prepare: a command class renamed the way esbuild --minify renames it
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    class Vi extends DescribeInstancesCommand {}
+    const clients = new ClientFactory({ defaultRegion: 'us-east-1' });
+    // Act
+    await clients.ec2().send(new Vi({}));
+    // Assess
+    expect(clients.counter.byOperation()).toEqual({ 'EC2.DescribeInstances': 1 });
+  });
+
+  it.each<[string, unknown, string]>([
+    ['the operation schema', { schema: [9, 'com.amazonaws.ec2', 'StopInstances'] }, 'StopInstances'],
+    ['a schema object', { schema: { name: 'GetMetricData' } }, 'GetMetricData'],
+    ['the class name without a schema', new (class ListBucketsCommand {})(), 'ListBuckets'],
+  ])('reads %s', (_, command, expected) => {
+    expect(operationName(command)).toBe(expected);
   });
 
   it('reuses one client per service and region', () => {
