@@ -203,7 +203,10 @@ async function stopOne(
   reason: string,
 ): Promise<StopOutcome> {
   const { ctx } = state;
-  const savings = monthlySavingsOfStop(instance.instanceType, ctx.pricing, { spot: instance.lifecycle === 'spot' });
+  const savings = monthlySavingsOfStop(instance.instanceType, ctx.pricing, {
+    spot: instance.lifecycle === 'spot',
+    region: instance.region,
+  });
   const base = {
     instanceId: instance.instanceId,
     region: instance.region,

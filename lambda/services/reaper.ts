@@ -238,10 +238,11 @@ async function run(ctx: RunContext): Promise<ReaperSummary> {
   const priceOf = (e: Entry) => {
     const spot = e.instance.lifecycle === 'spot';
     const quote = spot
-      ? ctx.pricing.spotHourly(e.instance.instanceType)
-      : ctx.pricing.instanceHourly(e.instance.instanceType);
+      ? ctx.pricing.spotHourly(e.instance.instanceType, e.instance.region)
+      : ctx.pricing.instanceHourly(e.instance.instanceType, e.instance.region);
     const savings = actionSavings(action === 'notify' ? 'stop' : action, e.instance.instanceType, ctx.pricing, {
       spot,
+      region: e.instance.region,
     });
     return { hourlyUsd: quote?.usd, monthlySavingsUsd: savings?.monthlyUsd };
   };

@@ -569,12 +569,17 @@ export interface IdleCostInput {
   readonly hoursPerMonth?: number;
   /** Number of such instances. @default 1 */
   readonly instances?: number;
+  /** Region to price `instanceType` in. @default the catalog's region (us-east-1) */
+  readonly region?: string;
 }
 
 export interface IdleCostResult {
   readonly instanceType?: string;
   readonly hourlyUsd: number;
   readonly priceSource: PriceSource | 'input';
+  /** The region of the price, when one was asked; with `priceFallback` the catalog had none there (us-east-1's). */
+  readonly priceRegion?: string;
+  readonly priceFallback?: true;
   readonly hoursPerMonth: number;
   readonly idleFraction: number;
   readonly instances: number;
@@ -600,14 +605,19 @@ export function idleCost(input: IdleCostInput, pricing: Pricing = createPricing(
   const instances = check('instances', input.instances ?? 1, RANGES.nonNegative);
   let hourlyUsd: number;
   let priceSource: PriceSource | 'input';
+  let priceWhere: { priceRegion?: string; priceFallback?: true } = {};
   if (input.hourlyUsd !== undefined) {
     hourlyUsd = check('hourlyUsd', input.hourlyUsd, RANGES.nonNegative);
     priceSource = 'input';
   } else if (input.instanceType !== undefined) {
-    const quote = pricing.instanceHourly(input.instanceType);
+    const quote = pricing.instanceHourly(input.instanceType, input.region);
     if (!quote) throw new UnknownPriceError(input.instanceType);
     hourlyUsd = quote.usd;
     priceSource = quote.source;
+    priceWhere = {
+      ...(quote.region ? { priceRegion: quote.region } : {}),
+      ...(quote.fallback ? { priceFallback: true } : {}),
+    };
   } else {
     throw new SavingsInputError('instanceType or hourlyUsd', 'given', 'neither');
   }
@@ -617,6 +627,7 @@ export function idleCost(input: IdleCostInput, pricing: Pricing = createPricing(
     ...(input.instanceType !== undefined ? { instanceType: input.instanceType } : {}),
     hourlyUsd,
     priceSource,
+    ...priceWhere,
     hoursPerMonth,
     idleFraction,
     instances,
@@ -750,6 +761,9 @@ export interface ActionSavings {
   /** The same over a month of `pricing.hoursPerMonth`. */
   readonly monthlyUsd: number;
   readonly source: PriceSource;
+  /** The region of the price, when one was asked; with `fallback` the catalog had none there (us-east-1's). */
+  readonly region?: string;
+  readonly fallback?: true;
   /** What the figure leaves out. */
   readonly note: string;
 }
@@ -757,6 +771,8 @@ export interface ActionSavings {
 export interface ActionSavingsOptions {
   /** The instance runs on spot: price it at the spot estimate. @default false */
   readonly spot?: boolean;
+  /** The instance's region, to price it there. @default the catalog's region (us-east-1) */
+  readonly region?: string;
 }
 
 const ACTION_NOTES: Readonly<Record<SavingAction, string>> = {
@@ -774,7 +790,9 @@ export function actionSavings(
   pricing: Pricing,
   options: ActionSavingsOptions = {},
 ): ActionSavings | undefined {
-  const quote = options.spot ? pricing.spotHourly(instanceType) : pricing.instanceHourly(instanceType);
+  const quote = options.spot
+    ? pricing.spotHourly(instanceType, options.region)
+    : pricing.instanceHourly(instanceType, options.region);
   if (!quote) return undefined;
   return {
     action,
@@ -782,6 +800,8 @@ export function actionSavings(
     hourlyUsd: quote.usd,
     monthlyUsd: pricing.monthly(quote.usd),
     source: quote.source,
+    ...(quote.region ? { region: quote.region } : {}),
+    ...(quote.fallback ? { fallback: quote.fallback } : {}),
     note: ACTION_NOTES[action],
   };
 }
