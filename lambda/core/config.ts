@@ -324,6 +324,15 @@ const budgetsSchema = z
       .enum(['gpu', 'all'])
       .default('gpu')
       .describe('Which running instances in scope the action may stop: GPU instances only, or all.'),
+    maxStopsPerRun: z
+      .number()
+      .int({ error: 'maxStopsPerRun must be a whole number from 1 to 1000' })
+      .min(1, { error: 'maxStopsPerRun must be from 1 to 1000' })
+      .max(1000, { error: 'maxStopsPerRun must be from 1 to 1000' })
+      .default(50)
+      .describe(
+        'At most this many instances stopped per run (and per scheduled period, across retries); the rest are stopped by the next runs, and each alert says how many are left.',
+      ),
     items: z.array(budgetItemSchema).default([]).describe('The budgets to watch.'),
   })
   .prefault({})

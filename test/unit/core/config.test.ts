@@ -36,7 +36,13 @@ describe('Function: parseConfig', () => {
     expect(config.storage.bucketTag).toEqual({ key: 'cost-guard:lifecycle', value: 'managed' });
     expect(config.storage.excludeBuckets).toEqual([]);
     expect(config.storage.rules).toEqual(DEFAULT_LIFECYCLE_RULES);
-    expect(config.budgets).toMatchObject({ alertPercent: 80, actionPercent: 95, action: 'notify', items: [] });
+    expect(config.budgets).toMatchObject({
+      alertPercent: 80,
+      actionPercent: 95,
+      action: 'notify',
+      maxStopsPerRun: 50,
+      items: [],
+    });
     expect(config.pricing.hoursPerMonth).toBe(730);
   });
 
@@ -86,6 +92,18 @@ describe('Function: parseConfig', () => {
     [{ budgets: { schedule: 'cron(0 3 * * ?)' } }, 'a cron expression has 6 fields'],
     [{ regions: ['us-east'] }, 'costGuard.regions[0]: must be an AWS region code such as us-east-1 (got "us-east")'],
     [{ slack: { apiUrl: 'not a url' } }, 'costGuard.slack.apiUrl: must be an http(s) URL'],
+    [
+      { budgets: { maxStopsPerRun: 0 } },
+      'costGuard.budgets.maxStopsPerRun: maxStopsPerRun must be from 1 to 1000 (got 0)',
+    ],
+    [
+      { budgets: { maxStopsPerRun: 1001 } },
+      'costGuard.budgets.maxStopsPerRun: maxStopsPerRun must be from 1 to 1000 (got 1001)',
+    ],
+    [
+      { budgets: { maxStopsPerRun: 2.5 } },
+      'costGuard.budgets.maxStopsPerRun: maxStopsPerRun must be a whole number from 1 to 1000 (got 2.5)',
+    ],
     [
       { budgets: { items: [{ name: 'ml', limitUsd: 0 }] } },
       'costGuard.budgets.items[0].limitUsd: limitUsd must be greater than 0 (got 0)',
