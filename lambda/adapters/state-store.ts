@@ -12,7 +12,13 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { type AttributeValue, type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, type NativeAttributeValue, unmarshall } from '@aws-sdk/util-dynamodb';
 import { errorCode } from '../shared/errors';
 
@@ -55,6 +61,12 @@ export interface StateStore {
    * was reserved now or already in this period (a retried action); false when the period's limit is used up.
    */
   reserveAction(o: ReserveActionOptions): Promise<boolean>;
+  /**
+   * Reserves several targets at once against the same per-period limit (same item as `reserveAction`): the targets
+   * granted, in the order asked. Targets reserved earlier in the period are granted again without being counted
+   * twice; of the others, as many as the limit has room for, first ones first.
+   */
+  reserveActions(o: ReserveActionsOptions): Promise<string[]>;
   /** Takes (or renews) the named lease for `ttlMs`; when another holder has it, says who and until when. */
   acquireLease(o: AcquireLeaseOptions): Promise<LeaseResult>;
   /** Gives the lease back early; a lease held by someone else (or expired and taken over) is left alone. */
@@ -80,6 +92,34 @@ export interface ReserveActionOptions {
   /** The instance (or other resource) about to be acted on. */
   readonly target: string;
   readonly now: Date;
+}
+
+export interface ReserveActionsOptions extends Omit<ReserveActionOptions, 'target'> {
+  readonly targets: readonly string[];
+}
+
+/** Attempts of `reserveActions` when other runs keep changing the counter between its read and its write. */
+const RESERVE_ATTEMPTS = 5;
+
+/** The targets of `wanted` granted: the ones already reserved, and new ones while `count` stays within `limit`. */
+function grantTargets(
+  wanted: readonly string[],
+  reserved: ReadonlySet<string>,
+  count: number,
+  limit: number,
+): { granted: string[]; fresh: string[] } {
+  let room = Math.max(0, limit - count);
+  const granted: string[] = [];
+  const fresh: string[] = [];
+  for (const t of new Set(wanted)) {
+    if (reserved.has(t)) granted.push(t);
+    else if (room > 0) {
+      room -= 1;
+      granted.push(t);
+      fresh.push(t);
+    }
+  }
+  return { granted, fresh };
 }
 
 /** A lease item: pk 'lease#<name>', sk 'lease'. Name it with `leaseName`. */
@@ -267,6 +307,51 @@ export class DynamoStateStore implements StateStore {
     }
   }
 
+  async reserveActions(o: ReserveActionsOptions): Promise<string[]> {
+    const key = limitKey(o.capability, o.scope, o.period);
+    let granted: string[] = [];
+    // Read the counter, then write it back only if nobody changed it since (optimistic): two calls for any number
+    // of targets, where `reserveAction` takes one call per target.
+    for (let attempt = 0; attempt < RESERVE_ATTEMPTS; attempt++) {
+      const res = await this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: dynamo({ pk: key.pk, sk: key.sk }),
+          ConsistentRead: true,
+        }),
+      );
+      const old = plain(res.Item);
+      const count = typeof old.count === 'number' ? old.count : 0;
+      const reserved = old.targets instanceof Set ? (old.targets as Set<string>) : new Set<string>();
+      const grant = grantTargets(o.targets, reserved, count, o.limit);
+      granted = grant.granted.filter((t) => reserved.has(t));
+      if (grant.fresh.length === 0) return grant.granted;
+      try {
+        await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: dynamo({ pk: key.pk, sk: key.sk }),
+            UpdateExpression: 'SET #ttl = :ttl ADD #count :n, #targets :fresh',
+            ConditionExpression: res.Item ? '#count = :old' : 'attribute_not_exists(#count)',
+            ExpressionAttributeNames: { '#count': 'count', '#targets': 'targets', '#ttl': 'ttl' },
+            ExpressionAttributeValues: dynamo({
+              ':n': grant.fresh.length,
+              ':fresh': new Set(grant.fresh),
+              ':ttl': ttlOf(o.now),
+              ...(res.Item ? { ':old': count } : {}),
+            }),
+          }),
+        );
+        return grant.granted;
+      } catch (error) {
+        if (errorCode(error) !== 'ConditionalCheckFailedException') throw error;
+        // Another run reserved in between: read again.
+      }
+    }
+    // Still contended: only what was reserved before (never more than the limit).
+    return granted;
+  }
+
   async acquireLease(o: AcquireLeaseOptions): Promise<LeaseResult> {
     const key = leaseKey(o.name);
     const expires = o.now.getTime() + o.ttlMs;
@@ -371,6 +456,17 @@ export class MemoryStateStore implements StateStore {
     rec.count += 1;
     rec.targets.add(o.target);
     return true;
+  }
+
+  async reserveActions(o: ReserveActionsOptions): Promise<string[]> {
+    const key = limitKey(o.capability, o.scope, o.period);
+    const id = `${key.pk}|${key.sk}`;
+    const rec = this.limits.get(id) ?? { count: 0, targets: new Set<string>() };
+    this.limits.set(id, rec);
+    const { granted, fresh } = grantTargets(o.targets, rec.targets, rec.count, o.limit);
+    rec.count += fresh.length;
+    for (const t of fresh) rec.targets.add(t);
+    return granted;
   }
 
   async acquireLease(o: AcquireLeaseOptions): Promise<LeaseResult> {

@@ -1,4 +1,4 @@
-import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   alertKey,
   DEFAULT_LEASE_MS,
@@ -228,6 +228,73 @@ describe('Method: DynamoStateStore.reserveAction', () => {
   });
 });
 
+describe('Method: DynamoStateStore.reserveActions', () => {
+  const PERIOD = '2026-11-15T12:00:00.000Z';
+  const reserveMany = (targets: string[], limit = 3) =>
+    store().reserveActions({ capability: 'budgets', scope: 'stops', period: PERIOD, limit, targets, now: NOW });
+  const counter = () => table.get('limit#budgets#stops', PERIOD);
+
+  it('grants the first targets up to the limit, in the order asked, with one read and one conditional write', async () => {
+    // Act
+    const granted = await reserveMany(['i-5', 'i-1', 'i-3', 'i-2', 'i-4']);
+    // Assess
+    expect(granted).toEqual(['i-5', 'i-1', 'i-3']);
+    expect(counter()?.count).toBe(3);
+    expect(table.mock).toHaveReceivedCommandTimes(GetItemCommand, 1);
+    expect(table.mock).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+    expect(table.mock).toHaveReceivedCommandWith(GetItemCommand, { ConsistentRead: true });
+  });
+
+  it('grants targets reserved earlier in the period again without counting them twice, and no new ones past the limit', async () => {
+    // Prepare
+    await reserveMany(['i-1', 'i-2']);
+    // Act
+    const retry = await reserveMany(['i-1', 'i-2', 'i-3', 'i-4']);
+    const full = await reserveMany(['i-5']);
+    // Assess
+    expect(retry).toEqual(['i-1', 'i-2', 'i-3']);
+    expect(full).toEqual([]);
+    expect(counter()?.count).toBe(3);
+  });
+
+  it('shares the counter of reserveAction', async () => {
+    // Prepare
+    await store().reserveAction({
+      capability: 'budgets',
+      scope: 'stops',
+      period: PERIOD,
+      limit: 3,
+      target: 'i-1',
+      now: NOW,
+    });
+    // Act
+    const granted = await reserveMany(['i-1', 'i-2', 'i-3', 'i-4']);
+    // Assess
+    expect(granted).toEqual(['i-1', 'i-2', 'i-3']);
+    expect(counter()?.count).toBe(3);
+  });
+
+  it('lets at most the limit through when runs race for the same period', async () => {
+    // Act
+    const results = await Promise.all(
+      Array.from({ length: 4 }, (_, r) => reserveMany([`a-${r}`, `b-${r}`, `c-${r}`], 5)),
+    );
+    // Assess
+    const granted = results.flat();
+    expect(granted.length).toBeLessThanOrEqual(5);
+    expect(granted.length).toBe(counter()?.count);
+    expect(new Set(granted).size).toBe(granted.length);
+  });
+
+  it('writes nothing when nothing new is granted', async () => {
+    // Act
+    const granted = await reserveMany([], 3);
+    // Assess
+    expect(granted).toEqual([]);
+    expect(table.mock).toHaveReceivedCommandTimes(UpdateItemCommand, 0);
+  });
+});
+
 describe('Method: DynamoStateStore.acquireLease / releaseLease', () => {
   const name = leaseName('reaper', 'us-east-1');
   const at = (iso: string) => new Date(iso);
@@ -296,6 +363,17 @@ describe('Class: MemoryStateStore (limits and leases)', () => {
       s.reserveAction({ capability: 'budgets', scope: 'us-east-1', period: 'p', limit: 1, target, now: NOW });
     // Act / Assess
     expect([await r('i-1'), await r('i-1'), await r('i-2')]).toEqual([true, true, false]);
+  });
+
+  it('grants several targets against the same per-period limit, the ones reserved before again', async () => {
+    // Prepare
+    const s = new MemoryStateStore();
+    const r = (targets: string[]) =>
+      s.reserveActions({ capability: 'budgets', scope: 'stops', period: 'p', limit: 3, targets, now: NOW });
+    // Act / Assess
+    expect(await r(['i-1', 'i-2'])).toEqual(['i-1', 'i-2']);
+    expect(await r(['i-2', 'i-3', 'i-4'])).toEqual(['i-2', 'i-3']);
+    expect(await r(['i-4'])).toEqual([]);
   });
 
   it('holds a lease for one holder until it expires or is released', async () => {
