@@ -31,6 +31,11 @@ export interface RunContext {
   readonly accountId?: string;
   /** DynamoDB state table (de-duplication, savings ledger); undefined = no de-duplication. */
   readonly stateTableName?: string;
+  /**
+   * Milliseconds left before the Lambda times out (the Lambda context's getRemainingTimeInMillis), so a long run
+   * stops acting in time; undefined for the CLI, which has no deadline.
+   */
+  readonly remainingTimeMs?: () => number;
 }
 
 export interface ContextOptions {
@@ -47,6 +52,7 @@ export interface ContextOptions {
   readonly endpoint?: string;
   readonly pricing?: Pricing;
   readonly pricingNote?: string;
+  readonly remainingTimeMs?: () => number;
 }
 
 export function buildContext(o: ContextOptions): RunContext {
@@ -67,6 +73,7 @@ export function buildContext(o: ContextOptions): RunContext {
     log: o.log,
     metrics: o.metrics,
     ...(o.accountId ? { accountId: o.accountId } : {}),
+    ...(o.remainingTimeMs ? { remainingTimeMs: o.remainingTimeMs } : {}),
     ...((o.stateTableName ?? o.config.state.tableName)
       ? { stateTableName: o.stateTableName ?? o.config.state.tableName }
       : {}),

@@ -70,6 +70,11 @@ async function recordLedger(ctx: RunContext): Promise<void> {
   }
 }
 
+/** The part of the Lambda context a run needs: the time left before the function times out. */
+export interface RemainingTime {
+  getRemainingTimeInMillis(): number;
+}
+
 /**
  * Wraps a capability's `run` as a Lambda handler. The environment is parsed at cold start: a bad config or a
  * missing variable fails every invocation with the same named error (and the errors alarm).
@@ -78,10 +83,10 @@ export function lambdaHandler<E, R extends RunSummary>(
   capability: string,
   run: (ctx: RunContext, event: E) => Promise<R>,
   options: { readonly pricesInstances?: boolean } = {},
-): (event: E) => Promise<R> {
+): (event: E, lambdaContext?: RemainingTime) => Promise<R> {
   const logger = powertoolsLogger(capability);
   let environment: LambdaEnvironment | undefined;
-  return async (event: E): Promise<R> => {
+  return async (event: E, lambdaContext?: RemainingTime): Promise<R> => {
     environment ??= readLambdaEnvironment(process.env);
     const metrics = new PowertoolsMetrics(capability);
     const notifier = await notifierFor(environment, (m) => logger.info(m));
@@ -106,6 +111,7 @@ export function lambdaHandler<E, R extends RunSummary>(
       metrics,
       ...(environment.accountId ? { accountId: environment.accountId } : {}),
       ...(environment.stateTableName ? { stateTableName: environment.stateTableName } : {}),
+      ...(lambdaContext ? { remainingTimeMs: () => lambdaContext.getRemainingTimeInMillis() } : {}),
     });
     try {
       const summary = await run(ctx, event);

@@ -1,6 +1,7 @@
 import { ConfigError } from '../../../lambda/core/config';
 import { ENV } from '../../../lambda/core/names';
-import { readLambdaEnvironment } from '../../../lambda/runtime/lambda-runtime';
+import type { RunContext } from '../../../lambda/runtime/context';
+import { lambdaHandler, readLambdaEnvironment } from '../../../lambda/runtime/lambda-runtime';
 import { CostGuardError, InvalidEnvironmentError, MissingEnvironmentError } from '../../../lambda/shared/errors';
 
 describe('Function: readLambdaEnvironment', () => {
@@ -59,5 +60,46 @@ describe('Function: readLambdaEnvironment', () => {
     const bad = { ...base, [ENV.config]: JSON.stringify({ budgets: { alertPercent: 99 } }) };
     expect(() => readLambdaEnvironment(bad)).toThrow(ConfigError);
     expect(() => readLambdaEnvironment(bad)).toThrow('costGuard.budgets.alertPercent');
+  });
+});
+
+describe('Function: lambdaHandler', () => {
+  const saved = { ...process.env };
+  beforeEach(() => {
+    process.env[ENV.config] = JSON.stringify({ dryRun: true, pricing: { live: false } });
+    process.env.AWS_REGION = 'eu-west-1';
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    delete process.env[ENV.slackSecret];
+    delete process.env[ENV.stateTable];
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+  const summary = (ctx: RunContext) => ({
+    capability: 'budgets',
+    dryRun: ctx.dryRun,
+    startedAt: ctx.now.toISOString(),
+    actions: [],
+    monthlySavingsUsd: 0,
+    apiCalls: {},
+    notes: [],
+    remaining: ctx.remainingTimeMs?.(),
+  });
+
+  it("gives the run the Lambda's remaining time, read when the run asks", async () => {
+    // Prepare
+    let left = 90_000;
+    const handler = lambdaHandler('budgets', async (ctx: RunContext) => summary(ctx));
+    // Act
+    const result = await handler({}, { getRemainingTimeInMillis: () => (left -= 1000) });
+    // Assess
+    expect('remaining' in result && result.remaining).toBe(89_000);
+  });
+
+  it('gives no deadline when invoked without a Lambda context', async () => {
+    // Act
+    const result = await lambdaHandler('budgets', async (ctx: RunContext) => summary(ctx))({});
+    // Assess
+    expect('remaining' in result ? result.remaining : 'no summary').toBeUndefined();
   });
 });
