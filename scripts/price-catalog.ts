@@ -3,7 +3,13 @@
  * catalog tables and the source of lambda/core/savings/catalog-data.ts out. Writes nothing and calls nothing;
  * scripts/gen-price-catalog.ts fetches the products and writes the file, and a unit test runs this on a fixture.
  */
-import { ACCELERATOR_FACTS, ec2TypeOf, familyOf, SAGEMAKER_PREFIX } from '../lambda/core/savings/gpu-facts';
+import {
+  ACCELERATOR_FACTS,
+  compareInstanceTypes,
+  ec2TypeOf,
+  familyOf,
+  SAGEMAKER_PREFIX,
+} from '../lambda/core/savings/gpu-facts';
 
 /** Where the generated catalog lives, relative to the repository root. */
 export const CATALOG_DATA_FILE = 'lambda/core/savings/catalog-data.ts';
@@ -146,24 +152,6 @@ export function catalogTables(entries: readonly CatalogEntry[]): {
     table[entry.region]![entry.instanceType] = all[0]!;
   }
   return { ec2, sagemaker, conflicts };
-}
-
-/** Size order within a family: large < xlarge < 2xlarge < … < 48xlarge < metal. */
-function sizeRank(instanceType: string): number {
-  const size = instanceType.slice(instanceType.lastIndexOf('.') + 1);
-  if (size === 'medium') return 0.25;
-  if (size === 'large') return 0.5;
-  const match = /^(\d*)xlarge$/.exec(size);
-  if (match) return match[1] ? Number(match[1]) : 1;
-  return size.startsWith('metal') ? 10_000 : 5_000;
-}
-
-/** Types ordered by family, then size. */
-export function compareInstanceTypes(a: string, b: string): number {
-  const fa = familyOf(a);
-  const fb = familyOf(b);
-  if (fa !== fb) return fa < fb ? -1 : 1;
-  return sizeRank(a) - sizeRank(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /** What the rendered file says about itself. */

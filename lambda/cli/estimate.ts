@@ -12,7 +12,9 @@ import { formatHourlyUsd as formatHourly, formatUsd } from '../core/money';
 
 import {
   autoscalingSavings,
+  compareInstanceTypes,
   createPricing,
+  familyOf,
   gpuSavings,
   idleCost,
   NETWORK_STRATEGIES,
@@ -20,6 +22,7 @@ import {
   type NumberRange,
   networkSavings,
   PRICE_CATALOG,
+  type Pricing,
   projectBucketSavings,
   RANGES,
   reservationBreakEven,
@@ -30,6 +33,35 @@ import {
   UnknownPriceError,
 } from '../core/savings';
 import { type CliIO, EXIT, UsageError } from './io';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Instance types
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The families of the known types, EC2 and SageMaker apart (an unknown size of a family lists that family's sizes). */
+function knownFamilies(types: readonly string[]): string {
+  const families = [...new Set([...types].sort(compareInstanceTypes).map(familyOf))];
+  const ec2 = families.filter((f) => !f.startsWith('ml.'));
+  const sagemaker = families.filter((f) => f.startsWith('ml.'));
+  return [
+    `EC2 families priced (every size): ${ec2.join(', ')}.`,
+    ...(sagemaker.length > 0 ? [`SageMaker real-time inference: ${sagemaker.join(', ')}.`] : []),
+  ].join('\n');
+}
+
+/** Why --instance-type has no price, and what to give instead: the family's known sizes, or where to find types. */
+function unknownPriceMessage(instanceType: string, pricing: Pricing): string {
+  const head = `--instance-type '${instanceType}' has no known price; give --hourly-usd`;
+  const reason = pricing.unpricedReason(instanceType);
+  if (reason) return `${head} (${reason})`;
+  const family = familyOf(instanceType);
+  const sizes = pricing
+    .knownInstanceTypes()
+    .filter((t) => familyOf(t) === family)
+    .sort(compareInstanceTypes);
+  if (sizes.length > 0) return `${head}, or a known ${family} size: ${sizes.join(', ')}`;
+  return `${head}, or a known type (cost-guard estimate idle --help lists them)`;
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Formatting
@@ -466,9 +498,15 @@ const calculators: readonly Calculator[] = [
     name: 'idle',
     summary: 'what idle GPU time costs a month',
     example: 'cost-guard estimate idle --instance-type g4dn.xlarge --idle-fraction 0.5 --hours-per-month 720',
-    details: `Known instance types: ${PRICE_CATALOG.source}, ${PRICE_CATALOG.asOf}: ${Object.keys(PRICE_CATALOG.instanceHourlyUsd).join(', ')}.`,
+    details: `Prices: ${PRICE_CATALOG.source}, ${PRICE_CATALOG.asOf}.\n${knownFamilies(createPricing().knownInstanceTypes())}`,
     flags: [
-      { kind: 'string', flag: 'instance-type', help: 'instance type priced from the catalog' },
+      { kind: 'string', flag: 'instance-type', help: 'instance type priced from the catalog (EC2, or SageMaker ml.*)' },
+      {
+        kind: 'string',
+        flag: 'region',
+        defaultText: 'us-east-1',
+        help: "region to price --instance-type in (the catalog's figure there, else its us-east-1 figure, said so)",
+      },
       {
         kind: 'number',
         flag: 'hourly-usd',
@@ -511,6 +549,10 @@ const calculators: readonly Calculator[] = [
       if (instanceType !== undefined && hourlyUsd !== undefined) {
         throw new UsageError('give --instance-type or --hourly-usd, not both');
       }
+      const region = f.str('region');
+      if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
+        throw new UsageError(`--region '${region}' is not an AWS region name (like us-east-1)`);
+      }
       const seed = f.bool('seed-prices');
       const pricing = seed ? createPricing({ hoursPerMonth: SEED_PRICES.hoursPerMonth }, SEED_PRICES) : createPricing();
       let r: ReturnType<typeof idleCost>;
@@ -522,19 +564,25 @@ const calculators: readonly Calculator[] = [
             idleFraction: f.num('idle-fraction') ?? 0.5,
             hoursPerMonth: f.num('hours-per-month'),
             instances: f.num('instances'),
+            region,
           },
           pricing,
         );
       } catch (error) {
-        if (error instanceof UnknownPriceError) {
-          throw new UsageError(
-            `--instance-type '${error.instanceType}' has no known price; give --hourly-usd, or one of: ${pricing.knownInstanceTypes().join(', ')}`,
-          );
-        }
+        if (error instanceof UnknownPriceError) throw new UsageError(unknownPriceMessage(error.instanceType, pricing));
         throw error;
       }
+      const where = r.priceFallback
+        ? `, ${r.priceRegion} (the catalog has no ${r.instanceType} figure for ${region})`
+        : r.priceRegion
+          ? `, ${r.priceRegion}`
+          : '';
       const source =
-        r.priceSource === 'input' ? '--hourly-usd' : seed ? SEED_PRICES.source : `${pricing.source}, ${pricing.asOf}`;
+        r.priceSource === 'input'
+          ? '--hourly-usd'
+          : seed
+            ? SEED_PRICES.source
+            : `${pricing.source}, ${pricing.asOf}${where}`;
       return {
         json: { ...r, priceAsOf: r.priceSource === 'input' ? undefined : pricing.asOf },
         title: `Idle cost${r.instanceType ? ` of ${r.instanceType}` : ''}`,

@@ -188,6 +188,24 @@ export function familyOf(instanceType: string): string {
   return dot < 0 ? instanceType : instanceType.slice(0, dot);
 }
 
+/** Size order within a family: medium < large < xlarge < 2xlarge < … < 48xlarge < metal. */
+function sizeRank(instanceType: string): number {
+  const size = instanceType.slice(instanceType.lastIndexOf('.') + 1);
+  if (size === 'medium') return 0.25;
+  if (size === 'large') return 0.5;
+  const match = /^(\d*)xlarge$/.exec(size);
+  if (match) return match[1] ? Number(match[1]) : 1;
+  return size.startsWith('metal') ? 10_000 : 5_000;
+}
+
+/** Orders instance types by family, then size (for lists people read: g5.xlarge before g5.12xlarge). */
+export function compareInstanceTypes(a: string, b: string): number {
+  const fa = familyOf(a);
+  const fb = familyOf(b);
+  if (fa !== fb) return fa < fb ? -1 : 1;
+  return sizeRank(a) - sizeRank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
 /** Accelerator facts of an EC2 or SageMaker (`ml.`) instance type; undefined when the table does not know it. */
 export function acceleratorFacts(instanceType: string): AcceleratorFacts | undefined {
   const type = ec2TypeOf(instanceType);

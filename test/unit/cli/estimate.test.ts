@@ -179,6 +179,34 @@ describe('Function: estimateCommand', () => {
       expect(out).toContain(`, ${PRICE_CATALOG.asOf}.`);
     });
 
+    it('prices every size of a family, g5.48xlarge and g5.12xlarge included', async () => {
+      const big = await runJson(['idle', '--instance-type', 'g5.48xlarge']);
+      expect(big['hourlyUsd']).toBe(PRICE_CATALOG.instanceHourlyUsd['g5.48xlarge']);
+      expect(big['priceSource']).toBe('catalog');
+      const sageMaker = await runJson(['idle', '--instance-type', 'ml.g5.12xlarge']);
+      expect(sageMaker['hourlyUsd']).toBe(PRICE_CATALOG.instanceHourlyUsd['ml.g5.12xlarge']);
+    });
+
+    it("prices idle time in the region asked, and says when it falls back to us-east-1's figure", async () => {
+      // Act: eu-west-1 has a g5.12xlarge figure; ap-southeast-1 does not offer g5
+      const euWest = await runJson(['idle', '--instance-type', 'g5.12xlarge', '--region', 'eu-west-1']);
+      const singapore = await runJson(['idle', '--instance-type', 'g5.12xlarge', '--region', 'ap-southeast-1']);
+      const { out } = await run(['idle', '--instance-type', 'g5.12xlarge', '--region', 'ap-southeast-1']);
+
+      // Assess
+      expect(euWest).toMatchObject({
+        hourlyUsd: PRICE_CATALOG.regionalInstanceHourlyUsd!['eu-west-1']!['g5.12xlarge'],
+        priceRegion: 'eu-west-1',
+      });
+      expect(euWest['priceFallback']).toBeUndefined();
+      expect(singapore).toMatchObject({
+        hourlyUsd: PRICE_CATALOG.instanceHourlyUsd['g5.12xlarge'],
+        priceRegion: 'us-east-1',
+        priceFallback: true,
+      });
+      expect(out).toContain('us-east-1 (the catalog has no g5.12xlarge figure for ap-southeast-1)');
+    });
+
     it('returns 60% for auto-scaling 10 -> 4 instances', async () => {
       const json = await runJson([
         'autoscaling',
@@ -303,6 +331,18 @@ describe('Function: estimateCommand', () => {
     it('rejects an instance type without a known price instead of guessing', async () => {
       const error = await usageError(['idle', '--instance-type', 'z9.huge']);
       expect(error.message).toMatch(/--instance-type 'z9.huge' has no known price; give --hourly-usd/);
+    });
+
+    it("names the family's known sizes for an unknown size, and says why a known type has no price", async () => {
+      expect((await usageError(['idle', '--instance-type', 'g5.99xlarge'])).message).toMatch(
+        /has no known price; give --hourly-usd, or a known g5 size: g5\.xlarge, g5\.2xlarge, .*g5\.48xlarge$/,
+      );
+      expect((await usageError(['idle', '--instance-type', 'trn2.48xlarge'])).message).toMatch(
+        /has no known price; give --hourly-usd \(.*Capacity Blocks/,
+      );
+      expect((await usageError(['idle', '--instance-type', 'g5.xlarge', '--region', 'mars'])).message).toBe(
+        "--region 'mars' is not an AWS region name (like us-east-1)",
+      );
     });
 
     it('rejects idle without a price and with two prices', async () => {

@@ -1,5 +1,13 @@
 import { STORAGE_CLASSES } from '../../../../lambda/core/lifecycle/rules';
-import { createPricing, DEFAULT_HOURS_PER_MONTH, PRICE_CATALOG, SEED_PRICES } from '../../../../lambda/core/savings';
+import {
+  actionSavings,
+  createPricing,
+  DEFAULT_HOURS_PER_MONTH,
+  idleCost,
+  monthlySavingsOfStop,
+  PRICE_CATALOG,
+  SEED_PRICES,
+} from '../../../../lambda/core/savings';
 
 // The catalog's shape and plausibility (sizes, regions, accelerator facts) are checked in catalog.test.ts.
 const CATALOG = PRICE_CATALOG.instanceHourlyUsd;
@@ -268,5 +276,27 @@ describe('Method: Pricing.instanceHourly with a region', () => {
     expect(pricing.unpricedReason('trn2.48xlarge')).toMatch(/Capacity Blocks/);
     expect(pricing.unpricedReason('g5.xlarge')).toBeUndefined();
     expect(pricing.unpricedReason('z9.huge')).toBeUndefined();
+  });
+});
+
+describe('Function: actionSavings and idleCost with a region', () => {
+  it("price an instance in its region and say so, falling back to us-east-1's figure where the region has none", () => {
+    // Prepare
+    const pricing = createPricing();
+    const tokyo = PRICE_CATALOG.regionalInstanceHourlyUsd!['ap-northeast-1']!['g6e.xlarge']!;
+
+    // Act
+    const inTokyo = actionSavings('stop', 'g6e.xlarge', pricing, { region: 'ap-northeast-1' })!;
+    const spotInTokyo = monthlySavingsOfStop('g6e.xlarge', pricing, { region: 'ap-northeast-1', spot: true })!;
+    const inIreland = actionSavings('terminate', 'g6e.xlarge', pricing, { region: 'eu-west-1' })!;
+    const idle = idleCost({ instanceType: 'g6e.xlarge', idleFraction: 1, region: 'ap-northeast-1' }, pricing);
+
+    // Assess
+    expect(inTokyo).toMatchObject({ hourlyUsd: tokyo, monthlyUsd: tokyo * 730, region: 'ap-northeast-1' });
+    expect(inTokyo.fallback).toBeUndefined();
+    expect(spotInTokyo.hourlyUsd).toBeCloseTo(tokyo * 0.3, 10);
+    expect(inIreland).toMatchObject({ hourlyUsd: CATALOG['g6e.xlarge'], region: 'us-east-1', fallback: true });
+    expect(idle).toMatchObject({ hourlyUsd: tokyo, priceRegion: 'ap-northeast-1', monthlyIdleCost: tokyo * 730 });
+    expect(idleCost({ instanceType: 'g6e.xlarge', idleFraction: 1 }, pricing).priceRegion).toBeUndefined();
   });
 });
