@@ -8,7 +8,7 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 
 import { readWatchedBudgets } from '../adapters/budgets';
 
-import { Ec2Writer, InstanceTypeCatalog, instanceFilters, listInstances } from '../adapters/ec2';
+import { ACTION_BATCH_SIZE, Ec2Writer, InstanceTypeCatalog, instanceFilters, listInstances } from '../adapters/ec2';
 
 import { postAll } from '../adapters/slack';
 
@@ -21,7 +21,10 @@ import { type Trigger, triggerOf } from '../core/budgets/event';
 import {
   type ActionMode,
   budgetAlertMessages,
+  budgetLimitMismatchMessage,
   budgetProblemMessage,
+  budgetStopContinuationMessages,
+  budgetStopResultMessages,
   type InstanceStoreWarning,
   type StopOutcome,
 } from '../core/budgets/messages';
@@ -32,6 +35,8 @@ import {
   type BudgetProblem,
   type CrossedThreshold,
   evaluateBudget,
+  type LimitMismatch,
+  limitMismatch,
 } from '../core/budgets/policy';
 
 import type { CountedSkips } from '../core/budgets/report';
@@ -46,8 +51,9 @@ import type { BudgetItemConfig } from '../core/config';
 import type { InstanceFacts } from '../core/instances';
 import { formatPercentValue } from '../core/money';
 import { METRIC } from '../core/names';
-
 import { monthlySavingsOfStop, round2 } from '../core/savings/calculators';
+import { actionPeriod } from '../core/schedule';
+import type { SlackMessage } from '../core/slack-blocks';
 
 import type { CapabilityModule } from '../runtime/capability';
 import { type RunContext, RunIncompleteError, type RunSummary } from '../runtime/context';
@@ -74,7 +80,16 @@ export interface BudgetReport {
   readonly inFlight: readonly string[];
   /** Threshold keys whose alert Slack did not accept (left unsent for the retry). */
   readonly deliveryFailed: readonly string[];
+  /** Action thresholds crossed but not acted on: the live budget's limit is not the configured `limitUsd`. */
+  readonly held?: readonly string[];
+  /** Present when the live budget's limit is not the configured `limitUsd`. */
+  readonly limitMismatch?: LimitMismatch;
+  /** This run's stop outcomes (announced first, then made). */
   readonly stops: readonly StopOutcome[];
+  /** Instances in scope left for the next run (budgets.maxStopsPerRun, the per-period limit, or time ran short). */
+  readonly deferred?: number;
+  /** In a run that goes on with an action announced earlier in the period: instances stopped by earlier runs. */
+  readonly stoppedEarlier?: number;
   readonly skipped?: CountedSkips;
 }
 
@@ -113,6 +128,10 @@ interface RunState {
   readonly mode: ActionMode;
   readonly notes: string[];
   readonly failures: { key: string; error: unknown }[];
+  /** Stops this run may still make: budgets.maxStopsPerRun, shared by every budget of the run. */
+  stopsLeft: number;
+  /** The scheduled period (start, ISO) the per-period stop limit is counted in. */
+  readonly stopPeriod: string;
 }
 
 /**
@@ -160,16 +179,24 @@ function instanceStoreWarning(state: RunState, stops: readonly StopOutcome[]): I
   return { known, types: [...types].sort() };
 }
 
-/** Stops (or, in dry-run / notify, lists) the candidates of one budget in every region of the run. */
-async function applyAction(
+/** Stops are made a chunk at a time (one StopInstances call per region a chunk); the deadline is checked before each. */
+const STOP_CHUNK = ACTION_BATCH_SIZE;
+/** Time kept in hand once the stops end: recording the alert, the result message, the ledger and the metrics. */
+export const DEADLINE_MARGIN_MS = 30_000;
+
+/** True when the Lambda's remaining time is under the margin (never for the CLI, which has no deadline). */
+function timeShort(ctx: RunContext): boolean {
+  return ctx.remainingTimeMs !== undefined && ctx.remainingTimeMs() < DEADLINE_MARGIN_MS;
+}
+
+/** The running, in-scope, non-essential instances of one budget in every region of the run, dearest first. */
+async function selectCandidates(
   state: RunState,
   item: BudgetItemConfig,
-  evaluation: BudgetEvaluation,
-): Promise<{ stops: StopOutcome[]; skipped: CountedSkips }> {
+): Promise<{ candidates: InstanceFacts[]; skipped: CountedSkips }> {
   const { ctx } = state;
-  const stops: StopOutcome[] = [];
+  const candidates: InstanceFacts[] = [];
   const skippedAll = [];
-  const reason = `budget ${item.name} at ${formatPercentValue(evaluation.percentUsed ?? 0)} (action threshold ${ctx.config.budgets.actionPercent}%)`;
   for (const region of ctx.regions) {
     const ec2 = ctx.clients.ec2(region);
     const instances = await listInstances(ec2, region, instanceFilters(['running'], item.scopeTags));
@@ -190,115 +217,232 @@ async function applyAction(
       typeFacts: (_region, t) => types.get(t),
     });
     skippedAll.push(...selection.skipped);
-    // Started together so the writer batches the tag and stop calls; each instance still gets its own outcome.
-    stops.push(...(await Promise.all(selection.candidates.map((instance) => stopOne(state, item, instance, reason)))));
+    candidates.push(...selection.candidates);
   }
-  return { stops, skipped: countSkipped(skippedAll) };
+  // When not all can be stopped in this run, the ones that cost the most go first.
+  const hourly = (i: InstanceFacts) => savingsOf(ctx, i)?.hourlyUsd ?? 0;
+  candidates.sort((a, b) => hourly(b) - hourly(a) || (a.instanceId < b.instanceId ? -1 : 1));
+  return { candidates, skipped: countSkipped(skippedAll) };
 }
 
-async function stopOne(
-  state: RunState,
-  item: BudgetItemConfig,
-  instance: InstanceFacts,
-  reason: string,
-): Promise<StopOutcome> {
-  const { ctx } = state;
-  const savings = monthlySavingsOfStop(instance.instanceType, ctx.pricing, {
+function savingsOf(ctx: RunContext, instance: InstanceFacts) {
+  return monthlySavingsOfStop(instance.instanceType, ctx.pricing, {
     spot: instance.lifecycle === 'spot',
     region: instance.region,
   });
-  const base = {
+}
+
+function outcomeOf(ctx: RunContext, instance: InstanceFacts, status: StopOutcome['status']): StopOutcome {
+  const savings = savingsOf(ctx, instance);
+  return {
     instanceId: instance.instanceId,
     region: instance.region,
     instanceType: instance.instanceType,
     ...(savings ? { hourlyUsd: savings.hourlyUsd } : {}),
+    status,
   };
-  if (state.mode === 'notify') return { ...base, status: 'would-stop' };
+}
 
-  const writer = state.writer(instance.region);
+/**
+ * The candidates this run stops (or would): at most what is left of `budgets.maxStopsPerRun` in this run, and (when
+ * stopping) what the per-period reservation in the state table grants, so that retries and overlapping runs of one
+ * scheduled period together stop no more. Nothing when the Lambda's time already runs short. The rest is deferred.
+ */
+async function planStops(
+  state: RunState,
+  candidates: readonly InstanceFacts[],
+): Promise<{ planned: InstanceFacts[]; deferred: number }> {
+  const { ctx } = state;
+  if (timeShort(ctx)) {
+    if (candidates.length > 0) state.notes.push("The run's time ran short: nothing more is stopped in this run.");
+    return { planned: [], deferred: candidates.length };
+  }
+  let planned = candidates.slice(0, Math.max(0, state.stopsLeft));
+  if (state.mode === 'stop' && planned.length > 0) {
+    const granted = new Set(
+      await state.store.reserveActions({
+        capability: 'budgets',
+        scope: 'stops',
+        period: state.stopPeriod,
+        limit: ctx.config.budgets.maxStopsPerRun,
+        targets: planned.map((i) => i.instanceId),
+        now: ctx.now,
+      }),
+    );
+    if (granted.size < planned.length) {
+      state.notes.push(
+        `${planned.length - granted.size} stop(s) over the per-period limit (budgets.maxStopsPerRun in period ` +
+          `${state.stopPeriod}) are left for the next period`,
+      );
+    }
+    planned = planned.filter((i) => granted.has(i.instanceId));
+  }
+  state.stopsLeft -= planned.length;
+  return { planned, deferred: candidates.length - planned.length };
+}
+
+/**
+ * Tags, then stops, the planned instances through the shared EC2 writer (CreateTags 100 a call, StopInstances
+ * ACTION_BATCH_SIZE a call, a failed call split to one call per instance), a chunk at a time while the Lambda has
+ * time. Tags come off again where the stop failed or was not made. Every instance gets its own outcome.
+ * Call only after Slack accepted the alert that announced these stops.
+ */
+async function executeStops(
+  state: RunState,
+  item: BudgetItemConfig,
+  planned: readonly InstanceFacts[],
+  reason: string,
+): Promise<{ outcomes: StopOutcome[]; cutShort: number }> {
+  const { ctx } = state;
   const tags = {
     [STOPPED_BY_TAG]: STOPPED_BY_VALUE,
     [STOPPED_AT_TAG]: ctx.now.toISOString(),
     [STOPPED_BUDGET_TAG]: item.name,
   };
-  // Tag first: whatever the guard stops carries the tags `cost-guard restore` looks for.
-  const tagged = await ctx.actions.perform(
-    {
-      capability: 'budgets',
-      kind: 'tag',
-      target: instance.instanceId,
-      region: instance.region,
-      reason: 'mark the instance as stopped by the budget guard',
-      details: { tags },
-    },
-    () => writer.tag(instance.instanceId, tags),
+  const outcomes: StopOutcome[] = [];
+  // Tag first: whatever the guard stops carries the tags people and `cost-guard restore` look for.
+  const tagged = await Promise.all(
+    planned.map(async (instance) => ({
+      instance,
+      record: await ctx.actions.perform(
+        {
+          capability: 'budgets',
+          kind: 'tag',
+          target: instance.instanceId,
+          region: instance.region,
+          reason: 'mark the instance as stopped by the budget guard',
+          details: { tags },
+        },
+        () => state.writer(instance.region).tag(instance.instanceId, tags),
+      ),
+    })),
   );
-  if (tagged.status === 'failed') {
-    return {
-      ...base,
-      status: 'failed',
-      errorCode: tagged.errorCode ?? 'Unknown',
-      note: 'could not tag it, so it was not stopped',
-    };
+  const toStop: InstanceFacts[] = [];
+  for (const { instance, record } of tagged) {
+    if (record.status !== 'failed') toStop.push(instance);
+    else {
+      outcomes.push({
+        ...outcomeOf(ctx, instance, 'failed'),
+        errorCode: record.errorCode ?? 'Unknown',
+        note: 'could not tag it, so it was not stopped',
+      });
+    }
   }
-  const stopped = await ctx.actions.perform(
-    {
-      capability: 'budgets',
-      kind: 'stop',
-      target: instance.instanceId,
-      region: instance.region,
-      reason,
-      ...(savings ? { monthlySavingsUsd: savings.monthlyUsd } : {}),
-      details: {
-        budget: item.name,
-        instanceType: instance.instanceType,
-        ...(savings ? { hourlyUsd: savings.hourlyUsd, priceSource: savings.source, savingsNote: savings.note } : {}),
-      },
-    },
-    () => writer.stop(instance.instanceId),
+
+  const byRegion = new Map<string, InstanceFacts[]>();
+  for (const i of toStop) byRegion.set(i.region, [...(byRegion.get(i.region) ?? []), i]);
+  const untag: { instance: InstanceFacts; why: string }[] = [];
+  let cutShort = 0;
+  for (const instances of byRegion.values()) {
+    for (let start = 0; start < instances.length; start += STOP_CHUNK) {
+      if (timeShort(ctx)) {
+        const rest = instances.slice(start);
+        cutShort += rest.length;
+        for (const instance of rest) untag.push({ instance, why: "the run's time ran short before the stop" });
+        break;
+      }
+      const chunk = instances.slice(start, start + STOP_CHUNK);
+      const records = await Promise.all(
+        chunk.map((instance) => {
+          const savings = savingsOf(ctx, instance);
+          return ctx.actions.perform(
+            {
+              capability: 'budgets',
+              kind: 'stop',
+              target: instance.instanceId,
+              region: instance.region,
+              reason,
+              ...(savings ? { monthlySavingsUsd: savings.monthlyUsd } : {}),
+              details: {
+                budget: item.name,
+                instanceType: instance.instanceType,
+                ...(savings
+                  ? { hourlyUsd: savings.hourlyUsd, priceSource: savings.source, savingsNote: savings.note }
+                  : {}),
+              },
+            },
+            () => state.writer(instance.region).stop(instance.instanceId),
+          );
+        }),
+      );
+      chunk.forEach((instance, n) => {
+        const stopped = records[n]!;
+        if (stopped.status !== 'failed') {
+          outcomes.push(outcomeOf(ctx, instance, stopped.status === 'done' ? 'done' : 'dry-run'));
+          return;
+        }
+        untag.push({ instance, why: 'the stop failed: remove the stopped-by tags again' });
+        const code = stopped.errorCode ?? 'Unknown';
+        const note =
+          code === 'UnsupportedOperation' && instance.lifecycle === 'spot'
+            ? 'a one-time Spot instance cannot be stopped; terminate it or let it run'
+            : code === 'UnsupportedOperation'
+              ? 'EC2 does not support stopping this instance (one-time Spot, or instance-store root volume)'
+              : stopped.errorMessage;
+        outcomes.push({ ...outcomeOf(ctx, instance, 'failed'), errorCode: code, ...(note ? { note } : {}) });
+      });
+    }
+  }
+  await Promise.all(
+    untag.map(({ instance, why }) =>
+      ctx.actions.perform(
+        {
+          capability: 'budgets',
+          kind: 'untag',
+          target: instance.instanceId,
+          region: instance.region,
+          reason: why,
+          details: { keys: [...STOPPED_TAG_KEYS] },
+        },
+        () => state.writer(instance.region).untag(instance.instanceId, STOPPED_TAG_KEYS),
+      ),
+    ),
   );
-  if (stopped.status === 'failed') {
-    await ctx.actions.perform(
-      {
-        capability: 'budgets',
-        kind: 'untag',
-        target: instance.instanceId,
-        region: instance.region,
-        reason: 'the stop failed: remove the stopped-by tags again',
-        details: { keys: [...STOPPED_TAG_KEYS] },
-      },
-      () => writer.untag(instance.instanceId, STOPPED_TAG_KEYS),
-    );
-    const code = stopped.errorCode ?? 'Unknown';
-    const note =
-      code === 'UnsupportedOperation' && instance.lifecycle === 'spot'
-        ? 'a one-time Spot instance cannot be stopped; terminate it or let it run'
-        : code === 'UnsupportedOperation'
-          ? 'EC2 does not support stopping this instance (one-time Spot, or instance-store root volume)'
-          : stopped.errorMessage;
-    return { ...base, status: 'failed', errorCode: code, ...(note ? { note } : {}) };
-  }
-  return { ...base, status: stopped.status };
+  return { outcomes, cutShort };
 }
 
-function parseDetail(detail: string | undefined): StopOutcome[] {
-  if (!detail) return [];
+/**
+ * What the action record of a period carries from run to run: whether its alert went out already (a later run
+ * then only announces the next batch of stops) and the instances stopped so far.
+ */
+interface ActionDetail {
+  readonly announced: boolean;
+  readonly stops: StopOutcome[];
+}
+
+function parseDetail(detail: string | undefined): ActionDetail {
+  if (!detail) return { announced: false, stops: [] };
   try {
-    const parsed = JSON.parse(detail) as { stops?: StopOutcome[] };
-    return Array.isArray(parsed.stops) ? parsed.stops : [];
+    const parsed = JSON.parse(detail) as { stops?: StopOutcome[]; announced?: boolean };
+    return { announced: parsed.announced === true, stops: Array.isArray(parsed.stops) ? parsed.stops : [] };
   } catch {
-    return [];
+    return { announced: false, stops: [] };
   }
 }
 
-/** Claims, acts, posts and records one budget that has no problem. */
-async function guardBudget(state: RunState, item: BudgetItemConfig, evaluation: BudgetEvaluation) {
+const detailText = (d: ActionDetail): string =>
+  JSON.stringify({ announced: d.announced, stops: d.stops.filter((s) => s.status === 'done') }).slice(0, 300_000);
+
+/**
+ * Claims, warns, acts and records one budget that has no problem. The order is what makes a stop safe: the alert
+ * (or, in a later run of the period, the notice of the next batch) names the instances about to be stopped, and
+ * nothing is stopped unless Slack accepted it. With a `limitUsd` that the live budget does not have (`mismatch`),
+ * the action threshold is held: neither claimed nor acted on, until the limits agree again.
+ */
+async function guardBudget(
+  state: RunState,
+  item: BudgetItemConfig,
+  evaluation: BudgetEvaluation,
+  mismatch: LimitMismatch | undefined,
+): Promise<BudgetReport> {
   const { ctx, store, mode } = state;
   const period = evaluation.period!;
+  const held = mismatch ? evaluation.crossed.filter((t) => t.kind === 'action').map((t) => t.key) : [];
+  const thresholds = evaluation.crossed.filter((t) => !held.includes(t.key));
   const claimed: { threshold: CrossedThreshold; key: StateKey; token: string; previousDetail?: string }[] = [];
   const alreadySent: string[] = [];
   const inFlight: string[] = [];
-  for (const threshold of evaluation.crossed) {
+  for (const threshold of thresholds) {
     const key = alertKey(item.name, period.key, recordName(threshold.key, threshold.kind, state));
     const result = await store.claim(key, { budget: item.name, period: period.key, threshold: threshold.key });
     if (result.outcome === 'claimed') {
@@ -314,24 +458,25 @@ async function guardBudget(state: RunState, item: BudgetItemConfig, evaluation: 
   if (inFlight.length > 0) {
     state.notes.push(`${item.name}: another run is sending the ${inFlight.join(', ')} alert(s)`);
   }
+  if (held.length > 0) {
+    state.notes.push(
+      `${item.name}: the ${held.join(', ')} action is held: the budget's limit is not the configured one`,
+    );
+  }
 
-  let stops: StopOutcome[] = [];
-  let skipped: CountedSkips | undefined;
   const action = claimed.find((c) => c.threshold.kind === 'action');
+  // An earlier run of the period may have announced the action and stopped a first batch.
+  const earlier = parseDetail(action?.previousDetail);
+  let plan: { planned: InstanceFacts[]; deferred: number; skipped: CountedSkips } | undefined;
   if (action) {
-    // An earlier attempt may have stopped instances before Slack failed: report them too.
-    const earlier = parseDetail(action.previousDetail);
     try {
-      const now = await applyAction(state, item, evaluation);
-      const seen = new Set(now.stops.map((s) => s.instanceId));
-      stops = [...earlier.filter((s) => !seen.has(s.instanceId)), ...now.stops];
-      skipped = now.skipped;
+      const selection = await selectCandidates(state, item);
+      plan = { ...(await planStops(state, selection.candidates)), skipped: selection.skipped };
     } catch (error) {
-      // EC2 could not be read: release the action's claim so the retry (or the next run) stops and announces it;
-      // the other thresholds are still alerted now, so an EC2 outage never silences a budget.
-      await store.release(action.key, action.token, errorMessage(error), action.previousDetail);
+      // EC2 (or the state table) could not be read: release the action's claim so the retry (or the next run)
+      // announces and stops; the other thresholds are still alerted now, so an EC2 outage never silences a budget.
+      await releaseQuietly(state, action.key, action.token, errorMessage(error), action.previousDetail);
       claimed.splice(claimed.indexOf(action), 1);
-      stops = earlier;
       state.failures.push({ key: `${item.name}/${action.threshold.key}`, error });
       state.notes.push(
         `${item.name}: the ${action.threshold.key} action could not be applied (${errorCode(error)}: ` +
@@ -339,52 +484,95 @@ async function guardBudget(state: RunState, item: BudgetItemConfig, evaluation: 
       );
     }
   }
+  const acting = action && plan ? action : undefined;
+  const continuing = acting !== undefined && earlier.announced;
+  const announcedStatus: StopOutcome['status'] =
+    mode === 'stop' ? 'stopping' : mode === 'dry-run' ? 'dry-run' : 'would-stop';
+  const announcedStops = (plan?.planned ?? []).map((i) => outcomeOf(ctx, i, announcedStatus));
+  const storeWarning = instanceStoreWarning(state, announcedStops);
+
+  // The messages: the newly crossed thresholds (the action with the stops about to be made), or for a continuation
+  // the other new thresholds and a notice of the next batch of stops.
+  const alertThresholds = claimed.filter((c) => !(continuing && c === acting)).map((c) => c.threshold);
+  const messages: SlackMessage[] = [];
+  if (alertThresholds.length > 0) {
+    const withAction = acting !== undefined && !continuing;
+    messages.push(
+      ...budgetAlertMessages({
+        evaluation,
+        thresholds: alertThresholds,
+        mode,
+        ...(withAction ? { stops: announcedStops, deferred: plan!.deferred, instanceStore: storeWarning } : {}),
+        ...(withAction ? { skipped: plan!.skipped } : {}),
+        essentialTag: ctx.config.tags.essential,
+      }),
+    );
+  }
+  if (continuing && announcedStops.length > 0) {
+    messages.push(
+      ...budgetStopContinuationMessages({
+        evaluation,
+        stops: announcedStops,
+        stoppedBefore: earlier.stops.length,
+        deferred: plan!.deferred,
+        skipped: plan!.skipped,
+        instanceStore: storeWarning,
+        essentialTag: ctx.config.tags.essential,
+      }),
+    );
+  }
 
   const alerted: string[] = [];
   const deliveryFailed: string[] = [];
-  if (claimed.length > 0) {
-    const messages = budgetAlertMessages({
-      evaluation,
-      thresholds: claimed.map((c) => c.threshold),
-      mode,
-      ...(action ? { stops, instanceStore: instanceStoreWarning(state, stops) } : {}),
-      ...(skipped ? { skipped } : {}),
-      essentialTag: ctx.config.tags.essential,
-    });
-    const detail = action
-      ? JSON.stringify({ stops: stops.filter((s) => s.status === 'done') }).slice(0, 300_000)
-      : undefined;
+  let stops: StopOutcome[] = [];
+  let deferred = plan?.deferred ?? 0;
+  if (claimed.length === 0) {
+    // nothing to announce or to act on
+  } else {
     let ts: string | undefined;
-    let delivered = false;
     try {
-      ts = (await postAll(ctx.notifier, messages))[0]?.ts;
-      delivered = true;
-      for (const c of claimed) {
-        const kept = await store.markSent(c.key, c.token, ts, detail);
-        if (!kept) state.notes.push(`${item.name}: the ${c.threshold.key} claim was taken over by another run`);
-        alerted.push(c.threshold.key);
-      }
-      const used = evaluation.percentUsed === undefined ? '' : ` at ${evaluation.percentUsed.toFixed(1)}% of the limit`;
-      state.notes.push(`${item.name}: ${alerted.join(', ')} alert${mode === 'dry-run' ? ' (dry run)' : ''}${used}`);
+      if (messages.length > 0) ts = (await postAll(ctx.notifier, messages))[0]?.ts;
     } catch (error) {
-      if (delivered) {
-        // Slack took the alert but the record could not be marked sent: it stays pending and a run after the lease
-        // may send it again. A duplicate alert is the price of never dropping one.
-        ctx.log.error('Budget alert sent but not recorded as sent', { budget: item.name, error: errorMessage(error) });
-        state.notes.push(`${item.name}: alert sent but not recorded (${errorCode(error)}); it may be sent again`);
-        state.failures.push({ key: `${item.name}/record`, error });
-      } else {
-        ctx.log.error('Slack did not accept the budget alert', { budget: item.name, error: errorMessage(error) });
-        for (const c of claimed) {
-          await store.release(c.key, c.token, errorMessage(error), detail);
-          deliveryFailed.push(c.threshold.key);
-          state.failures.push({ key: `${item.name}/${c.threshold.key}`, error });
-        }
+      // Nothing was stopped: the warning comes first. The claims stay unsent for the retry.
+      ctx.log.error('Slack did not accept the budget alert', { budget: item.name, error: errorMessage(error) });
+      for (const c of claimed) {
+        await releaseQuietly(
+          state,
+          c.key,
+          c.token,
+          errorMessage(error),
+          c === acting ? action?.previousDetail : undefined,
+        );
+        deliveryFailed.push(c.threshold.key);
+        state.failures.push({ key: `${item.name}/${c.threshold.key}`, error });
+      }
+      if (acting && announcedStops.length > 0) {
+        state.notes.push(`${item.name}: Slack did not accept the alert, so nothing was stopped`);
+        deferred += announcedStops.length;
+      }
+    }
+    if (deliveryFailed.length === 0) {
+      let cutShort = 0;
+      if (acting && mode !== 'notify' && plan!.planned.length > 0) {
+        const reason = `budget ${item.name} at ${formatPercentValue(evaluation.percentUsed ?? 0)} (action threshold ${ctx.config.budgets.actionPercent}%)`;
+        const result = await executeStops(state, item, plan!.planned, reason);
+        stops = result.outcomes;
+        cutShort = result.cutShort;
+        deferred += cutShort;
+      } else if (acting) stops = announcedStops;
+      const done: ActionDetail = {
+        announced: true,
+        stops: [...earlier.stops, ...stops.filter((s) => s.status === 'done')],
+      };
+      const used = evaluation.percentUsed === undefined ? '' : ` at ${evaluation.percentUsed.toFixed(1)}% of the limit`;
+      await recordClaims(state, item, claimed, { acting, continuing, ts, done, deferred, alerted, used });
+      if (acting && mode === 'stop' && (cutShort > 0 || stops.some((s) => s.status === 'failed'))) {
+        await postBestEffort(state, item.name, budgetStopResultMessages({ name: item.name, stops, cutShort }));
       }
     }
   }
 
-  const report: BudgetReport = {
+  return {
     name: item.name,
     problems: [],
     period: period.key,
@@ -399,10 +587,139 @@ async function guardBudget(state: RunState, item: BudgetItemConfig, evaluation: 
     alreadySent,
     inFlight,
     deliveryFailed,
+    held,
     stops,
-    ...(skipped ? { skipped } : {}),
+    deferred,
+    ...(continuing ? { stoppedEarlier: earlier.stops.length } : {}),
+    ...(plan ? { skipped: plan.skipped } : {}),
   };
-  return report;
+}
+
+/**
+ * Marks the claims of a delivered alert sent. The action's record stays open (released with what was stopped so
+ * far) while instances in scope are left for the next run, so that run claims it again and goes on.
+ */
+async function recordClaims(
+  state: RunState,
+  item: BudgetItemConfig,
+  claimed: readonly { threshold: CrossedThreshold; key: StateKey; token: string }[],
+  o: {
+    acting: { key: StateKey } | undefined;
+    continuing: boolean;
+    ts: string | undefined;
+    done: ActionDetail;
+    deferred: number;
+    alerted: string[];
+    /** ' at 85.0% of the limit', for the note. */
+    used: string;
+  },
+): Promise<void> {
+  const { store } = state;
+  try {
+    for (const c of claimed) {
+      const isAction = c === o.acting;
+      if (isAction && state.mode === 'stop' && o.deferred > 0) {
+        await store.release(c.key, c.token, `continues: ${o.deferred} instance(s) left to stop`, detailText(o.done));
+        state.notes.push(`${item.name}: ${o.deferred} more to stop next run`);
+      } else {
+        const kept = await store.markSent(c.key, c.token, o.ts, isAction ? detailText(o.done) : undefined);
+        if (!kept) state.notes.push(`${item.name}: the ${c.threshold.key} claim was taken over by another run`);
+      }
+      if (!(isAction && o.continuing)) o.alerted.push(c.threshold.key);
+    }
+    if (o.alerted.length > 0) {
+      state.notes.push(
+        `${item.name}: ${o.alerted.join(', ')} alert${state.mode === 'dry-run' ? ' (dry run)' : ''}${o.used}`,
+      );
+    }
+  } catch (error) {
+    // Slack took the alert but the record could not be written: it stays pending and a run after the lease may
+    // send it again. A duplicate alert is the price of never dropping one.
+    state.ctx.log.error('Budget alert sent but not recorded as sent', {
+      budget: item.name,
+      error: errorMessage(error),
+    });
+    state.notes.push(`${item.name}: alert sent but not recorded (${errorCode(error)}); it may be sent again`);
+    state.failures.push({ key: `${item.name}/record`, error });
+  }
+}
+
+/**
+ * Marks a claim failed so the retry takes it again. When even that write fails, the claim stays pending and a run
+ * after the lease takes it over: the run goes on (its failure is already recorded) rather than losing its summary.
+ */
+async function releaseQuietly(
+  state: RunState,
+  key: StateKey,
+  token: string,
+  error: string,
+  detail?: string,
+): Promise<void> {
+  try {
+    await state.store.release(key, token, error, detail);
+  } catch (e) {
+    state.ctx.log.error('could not release a budget alert claim', { key: key.sk, error: errorMessage(e) });
+    state.notes.push(
+      `${key.pk} ${key.sk}: the claim could not be released (${errorCode(e)}); it is retried after its lease`,
+    );
+  }
+}
+
+/** A follow-up that corrects an announcement (stops that failed, or were cut short): its failure fails nothing. */
+async function postBestEffort(state: RunState, budget: string, messages: readonly SlackMessage[]): Promise<void> {
+  try {
+    await postAll(state.ctx.notifier, messages);
+  } catch (error) {
+    state.ctx.log.warn('Slack did not accept the stop results', { budget, error: errorMessage(error) });
+    state.notes.push(`${budget}: the stop results were not posted to Slack (${errorCode(error)})`);
+  }
+}
+
+/**
+ * A budget whose live limit is not the configured `limitUsd`: announced once a period (its own record), and the
+ * caller holds the budget's action until the two agree.
+ */
+async function reportMismatch(
+  state: RunState,
+  name: string,
+  mismatch: LimitMismatch,
+  periodKey: string,
+): Promise<{ alerted: string[]; alreadySent: string[]; inFlight: string[]; deliveryFailed: string[] }> {
+  const { ctx, store } = state;
+  const threshold = 'limit-mismatch';
+  state.notes.push(
+    `${name}: the live budget's limit is not the configured limitUsd (${mismatch.reason}); nothing is stopped for it`,
+  );
+  ctx.log.warn('budget limit differs from the configuration', { budget: name, reason: mismatch.reason });
+  const key = alertKey(name, periodKey, recordName(threshold, 'problem', state));
+  const out = {
+    alerted: [] as string[],
+    alreadySent: [] as string[],
+    inFlight: [] as string[],
+    deliveryFailed: [] as string[],
+  };
+  const claim = await store.claim(key, { budget: name, period: periodKey, threshold });
+  if (claim.outcome === 'sent') out.alreadySent.push(threshold);
+  else if (claim.outcome === 'in-flight') out.inFlight.push(threshold);
+  else {
+    try {
+      const [result] = await postAll(ctx.notifier, [budgetLimitMismatchMessage(name, mismatch, periodKey)]);
+      await store.markSent(key, claim.token, result?.ts);
+      out.alerted.push(threshold);
+    } catch (error) {
+      await releaseQuietly(state, key, claim.token, errorMessage(error));
+      out.deliveryFailed.push(threshold);
+      state.failures.push({ key: `${name}/${threshold}`, error });
+    }
+  }
+  return out;
+}
+
+/** The budget's period, or the calendar month when the budget cannot be placed in one. */
+function periodKeyOf(ctx: RunContext, evaluation: BudgetEvaluation): string {
+  if (evaluation.period) return evaluation.period.key;
+  const p = currentPeriod('MONTHLY', ctx.now);
+  return 'period' in p ? p.period.key : ctx.now.toISOString().slice(0, 7);
 }
 
 /** A budget that cannot be judged is reported in the run and, once a period, in Slack. */
@@ -411,12 +728,7 @@ async function reportProblem(state: RunState, evaluation: BudgetEvaluation): Pro
   const problem = evaluation.problems[0]!;
   state.notes.push(problem.message);
   ctx.log.warn('budget cannot be checked', { budget: evaluation.name, problem: problem.kind });
-  const periodKey =
-    evaluation.period?.key ??
-    (() => {
-      const p = currentPeriod('MONTHLY', ctx.now);
-      return 'period' in p ? p.period.key : ctx.now.toISOString().slice(0, 7);
-    })();
+  const periodKey = periodKeyOf(ctx, evaluation);
   const key = alertKey(evaluation.name, periodKey, recordName(`problem-${problem.kind}`, 'problem', state));
   const alerted: string[] = [];
   const deliveryFailed: string[] = [];
@@ -449,7 +761,10 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
   const cfg = ctx.config.budgets;
   const startedAt = ctx.now.toISOString();
   const trigger = triggerOf(event);
-  const mode: ActionMode = ctx.dryRun ? 'dry-run' : cfg.action === 'notify' ? 'notify' : 'stop';
+  // Without a Slack token the alerts only reach a log nobody reads: a stop needs a warning a person could have read,
+  // so the action threshold then reports what it would stop and stops nothing.
+  const unheard = ctx.notifier.kind === 'console';
+  const mode: ActionMode = ctx.dryRun ? 'dry-run' : cfg.action === 'notify' || unheard ? 'notify' : 'stop';
   // A dry run that only prints (e.g. `cost-guard plan`) writes nothing, not even alert records.
   const printOnlyDryRun = ctx.dryRun && ctx.notifier.kind === 'console';
   const store: StateStore =
@@ -464,6 +779,8 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
     mode,
     notes: [],
     failures: [],
+    stopsLeft: cfg.maxStopsPerRun,
+    stopPeriod: actionPeriod(cfg.schedule, event, ctx.now),
   };
   const reports: BudgetReport[] = [];
 
@@ -481,7 +798,18 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
       'No Slack token: alerts are printed, and recorded apart so they are posted once a token is stored.',
     );
   }
-  if (mode === 'notify') state.notes.push("budgets.action is 'notify': the action threshold alerts and stops nothing.");
+  if (mode === 'notify' && cfg.action === 'notify') {
+    state.notes.push("budgets.action is 'notify': the action threshold alerts and stops nothing.");
+  }
+  if (cfg.action === 'stop-non-essential' && unheard) {
+    state.notes.push(
+      ctx.dryRun
+        ? 'Stops are made only after Slack accepted the alert: without a Slack token (messages printed or logged) ' +
+            'the budget guard reports what it would stop and stops nothing.'
+        : 'No Slack token: nothing is stopped. A stop needs an alert a person could have read; the action threshold ' +
+            'reports what it would stop until a Slack bot token is stored.',
+    );
+  }
   if (mode === 'dry-run') state.notes.push('Dry run: nothing is stopped or tagged; alerts say what would happen.');
 
   if (!cfg.enabled) state.notes.push('The budget guard is disabled (budgets.enabled is false).');
@@ -496,13 +824,31 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
     const watched = await readWatchedBudgets(ctx.clients.budgets(), accountId, watchedNames);
     ctx.metrics.add(METRIC.BudgetsChecked, watched.found.size, 'Count');
     for (const item of cfg.items) {
-      const evaluation = evaluateBudget(item.name, watched.found.get(item.name), cfg, ctx.now);
-      if (evaluation.problems.length > 0) {
-        reports.push(await reportProblem(state, evaluation));
-        continue;
+      const snapshot = watched.found.get(item.name);
+      const evaluation = evaluateBudget(item.name, snapshot, cfg, ctx.now);
+      // Act only on the budget the user configured: a limit edited or replaced since is announced first.
+      const mismatch = snapshot ? limitMismatch(item.limitUsd, snapshot.limit) : undefined;
+      const mismatchAlert = mismatch
+        ? await reportMismatch(state, item.name, mismatch, periodKeyOf(ctx, evaluation))
+        : undefined;
+      let report: BudgetReport;
+      if (evaluation.problems.length > 0) report = await reportProblem(state, evaluation);
+      else {
+        ctx.metrics.add(METRIC.PercentUsed, round2(evaluation.percentUsed ?? 0), 'Percent', { Budget: item.name });
+        report = await guardBudget(state, item, evaluation, mismatch);
       }
-      ctx.metrics.add(METRIC.PercentUsed, round2(evaluation.percentUsed ?? 0), 'Percent', { Budget: item.name });
-      reports.push(await guardBudget(state, item, evaluation));
+      reports.push(
+        mismatch && mismatchAlert
+          ? {
+              ...report,
+              limitMismatch: mismatch,
+              alerted: [...mismatchAlert.alerted, ...report.alerted],
+              alreadySent: [...mismatchAlert.alreadySent, ...report.alreadySent],
+              inFlight: [...mismatchAlert.inFlight, ...report.inFlight],
+              deliveryFailed: [...mismatchAlert.deliveryFailed, ...report.deliveryFailed],
+            }
+          : report,
+      );
     }
   }
 

@@ -1147,7 +1147,7 @@ describe('Proof: budget guard faults', () => {
   );
 
   it.each(SLACK_CASES)(
-    'stops and alerts when Slack answers %s, or fails with the summary and resends',
+    'alerts, then stops, when Slack answers %s; or stops nothing, fails with the summary and resends',
     async (_, script, ok) => {
       // Prepare
       server.script.push(...script);
@@ -1155,20 +1155,22 @@ describe('Proof: budget guard faults', () => {
       const outcome = await settle(
         budgetsCapability.run(context(BUDGETS_CONFIG, { stateTable: true }), { source: 'ml-cost-guard.schedule' }),
       );
-      // Assess
+      // Assess: the alert comes first; nothing is stopped unless Slack accepted it
       assessBudgetRun(outcome);
       const s = outcome.summary!;
-      assert.equal(stopOf(s, 'i-ml-1')!.status, 'done');
-      assert.equal(stopOf(s, 'i-ml-2')!.status, 'done');
       if (ok) {
+        assert.equal(stopOf(s, 'i-ml-1')!.status, 'done');
+        assert.equal(stopOf(s, 'i-ml-2')!.status, 'done');
         assert.equal(outcome.error, undefined);
         assert.deepEqual([...budgetReport(s, 'ml').alerted].sort(), ['action-95', 'alert-80']);
       } else {
         assert.equal(outcome.error!.name, 'BudgetRunIncompleteError');
         assert.deepEqual([...budgetReport(s, 'ml').deliveryFailed].sort(), ['action-95', 'alert-80']);
+        assert.deepEqual(budgetReport(s, 'ml').stops, []);
+        assert.equal(budgets.effects.size, 0, 'stopped although Slack refused the alert');
       }
       const retry = await assessBudgetRetry(script.length);
-      // The resent alert still reports what the failed attempt stopped.
+      // The retry announces, then stops.
       if (!ok)
         assert.deepEqual(
           budgetReport(retry, 'ml')

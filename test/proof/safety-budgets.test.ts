@@ -31,12 +31,13 @@ import type { Notifier } from '../../lambda/adapters/slack';
 import { selectStopCandidates } from '../../lambda/core/budgets/candidates';
 import { type BudgetSnapshot, evaluateBudget } from '../../lambda/core/budgets/policy';
 import type { InstanceFacts } from '../../lambda/core/instances';
-import type { SlackMessage } from '../../lambda/core/slack-blocks';
+import { messageToText, type SlackMessage } from '../../lambda/core/slack-blocks';
 import type { BudgetsSummary } from '../../lambda/services/budgets';
 import { budgetsCapability } from '../../lambda/services/budgets';
 import { SlackDeliveryError } from '../../lambda/shared/errors';
 import { randomCase } from '../helpers/arbitraries';
 import { TEST_NOW, testContext } from '../helpers/context';
+import { FakeEc2, type FakeInstance as FakeEc2Instance, fakeInstance } from '../helpers/fake-ec2';
 import { type FakeStateTable, fakeStateTable } from '../helpers/fake-state-table';
 import { RoutedFakes } from '../helpers/routed-fakes';
 
@@ -600,8 +601,15 @@ describe('Proof: budget guard safety (properties)', () => {
           assert.deepEqual([...delivered.keys()].sort(), [...expected].sort(), 'alerts delivered');
           for (const [key, n] of delivered) assert.equal(n, 1, `${key} delivered ${n} times`);
           // ...the summaries tell the truth: one Slack post per budget alerted in a run
+          // (besides the results posted after stops that failed, which correct what an alert announced)
           const alertedPairs = summaries.reduce((n, s) => n + s.budgets.filter((b) => b.alerted.length > 0).length, 0);
-          assert.equal(world.posts.length, alertedPairs, 'posts vs alerted budgets');
+          const alertPosts = world.posts.filter((p) => !/ announced instance\(s\) stopped$/.test(p.text));
+          assert.equal(alertPosts.length, alertedPairs, 'posts vs alerted budgets');
+          const failedRuns = summaries.reduce(
+            (n, s) => n + s.budgets.filter((b) => b.stops.some((st) => st.status === 'failed')).length,
+            0,
+          );
+          assert.equal(world.posts.length - alertPosts.length, mutating ? failedRuns : 0, 'stop results posted');
           // ...including what Slack refused in the concurrent runs: the other run or the Lambda retry sends it (not
           // only the next scheduled run, once the claim lease has run out)
           const keys = (s: BudgetsSummary, of: 'alerted' | 'deliveryFailed') =>
@@ -645,5 +653,316 @@ describe('Proof: budget guard safety (properties)', () => {
     expect(stats.failedStops).toBeGreaterThan(RUNS / 50);
     expect(stats.slackFailed).toBeGreaterThan(RUNS / 50);
     expect(stats.alerts).toBeGreaterThan(RUNS);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// At fleet scale, and only on the budget the user configured
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('Proof: budget guard acts only on the configured budget, after a readable warning, in batches', () => {
+  const BUDGET = 'ml <!channel> *team*';
+  const SCOPE = { team: 'ml' };
+  const BATCH = 10; // ACTION_BATCH_SIZE of the shared EC2 writer
+  type LogEntry =
+    | { readonly kind: 'post'; readonly text: string; readonly accepted: boolean }
+    | { readonly kind: 'stop'; readonly ids: readonly string[] };
+
+  // Created in beforeAll: the properties above hold the module's mocks until their afterAll.
+  const newEc2Mock = () => mockClient(EC2Client);
+  const newBudgetsMock = () => mockClient(BudgetsClient);
+  let ec2m: ReturnType<typeof newEc2Mock>;
+  let budgetsm: ReturnType<typeof newBudgetsMock>;
+  let table: FakeStateTable;
+  let ec2: FakeEc2;
+  let log: LogEntry[];
+  let slackDown: number;
+  let live: { amount: string; unit: string } | undefined;
+  let spend: string;
+
+  beforeAll(() => {
+    ec2m = newEc2Mock();
+    budgetsm = newBudgetsMock();
+  });
+  afterAll(() => {
+    ec2m.restore();
+    budgetsm.restore();
+  });
+  beforeEach(() => {
+    ec2m.resetHistory();
+    table = fakeStateTable();
+    log = [];
+    slackDown = 0;
+    live = { amount: '1000', unit: 'USD' };
+    spend = '960';
+  });
+  afterEach(() => table.mock.restore());
+
+  /** `n` running, in-scope g5.xlarge instances (plus `extra`), on a fake EC2 that logs each StopInstances call. */
+  function givenFleet(n: number, extra: FakeEc2Instance[] = []): void {
+    ec2 = new FakeEc2({
+      instances: [
+        ...Array.from({ length: n }, (_, i) =>
+          fakeInstance(`i-${i.toString(16).padStart(17, '0')}`, { tags: { ...SCOPE } }),
+        ),
+        ...extra,
+      ],
+    });
+    const fakes = new RoutedFakes();
+    ec2.routeOn(fakes);
+    fakes.route(DescribeBudgetsCommand, () => ({
+      Budgets: [
+        {
+          BudgetName: BUDGET,
+          BudgetType: 'COST',
+          TimeUnit: 'MONTHLY',
+          ...(live ? { BudgetLimit: { Amount: live.amount, Unit: live.unit } } : {}),
+          CalculatedSpend: { ActualSpend: { Amount: spend, Unit: 'USD' } },
+          TimePeriod: { Start: new Date('2024-01-01T00:00:00Z'), End: new Date('2087-06-15T00:00:00Z') },
+        },
+      ],
+    }));
+    const send = async (command: { constructor: unknown; input: { InstanceIds?: string[] } }) => {
+      if (command instanceof StopInstancesCommand)
+        log.push({ kind: 'stop', ids: [...(command.input.InstanceIds ?? [])] });
+      return fakes.dispatch(command);
+    };
+    ec2m.send.callsFake(send as never);
+    budgetsm.send.callsFake(send as never);
+  }
+
+  const notifier: Notifier = {
+    kind: 'slack',
+    async post(message: SlackMessage) {
+      const text = messageToText(message);
+      if (slackDown > 0) {
+        slackDown -= 1;
+        log.push({ kind: 'post', text, accepted: false });
+        throw new SlackDeliveryError('Slack did not accept the message: HTTP 500', 'slack_webapi_http_error');
+      }
+      log.push({ kind: 'post', text, accepted: true });
+      return { channel: '#c', ts: `1700000000.${log.length}` };
+    },
+  };
+
+  const run = (o: { limitUsd?: number; now?: Date; event?: unknown } = {}) =>
+    settle(
+      budgetsCapability.run(
+        testContext({
+          config: {
+            budgets: {
+              action: 'stop-non-essential',
+              items: [
+                { name: BUDGET, scopeTags: SCOPE, ...(o.limitUsd !== undefined ? { limitUsd: o.limitUsd } : {}) },
+              ],
+            },
+          },
+          notifier,
+          stateTableName: 'state',
+          ...(o.now ? { now: o.now } : {}),
+        }),
+        o.event ?? SCHEDULE,
+      ),
+    );
+  const stopCalls = () => log.filter((e): e is Extract<LogEntry, { kind: 'stop' }> => e.kind === 'stop');
+  const posts = () => log.filter((e): e is Extract<LogEntry, { kind: 'post' }> => e.kind === 'post');
+  const stopped = () => [...ec2.effects.keys()];
+  const mutatingCalls = () =>
+    ec2m.calls().filter((c) => {
+      const name = (c.args[0] as { constructor: { name: string } }).constructor.name;
+      return name === 'StopInstancesCommand' || name === 'CreateTagsCommand';
+    }).length;
+
+  /** Every instance stopped was named by a Slack post that Slack accepted before its StopInstances call. */
+  function assertWarnedBeforeStopped(): void {
+    const announced = new Set<string>();
+    for (const e of log) {
+      if (e.kind === 'post') {
+        if (e.accepted) for (const m of e.text.matchAll(/`(i-[0-9a-f]+)`/g)) announced.add(m[1]!);
+      } else {
+        for (const id of e.ids) assert.ok(announced.has(id), `${id} asked to stop before an accepted alert named it`);
+      }
+    }
+  }
+
+  it('stops nothing for a budget whose live limit is not the configured limitUsd, and says so once a period', async () => {
+    // Prepare: configured $1,000; someone raised the live budget to $1,500 (spend $1,450 is 96.7% of it)
+    givenFleet(3);
+    live = { amount: '1500', unit: 'USD' };
+    spend = '1450';
+    // Act
+    const first = await run({ limitUsd: 1000 });
+    const second = await run({ limitUsd: 1000, now: new Date(TEST_NOW.getTime() + 3_600_000) });
+    // Assess: nothing tagged or stopped
+    assert.equal(mutatingCalls(), 0, 'a mutating EC2 call for a budget whose limit differs');
+    assert.deepEqual(stopped(), []);
+    const report = first.budgets[0]!;
+    assert.deepEqual(report.held, ['action-95']);
+    assert.equal(report.limitMismatch?.reason, 'amount');
+    assert.ok(report.alerted.includes('limit-mismatch'), `alerted: ${report.alerted}`);
+    assert.deepEqual(second.budgets[0]!.alreadySent.includes('limit-mismatch'), true);
+    // ...one mismatch alert in the period, naming both limits, the budget name escaped where Slack parses mrkdwn
+    const mismatchPosts = posts().filter((p) => p.text.includes('its limit is not the configured one'));
+    assert.equal(mismatchPosts.length, 1);
+    assert.match(mismatchPosts[0]!.text, /Configured \(limitUsd\)\*: \$1,000\.00/);
+    assert.match(mismatchPosts[0]!.text, /Live \(AWS Budgets\)\*: \$1,500\.00/);
+
+    // Act: the limit is set back (in cents it agrees: 1000.001), the spend is over the action threshold
+    live = { amount: '1000.001', unit: 'USD' };
+    spend = '960';
+    const agreed = await run({ limitUsd: 1000, now: new Date(TEST_NOW.getTime() + 2 * 3_600_000) });
+    // Assess: the held action now announces and stops
+    assert.equal(stopped().length, 3);
+    assert.deepEqual(agreed.budgets[0]!.held, []);
+    assertWarnedBeforeStopped();
+  });
+
+  it('treats a unit other than USD, or no fixed limit, as a mismatch', async () => {
+    for (const [amount, unit] of [
+      ['1000', 'EUR'],
+      ['1000', 'GB'],
+    ] as const) {
+      table.items.clear();
+      givenFleet(2);
+      live = { amount, unit };
+      const summary = await run({ limitUsd: 1000 });
+      assert.equal(mutatingCalls(), 0, `stopped with a ${unit} limit`);
+      assert.equal(summary.budgets[0]!.limitMismatch?.reason, 'unit');
+      ec2m.resetHistory();
+    }
+    table.items.clear();
+    live = undefined;
+    const none = await run({ limitUsd: 1000 });
+    assert.equal(mutatingCalls(), 0, 'stopped with no fixed limit');
+    assert.equal(none.budgets[0]!.limitMismatch?.reason, 'no-limit');
+    assert.ok(posts().some((p) => p.text.includes('none (the budget has no BudgetLimit)')));
+  });
+
+  it('stops nothing while Slack does not accept the alert, over the event and its Lambda retries', async () => {
+    // Prepare
+    givenFleet(30);
+    slackDown = Number.POSITIVE_INFINITY;
+    // Act: one scheduled event delivered three times (the call and two Lambda retries), Slack down throughout
+    const attempts = [await run(), await run(), await run()];
+    // Assess
+    assert.equal(mutatingCalls(), 0, 'tagged or stopped without a delivered warning');
+    for (const s of attempts) assert.ok(s.budgets[0]!.deliveryFailed.includes('action-95'));
+    assert.ok(posts().length >= 3 && posts().every((p) => !p.accepted));
+    // Act: Slack back
+    slackDown = 0;
+    await run();
+    // Assess: now it warns, then stops
+    assert.equal(stopped().length, 30);
+    assertWarnedBeforeStopped();
+  });
+
+  it('stops at most budgets.maxStopsPerRun of 5,000 instances in scope, in batch calls, and says how many are left', async () => {
+    // Prepare: 5,000 running GPU instances in scope; the default limit is 50 a run
+    givenFleet(5000);
+    // Act
+    const first = await run();
+    // Assess: 50 stopped, in ceil(50 / batch) StopInstances calls (no split: nothing failed), one CreateTags call
+    const limit = 50;
+    assert.equal(stopped().length, limit);
+    assert.ok(stopCalls().length <= Math.ceil(limit / BATCH), `${stopCalls().length} StopInstances calls`);
+    assert.equal(ec2m.commandCalls(CreateTagsCommand).length, 1);
+    assert.equal(first.budgets[0]!.deferred, 5000 - limit);
+    assert.match(posts()[0]!.text, /stopping 50 non-essential instance\(s\) now.*4950 more to stop next run/s);
+    assertWarnedBeforeStopped();
+
+    // Act: the next hourly run goes on with the next batch, announced first; the alert itself is not repeated
+    const next = await run({ now: new Date(TEST_NOW.getTime() + 3_600_000) });
+    // Assess
+    assert.equal(stopped().length, 2 * limit);
+    assert.deepEqual(next.budgets[0]!.alerted, []);
+    assert.equal(next.budgets[0]!.deferred, 5000 - 2 * limit);
+    assert.match(posts().at(-1)!.text, /still at 96\.0%: stopping 50 more instance\(s\)/);
+    for (const [id, n] of ec2.effects) assert.equal(n, 1, `${id} stopped ${n} times`);
+    assertWarnedBeforeStopped();
+  });
+
+  it('splits a failing StopInstances batch into one call per instance and reports each outcome', async () => {
+    // Prepare: ten in scope; a one-time Spot instance among them fails the whole batch call
+    givenFleet(9, [
+      fakeInstance('i-spot', { type: 'p4d.24xlarge', tags: { ...SCOPE }, lifecycle: 'spot', spotType: 'one-time' }),
+    ]);
+    // Act
+    const summary = await run();
+    // Assess: one batch of 10 failed, then one call per instance
+    const calls = stopCalls();
+    assert.equal(calls[0]!.ids.length, 10, 'the first call is a batch');
+    assert.deepEqual(
+      calls.slice(1).map((c) => c.ids.length),
+      Array(10).fill(1),
+    );
+    assert.ok(calls.length <= Math.ceil(10 / BATCH) + 10);
+    // ...each outcome reported: nine stopped, the Spot instance failed with its own error and a note
+    const stops = summary.budgets[0]!.stops;
+    assert.equal(stops.length, 10);
+    assert.equal(stops.filter((s) => s.status === 'done').length, 9);
+    assert.deepEqual(
+      stops.filter((s) => s.status === 'failed').map((s) => [s.instanceId, s.errorCode]),
+      [['i-spot', 'UnsupportedOperation']],
+    );
+    assert.equal(ec2.get('i-spot').state, 'running');
+    assert.equal(stopped().length, 9);
+    // ...and Slack hears that the announced stop of i-spot did not happen
+    assert.match(
+      posts().at(-1)!.text,
+      /9 of 10 announced instance\(s\) stopped[\s\S]*`i-spot`[\s\S]*UnsupportedOperation/,
+    );
+  });
+
+  it('never stops more than the limit per run or per scheduled period, and always warns first (fleets up to 200)', async () => {
+    let total = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 200 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.array(fc.constantFrom(0, 0, 1, 2), { minLength: 4, maxLength: 4 }),
+        async (n, maxStopsPerRun, slackFailures) => {
+          // Prepare
+          table.items.clear();
+          log = [];
+          givenFleet(n);
+          ec2m.resetHistory();
+          const config = {
+            budgets: {
+              action: 'stop-non-essential' as const,
+              maxStopsPerRun,
+              items: [{ name: BUDGET, scopeTags: SCOPE }],
+            },
+          };
+          // Act: per hour, the scheduled event and its Lambda retry (same period), four hours
+          const runs: BudgetsSummary[] = [];
+          const perPeriod: number[] = [];
+          for (const [hour, failures] of slackFailures.entries()) {
+            const now = new Date(TEST_NOW.getTime() + hour * 3_600_000);
+            const before = stopped().length;
+            slackDown = failures;
+            for (let delivery = 0; delivery < 2; delivery++) {
+              const ctx = testContext({ config, notifier, stateTableName: 'state', now });
+              const s = await settle(budgetsCapability.run(ctx, SCHEDULE));
+              runs.push(s);
+              // Assess: at most the limit a run
+              assert.ok(s.instancesStopped <= maxStopsPerRun, `${s.instancesStopped} stopped in one run`);
+            }
+            perPeriod.push(stopped().length - before);
+          }
+          // Assess: at most the limit a scheduled period, never twice, always named by an accepted post first
+          for (const k of perPeriod) assert.ok(k <= maxStopsPerRun, `${k} stopped in one period`);
+          for (const [id, times] of ec2.effects) assert.equal(times, 1, `${id} stopped ${times} times`);
+          assertWarnedBeforeStopped();
+          // ...and what is left is reported: deferred + stopped so far = in scope
+          const last = runs.at(-1)!.budgets[0]!;
+          if (last.deferred !== undefined && last.deferred > 0) {
+            assert.equal(last.deferred + stopped().length, n, 'deferred + stopped');
+          }
+          total += stopped().length;
+        },
+      ),
+      { numRuns: 60 },
+    );
+    expect(total).toBeGreaterThan(100);
   });
 });

@@ -9,6 +9,13 @@ export function formatBudgetsText(s: BudgetsSummary): string {
     `Budget guard (${s.mode === 'stop' ? 'stop non-essential' : s.mode}${s.deduplicated ? '' : ', not de-duplicated'}), trigger ${s.trigger}`,
   ];
   for (const b of s.budgets) {
+    if (b.limitMismatch) {
+      const live = b.limitMismatch.live;
+      lines.push(
+        `  ${b.name}: live limit ${live ? `${live.amount} ${live.unit}` : 'none'} is not the configured ` +
+          `${formatUsd(b.limitMismatch.configuredUsd)}: nothing is stopped for it until they agree`,
+      );
+    }
     if (b.problems.length > 0) {
       lines.push(`  ${b.name}: cannot check: ${b.problems.map((p) => p.message).join('; ')}`);
       continue;
@@ -23,14 +30,19 @@ export function formatBudgetsText(s: BudgetsSummary): string {
     if (b.deliveryFailed.length > 0) lines.push(`    NOT delivered (will retry): ${b.deliveryFailed.join(', ')}`);
     for (const st of b.stops) {
       const price = st.hourlyUsd !== undefined ? `${formatUsd(st.hourlyUsd)}/h` : 'price unknown';
-      const what = { done: 'stopped', 'dry-run': 'would stop', 'would-stop': 'would stop', failed: 'FAILED' }[
-        st.status
-      ];
+      const what = {
+        stopping: 'stopping',
+        done: 'stopped',
+        'dry-run': 'would stop',
+        'would-stop': 'would stop',
+        failed: 'FAILED',
+      }[st.status];
       lines.push(
         `    ${what} ${st.instanceId} ${st.instanceType} ${st.region} (${price})${st.errorCode ? ` ${st.errorCode}` : ''}${st.note ? `: ${st.note}` : ''}`,
       );
     }
     if (b.stops.length > 0) lines.push(`    total ${formatUsd(hourlySaved(b.stops))}/h`);
+    if ((b.deferred ?? 0) > 0) lines.push(`    ${b.deferred} more to stop next run`);
   }
   lines.push(
     `Alerts sent: ${s.alertsSent}; instances stopped: ${s.instancesStopped}; estimated monthly savings: ${formatUsd(s.monthlySavingsUsd)}`,

@@ -21,7 +21,7 @@ import {
   truncate,
   wellFormed,
 } from '../slack-blocks';
-import type { BudgetEvaluation, BudgetProblem, CrossedThreshold } from './policy';
+import type { BudgetEvaluation, BudgetProblem, CrossedThreshold, LimitMismatch } from './policy';
 import { type CountedSkips, skipSummary } from './report';
 
 /** Link to a budget in the AWS Billing console (Budgets is a global service served from us-east-1). */
@@ -49,8 +49,11 @@ export interface StopOutcome {
   readonly instanceType: string;
   /** Compute $/h no longer paid, from the savings model; undefined when the price is unknown. */
   readonly hourlyUsd?: number;
-  /** 'done' stopped; 'dry-run' / 'would-stop' not stopped (dry run / action notify); 'failed' the stop failed. */
-  readonly status: 'done' | 'dry-run' | 'would-stop' | 'failed';
+  /**
+   * 'stopping' announced in Slack and stopped right after the alert was accepted; 'done' stopped; 'dry-run' /
+   * 'would-stop' not stopped (dry run / action notify); 'failed' the stop failed.
+   */
+  readonly status: 'stopping' | 'done' | 'dry-run' | 'would-stop' | 'failed';
   readonly errorCode?: string;
   /** A note for people, e.g. why a stop failed. */
   readonly note?: string;
@@ -73,6 +76,8 @@ export interface BudgetAlertInput {
   readonly mode: ActionMode;
   /** Present when the action threshold is announced. */
   readonly stops?: readonly StopOutcome[];
+  /** Instances in scope left for the next run (`budgets.maxStopsPerRun`, or the run's time ran short). */
+  readonly deferred?: number;
   readonly skipped?: CountedSkips;
   readonly instanceStore?: InstanceStoreWarning;
   readonly essentialTag: string;
@@ -104,6 +109,8 @@ function stopLine(s: StopOutcome): string {
   const saved = s.hourlyUsd !== undefined ? `${formatUsd(s.hourlyUsd)}/h` : 'price unknown';
   const where = `\`${s.instanceId}\` ${escapeName(s.instanceType)} (${escapeName(s.region)})`;
   switch (s.status) {
+    case 'stopping':
+      return `• ${where}: stopping now, saves ${saved}`;
     case 'done':
       return `• ${where}: stopped, saves ${saved}`;
     case 'dry-run':
@@ -112,6 +119,12 @@ function stopLine(s: StopOutcome): string {
     case 'failed':
       return `• ${where}: *not stopped* (${escapeName(s.errorCode ?? 'error')}${s.note ? `: ${escapeMrkdwn(truncate(s.note, 500))}` : ''})`;
   }
+}
+
+function deferredText(n: number, mode: ActionMode): string {
+  return mode === 'stop'
+    ? `${n} more to stop next run.`
+    : `${n} more would be stopped in later runs (at most \`budgets.maxStopsPerRun\` a run).`;
 }
 
 /** Sum of the $/h of the outcomes that stopped (or would stop), from the savings model's per-instance figures. */
@@ -138,16 +151,24 @@ function actionBlocks(input: BudgetAlertInput): Block[] {
   const stops = input.stops ?? [];
   const name = input.evaluation.name;
   const blocks: Block[] = [divider()];
-  const acted = stops.filter((s) => s.status === 'done');
+  const acted = stops.filter((s) => s.status === 'done' || s.status === 'stopping');
+  const stopping = stops.filter((s) => s.status === 'stopping');
   const failed = stops.filter((s) => s.status === 'failed');
   const would = stops.filter((s) => s.status === 'dry-run' || s.status === 'would-stop');
+  const deferred = input.deferred ?? 0;
+  const later = deferred > 0 ? ` ${deferredText(deferred, input.mode)}` : '';
   if (input.mode === 'stop') {
+    const verb = stopping.length === acted.length ? 'stopping' : 'stopped';
     blocks.push(
       section(
         stops.length === 0
-          ? '*Action:* no running non-essential instance in scope to stop.'
-          : `*Action:* stopped ${acted.length} non-essential instance(s), saving ${formatUsd(hourlySaved(stops))}/h` +
-              (failed.length > 0 ? `; ${failed.length} could not be stopped.` : '.'),
+          ? deferred > 0
+            ? `*Action:* nothing stopped in this run; ${deferred} in scope to stop next run.`
+            : '*Action:* no running non-essential instance in scope to stop.'
+          : `*Action:* ${verb} ${acted.length} non-essential instance(s)${verb === 'stopping' ? ' now' : ''}, ` +
+              `saving ${formatUsd(hourlySaved(stops))}/h` +
+              (failed.length > 0 ? `; ${failed.length} could not be stopped.` : '.') +
+              later,
       ),
     );
   } else {
@@ -159,7 +180,7 @@ function actionBlocks(input: BudgetAlertInput): Block[] {
       section(
         would.length === 0
           ? `${why} No running non-essential instance in scope would be stopped.`
-          : `${why} With \`stop-non-essential\` it would stop ${would.length} instance(s), saving ${formatUsd(hourlySaved(stops))}/h.`,
+          : `${why} With \`stop-non-essential\` it would stop ${would.length} instance(s), saving ${formatUsd(hourlySaved(stops))}/h.${later}`,
       ),
     );
   }
@@ -226,6 +247,113 @@ export function budgetProblemMessage(name: string, problem: BudgetProblem): Slac
           ? 'Create the budget, give budgets.items an entry with limitUsd so the stack creates it, or remove it from budgets.items.'
           : `<${budgetConsoleUrl(name)}|Open the budget in the AWS console>`,
       ),
+    ],
+  };
+}
+
+export interface StopContinuationInput {
+  readonly evaluation: BudgetEvaluation;
+  /** The instances about to be stopped ('stopping'). */
+  readonly stops: readonly StopOutcome[];
+  /** Instances the guard stopped for this budget earlier in the period. */
+  readonly stoppedBefore: number;
+  readonly deferred: number;
+  readonly skipped?: CountedSkips;
+  readonly instanceStore?: InstanceStoreWarning;
+  readonly essentialTag: string;
+}
+
+/**
+ * The warning before a later run goes on stopping what an earlier run of the period left over (at most
+ * `budgets.maxStopsPerRun` a run): the action threshold was announced already, this says what is stopped now.
+ */
+export function budgetStopContinuationMessages(input: StopContinuationInput): SlackMessage[] {
+  const e = input.evaluation;
+  const used = e.percentUsed !== undefined ? formatPercentValue(e.percentUsed) : '?';
+  const text = `Budget ${e.name} still at ${used}: stopping ${input.stops.length} more instance(s)`;
+  const body: Block[] = [
+    section(
+      `The action threshold was announced earlier this period; ${input.stoppedBefore} instance(s) were stopped ` +
+        'since. The rest in scope is stopped a batch a run.',
+    ),
+    ...actionBlocks({
+      evaluation: e,
+      thresholds: [],
+      mode: 'stop',
+      stops: input.stops,
+      deferred: input.deferred,
+      ...(input.skipped ? { skipped: input.skipped } : {}),
+      ...(input.instanceStore ? { instanceStore: input.instanceStore } : {}),
+      essentialTag: input.essentialTag,
+    }),
+  ];
+  return splitIntoMessages(escapeMrkdwn(text), [header(`🚨 ${text}`)], body);
+}
+
+export interface StopResultInput {
+  readonly name: string;
+  /** The final outcome of every instance announced as 'stopping'. */
+  readonly stops: readonly StopOutcome[];
+  /** Announced instances not stopped because the run's time ran short (left for the next run). */
+  readonly cutShort: number;
+}
+
+/**
+ * What became of the stops an alert announced, posted only when it differs from the announcement: some stops
+ * failed, or the run's time ran short and the rest waits for the next run.
+ */
+export function budgetStopResultMessages(input: StopResultInput): SlackMessage[] {
+  const done = input.stops.filter((s) => s.status === 'done').length;
+  const failed = input.stops.filter((s) => s.status === 'failed');
+  const announced = input.stops.length + input.cutShort;
+  const text = `Budget ${input.name}: ${done} of ${announced} announced instance(s) stopped`;
+  const body: Block[] = [];
+  if (failed.length > 0) {
+    body.push(section(`*${failed.length} could not be stopped* (they keep running):`));
+    body.push(...lineSections(failed.map(stopLine)));
+  }
+  if (input.cutShort > 0) {
+    body.push(section(`The run's time ran short: ${input.cutShort} left for the next run.`));
+  }
+  return splitIntoMessages(escapeMrkdwn(text), [header(`⚠️ ${text}`)], body);
+}
+
+function liveLimitText(m: LimitMismatch): string {
+  if (!m.live) return 'none (the budget has no BudgetLimit)';
+  if (m.live.unit === 'USD' && Number.isFinite(m.live.amount)) return formatUsd(m.live.amount);
+  const amount = Number.isFinite(m.live.amount) ? String(m.live.amount) : 'unreadable amount';
+  return `${escapeMrkdwn(amount)} ${escapeMrkdwn(m.live.unit)}`;
+}
+
+const MISMATCH_WHY: Readonly<Record<LimitMismatch['reason'], string>> = {
+  amount: 'The budget was edited or replaced since it was deployed.',
+  unit: 'The budget is not in USD; the guard only compares USD limits.',
+  'no-limit': 'The budget has no fixed limit (BudgetLimit), e.g. it uses planned or auto-adjusting limits.',
+  unreadable: 'AWS Budgets returned a limit amount that is not a number.',
+};
+
+/**
+ * The guard holds its action on a budget whose live limit is not the configured `limitUsd`: it names both limits,
+ * says that nothing is stopped for the budget until they agree, and how to make them agree.
+ */
+export function budgetLimitMismatchMessage(name: string, mismatch: LimitMismatch, periodKey?: string): SlackMessage {
+  const text = `Budget guard stops nothing for budget ${name}: its limit is not the configured one`;
+  return {
+    text: fallbackText(escapeMrkdwn(text)),
+    blocks: [
+      header(`⚠️ ${text}`),
+      fields([
+        ['Budget', escapeMrkdwn(name)],
+        ['Configured (limitUsd)', formatUsd(mismatch.configuredUsd)],
+        ['Live (AWS Budgets)', liveLimitText(mismatch)],
+        ...(periodKey ? ([['Period', escapeMrkdwn(periodKey)]] as const) : []),
+      ]),
+      section(
+        `${MISMATCH_WHY[mismatch.reason]} Until the two limits agree the guard alerts but stops nothing for this ` +
+          'budget. If the new limit is intended, set `limitUsd` in `budgets.items` to it and deploy; if not, ' +
+          '`cdk deploy` sets the budget back to the configured limit.',
+      ),
+      context(`<${budgetConsoleUrl(name)}|Open the budget in the AWS console>`),
     ],
   };
 }

@@ -297,14 +297,17 @@ describe('Function: budgetsCapability.run', () => {
         status: 'done',
         monthlySavingsUsd: expected.monthlyUsd,
       });
-      // One message announcing both thresholds.
-      expect(server.posts()).toHaveLength(1);
+      // One message announcing both thresholds and the stops about to be made, then one with the stop that failed.
+      expect(server.posts()).toHaveLength(2);
       expect([...budget(summary).alerted].sort()).toEqual(['action-95', 'alert-80']);
-      const text = postedText();
-      expect(text).toContain('Budget ml-platform at 95.0% (action threshold 95%)');
-      expect(text).toContain(`\`i-gpu\` g5.xlarge (us-east-1): stopped, saves $${expected.hourlyUsd.toFixed(2)}/h`);
-      expect(text).toContain('UnsupportedOperation');
-      expect(text).toContain('Instance-store (local NVMe) data is lost on stop: g5.xlarge has instance store');
+      const [alert, result] = server.posts().map((p) => messageToText({ text: p.text, blocks: p.blocks as Block[] }));
+      expect(alert).toContain('Budget ml-platform at 95.0% (action threshold 95%)');
+      expect(alert).toContain(
+        `\`i-gpu\` g5.xlarge (us-east-1): stopping now, saves $${expected.hourlyUsd.toFixed(2)}/h`,
+      );
+      expect(alert).toContain('Instance-store (local NVMe) data is lost on stop: g4dn.xlarge, g5.xlarge have');
+      expect(result).toContain('Budget ml-platform: 1 of 2 announced instance(s) stopped');
+      expect(result).toContain('`i-gpu-spot` g4dn.xlarge (us-east-1): *not stopped* (UnsupportedOperation');
     });
 
     it('stops nothing again in the same period', async () => {
@@ -360,21 +363,26 @@ describe('Function: budgetsCapability.run', () => {
       expect(postedText()).toContain("*budgets.action is 'notify':* nothing was stopped");
     });
 
-    it('reports on the retry what an attempt stopped before Slack failed', async () => {
+    it('stops nothing while Slack does not accept the alert; the retry announces, then stops', async () => {
       // Prepare
       givenBudget(960);
       givenInstances();
       server.script.push({ kind: 'status', status: 500 }, { kind: 'status', status: 500 });
+      // Act
       await expect(budgetsCapability.run(context(), SCHEDULE_EVENT)).rejects.toBeInstanceOf(BudgetRunIncompleteError);
-      expect(ec2.get('i-gpu').state).toBe('stopped');
-      // Act: the stopped instance is no longer running on the retry; the one-time Spot instance still is.
+      // Assess: no tag, no stop without a warning a person could read
+      expect(ec2Mock).toHaveReceivedCommandTimes(StopInstancesCommand, 0);
+      expect(ec2Mock).toHaveReceivedCommandTimes(CreateTagsCommand, 0);
+      expect(ec2.get('i-gpu').state).toBe('running');
+      // Act: the Lambda retry, Slack back
       const retry = await budgetsCapability.run(context(), SCHEDULE_EVENT);
-      // Assess: the earlier stop is reported, not repeated; the Spot instance is tried again and fails again.
+      // Assess
+      expect([...budget(retry).alerted].sort()).toEqual(['action-95', 'alert-80']);
       expect(budget(retry).stops).toEqual([
         expect.objectContaining({ instanceId: 'i-gpu', status: 'done' }),
         expect.objectContaining({ instanceId: 'i-gpu-spot', status: 'failed', errorCode: 'UnsupportedOperation' }),
       ]);
-      expect(postedText()).toContain('`i-gpu` g5.xlarge (us-east-1): stopped');
+      expect(postedText()).toContain('`i-gpu` g5.xlarge (us-east-1): stopping now');
       expect(ec2.effects.get('i-gpu')).toBe(1);
     });
   });
@@ -465,5 +473,135 @@ describe('Function: budgetsCapability.run', () => {
     expect(text).toContain('ml-platform: $960.00 of $1,000.00 (96.0%)');
     expect(text).toContain('stopped i-gpu g5.xlarge us-east-1');
     expect(text).toContain('FAILED i-gpu-spot');
+  });
+});
+
+describe('Function: budgetsCapability.run, fleets larger than one run stops', () => {
+  /** `n` running in-scope g5.xlarge instances. */
+  function givenFleet(n: number) {
+    ec2 = new FakeEc2({
+      instances: Array.from({ length: n }, (_, i) =>
+        fakeInstance(`i-${String(i).padStart(17, '0')}`, { tags: { team: 'ml' } }),
+      ),
+    }).install(ec2Mock);
+  }
+  const withLimit = (maxStopsPerRun: number): CostGuardConfigInput => ({
+    budgets: { ...CONFIG.budgets, maxStopsPerRun },
+  });
+  const HOUR = 3_600_000;
+
+  it('stops at most maxStopsPerRun, says how many are left, and goes on in the next run with a notice first', async () => {
+    // Prepare
+    givenBudget(960);
+    givenFleet(7);
+    // Act
+    const first = await budgetsCapability.run(context({ config: withLimit(3) }), SCHEDULE_EVENT);
+    const second = await budgetsCapability.run(
+      context({ config: withLimit(3), now: new Date(TEST_NOW.getTime() + HOUR) }),
+      SCHEDULE_EVENT,
+    );
+    const third = await budgetsCapability.run(
+      context({ config: withLimit(3), now: new Date(TEST_NOW.getTime() + 2 * HOUR) }),
+      SCHEDULE_EVENT,
+    );
+    const fourth = await budgetsCapability.run(
+      context({ config: withLimit(3), now: new Date(TEST_NOW.getTime() + 3 * HOUR) }),
+      SCHEDULE_EVENT,
+    );
+    // Assess
+    expect([first, second, third].map((s) => s.instancesStopped)).toEqual([3, 3, 1]);
+    expect([first, second, third].map((s) => budget(s).deferred)).toEqual([4, 1, 0]);
+    expect([...budget(first).alerted].sort()).toEqual(['action-95', 'alert-80']);
+    expect(budget(second).alerted).toEqual([]);
+    expect(budget(second).stoppedEarlier).toBe(3);
+    expect([...budget(fourth).alreadySent].sort()).toEqual(['action-95', 'alert-80']);
+    expect(fourth.instancesStopped).toBe(0);
+    expect([...ec2.effects.values()]).toEqual(Array(7).fill(1));
+    expect(server.posts().map((p) => p.text)).toEqual([
+      'Budget ml-platform at 96.0% (action threshold 95%)',
+      'Budget ml-platform still at 96.0%: stopping 3 more instance(s)',
+      'Budget ml-platform still at 96.0%: stopping 1 more instance(s)',
+    ]);
+    expect(postedText()).toContain('4 more to stop next run');
+    expect(formatBudgetsText(first)).toContain('4 more to stop next run');
+    expect(table.get('budget#ml-platform', '2026-11#action-95')).toMatchObject({ status: 'sent' });
+  });
+
+  it('lets an SNS run in the same scheduled period stop nothing beyond the per-period limit', async () => {
+    // Prepare
+    givenBudget(960);
+    givenFleet(7);
+    // Act: the scheduled run, then an AWS Budgets notification ten minutes later (same hour)
+    const scheduled = await budgetsCapability.run(context({ config: withLimit(3) }), SCHEDULE_EVENT);
+    const sns = await budgetsCapability.run(
+      context({ config: withLimit(3), now: new Date(TEST_NOW.getTime() + 10 * 60_000) }),
+      snsEvent('ml-platform'),
+    );
+    // Assess
+    expect(scheduled.instancesStopped).toBe(3);
+    expect(sns.instancesStopped).toBe(0);
+    expect(budget(sns).deferred).toBe(4);
+    expect(sns.notes.join('\n')).toContain('over the per-period limit');
+    expect(ec2.effects.size).toBe(3);
+  });
+
+  it('stops early when the Lambda runs short of time, removes the tags it set, and says what is left', async () => {
+    // Prepare: time for the plan and the first chunk of stops, then under the margin
+    givenBudget(960);
+    givenFleet(25);
+    let checks = 0;
+    const ctx = Object.assign(context(), { remainingTimeMs: () => (++checks <= 2 ? 120_000 : 10_000) });
+    // Act
+    const summary = await budgetsCapability.run(ctx, SCHEDULE_EVENT);
+    // Assess: one chunk of 10 stopped, 15 left (tagged for the announcement, untagged again), Slack told
+    expect(summary.instancesStopped).toBe(10);
+    expect(budget(summary).deferred).toBe(15);
+    const untouched = ec2.instances.filter((i) => i.state === 'running');
+    expect(untouched).toHaveLength(15);
+    for (const i of untouched) expect(Object.keys(i.tags)).toEqual(['team']);
+    expect(server.posts().at(-1)!.text).toBe('Budget ml-platform: 10 of 25 announced instance(s) stopped');
+    expect(postedText()).toContain("The run's time ran short: 15 left for the next run.");
+    // ...and the next run goes on with them
+    const next = await budgetsCapability.run(context({ now: new Date(TEST_NOW.getTime() + HOUR) }), SCHEDULE_EVENT);
+    expect(next.instancesStopped).toBe(15);
+  });
+
+  it('announces and stops nothing when the Lambda is already short of time, and leaves the action for the next run', async () => {
+    // Prepare
+    givenBudget(960);
+    givenFleet(4);
+    const ctx = Object.assign(context(), { remainingTimeMs: () => 5_000 });
+    // Act
+    const summary = await budgetsCapability.run(ctx, SCHEDULE_EVENT);
+    // Assess
+    expect(ec2Mock).toHaveReceivedCommandTimes(StopInstancesCommand, 0);
+    expect(ec2Mock).toHaveReceivedCommandTimes(CreateTagsCommand, 0);
+    expect(budget(summary).deferred).toBe(4);
+    expect(postedText()).toContain('nothing stopped in this run; 4 in scope to stop next run');
+    const next = await budgetsCapability.run(context({ now: new Date(TEST_NOW.getTime() + HOUR) }), SCHEDULE_EVENT);
+    expect(next.instancesStopped).toBe(4);
+  });
+
+  it('holds the action of a budget whose live limit differs from limitUsd, and still sends its other alerts', async () => {
+    // Prepare: configured $900; the live budget says $1,000
+    givenBudget(960);
+    givenFleet(2);
+    const config: CostGuardConfigInput = {
+      budgets: {
+        action: 'stop-non-essential',
+        items: [{ name: 'ml-platform', limitUsd: 900, scopeTags: { team: 'ml' } }],
+      },
+    };
+    // Act
+    const summary = await budgetsCapability.run(context({ config }), SCHEDULE_EVENT);
+    // Assess
+    expect(ec2Mock).toHaveReceivedCommandTimes(StopInstancesCommand, 0);
+    expect(budget(summary).held).toEqual(['action-95']);
+    expect(budget(summary).alerted).toEqual(['limit-mismatch', 'alert-80']);
+    expect(server.posts().map((p) => p.text)).toEqual([
+      'Budget guard stops nothing for budget ml-platform: its limit is not the configured one',
+      'Budget ml-platform at 96.0% (alert threshold 80%)',
+    ]);
+    expect(formatBudgetsText(summary)).toContain('live limit 1000 USD is not the configured $900.00');
   });
 });

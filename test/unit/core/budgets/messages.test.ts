@@ -1,6 +1,18 @@
-import { budgetAlertMessages, budgetConsoleUrl, budgetProblemMessage } from '../../../../lambda/core/budgets/messages';
+import {
+  budgetAlertMessages,
+  budgetConsoleUrl,
+  budgetLimitMismatchMessage,
+  budgetProblemMessage,
+  budgetStopContinuationMessages,
+  budgetStopResultMessages,
+} from '../../../../lambda/core/budgets/messages';
 import { evaluateBudget } from '../../../../lambda/core/budgets/policy';
-import { MAX_BLOCKS_PER_MESSAGE, messageToText } from '../../../../lambda/core/slack-blocks';
+import {
+  type Block,
+  MAX_BLOCKS_PER_MESSAGE,
+  messageToText,
+  type SlackMessage,
+} from '../../../../lambda/core/slack-blocks';
 
 const NOW = new Date('2026-11-15T12:00:00Z');
 const evaluation = (actual: number) =>
@@ -131,5 +143,157 @@ describe('Function: budgetProblemMessage', () => {
     const m = budgetProblemMessage('team-a', { kind: 'currency', message: "budget 'team-a' is in 'EUR', not USD" });
     expect(messageToText(m)).toContain("is in 'EUR', not USD");
     expect(messageToText(m)).toContain(budgetConsoleUrl('team-a'));
+  });
+});
+
+const HOSTILE = '<!channel> <https://evil.example|click> *bold* `code`';
+/** Every mrkdwn text of a message (its `text` and every mrkdwn object), where Slack would parse markup. */
+function mrkdwnTexts(m: SlackMessage): string[] {
+  const out = [m.text];
+  for (const b of m.blocks as Block[]) {
+    if (b.type === 'section') {
+      if (b.text?.type === 'mrkdwn') out.push(b.text.text);
+      for (const f of b.fields ?? []) out.push(f.text);
+    } else if (b.type === 'context') out.push(...b.elements.filter((e) => e.type === 'mrkdwn').map((e) => e.text));
+  }
+  return out;
+}
+
+describe('Function: budgetAlertMessages before stopping', () => {
+  const stopping = (i: number) => ({
+    instanceId: `i-${i}`,
+    region: 'us-east-1',
+    instanceType: 'g5.xlarge',
+    hourlyUsd: 1,
+    status: 'stopping' as const,
+  });
+
+  it('says what it is stopping now and how many are left for the next run', () => {
+    // Prepare
+    const e = evaluation(960);
+    // Act
+    const text = budgetAlertMessages({
+      evaluation: e,
+      thresholds: e.crossed,
+      mode: 'stop',
+      stops: [stopping(1), stopping(2)],
+      deferred: 4998,
+      essentialTag: 'cost-guard:essential',
+    })
+      .map(messageToText)
+      .join('\n');
+    // Assess
+    expect(text).toContain(
+      '*Action:* stopping 2 non-essential instance(s) now, saving $2.00/h. 4998 more to stop next run.',
+    );
+    expect(text).toContain('`i-1` g5.xlarge (us-east-1): stopping now, saves $1.00/h');
+  });
+
+  it('says how many more would be stopped in later runs in notify mode', () => {
+    const e = evaluation(960);
+    const text = budgetAlertMessages({
+      evaluation: e,
+      thresholds: e.crossed,
+      mode: 'notify',
+      stops: [{ ...stopping(1), status: 'would-stop' }],
+      deferred: 7,
+      essentialTag: 'cost-guard:essential',
+    })
+      .map(messageToText)
+      .join('\n');
+    expect(text).toContain('it would stop 1 instance(s), saving $1.00/h. 7 more would be stopped in later runs');
+  });
+});
+
+describe('Function: budgetStopContinuationMessages', () => {
+  it('says the threshold was announced, how many were stopped since, what stops now and what is left', () => {
+    // Prepare
+    const e = evaluation(960);
+    // Act
+    const messages = budgetStopContinuationMessages({
+      evaluation: e,
+      stops: [
+        { instanceId: 'i-9', region: 'eu-west-1', instanceType: 'p4d.24xlarge', hourlyUsd: 21.96, status: 'stopping' },
+      ],
+      stoppedBefore: 50,
+      deferred: 3,
+      essentialTag: 'cost-guard:essential',
+    });
+    const text = messages.map(messageToText).join('\n');
+    // Assess
+    expect(messages[0]!.text).toBe('Budget ml platform still at 96.0%: stopping 1 more instance(s)');
+    expect(text).toContain('50 instance(s) were stopped since');
+    expect(text).toContain('stopping 1 non-essential instance(s) now, saving $21.96/h. 3 more to stop next run.');
+    expect(text).toContain('`i-9` p4d.24xlarge (eu-west-1): stopping now');
+  });
+});
+
+describe('Function: budgetStopResultMessages', () => {
+  it('lists the stops that failed and the ones left because time ran short', () => {
+    // Act
+    const text = budgetStopResultMessages({
+      name: 'ml platform',
+      stops: [
+        { instanceId: 'i-1', region: 'us-east-1', instanceType: 'g5.xlarge', status: 'done' },
+        {
+          instanceId: 'i-2',
+          region: 'us-east-1',
+          instanceType: 'g5.xlarge',
+          status: 'failed',
+          errorCode: 'IncorrectInstanceState',
+        },
+      ],
+      cutShort: 3,
+    })
+      .map(messageToText)
+      .join('\n');
+    // Assess
+    expect(text).toContain('Budget ml platform: 1 of 5 announced instance(s) stopped');
+    expect(text).toContain('`i-2` g5.xlarge (us-east-1): *not stopped* (IncorrectInstanceState)');
+    expect(text).toContain('3 left for the next run');
+    expect(text).not.toContain('`i-1`');
+  });
+});
+
+describe('Function: budgetLimitMismatchMessage', () => {
+  it('names both limits and says nothing is stopped until they agree', () => {
+    // Act
+    const m = budgetLimitMismatchMessage(
+      'ml-platform',
+      { reason: 'amount', configuredUsd: 1000, live: { amount: 1500, unit: 'USD' } },
+      '2026-11',
+    );
+    const text = messageToText(m);
+    // Assess
+    expect(text).toContain('*Configured (limitUsd)*: $1,000.00');
+    expect(text).toContain('*Live (AWS Budgets)*: $1,500.00');
+    expect(text).toContain('stops nothing for this budget');
+    expect(text).toContain(budgetConsoleUrl('ml-platform'));
+  });
+
+  it('shows a unit other than USD and a missing limit as they are', () => {
+    const eur = messageToText(
+      budgetLimitMismatchMessage('b', { reason: 'unit', configuredUsd: 1000, live: { amount: 1000, unit: 'EUR' } }),
+    );
+    expect(eur).toContain('*Live (AWS Budgets)*: 1000 EUR');
+    expect(eur).toContain('not in USD');
+    const none = messageToText(budgetLimitMismatchMessage('b', { reason: 'no-limit', configuredUsd: 1000 }));
+    expect(none).toContain('none (the budget has no BudgetLimit)');
+  });
+
+  it('escapes the budget name and the live unit wherever Slack parses markup', () => {
+    // Act
+    const m = budgetLimitMismatchMessage(HOSTILE, {
+      reason: 'unit',
+      configuredUsd: 1,
+      live: { amount: 1, unit: HOSTILE },
+    });
+    // Assess
+    for (const t of mrkdwnTexts(m)) {
+      expect(t).not.toContain('<!channel>');
+      expect(t).not.toContain('<https://evil.example|click>');
+      expect(t).not.toMatch(/(^|[^\u200B])\*bold\*/);
+    }
+    expect(messageToText(m)).toContain(HOSTILE);
   });
 });
