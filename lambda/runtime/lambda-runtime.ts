@@ -3,14 +3,15 @@
  * when a variable is missing), build the run context, run the capability, publish metrics.
  */
 import { ClientFactory } from '../adapters/clients';
-import { recordActions } from '../adapters/ledger';
 import { ConsoleNotifier, type Notifier, SlackNotifier, tokenFromSecret } from '../adapters/slack';
 import { type CostGuardConfig, parseConfig } from '../core/config';
 import { ENV, METRIC } from '../core/names';
 import { errorMessage, InvalidEnvironmentError, MissingEnvironmentError } from '../shared/errors';
 import { PowertoolsMetrics, powertoolsLogger } from '../shared/observability';
 import { buildContext, type RunContext, type RunSummary } from './context';
+import { type LeaseHeldSummary, runUnderLambdaLease } from './lambda-lease';
 import { resolvePricing } from './pricing-source';
+import { recordRun } from './record';
 
 export interface LambdaEnvironment {
   readonly config: CostGuardConfig;
@@ -58,21 +59,23 @@ async function notifierFor(env: LambdaEnvironment, log: (m: string) => void): Pr
   return new ConsoleNotifier(log, env.config.slack.channel);
 }
 
-/** Writes the run's effective actions to the savings ledger; a failure is logged, never fails the run. */
+/**
+ * Writes the run's effective actions to the savings ledger and its stops to the stop index `cost-guard restore`
+ * reads; a failure is logged (and counted), never fails the run.
+ */
 async function recordLedger(ctx: RunContext): Promise<void> {
-  if (!ctx.stateTableName) return;
-  try {
-    const { unprocessed } = await recordActions(ctx.clients.dynamodb(), ctx.stateTableName, ctx.actions.records());
-    if (unprocessed > 0) ctx.log.warn('savings ledger: some entries were not written', { unprocessed });
-  } catch (error) {
-    ctx.log.error('savings ledger: write failed', { error: errorMessage(error) });
-    ctx.metrics.add(METRIC.LedgerWriteFailures, 1);
-  }
+  const problems = await recordRun(ctx);
+  for (const problem of problems) ctx.log.error(problem);
+  if (problems.length > 0) ctx.metrics.add(METRIC.LedgerWriteFailures, 1);
 }
 
-/** The part of the Lambda context a run needs: the time left before the function times out. */
+/**
+ * The part of the Lambda context a run needs: the time left before the function times out, and the request id
+ * (the run lease's holder, 'lambda:<request id>').
+ */
 export interface RemainingTime {
   getRemainingTimeInMillis(): number;
+  readonly awsRequestId?: string;
 }
 
 /**
@@ -83,10 +86,10 @@ export function lambdaHandler<E, R extends RunSummary>(
   capability: string,
   run: (ctx: RunContext, event: E) => Promise<R>,
   options: { readonly pricesInstances?: boolean } = {},
-): (event: E, lambdaContext?: RemainingTime) => Promise<R> {
+): (event: E, lambdaContext?: RemainingTime) => Promise<R | LeaseHeldSummary> {
   const logger = powertoolsLogger(capability);
   let environment: LambdaEnvironment | undefined;
-  return async (event: E, lambdaContext?: RemainingTime): Promise<R> => {
+  return async (event: E, lambdaContext?: RemainingTime): Promise<R | LeaseHeldSummary> => {
     environment ??= readLambdaEnvironment(process.env);
     const metrics = new PowertoolsMetrics(capability);
     const notifier = await notifierFor(environment, (m) => logger.info(m));
@@ -114,7 +117,15 @@ export function lambdaHandler<E, R extends RunSummary>(
       ...(lambdaContext ? { remainingTimeMs: () => lambdaContext.getRemainingTimeInMillis() } : {}),
     });
     try {
-      const summary = await run(ctx, event);
+      // A function that stops or terminates holds its run lease while it runs (never beside a CLI run); the run's
+      // actions reach the ledger before the lease is given back, even when the run failed afterwards.
+      const summary = await runUnderLambdaLease(ctx, capability, lambdaContext?.awsRequestId, async () => {
+        try {
+          return await run(ctx, event);
+        } finally {
+          await recordLedger(ctx);
+        }
+      });
       logger.info('run finished', {
         dryRun: summary.dryRun,
         actions: summary.actions.length,
@@ -123,8 +134,6 @@ export function lambdaHandler<E, R extends RunSummary>(
       });
       return summary;
     } finally {
-      // Actions that took effect are recorded even when the run failed afterwards (e.g. Slack was down).
-      await recordLedger(ctx);
       // Savings of the actions that took effect this run (dry-run and failed actions saved nothing).
       ctx.metrics.add(
         METRIC.RealizedMonthlySavingsUsd,

@@ -24,6 +24,8 @@ export interface SlackTestServer {
   readonly requests: RecordedRequest[];
   /** Responses to give, in order; when empty every request is answered ok. */
   readonly script: ScriptedResponse[];
+  /** Answers by content, before the script: a response for the request's parsed body, or undefined to go on. */
+  respond?: (body: Record<string, unknown>) => ScriptedResponse | undefined;
   /** chat.postMessage requests only, with `blocks` parsed. */
   posts(): { channel: string; text: string; blocks: unknown[] }[];
   close(): Promise<void>;
@@ -38,6 +40,7 @@ function parseBody(raw: string, contentType: string | undefined): Record<string,
 export async function startSlackServer(): Promise<SlackTestServer> {
   const requests: RecordedRequest[] = [];
   const script: ScriptedResponse[] = [];
+  const holder: { respond?: SlackTestServer['respond'] } = {};
   let counter = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -45,7 +48,7 @@ export async function startSlackServer(): Promise<SlackTestServer> {
     req.on('end', () => {
       const body = parseBody(Buffer.concat(chunks).toString('utf8'), req.headers['content-type']);
       requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
-      const next = script.shift() ?? { kind: 'ok' };
+      const next = holder.respond?.(body) ?? script.shift() ?? { kind: 'ok' };
       const json = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify(payload));
@@ -74,6 +77,12 @@ export async function startSlackServer(): Promise<SlackTestServer> {
     url: `http://127.0.0.1:${port}/api/`,
     requests,
     script,
+    get respond() {
+      return holder.respond;
+    },
+    set respond(fn) {
+      holder.respond = fn;
+    },
     posts() {
       return requests
         .filter((r) => r.path.endsWith('/chat.postMessage'))
