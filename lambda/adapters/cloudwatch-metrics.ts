@@ -1,6 +1,7 @@
 /**
  * CloudWatch for the idle GPU reaper: discover the GPU series of the CloudWatch agent once per region (ListMetrics,
- * paginated) and read every instance's GPU, CPU and network datapoints with GetMetricData, 500 queries a call and
+ * paginated; utilization, then memory) and read every instance's GPU utilization and memory, CPU and network
+ * datapoints with GetMetricData, 500 queries a call and
  * every page read. Calls grow with series / 500, not with instances (Cloud Custodian makes one
  * GetMetricStatistics call per instance per metric).
  *
@@ -15,6 +16,8 @@ import {
   paginateListMetrics,
 } from '@aws-sdk/client-cloudwatch';
 import {
+  GPU_MEMORY_USED_METRIC_NAME,
+  GPU_MEMORY_UTILIZATION_METRIC_NAME,
   GPU_METRIC_NAME,
   GPU_METRIC_NAMESPACE,
   type InstanceMetrics,
@@ -33,15 +36,16 @@ export interface GpuSeriesIndex {
 }
 
 /**
- * Every `CWAgent` / `nvidia_smi_utilization_gpu` series with data in the last 3 hours, grouped by the value of its
- * `InstanceId` dimension. Exact dimension sets are kept: GetMetricData needs all of them (`index`, `name`, `host`…).
+ * Every `CWAgent` / `nvidia_smi_utilization_gpu` (or `metricName`) series with data in the last 3 hours, grouped by
+ * the value of its `InstanceId` dimension. Exact dimension sets are kept: GetMetricData needs all of them (`index`,
+ * `name`, `host`…).
  */
-export async function listGpuSeries(client: CloudWatchClient): Promise<GpuSeriesIndex> {
+export async function listGpuSeries(client: CloudWatchClient, metricName = GPU_METRIC_NAME): Promise<GpuSeriesIndex> {
   const byInstance = new Map<string, Dimension[][]>();
   let unattributed = 0;
   const pages = paginateListMetrics(
     { client },
-    { Namespace: GPU_METRIC_NAMESPACE, MetricName: GPU_METRIC_NAME, RecentlyActive: 'PT3H' },
+    { Namespace: GPU_METRIC_NAMESPACE, MetricName: metricName, RecentlyActive: 'PT3H' },
   );
   for await (const page of pages) {
     for (const metric of page.Metrics ?? []) {
@@ -60,6 +64,27 @@ export async function listGpuSeries(client: CloudWatchClient): Promise<GpuSeries
     }
   }
   return { byInstance, unattributed };
+}
+
+/** The GPU memory series of a region: MB used, or (when an agent publishes only that) percent activity. */
+export interface GpuMemorySeries {
+  readonly metricName: string;
+  readonly unit: 'MB' | 'percent';
+  readonly index: GpuSeriesIndex;
+}
+
+/**
+ * The region's GPU memory series: `nvidia_smi_memory_used` (one ListMetrics scan), or `nvidia_smi_utilization_memory`
+ * when the region has none of the former; undefined when neither exists.
+ */
+export async function listGpuMemorySeries(client: CloudWatchClient): Promise<GpuMemorySeries | undefined> {
+  const used = await listGpuSeries(client, GPU_MEMORY_USED_METRIC_NAME);
+  if (used.byInstance.size > 0) return { metricName: GPU_MEMORY_USED_METRIC_NAME, unit: 'MB', index: used };
+  const activity = await listGpuSeries(client, GPU_MEMORY_UTILIZATION_METRIC_NAME);
+  if (activity.byInstance.size > 0) {
+    return { metricName: GPU_MEMORY_UTILIZATION_METRIC_NAME, unit: 'percent', index: activity };
+  }
+  return undefined;
 }
 
 export type MetricStat = 'Maximum' | 'Sum' | 'Average';
@@ -153,8 +178,15 @@ export async function getMetricValues(
 
 const key = (instanceId: string, metric: string) => `${instanceId}|${metric}`;
 
-/** The queries of one instance: one per GPU series (Maximum), CPUUtilization (Maximum), NetworkIn/Out (Sum). */
-export function instanceQueries(instanceId: string, gpuSeries: readonly (readonly Dimension[])[]): MetricQuerySpec[] {
+/**
+ * The queries of one instance: one per GPU series (Maximum), CPUUtilization (Maximum), NetworkIn/Out (Sum), then
+ * one per GPU memory series (Maximum).
+ */
+export function instanceQueries(
+  instanceId: string,
+  gpuSeries: readonly (readonly Dimension[])[],
+  memory?: { readonly metricName: string; readonly series: readonly (readonly Dimension[])[] },
+): MetricQuerySpec[] {
   const ec2 = (metricName: string, stat: MetricStat, k: string): MetricQuerySpec => ({
     key: key(instanceId, k),
     namespace: 'AWS/EC2',
@@ -173,6 +205,13 @@ export function instanceQueries(instanceId: string, gpuSeries: readonly (readonl
     ec2('CPUUtilization', 'Maximum', 'cpu'),
     ec2('NetworkIn', 'Sum', 'in'),
     ec2('NetworkOut', 'Sum', 'out'),
+    ...(memory?.series ?? []).map((dimensions, i) => ({
+      key: key(instanceId, `mem${i}`),
+      namespace: GPU_METRIC_NAMESPACE,
+      metricName: memory!.metricName,
+      dimensions,
+      stat: 'Maximum' as const,
+    })),
   ];
 }
 
@@ -184,16 +223,26 @@ export interface InstanceMetricsResult {
 }
 
 /**
- * GPU, CPU and network datapoints of each instance over the window. A GPU series whose call failed comes back as an
- * empty series (so the instance is "unknown", not judged on CPU alone); a failed CPU or network query is absent.
+ * GPU, CPU, network and GPU memory datapoints of each instance over the window, in the same batched GetMetricData
+ * calls. A GPU series whose call failed comes back as an empty series (so the instance is "unknown", not judged on
+ * CPU alone); a failed CPU or network query is absent; failed memory queries leave the memory unknown.
  */
 export async function fetchInstanceMetrics(
   client: CloudWatchClient,
   instanceIds: readonly string[],
   gpu: GpuSeriesIndex,
   window: MetricWindow,
+  memory?: GpuMemorySeries,
 ): Promise<InstanceMetricsResult> {
-  const specs = instanceIds.flatMap((id) => instanceQueries(id, gpu.byInstance.get(id) ?? []));
+  const memoryOf = (id: string) => (gpu.byInstance.has(id) ? memory?.index.byInstance.get(id) : undefined);
+  const specs = instanceIds.flatMap((id) => {
+    const mem = memoryOf(id);
+    return instanceQueries(
+      id,
+      gpu.byInstance.get(id) ?? [],
+      mem && memory ? { metricName: memory.metricName, series: mem } : undefined,
+    );
+  });
   const { values, failedKeys, errors } = await getMetricValues(client, specs, window);
   const metrics = new Map<string, InstanceMetrics>();
   for (const id of instanceIds) {
@@ -202,8 +251,12 @@ export async function fetchInstanceMetrics(
     const cpu = series('cpu');
     const networkIn = series('in');
     const networkOut = series('out');
+    const memorySeries = Array.from({ length: memoryOf(id)?.length ?? 0 }, (_, i) => series(`mem${i}`)).filter(
+      (v): v is number[] => v !== undefined,
+    );
     metrics.set(id, {
       gpu: Array.from({ length: gpuCount }, (_, i) => series(`gpu${i}`) ?? []),
+      ...(memory && memorySeries.length > 0 ? { gpuMemory: { unit: memory.unit, series: memorySeries } } : {}),
       ...(cpu ? { cpu } : {}),
       ...(networkIn ? { networkIn } : {}),
       ...(networkOut ? { networkOut } : {}),

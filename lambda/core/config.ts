@@ -151,22 +151,27 @@ const idleGpuSchema = z
     minimumDatapointsPercent: percent('minimumDatapointsPercent')
       .default(80)
       .describe('Share of the expected 5-minute datapoints each series needs; fewer means "unknown", never idle.'),
-    /** Judge instances without GPU metrics on CPU and network alone (reported as lower confidence). */
-    allowCpuOnlyDecision: z
+    /**
+     * Act on instances whose idleness rests on CPU and network alone (no per-instance GPU series). Off: they are
+     * reported and warned about, never stopped or terminated. On: they may be stopped; never terminated.
+     */
+    actOnCpuOnlyEvidence: z
       .boolean()
-      .default(true)
+      .default(false)
       .describe(
-        'Judge instances without GPU metrics on CPU and network alone (reported as low confidence); off: they are "unknown".',
+        'Stop instances that look idle on CPU and network alone (no per-instance GPU series from the CloudWatch agent; low confidence). Off: they are only warned about. Such instances are never terminated.',
       ),
     minimumAgeMinutes: minutes(0, 525600)
       .default(120)
       .describe('Instances running for less than this (since the last launch or start) are never acted on.'),
     warnMinutesBeforeAction: minutes(0, 525600)
       .default(60)
-      .describe('Grace between the Slack warning (the idle-since tag) and the action; 0 acts on first detection.'),
+      .describe(
+        'Grace between the moment Slack accepted the warning and the action; with 0 the run after the accepted warning acts.',
+      ),
     /** Include AWS Inferentia/Trainium (Neuron) instance types. */
     includeNeuron: z.boolean().default(false).describe('Also reap AWS Inferentia/Trainium (Neuron) instance types.'),
-    /** Blast-radius limit: at most this many terminations/stops in one run; the rest are reported. */
+    /** Blast-radius limit: at most this many terminations/stops per scheduled period; the rest are reported. */
     maxActionsPerRun: z
       .number()
       .int()
@@ -174,7 +179,7 @@ const idleGpuSchema = z
       .max(1000)
       .default(25)
       .describe(
-        'Blast-radius limit: at most this many terminations/stops in one run; the rest are deferred to the next run and reported.',
+        'Blast-radius limit: at most this many terminations/stops per scheduled period (retries and overlapping runs share it; counted in the state table); the rest are deferred and reported.',
       ),
   })
   .prefault({})

@@ -1,17 +1,34 @@
 /**
  * The idle GPU reaper: find idle GPU instances from CloudWatch metrics, warn in Slack, then terminate or stop them.
  *
- * One run: for each region list running instances, learn which types have GPUs, fetch the candidates' metrics in
- * batches, decide (lambda/core/reaper), act through `ctx.actions` (dry-run honoured there), post one digest, emit
- * metrics. Every money figure comes from the savings model.
+ * One run: for each region list running instances, learn which types have GPUs, read the region's warnings from the
+ * state table (lambda/adapters/warning-store.ts), fetch the candidates' metrics in batches, decide
+ * (lambda/core/reaper), act through `ctx.actions` (dry-run honoured there), post one digest, emit metrics. Every
+ * money figure comes from the savings model.
  *
- * Idempotent across retries: the idle-since tag carries the state. A retried run (after a Slack failure, say) sees
- * terminated/stopped instances gone from the running list and warned instances already tagged, so no action repeats.
- * When the digest cannot be delivered, the idle-since tags written by this run are removed again so that no instance
- * is acted on without a warning a person could read; the run then throws so the errors alarm fires.
+ * Acting rests on evidence a person could check:
+ * - idleness proven by per-instance GPU series (CPU and network alone never terminate, and stop only with
+ *   `idleGpu.actOnCpuOnlyEvidence`);
+ * - a warning Slack accepted: recorded `pending` before the digest is posted, `delivered` (channel, ts) only for the
+ *   messages Slack accepted; the grace period counts from then. The idle-since tag only mirrors it for people;
+ * - at most `maxActionsPerRun` per scheduled period, reserved in the state table before each stop/terminate, so a
+ *   retried or overlapping invocation shares the limit.
+ * Without a Slack token or a state table the run reports and never tags for action or acts; its notes say why.
+ *
+ * Idempotent across retries: a retry sees acted-on instances gone from the running list, warnings on record, and the
+ * period's reservations; an undelivered warning is simply given again. When the digest cannot be delivered the run
+ * throws after reporting so the errors alarm fires.
  */
 
-import { fetchInstanceMetrics, type GpuSeriesIndex, listGpuSeries, metricWindow } from '../adapters/cloudwatch-metrics';
+import { randomUUID } from 'node:crypto';
+import {
+  fetchInstanceMetrics,
+  type GpuMemorySeries,
+  type GpuSeriesIndex,
+  listGpuMemorySeries,
+  listGpuSeries,
+  metricWindow,
+} from '../adapters/cloudwatch-metrics';
 import {
   Ec2Writer,
   InstanceTypeCatalog,
@@ -19,12 +36,16 @@ import {
   listRunningInstances,
   spotRequestTypes,
 } from '../adapters/ec2';
+import type { PostResult } from '../adapters/slack';
+import { DynamoStateStore } from '../adapters/state-store';
+import { WarningStore } from '../adapters/warning-store';
 import type { InstanceFacts, InstanceTypeFacts } from '../core/instances';
 import { METRIC } from '../core/names';
 import {
-  buildDigest,
+  buildDigestPlan,
   checkBeforeAct,
   countReports,
+  type DecideOptions,
   type Decision,
   decideInstance,
   deferDecision,
@@ -38,9 +59,14 @@ import {
   type ReaperConfig,
   type ReaperCounts,
   typeSkip,
+  type UnattributedGpuSeries,
+  unattributedLine,
+  type WarningState,
 } from '../core/reaper';
 import { type FleetStats, fleetStats } from '../core/reaper/fleet';
 import { actionSavings, wasteSoFar } from '../core/savings';
+import { periodOf } from '../core/schedule';
+import { tagValue } from '../core/tags';
 import type { CapabilityModule } from '../runtime/capability';
 import { type RunContext, RunIncompleteError, type RunSummary } from '../runtime/context';
 import type { ActionRecord, PlannedAction } from '../shared/actions';
@@ -76,9 +102,16 @@ export class ReaperRunError extends RunIncompleteError<ReaperSummary> {
 interface Entry {
   readonly instance: InstanceFacts;
   readonly type: InstanceTypeFacts | undefined;
+  /** The instance's warning in the state table at the start of the run. */
+  readonly warning?: WarningState;
   decision: Decision;
   action?: OutcomeReport;
+  /** The idle-since mirror tag write/removal outcome. */
   tag?: OutcomeReport;
+  /** What became of this run's warning (for `warn` decisions). */
+  warningOutcome?: NonNullable<InstanceReport['warning']>;
+  /** The warning on record was removed (busy again, now protected). */
+  cleared?: boolean;
 }
 
 const outcome = (record: ActionRecord, kind: OutcomeReport['kind']): OutcomeReport => ({
@@ -89,7 +122,7 @@ const outcome = (record: ActionRecord, kind: OutcomeReport['kind']): OutcomeRepo
 });
 
 function unknownDecision(instanceId: string, code: string, reason: string): Decision {
-  return { instanceId, kind: 'unknown', code, reason, untagIdleSince: false };
+  return { instanceId, kind: 'unknown', code, reason, clearWarning: false };
 }
 
 const RANK: Record<Decision['kind'], number> = {
@@ -103,13 +136,53 @@ const RANK: Record<Decision['kind'], number> = {
   skip: 7,
 };
 
+/**
+ * Why this run cannot deliver a warning a person could read, as one sentence for the summary and `plan`; undefined
+ * when it can. Without a state table no warning can be recorded; without a Slack token (messages printed to the log)
+ * none can be read. Either way the reaper reports and never tags for action, and never acts.
+ */
+export function reportOnlyReason(ctx: Pick<RunContext, 'stateTableName' | 'notifier'>): string | undefined {
+  if (!ctx.stateTableName) {
+    return 'no state table, so no warning can be recorded: the reaper reports and never tags for action or acts';
+  }
+  if (ctx.notifier.kind === 'console') {
+    return 'no Slack token (messages only go to the log), so no warning can be read: the reaper reports and never tags for action or acts';
+  }
+  return undefined;
+}
+
+/** When the schedule fired, from the event (EventBridge Scheduler input `scheduledTime`, or an event's `time`). */
+export function scheduledTimeOf(event: unknown): Date | undefined {
+  if (!event || typeof event !== 'object') return undefined;
+  const e = event as { scheduledTime?: unknown; time?: unknown };
+  for (const v of [e.scheduledTime, e.time]) {
+    if (typeof v !== 'string') continue;
+    const ms = Date.parse(v);
+    if (!Number.isNaN(ms)) return new Date(ms);
+  }
+  return undefined;
+}
+
+interface RegionScan {
+  readonly entries: Entry[];
+  readonly scanned: number;
+  readonly queries: number;
+  /** GPU series in the region that cannot be tied to an instance. */
+  readonly unattributed: number;
+  /** Warnings on record for instances no longer running (stopped, terminated): removed after the run. */
+  readonly stale: readonly WarningState[];
+}
+
 async function scanRegion(
   ctx: RunContext,
   region: string,
   config: ReaperConfig,
   catalog: InstanceTypeCatalog,
+  warnings: WarningStore | undefined,
+  reportOnly: string | undefined,
   notes: string[],
-): Promise<{ entries: Entry[]; scanned: number; queries: number }> {
+  failures: string[],
+): Promise<RegionScan> {
   const { now } = ctx;
   const ec2 = ctx.clients.ec2(region);
   let instances = await listRunningInstances(ec2, region);
@@ -119,6 +192,20 @@ async function scanRegion(
     instances.map((i) => i.instanceType),
   );
   const interesting = (i: InstanceFacts) => typeSkip(types.get(i.instanceType), config)?.code !== 'not-gpu';
+
+  // The warnings on record: the only state the reaper acts on. Unreadable: report only in this region.
+  let records = new Map<string, WarningState>();
+  let regionReportOnly = reportOnly;
+  if (warnings) {
+    try {
+      records = await warnings.list(region);
+    } catch (error) {
+      const line = `${region}: warning records could not be read (${errorCode(error)}): nothing warned or acted on there`;
+      notes.push(line);
+      failures.push(line);
+      regionReportOnly ??= `the warning records of ${region} could not be read`;
+    }
+  }
 
   // Only persistent Spot instances can be stopped: learn the request types, once per region, when stopping.
   if (config.idleGpu.action === 'stop') {
@@ -134,16 +221,35 @@ async function scanRegion(
     }
   }
 
+  const running = new Set(instances.map((i) => i.instanceId));
+  const stale = [...records.values()].filter((w) => !running.has(w.instanceId));
+  const options = (instanceId: string): DecideOptions => {
+    const warning = records.get(instanceId);
+    return { ...(warning ? { warning } : {}), ...(regionReportOnly ? { reportOnly: regionReportOnly } : {}) };
+  };
+  const entry = (instance: InstanceFacts, type: InstanceTypeFacts | undefined, decision: Decision): Entry => {
+    const warning = records.get(instance.instanceId);
+    return { instance, type, decision, ...(warning ? { warning } : {}) };
+  };
   const entries: Entry[] = [];
   const candidates: InstanceFacts[] = [];
   for (const instance of instances) {
     const type = types.get(instance.instanceType);
     const guard = guardDecision(instance, type, now, config);
     if (guard?.code === 'not-gpu') continue;
-    if (guard) entries.push({ instance, type, decision: decideInstance(instance, type, undefined, now, config) });
-    else candidates.push(instance);
+    if (guard) {
+      const o = options(instance.instanceId);
+      entries.push(entry(instance, type, decideInstance(instance, type, undefined, now, config, o)));
+    } else candidates.push(instance);
   }
-  if (candidates.length === 0) return { entries, scanned: instances.length, queries: 0 };
+  const done = (queries: number, unattributed: number): RegionScan => ({
+    entries,
+    scanned: instances.length,
+    queries,
+    unattributed,
+    stale,
+  });
+  if (candidates.length === 0) return done(0, 0);
 
   const cw = ctx.clients.cloudwatch(region);
   let gpu: GpuSeriesIndex;
@@ -152,41 +258,45 @@ async function scanRegion(
   } catch (error) {
     notes.push(`${region}: ListMetrics failed (${errorCode(error)}): GPU idleness unknown, no instance acted on`);
     for (const instance of candidates) {
-      entries.push({
-        instance,
-        type: types.get(instance.instanceType),
-        decision: unknownDecision(instance.instanceId, 'gpu-metrics-unavailable', 'GPU metrics could not be listed'),
-      });
+      const decision = unknownDecision(
+        instance.instanceId,
+        'gpu-metrics-unavailable',
+        'GPU metrics could not be listed',
+      );
+      entries.push(entry(instance, types.get(instance.instanceType), decision));
     }
-    return { entries, scanned: instances.length, queries: 0 };
+    return done(0, 0);
   }
-  if (gpu.unattributed > 0) {
-    notes.push(
-      `${region}: ${gpu.unattributed} GPU metric series have no InstanceId dimension; add ` +
-        `"append_dimensions": {"InstanceId": "$\{aws:InstanceId}"} to the CloudWatch agent config`,
-    );
+  // GPU memory is reported, never judged on: without it the run goes on.
+  let memory: GpuMemorySeries | undefined;
+  if (gpu.byInstance.size > 0) {
+    try {
+      memory = await listGpuMemorySeries(cw);
+    } catch (error) {
+      notes.push(`${region}: GPU memory series could not be listed (${errorCode(error)}): GPU memory not reported`);
+    }
   }
   const result = await fetchInstanceMetrics(
     cw,
     candidates.map((c) => c.instanceId),
     gpu,
     metricWindow(now, config.idleGpu.lookbackMinutes),
+    memory,
   );
   notes.push(...result.errors.map((e) => `${region}: ${e}`));
   for (const instance of candidates) {
     const type = types.get(instance.instanceType);
-    entries.push({
-      instance,
-      type,
-      decision: decideInstance(instance, type, result.metrics.get(instance.instanceId), now, config),
-    });
+    const metrics = result.metrics.get(instance.instanceId);
+    entries.push(
+      entry(instance, type, decideInstance(instance, type, metrics, now, config, options(instance.instanceId))),
+    );
   }
-  return { entries, scanned: instances.length, queries: result.queries };
+  return done(result.queries, gpu.unattributed);
 }
 
-async function run(ctx: RunContext): Promise<ReaperSummary> {
+async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
   const config: ReaperConfig = { idleGpu: ctx.config.idleGpu, tags: ctx.config.tags };
-  const { action, maxActionsPerRun, lookbackMinutes } = config.idleGpu;
+  const { action, maxActionsPerRun, lookbackMinutes, warnMinutesBeforeAction } = config.idleGpu;
   const { now } = ctx;
   if (!config.idleGpu.enabled) {
     // The Lambda is not deployed then; `cost-guard run reaper` and `plan` read nothing and act on nothing either.
@@ -212,15 +322,26 @@ async function run(ctx: RunContext): Promise<ReaperSummary> {
   }
   const notes: string[] = [];
   const failures: string[] = [];
+  const reportOnly = reportOnlyReason(ctx);
+  if (reportOnly) notes.push(`Reporting only: ${reportOnly}.`);
+  // Warning records are read (and cleared) whenever there is a table; written only by a run that can deliver them.
+  const warnings = ctx.stateTableName
+    ? new WarningStore(ctx.clients.dynamodb(), ctx.stateTableName, randomUUID(), now)
+    : undefined;
+  const mutating = !ctx.dryRun && action !== 'notify';
   const catalog = new InstanceTypeCatalog();
   const entries: Entry[] = [];
+  const stale: WarningState[] = [];
+  const unattributed: UnattributedGpuSeries[] = [];
   let scanned = 0;
   let metricQueries = 0;
 
   for (const region of ctx.regions) {
     try {
-      const r = await scanRegion(ctx, region, config, catalog, notes);
+      const r = await scanRegion(ctx, region, config, catalog, warnings, reportOnly, notes, failures);
       entries.push(...r.entries);
+      stale.push(...r.stale);
+      if (r.unattributed > 0) unattributed.push({ region, series: r.unattributed });
       scanned += r.scanned;
       metricQueries += r.queries;
     } catch (error) {
@@ -256,17 +377,35 @@ async function run(ctx: RunContext): Promise<ReaperSummary> {
     }
     return w;
   };
+  /** A failed state-table write never blocks the run: it is noted, alarms, and errs on the side of not acting. */
+  const tableWrite = async (what: string, write: () => Promise<unknown>): Promise<boolean> => {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      const line = `${what}: state table write failed (${errorCode(error)})`;
+      notes.push(line);
+      failures.push(line);
+      return false;
+    }
+  };
 
-  // Act: oldest warnings first, at most maxActionsPerRun; termination protection read just before terminating.
+  // Act: oldest warnings first; termination protection read just before terminating; at most maxActionsPerRun per
+  // scheduled period, counted in the state table so that retries and overlapping runs share the limit.
   const selected: Entry[] = [];
   if (action !== 'notify') {
     const ordered = orderForAction(
       entries.filter((e) => e.decision.kind === 'act').map((e) => e.decision),
       (id) => priceOf(byId.get(id)!).hourlyUsd,
     );
+    const limits = ctx.stateTableName
+      ? new DynamoStateStore(ctx.clients.dynamodb(), ctx.stateTableName, { now })
+      : undefined;
+    const period = periodOf(config.idleGpu.schedule, scheduledTimeOf(event) ?? now);
+    let full = false;
     for (const decision of ordered) {
       const entry = byId.get(decision.instanceId)!;
-      if (selected.length >= maxActionsPerRun) {
+      if (full) {
         entry.decision = deferDecision(decision, maxActionsPerRun);
         continue;
       }
@@ -283,6 +422,30 @@ async function run(ctx: RunContext): Promise<ReaperSummary> {
         entry.decision = checkBeforeAct(decision, 'terminate', { terminationProtected });
         if (entry.decision.kind !== 'act') continue;
       }
+      let reserved = selected.length < maxActionsPerRun;
+      if (reserved && mutating && limits) {
+        try {
+          reserved = await limits.reserveAction({
+            capability: 'reaper',
+            scope: 'all-regions',
+            period,
+            limit: maxActionsPerRun,
+            target: decision.instanceId,
+            now,
+          });
+        } catch (error) {
+          // When in doubt, no action: the run alarms and a later one acts.
+          reserved = false;
+          const line = `action limit could not be checked (${errorCode(error)}): no instance acted on past this point`;
+          notes.push(line);
+          failures.push(line);
+        }
+      }
+      if (!reserved) {
+        full = true;
+        entry.decision = deferDecision(decision, maxActionsPerRun);
+        continue;
+      }
       selected.push(entry);
     }
     await Promise.all(
@@ -298,6 +461,8 @@ async function run(ctx: RunContext): Promise<ReaperSummary> {
           details: {
             instanceType: e.instance.instanceType,
             idleSince: e.decision.idleSince,
+            warnedAt: e.decision.warnedAt,
+            slackTs: e.warning?.slackTs,
             confidence: e.decision.confidence,
           },
         };
@@ -305,59 +470,71 @@ async function run(ctx: RunContext): Promise<ReaperSummary> {
           action === 'terminate' ? writer(region).terminate(instanceId) : writer(region).stop(instanceId),
         );
         e.action = outcome(record, action);
+        // Done: the warning served its purpose (the ledger keeps the action).
+        if (record.status === 'done' && warnings) {
+          await tableWrite(`${instanceId}: warning removal`, () => warnings.remove(region, instanceId));
+        }
       }),
     );
+  }
 
-    // Tag first detections; untag instances busy again (or now protected). Batched: started together.
+  // Busy again or now protected: the warning is cleared, record and mirror tag. Safe in any run that may write,
+  // a Slack token or not: removing a warning only ever delays an action.
+  if (mutating || ctx.dryRun) {
+    const clearing = entries.filter((e) => e.decision.clearWarning);
     await Promise.all(
-      entries.map(async (e) => {
-        const { instanceId, region } = e.instance;
-        if (e.decision.tagIdleSince) {
-          const value = e.decision.tagIdleSince;
-          const record = await ctx.actions.perform(
-            {
-              capability: 'reaper',
-              kind: 'tag',
-              target: instanceId,
-              region,
-              reason: `idle: tagged ${IDLE_SINCE_TAG}=${value}, ${action} after ${config.idleGpu.warnMinutesBeforeAction} min`,
-              details: { key: IDLE_SINCE_TAG, value },
-            },
-            () => writer(region).tag(instanceId, { [IDLE_SINCE_TAG]: value }),
-          );
-          e.tag = outcome(record, 'tag');
-        } else if (e.decision.untagIdleSince) {
+      clearing
+        .filter((e) => e.warning && warnings)
+        .map(async (e) => {
+          const { instanceId, region } = e.instance;
+          e.cleared =
+            ctx.dryRun ||
+            (await tableWrite(`${instanceId}: warning removal`, () => warnings!.remove(region, instanceId)));
+        }),
+    );
+    // Mirror tags removed together, so the writer batches them.
+    await Promise.all(
+      clearing
+        .filter((e) => tagValue(e.instance.tags, IDLE_SINCE_TAG) !== undefined)
+        .map(async (e) => {
+          const { instanceId, region } = e.instance;
           const record = await ctx.actions.perform(
             {
               capability: 'reaper',
               kind: 'untag',
               target: instanceId,
               region,
-              reason: `${e.decision.reason}: removed ${IDLE_SINCE_TAG}`,
+              reason: `${e.decision.reason}: warning cancelled, removed ${IDLE_SINCE_TAG}`,
               details: { key: IDLE_SINCE_TAG },
             },
             () => writer(region).untag(instanceId, [IDLE_SINCE_TAG]),
           );
           e.tag = outcome(record, 'untag');
-        }
-      }),
+        }),
     );
+    if (warnings && !ctx.dryRun) {
+      await Promise.all(
+        stale.map((w) => tableWrite(`${w.instanceId}: warning removal`, () => warnings.remove(w.region, w.instanceId))),
+      );
+    }
   }
 
-  const reports = entries
-    .map((e) => toReport(e, priceOf(e), now, lookbackMinutes))
-    .sort((a, b) => RANK[a.decision] - RANK[b.decision] || a.instanceId.localeCompare(b.instanceId));
+  const reportsOf = () =>
+    entries
+      .map((e) => toReport(e, priceOf(e), now, lookbackMinutes))
+      .sort((a, b) => RANK[a.decision] - RANK[b.decision] || a.instanceId.localeCompare(b.instanceId));
+  const before = reportsOf();
   const skippedByReason: Record<string, number> = {};
-  for (const r of reports) {
+  for (const r of before) {
     if (r.decision === 'skip' || r.decision === 'unknown' || r.decision === 'deferred') {
       skippedByReason[r.code] = (skippedByReason[r.code] ?? 0) + 1;
     }
   }
   const unknownTypes = catalog.unknownTypes();
 
-  // One digest per run; nothing to say, no message.
-  const messages = buildDigest({
-    reports,
+  // One digest per run; nothing to say, no message. Each message that Slack accepts delivers the warnings it shows.
+  const digest = buildDigestPlan({
+    reports: before,
     action,
     dryRun: ctx.dryRun,
     optOutKey: config.tags.optOut,
@@ -366,21 +543,125 @@ async function run(ctx: RunContext): Promise<ReaperSummary> {
     skippedByReason,
     unknownTypes,
     notes,
+    unattributedGpuSeries: unattributed,
   });
-  let posted = 0;
+  // Warn: each warning the digest shows is recorded as pending before the digest goes out; it counts once Slack
+  // accepted the message that shows it. A warning the digest cannot list (over maxInstanceSections) is not recorded:
+  // nobody could read it, and the next run gives it again.
+  const warned = entries.filter((e) => e.decision.kind === 'warn' && e.decision.warning);
+  const recorded = new Set<string>();
+  if (!reportOnly && action !== 'notify') {
+    await Promise.all(
+      warned.map(async (e) => {
+        if (!digest.messageOf.has(e.instance.instanceId)) {
+          e.warningOutcome = { status: 'not-shown' };
+          return;
+        }
+        const { instanceId, region, launchTime } = e.instance;
+        if (ctx.dryRun) {
+          e.warningOutcome = { status: 'dry-run' };
+          return;
+        }
+        const ok = await tableWrite(`${instanceId}: warning record`, () =>
+          warnings!.putPending({
+            instanceId,
+            region,
+            ...e.decision.warning!,
+            ...(launchTime ? { launchTime } : {}),
+            confidence: e.decision.confidence ?? 'low',
+          }),
+        );
+        if (ok) recorded.add(instanceId);
+        else e.warningOutcome = { status: 'not-recorded' };
+      }),
+    );
+  }
+
+  const accepted: PostResult[] = [];
   let slackError: string | undefined;
   try {
-    for (const message of messages) {
-      await ctx.notifier.post(message);
-      posted += 1;
-    }
+    for (const message of digest.messages) accepted.push(await ctx.notifier.post(message));
   } catch (error) {
     slackError = `${errorCode(error)}: ${errorMessage(error)}`;
     failures.push(`Slack digest not delivered (${slackError})`);
-    ctx.log.error('reaper digest not delivered', { error: slackError, posted, messages: messages.length });
-    await withdrawUndeliveredWarnings(ctx, entries, writer, notes);
+    ctx.log.error('reaper digest not delivered', {
+      error: slackError,
+      posted: accepted.length,
+      messages: digest.messages.length,
+    });
   }
 
+  // Delivered: the grace clock starts now.
+  await Promise.all(
+    warned
+      .filter((e) => recorded.has(e.instance.instanceId))
+      .map(async (e) => {
+        const { instanceId, region } = e.instance;
+        const index = digest.messageOf.get(instanceId);
+        const post = index !== undefined ? accepted[index] : undefined;
+        if (!post?.ts) {
+          e.warningOutcome = { status: 'not-delivered' };
+          return;
+        }
+        const warning = e.decision.warning!;
+        let marked = false;
+        await tableWrite(`${instanceId}: warning delivery`, async () => {
+          marked = await warnings!.markDelivered({
+            instanceId,
+            region,
+            slackChannel: post.channel,
+            slackTs: post.ts!,
+            warnedAt: now.toISOString(),
+            ...(warning.action
+              ? { actionDue: new Date(now.getTime() + warnMinutesBeforeAction * 60_000).toISOString() }
+              : {}),
+          });
+        });
+        e.warningOutcome = marked
+          ? { status: 'delivered', slackChannel: post.channel, slackTs: post.ts }
+          : { status: 'not-recorded' };
+      }),
+  );
+  // The idle-since tag then mirrors the record for people (in dry-run: what a live run would write). Started
+  // together, so the writer batches them.
+  await Promise.all(
+    warned
+      .filter((e) => e.warningOutcome?.status === 'delivered' || e.warningOutcome?.status === 'dry-run')
+      .filter((e) => e.decision.warning?.action && tagValue(e.instance.tags, IDLE_SINCE_TAG) !== e.decision.idleSince)
+      .map(async (e) => {
+        const { instanceId, region } = e.instance;
+        const value = e.decision.warning!.idleSince;
+        const record = await ctx.actions.perform(
+          {
+            capability: 'reaper',
+            kind: 'tag',
+            target: instanceId,
+            region,
+            reason: `idle: warned in Slack, ${action} after ${warnMinutesBeforeAction} min; tagged ${IDLE_SINCE_TAG}=${value}`,
+            details: { key: IDLE_SINCE_TAG, value },
+          },
+          () => writer(region).tag(instanceId, { [IDLE_SINCE_TAG]: value }),
+        );
+        e.tag = outcome(record, 'tag');
+      }),
+  );
+  const undelivered = warned.filter(
+    (e) => e.warningOutcome?.status === 'not-delivered' || e.warningOutcome?.status === 'not-recorded',
+  ).length;
+  if (undelivered > 0) {
+    notes.push(`${undelivered} warning(s) not delivered: they do not count, and the next run warns again`);
+  }
+  const unshown = warned.filter((e) => e.warningOutcome?.status === 'not-shown').length;
+  if (unshown > 0) {
+    notes.push(`${unshown} idle instance(s) not listed in the digest: not warned yet, later runs warn them`);
+  }
+  const mirrorFailures = entries.filter((e) => e.tag?.status === 'failed').length;
+  if (mirrorFailures > 0) {
+    notes.push(`${mirrorFailures} ${IDLE_SINCE_TAG} mirror tag write(s) failed (the warnings on record stand)`);
+  }
+  for (const u of unattributed) notes.push(unattributedLine(u));
+
+  const reports = reportsOf();
   const counts = countReports(reports);
   const effective = ctx.actions.records().filter((r) => r.capability === 'reaper');
   const doneSavings = effective
@@ -419,42 +700,16 @@ async function run(ctx: RunContext): Promise<ReaperSummary> {
     unknownTypes,
     counts,
     metricQueries,
-    slack: { messages: messages.length, posted, ...(slackError ? { error: slackError } : {}) },
+    slack: {
+      messages: digest.messages.length,
+      posted: accepted.length,
+      ...(slackError ? { error: slackError } : {}),
+    },
   };
   if (failures.length > 0) {
     throw new ReaperRunError(`idle GPU reaper run incomplete: ${failures.join('; ')}`, summary);
   }
   return summary;
-}
-
-/**
- * The digest did not reach Slack: the warnings of this run were not read, so their idle-since tags are removed and
- * the next run warns again instead of acting after a warning nobody saw.
- */
-async function withdrawUndeliveredWarnings(
-  ctx: RunContext,
-  entries: readonly Entry[],
-  writer: (region: string) => Ec2Writer,
-  notes: string[],
-): Promise<void> {
-  const tagged = entries.filter((e) => e.tag?.kind === 'tag' && e.tag.status === 'done');
-  if (tagged.length === 0) return;
-  await Promise.all(
-    tagged.map((e) =>
-      ctx.actions.perform(
-        {
-          capability: 'reaper',
-          kind: 'untag',
-          target: e.instance.instanceId,
-          region: e.instance.region,
-          reason: `Slack warning not delivered: removed ${IDLE_SINCE_TAG} so the next run warns again`,
-          details: { key: IDLE_SINCE_TAG },
-        },
-        () => writer(e.instance.region).untag(e.instance.instanceId, [IDLE_SINCE_TAG]),
-      ),
-    ),
-  );
-  notes.push(`${tagged.length} warning(s) not delivered: their ${IDLE_SINCE_TAG} tags were removed`);
 }
 
 function toReport(
@@ -478,6 +733,7 @@ function toReport(
     ).usd;
   }
   const typeKnown = e.type !== undefined;
+  const i = d.idleness;
   return {
     instanceId: e.instance.instanceId,
     region: e.instance.region,
@@ -489,9 +745,15 @@ function toReport(
     ...(d.confidence ? { confidence: d.confidence } : {}),
     ...(d.idleSince ? { idleSince: d.idleSince } : {}),
     ...(d.actAt ? { actAt: d.actAt } : {}),
+    ...(d.warnedAt ? { warnedAt: d.warnedAt } : {}),
+    ...(i?.gpuMaxPercent !== undefined ? { gpuUtilizationMaxPercent: i.gpuMaxPercent } : {}),
+    ...(i?.gpuMemoryUsedMaxMb !== undefined ? { gpuMemoryUsedMaxMb: i.gpuMemoryUsedMaxMb } : {}),
+    ...(i?.gpuMemoryMaxPercent !== undefined ? { gpuMemoryMaxPercent: i.gpuMemoryMaxPercent } : {}),
     ...(price.hourlyUsd !== undefined ? { hourlyUsd: price.hourlyUsd } : {}),
     ...(wasteSoFarUsd !== undefined ? { wasteSoFarUsd } : {}),
     ...(typeKnown && price.monthlySavingsUsd !== undefined ? { monthlySavingsUsd: price.monthlySavingsUsd } : {}),
+    ...(e.warningOutcome ? { warning: e.warningOutcome } : {}),
+    ...(e.cleared ? { warningCleared: true } : {}),
     ...(e.action ? { action: e.action } : {}),
     ...(e.tag ? { tag: e.tag } : {}),
   };
@@ -526,5 +788,5 @@ function emitMetrics(
 export const reaperCapability: CapabilityModule<ReaperSummary> = {
   name: 'reaper',
   description: 'find idle GPU instances, warn in Slack, then terminate or stop them',
-  run: (ctx) => run(ctx),
+  run: (ctx, event) => run(ctx, event),
 };

@@ -393,6 +393,33 @@ route(GetMetricDataCommand, (input: GetMetricDataCommandInput) => ({
 }));
 
 const GPU_IDS = ['i-act', 'i-act2', 'i-busy', 'i-new', 'i-spot'];
+/** The instances whose warning Slack accepted three hours ago (their idle-since tag mirrors it). */
+const WARNED_IDS = ['i-act', 'i-act2', 'i-spot', 'i-busy'];
+
+/** Puts the delivered warnings of WARNED_IDS in the state table, announcing `action`. */
+function seedWarnings(action: 'stop' | 'terminate'): void {
+  const S = (v: string) => ({ S: v });
+  for (const id of WARNED_IDS) {
+    table.items.set(`warning#us-east-1\u0000${id}`, {
+      pk: S('warning#us-east-1'),
+      sk: S(id),
+      instanceId: S(id),
+      region: S('us-east-1'),
+      status: S('delivered'),
+      idleSince: S(OLD_WARNING),
+      action: S(action),
+      warnedAt: S(OLD_WARNING),
+      actionDue: S(new Date(NOW_MS - 2 * HOUR).toISOString()),
+      slackChannel: S('C0SEED'),
+      slackTs: S('1699999999.000100'),
+      runToken: S('seed'),
+      ttl: { N: String(Math.floor(NOW_MS / 1000) + 30 * 86_400) },
+    });
+  }
+}
+const warningOf = (id: string) => table.get('warning#us-east-1', id);
+/** A reaper context: Slack on the loopback server and the state table, so it may warn and act. */
+const reaperContext = (action: 'stop' | 'terminate') => context({ idleGpu: { action } }, { stateTable: true });
 
 interface ReaperStep {
   readonly step: string;
@@ -516,9 +543,12 @@ const REAPER_STEPS: readonly ReaperStep[] = [
     action: 'stop',
     assess: (o, f) => {
       const s = o.summary!;
+      // The mirror tag failed; the warning Slack accepted stands on record.
       assert.equal(entry(s, 'i-new').tag?.status, 'failed');
       assert.equal(entry(s, 'i-new').tag?.errorCode, f.code);
       assert.equal(reaper.get('i-new').tags[IDLE_SINCE], undefined);
+      assert.equal(warningOf('i-new')?.status, 'delivered');
+      assert.match(notesOf(s), /mirror tag write\(s\) failed/);
       assert.deepEqual(entry(s, 'i-act').action, { kind: 'stop', status: 'done' });
     },
   },
@@ -531,6 +561,61 @@ const REAPER_STEPS: readonly ReaperStep[] = [
       assert.equal(entry(s, 'i-busy').tag?.kind, 'untag');
       assert.equal(entry(s, 'i-busy').tag?.status, 'failed');
       assert.equal(entry(s, 'i-busy').tag?.errorCode, f.code);
+      // The warning itself is gone: the tag left behind is never read.
+      assert.equal(warningOf('i-busy'), undefined);
+      assert.deepEqual(entry(s, 'i-act').action, { kind: 'stop', status: 'done' });
+    },
+  },
+  {
+    step: 'Query (warning records)',
+    injection: { service: 'DynamoDB', operation: 'Query' },
+    action: 'stop',
+    assess: (o, f) => {
+      const s = o.summary!;
+      // Without its records the reaper cannot know what was warned: it reports, acts on nothing, and alarms.
+      assert.equal(reaper.effects.size, 0);
+      assert.ok(o.error && namesFault(o.error.message, f), o.error?.message);
+      assert.match(notesOf(s), /warning records could not be read/);
+      assert.equal(entry(s, 'i-new').decision, 'notify');
+      assert.equal(warningOf('i-new'), undefined);
+    },
+  },
+  {
+    step: 'PutItem (one warning record)',
+    injection: { service: 'DynamoDB', operation: 'PutItem', target: 'i-new' },
+    action: 'stop',
+    assess: (o, f) => {
+      const s = o.summary!;
+      assert.deepEqual(entry(s, 'i-new').warning, { status: 'not-recorded' });
+      assert.equal(warningOf('i-new'), undefined);
+      assert.equal(reaper.get('i-new').tags[IDLE_SINCE], undefined);
+      assert.ok(o.error && namesFault(o.error.message, f), o.error?.message);
+      assert.deepEqual(entry(s, 'i-act').action, { kind: 'stop', status: 'done' });
+    },
+  },
+  {
+    step: 'UpdateItem (action limit and warning delivery)',
+    injection: { service: 'DynamoDB', operation: 'UpdateItem' },
+    action: 'stop',
+    assess: (o, f) => {
+      const s = o.summary!;
+      // The period's limit cannot be checked: nothing is acted on. The warning cannot be marked delivered: it does
+      // not count, and the next run warns again.
+      assert.equal(reaper.effects.size, 0);
+      assert.equal(entry(s, 'i-act').decision, 'deferred');
+      assert.equal(warningOf('i-new')?.status, 'pending');
+      assert.ok(o.error && namesFault(o.error.message, f), o.error?.message);
+    },
+  },
+  {
+    step: 'DeleteItem (one warning record)',
+    injection: { service: 'DynamoDB', operation: 'DeleteItem', target: 'i-busy' },
+    action: 'stop',
+    assess: (o, f) => {
+      const s = o.summary!;
+      assert.equal(warningOf('i-busy')?.status, 'delivered');
+      assert.equal(entry(s, 'i-busy').warningCleared, undefined);
+      assert.ok(o.error && namesFault(o.error.message, f), o.error?.message);
       assert.deepEqual(entry(s, 'i-act').action, { kind: 'stop', status: 'done' });
     },
   },
@@ -549,7 +634,7 @@ function assessReaperRun(o: Outcome<ReaperSummary>): void {
 
 /** The retry after the fault is gone finishes and acts on nothing twice. */
 async function assessReaperRetry(action: 'stop' | 'terminate'): Promise<void> {
-  const retry = await settle(reaperCapability.run(context({ idleGpu: { action } })));
+  const retry = await settle(reaperCapability.run(reaperContext(action)));
   assert.equal(retry.error, undefined, `the retry failed: ${retry.error?.message}`);
   for (const [id, n] of reaper.effects) assert.equal(n, 1, `${id} acted on ${n} times`);
 }
@@ -562,7 +647,8 @@ describe('Proof: reaper faults', () => {
     async (_step, kind, s) => {
       // Prepare
       const fault = faultOf(kind, s.injection.service);
-      const ctx = context({ idleGpu: { action: s.action } });
+      seedWarnings(s.action);
+      const ctx = reaperContext(s.action);
       const hits = inject(ctx, s.injection, fault);
       // Act
       const outcome = await settle(reaperCapability.run(ctx));
@@ -577,8 +663,9 @@ describe('Proof: reaper faults', () => {
   it.each(SLACK_CASES)('posts the digest when Slack answers %s, or fails with the summary', async (_, script, ok) => {
     // Prepare
     server.script.push(...script);
+    seedWarnings('stop');
     // Act
-    const outcome = await settle(reaperCapability.run(context({ idleGpu: { action: 'stop' } })));
+    const outcome = await settle(reaperCapability.run(reaperContext('stop')));
     // Assess
     assessReaperRun(outcome);
     const s = outcome.summary!;
@@ -590,8 +677,9 @@ describe('Proof: reaper faults', () => {
     } else {
       assert.match(outcome.error!.message, /Slack digest not delivered/);
       assert.ok(s.slack.error, 'the Slack error is not in the summary');
-      // The warning nobody read is withdrawn, so the next run warns again before acting.
+      // The warning nobody read stays pending, without a tag: the next run warns again before acting.
       assert.equal(reaper.get('i-new').tags[IDLE_SINCE], undefined);
+      assert.equal(warningOf('i-new')?.status, 'pending');
     }
     await assessReaperRetry('stop');
   });

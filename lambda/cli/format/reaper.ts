@@ -15,9 +15,10 @@ export function formatReaperText(s: ReaperSummary): string {
       ? ` [${r.action.kind} ${r.action.status}${r.action.errorCode ? ` ${r.action.errorCode}` : ''}]`
       : '';
     const tag = r.tag ? ` [${r.tag.kind} ${r.tag.status}]` : '';
+    const warning = r.warning ? ` [warning ${r.warning.status}]` : r.warningCleared ? ' [warning cancelled]' : '';
     const money = r.monthlySavingsUsd !== undefined ? formatUsd(r.monthlySavingsUsd) + '/month' : 'price unknown';
     lines.push(
-      `  ${r.instanceId}  ${r.region}  ${r.instanceType}  ${r.decision}${status}${tag}  ${money}` +
+      `  ${r.instanceId}  ${r.region}  ${r.instanceType}  ${r.decision}${status}${warning}${tag}  ${money}` +
         `${r.confidence === 'low' ? '  (low confidence)' : ''}\n      ${r.reason}`,
     );
   }

@@ -1,9 +1,10 @@
 /**
  * The reaper's decision for one instance, and the run-wide plan: pure functions of (instance, instance type,
- * metrics, tags, now, config). When in doubt they do not act.
+ * metrics, tags, the warning on record, now, config). When in doubt they do not act.
  *
  * Order of the rules: type (GPU? Neuron allowed? known?), opt-out tag, keep-until tag, Auto Scaling / fleet
- * membership, Kubernetes node, age, Spot-cannot-stop; then idleness; then the warn-then-act state machine.
+ * membership, Kubernetes node, age, Spot-cannot-stop; then idleness; then the evidence (per-instance GPU series);
+ * then the warn-then-act state machine over the warning record in the state table.
  * Termination protection is checked by the caller just before acting ({@link checkBeforeAct}) because it costs an
  * API call per instance.
  */
@@ -11,7 +12,7 @@ import type { InstanceFacts, InstanceTypeFacts } from '../instances';
 import type { SkipReason } from '../skip-reasons';
 import { isTagTrue, tagValue } from '../tags';
 import { assessIdleness } from './idleness';
-import { type Decision, IDLE_SINCE_TAG, type InstanceMetrics, type ReaperConfig } from './types';
+import { type Decision, IDLE_SINCE_TAG, type InstanceMetrics, type ReaperConfig, type WarningState } from './types';
 
 const MINUTE_MS = 60_000;
 
@@ -59,14 +60,14 @@ export function parseTagTime(value: string, dateMeansEndOfDay = false): number |
   return ms;
 }
 
-const skip = (instance: InstanceFacts, code: SkipReason, reason: string, hasIdleSince: boolean): Decision => ({
+const skip = (instance: InstanceFacts, code: SkipReason, reason: string, hasWarning: boolean): Decision => ({
   instanceId: instance.instanceId,
   kind: 'skip',
   code,
   reason,
   // A protected instance loses a stale idle-since tag, so that when the protection ends the reaper warns again
   // before acting. Type-based skips never carried our tag.
-  untagIdleSince: hasIdleSince,
+  clearWarning: hasWarning,
 });
 
 /** Is this type one the reaper looks at? GPU types always; Neuron types only with `includeNeuron`. */
@@ -93,14 +94,15 @@ export function guardDecision(
   type: InstanceTypeFacts | undefined,
   now: Date,
   config: ReaperConfig,
+  warning?: WarningState,
 ): Decision | undefined {
   const { tags } = instance;
-  const hasIdleSince = tagValue(tags, IDLE_SINCE_TAG) !== undefined;
+  const hasWarning = warning !== undefined || tagValue(tags, IDLE_SINCE_TAG) !== undefined;
   const typeProblem = typeSkip(type, config);
   if (typeProblem) return skip(instance, typeProblem.code, typeProblem.reason, false);
 
   if (isTagTrue(tags, config.tags.optOut)) {
-    return skip(instance, 'opt-out', `opted out (${config.tags.optOut}=true)`, hasIdleSince);
+    return skip(instance, 'opt-out', `opted out (${config.tags.optOut}=true)`, hasWarning);
   }
   const keepUntil = tagValue(tags, config.tags.keepUntil);
   if (keepUntil !== undefined) {
@@ -110,7 +112,7 @@ export function guardDecision(
         instance,
         'keep-until-invalid',
         `${config.tags.keepUntil}='${keepUntil}' is not an ISO 8601 date or time: kept (when in doubt, no action)`,
-        hasIdleSince,
+        hasWarning,
       );
     }
     if (until > now.getTime()) {
@@ -118,7 +120,7 @@ export function guardDecision(
         instance,
         'keep-until',
         `kept until ${new Date(until).toISOString()} (${config.tags.keepUntil})`,
-        hasIdleSince,
+        hasWarning,
       );
     }
   }
@@ -128,7 +130,7 @@ export function guardDecision(
       instance,
       'auto-scaling-group',
       `member of Auto Scaling group '${asg}': the group would launch a replacement; scale the group instead`,
-      hasIdleSince,
+      hasWarning,
     );
   }
   const fleetKey = FLEET_TAG_KEYS.find((k) => tagValue(tags, k) !== undefined);
@@ -137,7 +139,7 @@ export function guardDecision(
       instance,
       'fleet-member',
       `member of a Spot Fleet / EC2 Fleet (${fleetKey}): change the fleet's target capacity instead`,
-      hasIdleSince,
+      hasWarning,
     );
   }
   const k8sKey =
@@ -148,11 +150,11 @@ export function guardDecision(
       instance,
       'kubernetes-node',
       `Kubernetes node (${k8sKey}): let the cluster autoscaler or Karpenter scale it in`,
-      hasIdleSince,
+      hasWarning,
     );
   }
   if (instance.launchTime === undefined || Number.isNaN(Date.parse(instance.launchTime))) {
-    return skip(instance, 'age-unknown', 'launch time unknown', hasIdleSince);
+    return skip(instance, 'age-unknown', 'launch time unknown', hasWarning);
   }
   const ageMinutes = (now.getTime() - Date.parse(instance.launchTime)) / MINUTE_MS;
   if (ageMinutes < config.idleGpu.minimumAgeMinutes) {
@@ -160,7 +162,7 @@ export function guardDecision(
       instance,
       'too-young',
       `running for ${Math.max(0, Math.floor(ageMinutes))} min, under minimumAgeMinutes (${config.idleGpu.minimumAgeMinutes})`,
-      hasIdleSince,
+      hasWarning,
     );
   }
   if (config.idleGpu.action === 'stop' && instance.lifecycle === 'spot' && instance.spotRequestType !== 'persistent') {
@@ -170,20 +172,58 @@ export function guardDecision(
       instance.spotRequestType === 'one-time'
         ? 'one-time Spot instance: it cannot be stopped (terminate it, or use action terminate)'
         : 'Spot instance whose request type is unknown: only persistent Spot instances can be stopped',
-      hasIdleSince,
+      hasWarning,
     );
   }
   return undefined;
 }
 
+/** What the run knows beyond the instance: its warning on record, and whether warnings can reach anybody. */
+export interface DecideOptions {
+  /** The instance's warning in the state table; undefined when there is none. */
+  readonly warning?: WarningState;
+  /**
+   * Why this run cannot deliver a warning a person could read (no Slack token, no state table, the records could
+   * not be read): idle instances are then only reported. Undefined when the run can warn.
+   */
+  readonly reportOnly?: string;
+}
+
 /**
- * The full decision for one instance: guard rules, idleness, then warn-then-act.
+ * Why the idleness evidence does not allow the configured action, or undefined when it does. Per-instance GPU
+ * series are the evidence; CPU and network alone (a GPU-bound job can look exactly like an idle box) allow a stop
+ * only when the team chose so with `actOnCpuOnlyEvidence`, and never a termination.
+ */
+export function evidenceProblem(
+  confidence: 'high' | 'low',
+  action: 'stop' | 'terminate',
+  actOnCpuOnlyEvidence: boolean,
+): string | undefined {
+  if (confidence === 'high') return undefined;
+  if (action === 'terminate') return 'never terminated on CPU and network alone';
+  if (!actOnCpuOnlyEvidence) return 'not stopped on CPU and network alone (idleGpu.actOnCpuOnlyEvidence is off)';
+  return undefined;
+}
+
+const parseIso = (iso: string | undefined): number | undefined => {
+  if (iso === undefined) return undefined;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? undefined : ms;
+};
+
+/**
+ * The full decision for one instance: guard rules, idleness, evidence, then warn-then-act on the warning record.
  *
- * Warn then act: on first detection the instance is tagged `cost-guard:idle-since` = now and a warning posted; a
- * later run acts once `warnMinutesBeforeAction` has passed since that time and the instance is still idle. An
- * idle-since value that is unparseable, in the future, or older than the instance's last launch (it was stopped
- * and started since) is replaced and the warning repeated, without acting. Busy again: the tag is removed.
- * `warnMinutesBeforeAction: 0` acts on first detection. Action `notify` never tags or acts.
+ * Warn then act: an idle instance without a delivered warning of this action is warned: the run records the warning
+ * as pending in the state table, posts it, and marks it delivered (with Slack's channel and ts) once Slack accepted
+ * the message that carried it. A later run acts once `warnMinutesBeforeAction` has passed since Slack accepted it
+ * (and not before the due time the message announced) and the instance is still idle. A warning that never reached
+ * Slack, one written before the instance's last start, or one that announced another action is repeated, never acted
+ * on. Busy again or now protected: the warning is cleared. The idle-since tag is never read: it only mirrors the
+ * record for people. Action `notify`, and a run that cannot deliver warnings (`reportOnly`), change nothing.
+ *
+ * Evidence: without per-instance GPU series the instance is warned about once (a report-only warning that announces
+ * no action) and then waits, unless {@link evidenceProblem} allows a stop.
  */
 export function decideInstance(
   instance: InstanceFacts,
@@ -191,14 +231,15 @@ export function decideInstance(
   metrics: InstanceMetrics | undefined,
   now: Date,
   config: ReaperConfig,
+  options: DecideOptions = {},
 ): Decision {
-  const guarded = guardDecision(instance, type, now, config);
-  if (guarded) return config.idleGpu.action === 'notify' ? { ...guarded, untagIdleSince: false } : guarded;
+  const { warning, reportOnly } = options;
+  const action = config.idleGpu.action;
+  const guarded = guardDecision(instance, type, now, config, warning);
+  if (guarded) return action === 'notify' ? { ...guarded, clearWarning: false } : guarded;
 
   const { instanceId } = instance;
-  const idleSinceTag = tagValue(instance.tags, IDLE_SINCE_TAG);
-  const hasIdleSince = idleSinceTag !== undefined;
-  const notify = config.idleGpu.action === 'notify';
+  const hasWarning = warning !== undefined || tagValue(instance.tags, IDLE_SINCE_TAG) !== undefined;
   const idleness = assessIdleness(metrics, config.idleGpu);
   const common = { instanceId, confidence: idleness.confidence, idleness } as const;
 
@@ -208,83 +249,115 @@ export function decideInstance(
       kind: 'busy',
       code: idleness.code,
       reason: idleness.reason,
-      untagIdleSince: hasIdleSince && !notify,
+      clearWarning: hasWarning && action !== 'notify',
     };
   }
   if (idleness.state === 'unknown') {
-    // Keep an existing idle-since tag: not knowing is not evidence of work, and not of idleness either.
-    return { ...common, kind: 'unknown', code: idleness.code, reason: idleness.reason, untagIdleSince: false };
+    // Keep the warning: not knowing is not evidence of work, and not of idleness either.
+    return { ...common, kind: 'unknown', code: idleness.code, reason: idleness.reason, clearWarning: false };
   }
 
-  const lowConfidence = idleness.confidence === 'low' ? ' (low confidence: no GPU metrics)' : '';
-  if (notify) {
+  const lowConfidence = idleness.confidence === 'low' ? ' (low confidence: no per-instance GPU metrics)' : '';
+  if (action === 'notify') {
     return {
       ...common,
       kind: 'notify',
       code: 'idle',
       reason: `${idleness.reason}${lowConfidence}; action is notify: nothing changed`,
-      untagIdleSince: false,
+      clearWarning: false,
     };
   }
-  const warnMs = config.idleGpu.warnMinutesBeforeAction * MINUTE_MS;
-  const nowIso = now.toISOString();
-  if (warnMs === 0) {
-    // Only a well-formed past idle-since tag is carried over; anything else (garbage, future) counts from now.
-    const tagged = idleSinceTag !== undefined ? parseTagTime(idleSinceTag) : undefined;
+  if (reportOnly !== undefined) {
     return {
       ...common,
-      kind: 'act',
-      code: 'idle',
-      reason: `${idleness.reason}${lowConfidence}; warnMinutesBeforeAction is 0`,
-      idleSince: tagged !== undefined && tagged <= now.getTime() ? new Date(tagged).toISOString() : nowIso,
-      untagIdleSince: false,
+      kind: 'notify',
+      code: 'report-only',
+      reason: `${idleness.reason}${lowConfidence}; reported only: ${reportOnly}`,
+      clearWarning: false,
     };
   }
+
+  const nowMs = now.getTime();
+  const nowIso = now.toISOString();
+  const launched = Date.parse(instance.launchTime!); // guardDecision skips instances without a launch time
+  const warnedAt = warning?.status === 'delivered' ? parseIso(warning.warnedAt) : undefined;
+  const recordedAt = warnedAt ?? parseIso(warning?.idleSince);
+  const recordLaunch = parseIso(warning?.launchTime);
+  const sameLaunch =
+    warning !== undefined &&
+    recordedAt !== undefined &&
+    recordedAt >= launched &&
+    (recordLaunch === undefined || recordLaunch === launched);
+  const recordedIdleSince = sameLaunch ? parseIso(warning!.idleSince) : undefined;
+  const idleSince =
+    recordedIdleSince !== undefined && recordedIdleSince <= nowMs ? new Date(recordedIdleSince).toISOString() : nowIso;
+  const delivered = sameLaunch && warnedAt !== undefined && warnedAt <= nowMs ? warnedAt : undefined;
+  const warnedText = delivered !== undefined ? `warned in Slack at ${new Date(delivered).toISOString()}` : '';
+
+  const evidence = evidenceProblem(idleness.confidence, action, config.idleGpu.actOnCpuOnlyEvidence);
+  if (evidence) {
+    // Warned about once (a warning that announces no action), then it waits: nothing here is ever acted on.
+    const reason = `${idleness.reason}${lowConfidence}; ${evidence}`;
+    if (delivered !== undefined) {
+      return { ...common, kind: 'wait', code: 'low-confidence', reason, idleSince, clearWarning: false };
+    }
+    return {
+      ...common,
+      kind: 'warn',
+      code: 'low-confidence',
+      reason,
+      idleSince,
+      warning: { idleSince },
+      clearWarning: false,
+    };
+  }
+
+  const warnMs = config.idleGpu.warnMinutesBeforeAction * MINUTE_MS;
   const warn = (code: string, note: string): Decision => ({
     ...common,
     kind: 'warn',
     code,
     reason: `${idleness.reason}${lowConfidence}${note}`,
-    idleSince: nowIso,
-    actAt: new Date(now.getTime() + warnMs).toISOString(),
-    tagIdleSince: nowIso,
-    untagIdleSince: false,
+    idleSince,
+    actAt: new Date(nowMs + warnMs).toISOString(),
+    warning: { idleSince, action },
+    clearWarning: false,
   });
-  if (idleSinceTag === undefined) return warn('first-detection', '');
-  const since = parseTagTime(idleSinceTag);
-  if (since === undefined) {
-    return warn('idle-since-invalid', `; the ${IDLE_SINCE_TAG} tag '${idleSinceTag}' is not a time: re-tagged`);
+  if (warning === undefined) return warn('first-detection', '');
+  if (!sameLaunch) {
+    return warn('restarted', `; the warning on record predates the last start (${instance.launchTime}): warned again`);
   }
-  if (since > now.getTime()) {
-    return warn('idle-since-in-future', `; the ${IDLE_SINCE_TAG} tag '${idleSinceTag}' is in the future: re-tagged`);
-  }
-  const launched = instance.launchTime ? Date.parse(instance.launchTime) : Number.NaN;
-  if (!Number.isNaN(launched) && since < launched) {
+  if (delivered === undefined)
+    return warn('warning-undelivered', '; the last warning never reached Slack: warned again');
+  if (warning.action !== action) {
     return warn(
-      'idle-since-stale',
-      `; the ${IDLE_SINCE_TAG} tag predates the last start (${instance.launchTime}): warned again`,
+      'action-changed',
+      warning.action
+        ? `; the warning on record announced ${warning.action}, the action is now ${action}: warned again`
+        : '; the warning on record announced no action: warned again',
     );
   }
-  const actAt = since + warnMs;
-  const sinceIso = new Date(since).toISOString();
-  if (now.getTime() >= actAt) {
+  // Never before the time the message announced, nor before the grace period now configured.
+  const due = Math.max(delivered + warnMs, parseIso(warning.actionDue) ?? 0);
+  if (nowMs >= due) {
     return {
       ...common,
       kind: 'act',
       code: 'idle',
-      reason: `${idleness.reason}${lowConfidence}; idle since ${sinceIso}, warned ${config.idleGpu.warnMinutesBeforeAction} min or more ago`,
-      idleSince: sinceIso,
-      untagIdleSince: false,
+      reason: `${idleness.reason}${lowConfidence}; idle since ${idleSince}, ${warnedText}`,
+      idleSince,
+      warnedAt: new Date(delivered).toISOString(),
+      clearWarning: false,
     };
   }
   return {
     ...common,
     kind: 'wait',
     code: 'warned',
-    reason: `${idleness.reason}${lowConfidence}; warned, acts at ${new Date(actAt).toISOString()} if still idle`,
-    idleSince: sinceIso,
-    actAt: new Date(actAt).toISOString(),
-    untagIdleSince: false,
+    reason: `${idleness.reason}${lowConfidence}; ${warnedText}, acts at ${new Date(due).toISOString()} if still idle`,
+    idleSince,
+    actAt: new Date(due).toISOString(),
+    clearWarning: false,
   };
 }
 
@@ -305,13 +378,13 @@ export function orderForAction<T extends Pick<Decision, 'instanceId' | 'idleSinc
   );
 }
 
-/** The `deferred` decision of an `act` over maxActionsPerRun. */
+/** The `deferred` decision of an `act` over the action limit of this scheduled period (maxActionsPerRun). */
 export function deferDecision(decision: Decision, maxActionsPerRun: number): Decision {
   return {
     ...decision,
     kind: 'deferred',
     code: 'max-actions-per-run',
-    reason: `${decision.reason}; deferred: maxActionsPerRun (${maxActionsPerRun}) reached, the next run acts`,
+    reason: `${decision.reason}; deferred: action limit for this period reached (maxActionsPerRun ${maxActionsPerRun}), a later run acts`,
   };
 }
 
@@ -333,7 +406,7 @@ export function checkBeforeAct(decision: Decision, action: 'terminate' | 'stop',
       kind: 'skip',
       code: 'termination-protected' satisfies SkipReason,
       reason: 'termination protection (DisableApiTermination) is on: not terminated, and not stopped instead',
-      untagIdleSince: false,
+      clearWarning: false,
     };
   }
   if (facts.terminationProtected === undefined) {
@@ -342,7 +415,7 @@ export function checkBeforeAct(decision: Decision, action: 'terminate' | 'stop',
       kind: 'skip',
       code: 'termination-protection-unknown' satisfies SkipReason,
       reason: 'could not read termination protection: not terminated (when in doubt, no action)',
-      untagIdleSince: false,
+      clearWarning: false,
     };
   }
   return decision;

@@ -13,8 +13,11 @@
  *   `minimumDatapointsPercent` of them (and at least one). With fewer the answer is `unknown`, never idle. Every GPU
  *   series must meet the bar (the minimum across GPUs counts).
  * - Any reading above its threshold proves activity: the instance is `busy` even when another metric is incomplete.
- * - No GPU series at all: judged on CPU and network alone when `allowCpuOnlyDecision`, with `low` confidence; else
- *   `unknown`.
+ * - No per-instance GPU series (no CloudWatch agent, or its series lack `InstanceId`): judged on CPU and network
+ *   alone, with `low` confidence. Whether such a verdict may lead to an action is the decision's business
+ *   (lambda/core/reaper/decide.ts): by default it never does.
+ * - GPU memory (nvidia_smi_memory_used, or nvidia_smi_utilization_memory) is reported beside utilization in every
+ *   verdict; it never decides one (a loaded model with no work is still idle).
  */
 import type { IdleGpuConfig } from '../config';
 import type { IdlenessAssessment, InstanceMetrics } from './types';
@@ -42,6 +45,23 @@ function megabytesPerHour(values: readonly number[] | undefined): number | undef
   return ((sum / values.length) * (60 / PERIOD_MINUTES)) / BYTES_PER_MEGABYTE;
 }
 
+/** GPU utilization and memory in words, for every verdict: "GPU max 3%, GPU memory 1,536 MB used". */
+function gpuText(
+  hasGpu: boolean,
+  gpuMax: number | undefined,
+  memory: { gpuMemoryUsedMaxMb?: number; gpuMemoryMaxPercent?: number },
+): string {
+  if (!hasGpu) return 'no per-instance GPU metrics, GPU memory unknown';
+  const util = gpuMax === undefined ? 'GPU utilization unknown' : `GPU max ${fmt(gpuMax)}%`;
+  const mem =
+    memory.gpuMemoryUsedMaxMb !== undefined
+      ? `GPU memory ${Math.round(memory.gpuMemoryUsedMaxMb).toLocaleString('en-US')} MB used`
+      : memory.gpuMemoryMaxPercent !== undefined
+        ? `GPU memory activity ${fmt(memory.gpuMemoryMaxPercent)}%`
+        : 'GPU memory not reported';
+  return `${util}, ${mem}`;
+}
+
 export function assessIdleness(
   metrics: InstanceMetrics | undefined,
   policy: Pick<
@@ -51,7 +71,6 @@ export function assessIdleness(
     | 'cpuUtilizationPercent'
     | 'networkMegabytesPerHour'
     | 'minimumDatapointsPercent'
-    | 'allowCpuOnlyDecision'
   >,
 ): IdlenessAssessment {
   const expected = expectedDatapoints(policy.lookbackMinutes);
@@ -69,8 +88,17 @@ export function assessIdleness(
   const netIn = megabytesPerHour(metrics?.networkIn);
   const netOut = megabytesPerHour(metrics?.networkOut);
   const network = netIn === undefined && netOut === undefined ? undefined : (netIn ?? 0) + (netOut ?? 0);
+  const memoryMax = maxOf(metrics?.gpuMemory?.series.flat() ?? []);
+  const memory =
+    memoryMax === undefined
+      ? {}
+      : metrics?.gpuMemory?.unit === 'percent'
+        ? { gpuMemoryMaxPercent: memoryMax }
+        : { gpuMemoryUsedMaxMb: memoryMax };
+  const gpuFigures = gpuText(hasGpu, gpuMax, memory);
   const figures = {
     ...(gpuMax !== undefined ? { gpuMaxPercent: gpuMax } : {}),
+    ...memory,
     ...(cpuMax !== undefined ? { cpuMaxPercent: cpuMax } : {}),
     ...(network !== undefined ? { networkMegabytesPerHour: network } : {}),
   };
@@ -82,7 +110,7 @@ export function assessIdleness(
       ...figures,
       state: 'busy',
       code: 'gpu-busy',
-      reason: `GPU utilization reached ${fmt(gpuMax)}% (threshold ${fmt(policy.gpuUtilizationPercent)}%)`,
+      reason: `GPU utilization reached ${fmt(gpuMax)}% (threshold ${fmt(policy.gpuUtilizationPercent)}%); ${gpuFigures}`,
     };
   }
   if (cpuMax !== undefined && cpuMax > policy.cpuUtilizationPercent) {
@@ -91,7 +119,7 @@ export function assessIdleness(
       ...figures,
       state: 'busy',
       code: 'cpu-busy',
-      reason: `CPU utilization reached ${fmt(cpuMax)}% (threshold ${fmt(policy.cpuUtilizationPercent)}%)`,
+      reason: `CPU utilization reached ${fmt(cpuMax)}% (threshold ${fmt(policy.cpuUtilizationPercent)}%); ${gpuFigures}`,
     };
   }
   if (network !== undefined && network > policy.networkMegabytesPerHour) {
@@ -100,7 +128,7 @@ export function assessIdleness(
       ...figures,
       state: 'busy',
       code: 'network-busy',
-      reason: `network in+out ${fmt(network)} MB/h (threshold ${fmt(policy.networkMegabytesPerHour)} MB/h)`,
+      reason: `network in+out ${fmt(network)} MB/h (threshold ${fmt(policy.networkMegabytesPerHour)} MB/h); ${gpuFigures}`,
     };
   }
 
@@ -109,11 +137,8 @@ export function assessIdleness(
     ...figures,
     state: 'unknown',
     code,
-    reason,
+    reason: `${reason}; ${gpuFigures}`,
   });
-  if (!hasGpu && !policy.allowCpuOnlyDecision) {
-    return unknown('no-gpu-metrics', 'no GPU metrics (CloudWatch agent) and allowCpuOnlyDecision is off');
-  }
   if (hasGpu && gpuPoints < required) {
     return unknown(
       'too-few-gpu-datapoints',
@@ -134,7 +159,7 @@ export function assessIdleness(
     );
   }
   const parts = [
-    ...(hasGpu ? [`GPU max ${fmt(gpuMax ?? 0)}%`] : ['no GPU metrics: judged on CPU and network only']),
+    hasGpu ? gpuFigures : `judged on CPU and network only (${gpuFigures})`,
     `CPU max ${fmt(cpuMax ?? 0)}%`,
     `network ${fmt(network ?? 0)} MB/h`,
   ];

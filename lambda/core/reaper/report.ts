@@ -12,6 +12,7 @@ import {
   escapeMrkdwn,
   escapeName,
   header,
+  MAX_BLOCKS_PER_MESSAGE,
   MAX_SECTION_TEXT,
   type SlackMessage,
   section,
@@ -21,7 +22,7 @@ import {
 } from '../slack-blocks';
 import { tagValue } from '../tags';
 
-import type { Confidence, DecisionKind, ReaperAction } from './types';
+import { AGENT_CONFIG_FIX, type Confidence, type DecisionKind, type ReaperAction } from './types';
 
 export type OutcomeStatus = 'done' | 'dry-run' | 'failed';
 
@@ -53,10 +54,45 @@ export interface InstanceReport {
   readonly wasteSoFarUsd?: number;
   /** Monthly compute savings of the action, from the savings model; undefined when the price is unknown. */
   readonly monthlySavingsUsd?: number;
+  /** Peak GPU utilization over the window (max across GPUs), percent; absent without per-instance GPU series. */
+  readonly gpuUtilizationMaxPercent?: number;
+  /** Peak GPU memory used over the window (max across GPUs), MB (nvidia_smi_memory_used). */
+  readonly gpuMemoryUsedMaxMb?: number;
+  /** Peak GPU memory activity, percent (nvidia_smi_utilization_memory), when the agent publishes no memory_used. */
+  readonly gpuMemoryMaxPercent?: number;
+  /** For `act`: when Slack accepted the warning. */
+  readonly warnedAt?: string;
+  /**
+   * For `warn`: what became of the warning. `delivered`: Slack accepted the message that carried it (channel and ts
+   * recorded); `not-delivered`: it was not posted or Slack refused it, so it does not count; `not-shown`: the digest
+   * had no room for it (over maxInstanceSections), so nobody could read it; `not-recorded`: the state table refused
+   * the record; `dry-run`: nothing was recorded.
+   */
+  readonly warning?: {
+    readonly status: 'delivered' | 'not-delivered' | 'not-shown' | 'not-recorded' | 'dry-run';
+    readonly slackChannel?: string;
+    readonly slackTs?: string;
+  };
+  /** The warning on record (and its mirror tag) was removed: the instance is busy again, or now protected. */
+  readonly warningCleared?: boolean;
   /** The terminate/stop outcome, when the instance was acted on. */
   readonly action?: OutcomeReport;
-  /** The idle-since tag write/removal outcome. */
+  /** The idle-since mirror tag write/removal outcome. */
   readonly tag?: OutcomeReport;
+}
+
+/** GPU series that cannot be tied to an instance (no `InstanceId` dimension) in one region. */
+export interface UnattributedGpuSeries {
+  readonly region: string;
+  readonly series: number;
+}
+
+/** The digest line about a region's GPU series that cannot be tied to instances, with the agent config fix. */
+export function unattributedLine(u: UnattributedGpuSeries): string {
+  return (
+    `${u.region}: ${u.series} GPU metric series cannot be tied to an instance (no InstanceId dimension), so GPU ` +
+    `instances there are judged on CPU and network alone; ${AGENT_CONFIG_FIX}.`
+  );
 }
 
 export interface DigestInput {
@@ -71,6 +107,8 @@ export interface DigestInput {
   /** Instance types DescribeInstanceTypes did not know, by region. */
   readonly unknownTypes: readonly string[];
   readonly notes: readonly string[];
+  /** Regions whose GPU series cannot be tied to instances. */
+  readonly unattributedGpuSeries?: readonly UnattributedGpuSeries[];
   /**
    * Instance sections listed at most; the rest are counted in one line (a first run over a large idle fleet would
    * otherwise post dozens of messages at Slack's one message a second). @default 100
@@ -109,6 +147,7 @@ export interface ReaperCounts {
   readonly failed: number;
   readonly deferred: number;
   readonly notified: number;
+  /** Warnings cancelled: busy again or now protected. */
   readonly untagged: number;
   /** Counted with their would-be status in dry-run. */
   readonly wouldAct: number;
@@ -124,11 +163,16 @@ export function countReports(reports: readonly InstanceReport[]): ReaperCounts {
   let untagged = 0;
   let wouldAct = 0;
   for (const r of reports) {
-    if (r.action?.status === 'failed' || r.tag?.status === 'failed') failed += 1;
-    if (r.decision === 'warn' && r.tag && r.tag.status !== 'failed') warned += 1;
+    if (r.action?.status === 'failed') failed += 1;
+    // A warning counts once a person could read it (or, before posting and in dry-run, would).
+    if (
+      r.decision === 'warn' &&
+      (r.warning === undefined || r.warning.status === 'delivered' || r.warning.status === 'dry-run')
+    )
+      warned += 1;
     if (r.decision === 'deferred') deferred += 1;
     if (r.decision === 'notify') notified += 1;
-    if (r.tag?.kind === 'untag' && r.tag.status !== 'failed') untagged += 1;
+    if (r.warningCleared) untagged += 1;
     if (r.action?.status === 'done') {
       if (r.action.kind === 'terminate') terminated += 1;
       if (r.action.kind === 'stop') stopped += 1;
@@ -146,7 +190,7 @@ export function worthPosting(reports: readonly InstanceReport[]): boolean {
       r.decision === 'notify' ||
       r.decision === 'deferred' ||
       r.action !== undefined ||
-      r.tag !== undefined,
+      r.warningCleared === true,
   );
 }
 
@@ -170,18 +214,22 @@ function title(r: InstanceReport, action: ReaperAction, dryRun: boolean): string
     return `:white_check_mark: *${v.past}*`;
   }
   if (r.decision === 'warn') {
-    if (r.tag?.status === 'failed') {
-      return `:x: *Idle, but tagging failed* (${failure(r.tag)}): no ${verb.noun} until a run tags it`;
-    }
-    const when = r.actAt ? ` at ${escapeMrkdwn(formatTime(r.actAt))}` : '';
-    return `:warning: *Idle: will ${verb.future}${when}* unless it gets busy${dryRun ? ' (dry run: not tagged)' : ''}`;
+    // A warning that announces no action (low confidence): a person can read that nothing will happen.
+    if (!r.actAt) return `:information_source: *Idle, judged on CPU and network alone: not ${verb.past.toLowerCase()}*`;
+    const when = ` at ${escapeMrkdwn(formatTime(r.actAt))}`;
+    return `:warning: *Idle: will ${verb.future}${when}* unless it gets busy${dryRun ? ' (dry run: nothing recorded)' : ''}`;
   }
-  if (r.decision === 'deferred') return `:hourglass: *Deferred ${verb.noun}*: maxActionsPerRun reached, next run`;
-  if (r.decision === 'notify') return ':bell: *Idle* (action is notify: nothing changed)';
+  if (r.decision === 'deferred') {
+    return `:hourglass: *Deferred ${verb.noun}*: action limit for this period reached, a later run acts`;
+  }
+  if (r.decision === 'notify') {
+    return r.code === 'report-only'
+      ? ':bell: *Idle* (reported only: this run cannot deliver a warning, so nothing changes)'
+      : ':bell: *Idle* (action is notify: nothing changed)';
+  }
   if (r.code === 'termination-protected') return ':lock: *Not terminated*: termination protection is on';
   if (r.code === 'termination-protection-unknown') return ':lock: *Not terminated*: protection could not be read';
-  if (r.tag?.kind === 'untag') {
-    if (r.tag.status === 'failed') return `:x: *Could not remove the idle-since tag* (${failure(r.tag)})`;
+  if (r.warningCleared) {
     return `:arrows_counterclockwise: *Warning cancelled* (${r.decision === 'busy' ? 'busy again' : 'now protected'})`;
   }
   return undefined;
@@ -209,7 +257,11 @@ function instanceBlock(r: InstanceReport, input: DigestInput): Block | undefined
   const lines = [head, who, cost, escapeMrkdwn(r.reason)];
   // What a person needs to act on the warning comes last and is never cut: only the lines above are.
   const tail: string[] = [];
-  if (r.confidence === 'low') tail.push('_Low confidence: no GPU metrics, judged on CPU and network only._');
+  if (r.confidence === 'low' && r.decision !== 'busy') {
+    tail.push(
+      '_Low confidence: no per-instance GPU metrics, judged on CPU and network only (see the agent note below)._',
+    );
+  }
   if (r.decision === 'warn' || r.decision === 'notify' || r.decision === 'deferred') {
     tail.push(`Opt out: \`${escapeCode(optOutCommand(r.instanceId, r.region, input.optOutKey))}\``);
   }
@@ -218,13 +270,28 @@ function instanceBlock(r: InstanceReport, input: DigestInput): Block | undefined
   return section([truncateMrkdwn(lines.join('\n'), room), ...(tailText ? [tailText] : [])].join('\n'));
 }
 
+/** The digest's messages, and which message lists each instance (an instance not listed has no entry). */
+export interface DigestPlan {
+  readonly messages: SlackMessage[];
+  /** Index in `messages` of the message holding the instance's section, by instance ID. */
+  readonly messageOf: ReadonlyMap<string, number>;
+}
+
 /**
  * One digest per run: a header with the counts and the total monthly savings, one section per instance that was
  * warned, acted on, deferred, notified, untagged or failed, and a footer with what was skipped. Split into messages
  * of at most 50 blocks. Empty when nothing happened.
  */
 export function buildDigest(input: DigestInput): SlackMessage[] {
-  if (!worthPosting(input.reports)) return [];
+  return buildDigestPlan(input).messages;
+}
+
+/**
+ * The digest and where each instance's section landed: a warning counts only once Slack accepted the message that
+ * shows it, and an instance beyond `maxInstanceSections` is shown in none.
+ */
+export function buildDigestPlan(input: DigestInput): DigestPlan {
+  if (!worthPosting(input.reports)) return { messages: [], messageOf: new Map() };
   const counts = countReports(input.reports);
   const acted = input.reports.filter((r) => r.action && r.action.status !== 'failed');
   const savings = acted.reduce((s, r) => s + (r.monthlySavingsUsd ?? 0), 0);
@@ -251,18 +318,21 @@ export function buildDigest(input: DigestInput): SlackMessage[] {
   const head: Block[] = [
     header(text),
     context(
-      `Action: *${input.action}* · lookback ${input.lookbackMinutes} min · at most ${input.maxActionsPerRun} actions a run` +
+      `Action: *${input.action}* · lookback ${input.lookbackMinutes} min · at most ${input.maxActionsPerRun} actions per scheduled period` +
         (input.dryRun ? ' · *dry run: nothing was changed*' : ''),
     ),
   ];
   const body: Block[] = [];
   const max = input.maxInstanceSections ?? DEFAULT_MAX_INSTANCE_SECTIONS;
   const unlisted: Record<string, number> = {};
+  const bodyIndex = new Map<string, number>();
   for (const r of input.reports) {
     const b = instanceBlock(r, input);
     if (!b) continue;
-    if (body.length < max) body.push(b);
-    else unlisted[r.decision] = (unlisted[r.decision] ?? 0) + 1;
+    if (body.length < max) {
+      bodyIndex.set(r.instanceId, body.length);
+      body.push(b);
+    } else unlisted[r.decision] = (unlisted[r.decision] ?? 0) + 1;
   }
   const more = Object.entries(unlisted).map(([decision, n]) => `${n} ${decision}`);
   if (more.length > 0) {
@@ -283,6 +353,19 @@ export function buildDigest(input: DigestInput): SlackMessage[] {
       : '',
     ...input.notes.map((n) => escapeMrkdwn(n)),
   ].filter(Boolean);
+  // Our own text, not escaped: the agent config must reach the reader exactly as written.
+  const noGpuSeries = input.reports.filter((r) => r.confidence === 'low' && bodyIndex.has(r.instanceId)).length;
+  if (noGpuSeries > 0) {
+    footer.push(
+      `${noGpuSeries} instance(s) above have no per-instance GPU metrics and are never acted on by their looks alone: ${AGENT_CONFIG_FIX}.`,
+    );
+  }
+  for (const u of input.unattributedGpuSeries ?? []) footer.push(unattributedLine(u));
   if (footer.length) body.push(context(footer.join(' ')));
-  return splitIntoMessages(text, head, body);
+  const messages = splitIntoMessages(text, head, body);
+  // splitIntoMessages fills each message with up to `room` body blocks, in order.
+  const room = MAX_BLOCKS_PER_MESSAGE - head.length;
+  const messageOf = new Map<string, number>();
+  for (const [id, i] of bodyIndex) messageOf.set(id, messages.length === 1 ? 0 : Math.floor(i / room));
+  return { messages, messageOf };
 }

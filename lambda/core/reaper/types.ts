@@ -4,12 +4,25 @@
  */
 import type { IdleGpuConfig, TagsConfig } from '../config';
 
-/** The tag the reaper writes on first detection: when the instance was first seen idle (ISO 8601). */
+/**
+ * The tag the reaper writes once Slack accepted an instance's warning: when it was first seen idle (ISO 8601). A
+ * mirror for people only: the warning itself lives in the state table, and the reaper never reads this tag.
+ */
 export const IDLE_SINCE_TAG = 'cost-guard:idle-since';
 
 /** CloudWatch agent GPU utilization metric (one series per GPU). */
 export const GPU_METRIC_NAMESPACE = 'CWAgent';
 export const GPU_METRIC_NAME = 'nvidia_smi_utilization_gpu';
+/** CloudWatch agent GPU memory used, MB (one series per GPU); reported beside utilization, never judged on. */
+export const GPU_MEMORY_USED_METRIC_NAME = 'nvidia_smi_memory_used';
+/** CloudWatch agent GPU memory activity, percent: the fallback when an agent publishes no `memory_used`. */
+export const GPU_MEMORY_UTILIZATION_METRIC_NAME = 'nvidia_smi_utilization_memory';
+
+/** The CloudWatch agent config that ties GPU series to instances (docs/reaper.md has the whole file). */
+export const AGENT_CONFIG_FIX =
+  'install the CloudWatch agent with its nvidia_gpu plugin (measurements utilization_gpu, memory_used) and ' +
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the agent's own placeholder, written as the agent wants it
+  '`"append_dimensions": {"InstanceId": "${aws:InstanceId}"}`';
 
 /** Period of every metric query, in seconds: AWS/EC2 basic monitoring publishes every 5 minutes. */
 export const METRIC_PERIOD_SECONDS = 300;
@@ -29,23 +42,57 @@ export type ReaperAction = IdleGpuConfig['action'];
  */
 export interface InstanceMetrics {
   readonly gpu: readonly (readonly number[])[];
+  /** GPU memory per GPU series (Maximum): MB used, or percent activity when only that metric exists. */
+  readonly gpuMemory?: { readonly unit: 'MB' | 'percent'; readonly series: readonly (readonly number[])[] };
   readonly cpu?: readonly number[];
   readonly networkIn?: readonly number[];
   readonly networkOut?: readonly number[];
 }
 
+/** `high`: judged on per-instance GPU series; `low`: on CPU and network alone (a GPU-bound job can look the same). */
 export type Confidence = 'high' | 'low';
+
+/**
+ * A warning on record in the state table (pk `warning#<region>`, sk the instance ID): the only state the reaper
+ * acts on. `pending` until Slack accepted the message that carried it, then `delivered` with the channel and ts.
+ */
+export interface WarningState {
+  readonly instanceId: string;
+  readonly region: string;
+  readonly status: 'pending' | 'delivered';
+  /** When the instance was first seen idle (ISO). */
+  readonly idleSince: string;
+  /** The instance's launch (or start) time when warned: a later start voids the warning. */
+  readonly launchTime?: string;
+  /** The action the warning announced; absent: a report-only warning (low confidence), which announces none. */
+  readonly action?: 'stop' | 'terminate';
+  /** When Slack accepted the warning (ISO); the grace period counts from here. */
+  readonly warnedAt?: string;
+  readonly slackChannel?: string;
+  readonly slackTs?: string;
+  /** When the announced action is due (ISO): warnedAt + warnMinutesBeforeAction at delivery. */
+  readonly actionDue?: string;
+}
+
+/** The warning a `warn` decision records, posts, and marks delivered once Slack accepts it. */
+export interface NewWarning {
+  readonly idleSince: string;
+  /** Absent: report-only (the instance will not be acted on, and the message says so). */
+  readonly action?: 'stop' | 'terminate';
+}
 
 /**
  * What the reaper decides for one instance:
  * - `skip`: a guard rule applies, never acted on whatever the metrics say;
- * - `unknown`: too few datapoints (or no GPU metrics and CPU-only decisions are off): never idle;
+ * - `unknown`: too few datapoints: never idle;
  * - `busy`: not idle;
- * - `warn`: idle, first detection (or a bad idle-since tag): tag it and warn;
- * - `wait`: idle and warned, the warning period has not passed;
- * - `act`: idle, warned long enough ago (or warnMinutesBeforeAction is 0): terminate or stop;
- * - `notify`: idle while the action is `notify`: report only, change nothing;
- * - `deferred`: would act, but maxActionsPerRun was reached; the next run acts.
+ * - `warn`: idle and no delivered warning of this action on record (first detection, the last one never reached
+ *   Slack, the instance was started since, or the evidence or the action changed): record it and warn;
+ * - `wait`: idle and warned, the grace period has not passed (or the evidence does not allow acting at all);
+ * - `act`: idle, and Slack accepted a warning of this action at least the grace period ago: terminate or stop;
+ * - `notify`: idle while the action is `notify`, or while the run cannot deliver warnings (no Slack token, no state
+ *   table): report only, change nothing;
+ * - `deferred`: would act, but the action limit of this period was reached; a later run acts.
  */
 export type DecisionKind = 'skip' | 'unknown' | 'busy' | 'warn' | 'wait' | 'act' | 'notify' | 'deferred';
 
@@ -58,21 +105,23 @@ export interface Decision {
   readonly reason: string;
   readonly confidence?: Confidence;
   readonly idleness?: IdlenessAssessment;
-  /** Idle-since value in force (the tag's, or the one written now). */
+  /** When the instance was first seen idle: the warning record's, or now on first detection. */
   readonly idleSince?: string;
-  /** When the action happens if the instance stays idle (for `warn` and `wait`). */
+  /** When the action happens if the instance stays idle (for `warn` and `wait` of an actionable warning). */
   readonly actAt?: string;
-  /** Write the idle-since tag with this value (first detection, or a bad tag to replace). */
-  readonly tagIdleSince?: string;
-  /** Remove the idle-since tag (the instance is busy again, or now protected). */
-  readonly untagIdleSince: boolean;
+  /** For `act`: when Slack accepted the warning. */
+  readonly warnedAt?: string;
+  /** For `warn`: the warning to record as pending, post, and mark delivered once Slack accepted it. */
+  readonly warning?: NewWarning;
+  /** Remove the warning record and the idle-since mirror tag (the instance is busy again, or now protected). */
+  readonly clearWarning: boolean;
 }
 
 export type IdlenessState = 'idle' | 'busy' | 'unknown';
 
 export interface IdlenessAssessment {
   readonly state: IdlenessState;
-  /** `low` when judged on CPU and network alone (no GPU metrics). */
+  /** `low` when judged on CPU and network alone (no per-instance GPU series). */
   readonly confidence: Confidence;
   readonly code:
     | 'idle'
@@ -81,11 +130,14 @@ export interface IdlenessAssessment {
     | 'network-busy'
     | 'too-few-gpu-datapoints'
     | 'too-few-cpu-datapoints'
-    | 'too-few-network-datapoints'
-    | 'no-gpu-metrics';
+    | 'too-few-network-datapoints';
   readonly reason: string;
   /** Max GPU utilization across GPUs and the window, percent. */
   readonly gpuMaxPercent?: number;
+  /** Max GPU memory used across GPUs and the window, MB (nvidia_smi_memory_used). */
+  readonly gpuMemoryUsedMaxMb?: number;
+  /** Max GPU memory activity across GPUs and the window, percent (nvidia_smi_utilization_memory). */
+  readonly gpuMemoryMaxPercent?: number;
   /** Max CPU utilization over the window, percent. */
   readonly cpuMaxPercent?: number;
   /** Network in + out, MB (10^6 bytes) per hour. */

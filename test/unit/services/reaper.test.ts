@@ -4,6 +4,7 @@ import {
   type GetMetricDataCommandInput,
   ListMetricsCommand,
 } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateTagsCommand,
   type CreateTagsCommandInput,
@@ -21,12 +22,20 @@ import {
   type TerminateInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { SlackNotifier } from '../../../lambda/adapters/slack';
+import { ConsoleNotifier, SlackNotifier } from '../../../lambda/adapters/slack';
+import { WarningStore } from '../../../lambda/adapters/warning-store';
 import { formatReaperText } from '../../../lambda/cli/format/reaper';
 import type { CostGuardConfigInput } from '../../../lambda/core/config';
 import { createPricing, monthlySavingsOfStop, monthlySavingsOfTerminate } from '../../../lambda/core/savings';
-import { ReaperRunError, type ReaperSummary, reaperCapability } from '../../../lambda/services/reaper';
+import {
+  ReaperRunError,
+  type ReaperSummary,
+  reaperCapability,
+  reportOnlyReason,
+  scheduledTimeOf,
+} from '../../../lambda/services/reaper';
 import { TEST_NOW, testContext } from '../../helpers/context';
+import { type FakeStateTable, fakeStateTable } from '../../helpers/fake-state-table';
 import { type SlackTestServer, startSlackServer } from '../../helpers/slack-server';
 
 const ec2Mock = mockClient(EC2Client);
@@ -34,6 +43,21 @@ const cwMock = mockClient(CloudWatchClient);
 const IDLE_SINCE = 'cost-guard:idle-since';
 const minutesAfter = (m: number) => new Date(TEST_NOW.getTime() + m * 60_000);
 const awsError = (name: string) => Object.assign(new Error(`${name} (simulated)`), { name });
+const TABLE = 'state';
+
+/** A warning of `action` that Slack accepted at `at`, as a run of the reaper records it. */
+async function warned(instanceId: string, at: string, action: 'stop' | 'terminate' = 'stop'): Promise<void> {
+  const store = new WarningStore(new DynamoDBClient({ region: 'us-east-1' }), TABLE, 'seed', new Date(at));
+  await store.putPending({ instanceId, region: 'us-east-1', idleSince: at, action, confidence: 'high' });
+  await store.markDelivered({
+    instanceId,
+    region: 'us-east-1',
+    slackChannel: 'C0SEED',
+    slackTs: '1699999999.000100',
+    warnedAt: at,
+    actionDue: new Date(Date.parse(at) + 60 * 60_000).toISOString(),
+  });
+}
 
 interface FakeInstance {
   id: string;
@@ -152,9 +176,15 @@ function installFakeAws(fleet: FakeInstance[]) {
 
 describe('Handler: idle GPU reaper (end to end, mocked AWS, Slack on loopback)', () => {
   let server: SlackTestServer;
+  let table: FakeStateTable;
+  beforeAll(() => {
+    table = fakeStateTable();
+  });
+  afterAll(() => table.mock.restore());
   beforeEach(async () => {
     ec2Mock.reset();
     cwMock.reset();
+    table.items.clear();
     server = await startSlackServer();
   });
   afterEach(async () => {
@@ -168,6 +198,7 @@ describe('Handler: idle GPU reaper (end to end, mocked AWS, Slack on loopback)',
       now,
       notifier: notifier(),
       config: { idleGpu: { action: 'stop' }, ...config },
+      stateTableName: TABLE,
       ...(dryRun !== undefined ? { dryRun } : {}),
     });
     return { ctx, result: reaperCapability.run(ctx) };
@@ -244,13 +275,13 @@ describe('Handler: idle GPU reaper (end to end, mocked AWS, Slack on loopback)',
 
   it('terminates per instance: a protected instance is reported, a failing one never blocks the others', async () => {
     // Prepare
-    const old = { [IDLE_SINCE]: '2026-11-15T08:00:00.000Z' };
     installFakeAws([
-      fake('i-a', { tags: { ...old } }),
-      fake('i-protected', { tags: { ...old }, protected: true }),
-      fake('i-gone', { tags: { ...old }, failWith: 'InvalidInstanceID.NotFound' }),
-      fake('i-b', { tags: { ...old } }),
+      fake('i-a'),
+      fake('i-protected', { protected: true }),
+      fake('i-gone', { failWith: 'InvalidInstanceID.NotFound' }),
+      fake('i-b'),
     ]);
+    for (const id of ['i-a', 'i-protected', 'i-gone', 'i-b']) await warned(id, '2026-11-15T08:00:00.000Z', 'terminate');
     // Act
     const { ctx, result } = runAt(TEST_NOW, { idleGpu: { action: 'terminate' } });
     const s = await result;
@@ -268,21 +299,27 @@ describe('Handler: idle GPU reaper (end to end, mocked AWS, Slack on loopback)',
   });
 
   it('caps actions at maxActionsPerRun and defers the rest, oldest warning first', async () => {
-    installFakeAws([
-      fake('i-1', { tags: { [IDLE_SINCE]: '2026-11-15T09:00:00.000Z' } }),
-      fake('i-2', { tags: { [IDLE_SINCE]: '2026-11-15T08:00:00.000Z' } }),
-      fake('i-3', { tags: { [IDLE_SINCE]: '2026-11-15T10:00:00.000Z' } }),
-    ]);
+    installFakeAws([fake('i-1'), fake('i-2'), fake('i-3')]);
+    await warned('i-1', '2026-11-15T09:00:00.000Z');
+    await warned('i-2', '2026-11-15T08:00:00.000Z');
+    await warned('i-3', '2026-11-15T10:00:00.000Z');
     const s = await runAt(TEST_NOW, { idleGpu: { action: 'stop', maxActionsPerRun: 2 } }).result;
     expect(entry(s, 'i-2').action?.status).toBe('done');
     expect(entry(s, 'i-1').action?.status).toBe('done');
     expect(entry(s, 'i-3')).toMatchObject({ decision: 'deferred', code: 'max-actions-per-run' });
     expect(s.skippedByReason['max-actions-per-run']).toBe(1);
+    // The limit is the period's: a second run in the same hour acts on nothing more.
+    const again = await runAt(minutesAfter(10), { idleGpu: { action: 'stop', maxActionsPerRun: 2 } }).result;
+    expect(entry(again, 'i-3').decision).toBe('deferred');
+    expect(ec2Mock).toHaveReceivedCommandTimes(StopInstancesCommand, 1);
   });
 
-  it('in dry run changes nothing, not even tags, and says what would happen', async () => {
-    installFakeAws([fake('i-new'), fake('i-old', { tags: { [IDLE_SINCE]: '2026-11-15T08:00:00.000Z' } })]);
+  it('in dry run changes nothing, not even tags or records, and says what would happen', async () => {
+    installFakeAws([fake('i-new'), fake('i-old')]);
+    await warned('i-old', '2026-11-15T08:00:00.000Z');
+    const records = JSON.stringify([...table.items]);
     const s = await runAt(TEST_NOW, {}, true).result;
+    expect(JSON.stringify([...table.items])).toBe(records);
     expect(ec2Mock).not.toHaveReceivedCommand(CreateTagsCommand);
     expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
     expect(entry(s, 'i-old').action).toEqual({ kind: 'stop', status: 'dry-run' });
@@ -339,12 +376,10 @@ describe('Handler: idle GPU reaper (end to end, mocked AWS, Slack on loopback)',
     expect(s.notes).toEqual(['idleGpu.enabled is false: nothing done']);
   });
 
-  it('throws after a Slack failure, withdraws undelivered warnings, and a retry repeats no action', async () => {
+  it('throws after a Slack failure, counts no undelivered warning, and a retry repeats no action', async () => {
     // Prepare
-    const fleet = installFakeAws([
-      fake('i-new'),
-      fake('i-old', { tags: { [IDLE_SINCE]: '2026-11-15T08:00:00.000Z' } }),
-    ]);
+    const fleet = installFakeAws([fake('i-new'), fake('i-old')]);
+    await warned('i-old', '2026-11-15T08:00:00.000Z');
     server.script.push({ kind: 'slack-error', error: 'channel_not_found' });
     // Act
     const error = await runAt(TEST_NOW).result.catch((e: unknown) => e);
@@ -354,8 +389,12 @@ describe('Handler: idle GPU reaper (end to end, mocked AWS, Slack on loopback)',
     expect(summary.slack.error).toContain('channel_not_found');
     expect(entry(summary, 'i-old').action?.status).toBe('done');
     expect(fleet.get('i-old')!.state).toBe('stopped');
+    // The warning nobody read is on record as pending only: no tag, no grace clock.
     expect(fleet.get('i-new')!.tags[IDLE_SINCE]).toBeUndefined();
-    expect(ec2Mock).toHaveReceivedCommandWith(DeleteTagsCommand, { Resources: ['i-new'] });
+    expect(ec2Mock).not.toHaveReceivedCommand(CreateTagsCommand);
+    expect(table.get('warning#us-east-1', 'i-new')).toMatchObject({ status: 'pending' });
+    expect(entry(summary, 'i-new').warning).toEqual({ status: 'not-delivered' });
+    expect(summary.counts.warned).toBe(0);
 
     // Act: the retry (Slack works again)
     ec2Mock.resetHistory();
@@ -366,11 +405,36 @@ describe('Handler: idle GPU reaper (end to end, mocked AWS, Slack on loopback)',
     expect(retry.instances.find((i) => i.instanceId === 'i-old')).toBeUndefined();
   });
 
-  it('judges an instance without the CloudWatch agent on CPU and network, with low confidence', async () => {
-    installFakeAws([fake('i-noagent', { gpu: null })]);
+  it('warns about an instance without the CloudWatch agent, never announcing an action, and says how to fix it', async () => {
+    const fleet = installFakeAws([fake('i-noagent', { gpu: null })]);
     const s = await runAt(TEST_NOW).result;
-    expect(entry(s, 'i-noagent')).toMatchObject({ decision: 'warn', confidence: 'low' });
+    expect(entry(s, 'i-noagent')).toMatchObject({ decision: 'warn', code: 'low-confidence', confidence: 'low' });
+    expect(entry(s, 'i-noagent').actAt).toBeUndefined();
     expect(postedText()).toContain('Low confidence');
+    expect(postedText()).toContain('nvidia_gpu');
+    // Nothing is tagged for action, and later runs neither act nor repeat the report.
+    expect(fleet.get('i-noagent')!.tags[IDLE_SINCE]).toBeUndefined();
+    const later = await runAt(minutesAfter(600)).result;
+    expect(entry(later, 'i-noagent').decision).toBe('wait');
+    expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
+    expect(server.posts()).toHaveLength(1);
+  });
+
+  it('without a Slack token reports only, says why, and records nothing', async () => {
+    installFakeAws([fake('i-1'), fake('i-2')]);
+    await warned('i-2', '2026-11-15T08:00:00.000Z');
+    const printed: string[] = [];
+    const ctx = testContext({
+      config: { idleGpu: { action: 'stop' } },
+      notifier: new ConsoleNotifier((t) => printed.push(t)),
+      stateTableName: TABLE,
+    });
+    const s = await reaperCapability.run(ctx);
+    expect(s.instances.map((r) => r.decision)).toEqual(['notify', 'notify']);
+    expect(s.notes[0]).toMatch(/^Reporting only: no Slack token/);
+    expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
+    expect(table.get('warning#us-east-1', 'i-1')).toBeUndefined();
+    expect(printed.join('\n')).toContain('reported only');
   });
 
   it('prints a readable text report', async () => {
@@ -380,5 +444,36 @@ describe('Handler: idle GPU reaper (end to end, mocked AWS, Slack on loopback)',
     expect(text).toContain('i-1');
     expect(text).toContain('warn');
     expect(text).toMatch(/Scanned 1 running instances, 1 GPU/);
+  });
+});
+
+describe('Function: reportOnlyReason', () => {
+  const slack = { kind: 'slack' as const, post: async () => ({ channel: '#c', ts: '1.1' }) };
+  const console = { kind: 'console' as const, post: async () => ({ channel: '#c' }) };
+
+  it('lets a run with a state table and a Slack token warn and act', () => {
+    expect(reportOnlyReason({ stateTableName: TABLE, notifier: slack })).toBeUndefined();
+  });
+
+  it.each([
+    ['no state table', {}, slack, /^no state table/],
+    ['no Slack token', { stateTableName: TABLE }, console, /^no Slack token/],
+    ['neither', {}, console, /^no state table/],
+  ])('says why a run with %s only reports, in one sentence', (_, table, notifier, why) => {
+    const reason = reportOnlyReason({ ...table, notifier });
+    expect(reason).toMatch(why);
+    expect(reason).toContain('never tags for action or acts');
+  });
+});
+
+describe('Function: scheduledTimeOf', () => {
+  it.each([
+    [{ source: 'ml-cost-guard.schedule', scheduledTime: '2026-11-15T12:00:00Z' }, '2026-11-15T12:00:00.000Z'],
+    [{ 'detail-type': 'Scheduled Event', time: '2026-11-15T13:00:00Z' }, '2026-11-15T13:00:00.000Z'],
+    [{ source: 'ml-cost-guard.schedule' }, undefined],
+    [{ scheduledTime: 'soon' }, undefined],
+    [undefined, undefined],
+  ])('reads %j as %s', (event, expected) => {
+    expect(scheduledTimeOf(event)?.toISOString()).toBe(expected);
   });
 });

@@ -7,13 +7,36 @@ import {
   orderForAction,
   parseTagTime,
 } from '../../../../lambda/core/reaper/decide';
-import { type Decision, IDLE_SINCE_TAG, type InstanceMetrics } from '../../../../lambda/core/reaper/types';
+import {
+  type Decision,
+  IDLE_SINCE_TAG,
+  type InstanceMetrics,
+  type WarningState,
+} from '../../../../lambda/core/reaper/types';
 import { CPU_TYPE, GPU_TYPE, instance, metrics, NEURON_TYPE, NOW, reaperConfig } from './fixtures';
 
 const config = reaperConfig();
 const idle = metrics();
 const ago = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000).toISOString();
 const ahead = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000).toISOString();
+
+/** A warning of a stop that Slack accepted `minutes` ago (idle five minutes before), for the fixture instance. */
+function delivered(minutes: number, over: Partial<WarningState> = {}): WarningState {
+  const base: WarningState = {
+    instanceId: instance().instanceId,
+    region: 'us-east-1',
+    status: 'delivered',
+    idleSince: ago(minutes + 5),
+    launchTime: instance().launchTime!,
+    action: 'stop',
+    warnedAt: ago(minutes),
+    slackChannel: 'C0TEST',
+    slackTs: '1700000000.000100',
+    actionDue: ago(minutes - 60),
+  };
+  const w = { ...base, ...over };
+  return Object.fromEntries(Object.entries(w).filter(([, v]) => v !== undefined)) as unknown as WarningState;
+}
 
 describe('Function: parseTagTime', () => {
   it.each([
@@ -96,85 +119,154 @@ describe('Function: guardDecision', () => {
     expect(guardDecision(instance({ tags: { 'cost-guard:opt-out': 'true' } }), GPU_TYPE, NOW, cfg)).toBeUndefined();
   });
 
-  it('asks to remove an idle-since tag from a newly protected instance, and reports why', () => {
+  it('asks to clear the warning (record and mirror tag) of a newly protected instance, and reports why', () => {
     const i = instance({ tags: { 'cost-guard:opt-out': 'true', [IDLE_SINCE_TAG]: ago(30) } });
-    const decision = guardDecision(i, GPU_TYPE, NOW, config);
-    expect(decision).toMatchObject({ kind: 'skip', code: 'opt-out', untagIdleSince: true });
+    expect(guardDecision(i, GPU_TYPE, NOW, config)).toMatchObject({
+      kind: 'skip',
+      code: 'opt-out',
+      clearWarning: true,
+    });
+    const untagged = instance({ tags: { 'cost-guard:opt-out': 'true' } });
+    expect(guardDecision(untagged, GPU_TYPE, NOW, config, delivered(30))?.clearWarning).toBe(true);
+    expect(guardDecision(untagged, GPU_TYPE, NOW, config)?.clearWarning).toBe(false);
   });
 });
 
-describe('Function: decideInstance (warn then act)', () => {
-  const decide = (tags: Record<string, string>, m: InstanceMetrics | undefined = idle, cfg = config) =>
-    decideInstance(instance({ tags }), GPU_TYPE, m, NOW, cfg);
+describe('Function: decideInstance (warn then act on the warning record)', () => {
+  const decide = (
+    warning: WarningState | undefined,
+    m: InstanceMetrics | undefined = idle,
+    cfg = config,
+    tags: Record<string, string> = {},
+  ) => decideInstance(instance({ tags }), GPU_TYPE, m, NOW, cfg, warning ? { warning } : {});
 
-  it('warns and tags on first detection, acting after warnMinutesBeforeAction', () => {
-    const d = decide({});
-    expect(d).toMatchObject({
+  it('warns on first detection, announcing the action after warnMinutesBeforeAction', () => {
+    expect(decide(undefined)).toMatchObject({
       kind: 'warn',
       code: 'first-detection',
-      tagIdleSince: NOW.toISOString(),
+      idleSince: NOW.toISOString(),
       actAt: ahead(60),
+      warning: { idleSince: NOW.toISOString(), action: 'stop' },
       confidence: 'high',
-      untagIdleSince: false,
+      clearWarning: false,
     });
   });
 
   it.each([
-    [ago(59), 'wait'],
-    [ago(60), 'act'],
-    [ago(600), 'act'],
-  ])('with idle-since %s decides %s', (since, kind) => {
-    const d = decide({ [IDLE_SINCE_TAG]: since });
+    [59, 'wait'],
+    [60, 'act'],
+    [600, 'act'],
+  ])('with a warning Slack accepted %s minutes ago decides %s', (minutes, kind) => {
+    const d = decide(delivered(minutes));
     expect(d.kind).toBe(kind);
-    expect(d.tagIdleSince).toBeUndefined();
-    expect(d.idleSince).toBe(since);
+    expect(d.warning).toBeUndefined();
+    expect(d.idleSince).toBe(ago(minutes + 5));
+    if (kind === 'act') expect(d).toMatchObject({ warnedAt: ago(minutes) });
+  });
+
+  it('never acts before the due time the warning announced, even when the grace period was shortened', () => {
+    const w = { ...delivered(30), actionDue: ahead(30) };
+    const d = decide(w, idle, reaperConfig({ warnMinutesBeforeAction: 10 }));
+    expect(d).toMatchObject({ kind: 'wait', actAt: ahead(30) });
+  });
+
+  it('waits for a longer grace period configured after the warning', () => {
+    expect(decide(delivered(90), idle, reaperConfig({ warnMinutesBeforeAction: 120 }))).toMatchObject({
+      kind: 'wait',
+      actAt: ahead(30),
+    });
   });
 
   it.each([
-    ['not a time', 'idle-since-invalid'],
-    [ahead(5), 'idle-since-in-future'],
-  ])('re-tags and does not act when idle-since is %s', (value, code) => {
-    const d = decide({ [IDLE_SINCE_TAG]: value });
-    expect(d).toMatchObject({ kind: 'warn', code, tagIdleSince: NOW.toISOString() });
+    ['never reached Slack', { ...delivered(600), status: 'pending' as const }, 'warning-undelivered'],
+    ['was written before the last start', delivered(600, { launchTime: ago(3000) }), 'restarted'],
+    ['announced another action', delivered(600, { action: 'terminate' }), 'action-changed'],
+    ['announced no action', delivered(600, { action: undefined }), 'action-changed'],
+  ])('warns again, never acts, when the warning on record %s', (_, w, code) => {
+    const d = decideInstance(instance(), GPU_TYPE, idle, NOW, config, { warning: w });
+    expect(d).toMatchObject({ kind: 'warn', code, warning: { action: 'stop' } });
   });
 
-  it('warns again when the idle-since tag predates the last start', () => {
-    const i = instance({ launchTime: ago(180), tags: { [IDLE_SINCE_TAG]: ago(600) } });
-    expect(decideInstance(i, GPU_TYPE, idle, NOW, config)).toMatchObject({ kind: 'warn', code: 'idle-since-stale' });
+  it('keeps the idle-since of a warning of the same launch when it warns again', () => {
+    expect(decide({ ...delivered(600), status: 'pending' }).idleSince).toBe(ago(605));
   });
 
-  it('acts on first detection when warnMinutesBeforeAction is 0', () => {
-    const d = decide({}, idle, reaperConfig({ warnMinutesBeforeAction: 0 }));
-    expect(d).toMatchObject({ kind: 'act' });
-    expect(d.tagIdleSince).toBeUndefined();
+  it('never reads the idle-since tag: a back-dated or forged one changes nothing', () => {
+    expect(decide(undefined, idle, config, { [IDLE_SINCE_TAG]: ago(6000) })).toMatchObject({
+      kind: 'warn',
+      code: 'first-detection',
+    });
+    expect(decide(delivered(90), idle, config, { [IDLE_SINCE_TAG]: ahead(600) }).kind).toBe('act');
   });
 
-  it('removes the idle-since tag when the instance became busy', () => {
-    const d = decide({ [IDLE_SINCE_TAG]: ago(30) }, metrics({ gpu: 70 }));
-    expect(d).toMatchObject({ kind: 'busy', code: 'gpu-busy', untagIdleSince: true });
+  it('with warnMinutesBeforeAction 0, acts on the run after Slack accepted the warning, never before', () => {
+    const cfg = reaperConfig({ warnMinutesBeforeAction: 0 });
+    expect(decide(undefined, idle, cfg)).toMatchObject({ kind: 'warn', actAt: NOW.toISOString() });
+    expect(decide(delivered(0, { actionDue: NOW.toISOString() }), idle, cfg).kind).toBe('act');
   });
 
-  it('does nothing to a busy instance without the tag', () => {
-    expect(decide({}, metrics({ cpu: 50 }))).toMatchObject({ kind: 'busy', untagIdleSince: false });
+  it('clears the warning when the instance became busy', () => {
+    expect(decide(delivered(30), metrics({ gpu: 70 }))).toMatchObject({
+      kind: 'busy',
+      code: 'gpu-busy',
+      clearWarning: true,
+    });
+    // A mirror tag alone (say, written by hand) is removed too.
+    expect(decide(undefined, metrics({ gpu: 70 }), config, { [IDLE_SINCE_TAG]: ago(30) }).clearWarning).toBe(true);
   });
 
-  it('keeps the tag and does not act when datapoints are missing', () => {
-    const d = decide({ [IDLE_SINCE_TAG]: ago(600) }, metrics({ points: 3 }));
-    expect(d).toMatchObject({ kind: 'unknown', untagIdleSince: false });
+  it('does nothing to a busy instance without a warning', () => {
+    expect(decide(undefined, metrics({ cpu: 50 }))).toMatchObject({ kind: 'busy', clearWarning: false });
   });
 
-  it('marks a CPU-only decision low confidence', () => {
-    const d = decide({ [IDLE_SINCE_TAG]: ago(600) }, metrics({ gpu: null }));
-    expect(d).toMatchObject({ kind: 'act', confidence: 'low' });
-    expect(d.reason).toContain('low confidence');
+  it('keeps the warning and does not act when datapoints are missing', () => {
+    expect(decide(delivered(600), metrics({ points: 3 }))).toMatchObject({ kind: 'unknown', clearWarning: false });
   });
 
-  it('with action notify reports idle and neither tags nor untags', () => {
+  describe('without per-instance GPU series (low confidence)', () => {
+    const cpuOnly = metrics({ gpu: null });
+
+    it('warns once with a warning that announces no action, then waits, by default', () => {
+      const first = decide(undefined, cpuOnly);
+      expect(first).toMatchObject({ kind: 'warn', code: 'low-confidence', confidence: 'low', warning: {} });
+      expect(first.warning?.action).toBeUndefined();
+      expect(first.actAt).toBeUndefined();
+      expect(first.reason).toContain('idleGpu.actOnCpuOnlyEvidence is off');
+      const reported = delivered(600, { action: undefined, actionDue: undefined });
+      expect(decide(reported, cpuOnly)).toMatchObject({ kind: 'wait', code: 'low-confidence' });
+      // A delivered warning of a stop (say, before the agent stopped publishing) is not acted on either.
+      expect(decide(delivered(600), cpuOnly)).toMatchObject({ kind: 'wait', code: 'low-confidence' });
+    });
+
+    it('stops with actOnCpuOnlyEvidence, after a warning of the stop', () => {
+      const cfg = reaperConfig({ actOnCpuOnlyEvidence: true });
+      expect(decide(undefined, cpuOnly, cfg)).toMatchObject({ kind: 'warn', warning: { action: 'stop' } });
+      expect(decide(delivered(600), cpuOnly, cfg)).toMatchObject({ kind: 'act', confidence: 'low' });
+      expect(decide(delivered(600), cpuOnly, cfg).reason).toContain('low confidence');
+    });
+
+    it('never terminates, whatever the config says', () => {
+      const cfg = reaperConfig({ action: 'terminate', actOnCpuOnlyEvidence: true });
+      const d = decide(delivered(600, { action: 'terminate' }), cpuOnly, cfg);
+      expect(d).toMatchObject({ kind: 'wait', code: 'low-confidence' });
+      expect(d.reason).toContain('never terminated on CPU and network alone');
+    });
+  });
+
+  it('reports only, changing nothing, when the run cannot deliver a warning', () => {
+    const i = instance();
+    const d = decideInstance(i, GPU_TYPE, idle, NOW, config, { warning: delivered(600), reportOnly: 'no Slack token' });
+    expect(d).toMatchObject({ kind: 'notify', code: 'report-only', clearWarning: false });
+    expect(d.reason).toContain('no Slack token');
+    expect(d.warning).toBeUndefined();
+  });
+
+  it('with action notify reports idle and neither records nor clears anything', () => {
     const cfg = reaperConfig({ action: 'notify' });
-    expect(decide({}, idle, cfg)).toMatchObject({ kind: 'notify', untagIdleSince: false });
-    expect(decide({}, idle, cfg).tagIdleSince).toBeUndefined();
-    expect(decide({ [IDLE_SINCE_TAG]: ago(10) }, metrics({ gpu: 90 }), cfg).untagIdleSince).toBe(false);
-    expect(decide({ [IDLE_SINCE_TAG]: ago(10), 'cost-guard:opt-out': 'true' }, idle, cfg).untagIdleSince).toBe(false);
+    expect(decide(undefined, idle, cfg)).toMatchObject({ kind: 'notify', clearWarning: false });
+    expect(decide(undefined, idle, cfg).warning).toBeUndefined();
+    expect(decide(delivered(10), metrics({ gpu: 90 }), cfg).clearWarning).toBe(false);
+    expect(decide(delivered(10), idle, cfg, { 'cost-guard:opt-out': 'true' }).clearWarning).toBe(false);
   });
 });
 
@@ -194,7 +286,7 @@ describe('Function: orderForAction', () => {
 });
 
 describe('Function: checkBeforeAct', () => {
-  const act: Decision = { instanceId: 'i-1', kind: 'act', code: 'idle', reason: 'idle', untagIdleSince: false };
+  const act: Decision = { instanceId: 'i-1', kind: 'act', code: 'idle', reason: 'idle', clearWarning: false };
 
   it.each([
     ['terminate', true, 'skip', 'termination-protected'],
@@ -205,8 +297,10 @@ describe('Function: checkBeforeAct', () => {
     expect(checkBeforeAct(act, action, { terminationProtected })).toMatchObject({ kind, code });
   });
 
-  it('defers an action over the cap with the reason', () => {
-    expect(deferDecision(act, 25)).toMatchObject({ kind: 'deferred', code: 'max-actions-per-run' });
+  it('defers an action over the limit of the period with the reason', () => {
+    const d = deferDecision(act, 25);
+    expect(d).toMatchObject({ kind: 'deferred', code: 'max-actions-per-run' });
+    expect(d.reason).toContain('action limit for this period reached');
   });
 });
 
@@ -229,12 +323,14 @@ describe('Property: guard rules win over any metrics', () => {
     .record({
       action: fc.constantFrom('terminate', 'stop', 'notify') as fc.Arbitrary<'terminate' | 'stop' | 'notify'>,
       warnMinutesBeforeAction: fc.constantFrom(0, 60),
-      allowCpuOnlyDecision: fc.boolean(),
+      actOnCpuOnlyEvidence: fc.boolean(),
       minimumDatapointsPercent: fc.integer({ min: 0, max: 100 }),
     })
     .map((o) => reaperConfig(o));
   const arbIdleSince = fc.option(fc.constantFrom(ago(10_000), ago(30), ahead(30), 'garbage'), { nil: undefined });
-  const actedOn = (d: Decision) => d.kind === 'act' || d.kind === 'warn' || d.tagIdleSince !== undefined;
+  const actedOn = (d: Decision) => d.kind === 'act' || d.kind === 'warn' || d.warning !== undefined;
+  /** A stop warning Slack accepted long ago: without a guard rule, an idle instance would be acted on. */
+  const due = { warning: delivered(600) };
   const caseVariants = fc.constantFrom('true', 'TRUE', 'True', 'tRuE', ' true ');
 
   const protectedCases: [string, fc.Arbitrary<Parameters<typeof instance>[0]>][] = [
@@ -265,7 +361,7 @@ describe('Property: guard rules win over any metrics', () => {
       fc.property(arbOver, arbMetrics, arbConfig, arbIdleSince, (over, m, cfg, idleSince) => {
         const base = instance(over);
         const tags = { ...base.tags, ...(idleSince ? { [IDLE_SINCE_TAG]: idleSince } : {}) };
-        const d = decideInstance({ ...base, tags }, GPU_TYPE, m, NOW, cfg);
+        const d = decideInstance({ ...base, tags }, GPU_TYPE, m, NOW, cfg, due);
         expect(d.kind).toBe('skip');
         expect(actedOn(d)).toBe(false);
       }),
@@ -276,8 +372,8 @@ describe('Property: guard rules win over any metrics', () => {
     fc.assert(
       fc.property(arbMetrics, arbConfig, arbIdleSince, (m, cfg, idleSince) => {
         const tags: Record<string, string> = idleSince ? { [IDLE_SINCE_TAG]: idleSince } : {};
-        const d = decideInstance(instance({ tags }), undefined, m, NOW, cfg);
-        expect(d).toMatchObject({ kind: 'skip', code: 'unknown-type', untagIdleSince: false });
+        const d = decideInstance(instance({ tags }), undefined, m, NOW, cfg, due);
+        expect(d).toMatchObject({ kind: 'skip', code: 'unknown-type', clearWarning: false });
       }),
     );
   });
@@ -287,7 +383,14 @@ describe('Property: guard rules win over any metrics', () => {
       fc.property(arbMetrics, arbIdleSince, (m, idleSince) => {
         const tags: Record<string, string> = idleSince ? { [IDLE_SINCE_TAG]: idleSince } : {};
         const i = instance({ lifecycle: 'spot', spotRequestType: 'one-time', tags });
-        const d = decideInstance(i, GPU_TYPE, m, NOW, reaperConfig({ action: 'stop', warnMinutesBeforeAction: 0 }));
+        const d = decideInstance(
+          i,
+          GPU_TYPE,
+          m,
+          NOW,
+          reaperConfig({ action: 'stop', warnMinutesBeforeAction: 0 }),
+          due,
+        );
         expect(d).toMatchObject({ kind: 'skip', code: 'spot-cannot-stop' });
       }),
     );
@@ -298,7 +401,7 @@ describe('Property: guard rules win over any metrics', () => {
       fc.property(arbMetrics, arbIdleSince, (m, idleSince) => {
         const tags: Record<string, string> = idleSince ? { [IDLE_SINCE_TAG]: idleSince } : {};
         const cfg = reaperConfig({ action: 'terminate', warnMinutesBeforeAction: 0 });
-        const d = checkBeforeAct(decideInstance(instance({ tags }), GPU_TYPE, m, NOW, cfg), 'terminate', {
+        const d = checkBeforeAct(decideInstance(instance({ tags }), GPU_TYPE, m, NOW, cfg, due), 'terminate', {
           terminationProtected: true,
         });
         expect(d.kind).not.toBe('act');
@@ -316,6 +419,7 @@ describe('Property: guard rules win over any metrics', () => {
           metrics({ points }),
           NOW,
           reaperConfig({ warnMinutesBeforeAction: 0 }),
+          due,
         );
         expect(d.kind).toBe('unknown');
       }),
@@ -326,7 +430,7 @@ describe('Property: guard rules win over any metrics', () => {
     fc.assert(
       fc.property(arbMetrics, arbConfig, arbIdleSince, (m, cfg, idleSince) => {
         const tags: Record<string, string> = idleSince ? { [IDLE_SINCE_TAG]: idleSince } : {};
-        const d = decideInstance(instance({ tags }), GPU_TYPE, m, NOW, cfg);
+        const d = decideInstance(instance({ tags }), GPU_TYPE, m, NOW, cfg, due);
         if (d.kind === 'act' || d.kind === 'warn' || d.kind === 'notify') expect(d.idleness?.state).toBe('idle');
       }),
     );

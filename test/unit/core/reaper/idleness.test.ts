@@ -60,12 +60,34 @@ describe('Function: assessIdleness', () => {
   it('judges on CPU and network with low confidence when there are no GPU metrics', () => {
     const result = assessIdleness(metrics({ gpu: null }), policy);
     expect(result).toMatchObject({ state: 'idle', confidence: 'low' });
-    expect(result.reason).toContain('no GPU metrics');
+    expect(result.reason).toContain('judged on CPU and network only (no per-instance GPU metrics');
   });
 
-  it('says unknown without GPU metrics when allowCpuOnlyDecision is off', () => {
-    const result = assessIdleness(metrics({ gpu: null }), reaperConfig({ allowCpuOnlyDecision: false }).idleGpu);
-    expect(result).toMatchObject({ state: 'unknown', code: 'no-gpu-metrics' });
+  it('reports GPU memory used beside utilization, and never judges on it', () => {
+    // Prepare: a model loaded (20 GB on each GPU) and no work
+    const m = {
+      ...metrics({ gpu: 2, gpus: 2 }),
+      gpuMemory: { unit: 'MB' as const, series: [[512, 20_000], [20_000]] },
+    };
+    // Act
+    const result = assessIdleness(m, policy);
+    // Assess
+    expect(result).toMatchObject({ state: 'idle', gpuMaxPercent: 2, gpuMemoryUsedMaxMb: 20_000 });
+    expect(result.reason).toContain('GPU max 2%, GPU memory 20,000 MB used');
+    const busy = assessIdleness({ ...m, gpu: [[90]] }, policy);
+    expect(busy.reason).toContain('GPU memory 20,000 MB used');
+  });
+
+  it('reports memory activity when the agent publishes only nvidia_smi_utilization_memory', () => {
+    const m = { ...metrics(), gpuMemory: { unit: 'percent' as const, series: [[0, 7.5]] } };
+    const result = assessIdleness(m, policy);
+    expect(result).toMatchObject({ gpuMemoryMaxPercent: 7.5 });
+    expect(result.gpuMemoryUsedMaxMb).toBeUndefined();
+    expect(result.reason).toContain('GPU memory activity 7.5%');
+  });
+
+  it('says when GPU memory is not reported', () => {
+    expect(assessIdleness(metrics(), policy).reason).toContain('GPU memory not reported');
   });
 
   it('reports high confidence with GPU metrics and the figures it used', () => {

@@ -1,6 +1,7 @@
 import { formatUsd } from '../../../../lambda/core/money';
 import {
   buildDigest,
+  buildDigestPlan,
   countReports,
   type DigestInput,
   type InstanceReport,
@@ -110,9 +111,37 @@ describe('Function: buildDigest', () => {
     expect(messageToText(message!)).toContain('Would terminate');
   });
 
-  it('marks low-confidence decisions', () => {
-    const [message] = buildDigest(input([report({ confidence: 'low' })]));
-    expect(messageToText(message!)).toContain('Low confidence');
+  it('marks low-confidence decisions and says, once, how to install the agent', () => {
+    const reports = [
+      report({ instanceId: 'i-1', confidence: 'low', actAt: undefined, code: 'low-confidence' }),
+      report({ instanceId: 'i-2', confidence: 'low', actAt: undefined, code: 'low-confidence' }),
+    ];
+    const [message] = buildDigest(input(reports));
+    const text = messageToText(message!);
+    expect(text).toContain('Low confidence');
+    expect(text).toContain('Idle, judged on CPU and network alone: not stopped');
+    expect(text).not.toContain('will stop');
+    expect(text.match(/nvidia_gpu/g)).toHaveLength(1);
+    expect(text).toContain('2 instance(s) above have no per-instance GPU metrics');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the agent's placeholder, as the reader must copy it
+    expect(text).toContain('"append_dimensions": {"InstanceId": "${aws:InstanceId}"}');
+  });
+
+  it('says which regions have GPU series that cannot be tied to instances, with the fix', () => {
+    const [message] = buildDigest(input([report()], { unattributedGpuSeries: [{ region: 'eu-west-1', series: 16 }] }));
+    const text = messageToText(message!);
+    expect(text).toContain('eu-west-1: 16 GPU metric series cannot be tied to an instance (no InstanceId dimension)');
+    expect(text).toContain('append_dimensions');
+  });
+
+  it('says when a run only reports, and when a warning is cancelled', () => {
+    const reports = [
+      report({ instanceId: 'i-1', decision: 'notify', code: 'report-only', tag: undefined }),
+      report({ instanceId: 'i-2', decision: 'busy', code: 'gpu-busy', warningCleared: true, tag: undefined }),
+    ];
+    const text = messageToText(buildDigest(input(reports))[0]!);
+    expect(text).toContain('reported only: this run cannot deliver a warning');
+    expect(text).toContain('Warning cancelled* (busy again)');
   });
 
   it('splits a long digest into messages of at most 50 blocks, each with the header', () => {
@@ -128,6 +157,19 @@ describe('Function: buildDigest', () => {
     }
     const sections = messages.flatMap((m) => m.blocks).filter((b) => b.type === 'section');
     expect(sections).toHaveLength(130);
+  });
+
+  it('says which message shows each instance, so that only the messages Slack accepted deliver warnings', () => {
+    // Prepare
+    const reports = Array.from({ length: 130 }, (_, i) => report({ instanceId: `i-${String(i).padStart(3, '0')}` }));
+    // Act
+    const plan = buildDigestPlan(input(reports, { maxInstanceSections: 120 }));
+    // Assess: every listed instance is in the message the map names, the unlisted ones in none
+    expect(plan.messageOf.size).toBe(120);
+    for (const [id, index] of plan.messageOf) {
+      expect(JSON.stringify(plan.messages[index]!.blocks)).toContain(`\`${id}\``);
+    }
+    for (const r of reports.slice(120)) expect(plan.messageOf.has(r.instanceId)).toBe(false);
   });
 
   it('lists skipped reasons in words, other codes as they are, and unknown types in the footer', () => {
@@ -148,10 +190,20 @@ describe('Function: countReports', () => {
     const counts = countReports([
       report({ decision: 'act', action: { kind: 'terminate', status: 'done' }, tag: undefined }),
       report({ decision: 'act', action: { kind: 'stop', status: 'dry-run' }, tag: undefined }),
-      report({ decision: 'warn', tag: { kind: 'tag', status: 'failed', errorCode: 'Throttling' } }),
-      report({ decision: 'busy', tag: { kind: 'untag', status: 'done' } }),
+      report({ decision: 'act', action: { kind: 'stop', status: 'failed', errorCode: 'Throttling' }, tag: undefined }),
+      report({ decision: 'busy', warningCleared: true, tag: { kind: 'untag', status: 'done' } }),
     ]);
-    expect(counts).toMatchObject({ terminated: 1, stopped: 0, wouldAct: 1, warned: 0, failed: 1, untagged: 1 });
+    expect(counts).toMatchObject({ terminated: 1, stopped: 0, wouldAct: 1, failed: 1, untagged: 1 });
+  });
+
+  it('counts a warning once a person could read it, never one Slack did not accept', () => {
+    const counts = countReports([
+      report({ instanceId: 'i-1', warning: { status: 'delivered', slackChannel: 'C1', slackTs: '1.2' } }),
+      report({ instanceId: 'i-2', warning: { status: 'not-delivered' } }),
+      report({ instanceId: 'i-3', warning: { status: 'not-recorded' } }),
+      report({ instanceId: 'i-4', warning: { status: 'dry-run' } }),
+    ]);
+    expect(counts.warned).toBe(2);
   });
 });
 
