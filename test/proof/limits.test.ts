@@ -302,6 +302,24 @@ describe('Proof: the budget guard acts on at most its per-period limit, whatever
     expect(table.get('limit#budgets#stops', '2026-11-15T12:00:00.000Z')).toBeUndefined();
   });
 
+  it('says in a dry run with printed messages (plan) that stops need an alert Slack accepted', async () => {
+    // Prepare
+    new FakeEc2({ instances: [fakeInstance('i-ml0', { tags: { team: 'ml' } })] }).install(ec2Mock);
+    budgetsMock.on(DescribeBudgetsCommand).resolves({ Budgets: [budgetAt('ml-platform', 98)] });
+    const ctx = testContext({
+      dryRun: true,
+      config: {
+        budgets: { action: 'stop-non-essential', items: [{ name: 'ml-platform', scopeTags: { team: 'ml' } }] },
+      },
+    });
+    // Act
+    const summary = await budgetsCapability.run(ctx, { source: 'cost-guard.cli' });
+    // Assess
+    expect(summary.notes.join('\n')).toContain(
+      'Stops are made only after Slack accepted the alert: without a Slack token (messages printed or logged) the budget guard reports what it would stop and stops nothing.',
+    );
+  });
+
   it('stops the same fleet once the token is stored (control)', async () => {
     // Prepare
     const ec2 = new FakeEc2({
