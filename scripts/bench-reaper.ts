@@ -5,10 +5,20 @@
  *
  *   npx tsx scripts/bench-reaper.ts [instances...]     (default: 1000 5000)
  *
- * The fleet: every instance is an idle g5.xlarge with the CloudWatch agent; half were warned three hours ago (they
- * are due for a stop, capped by maxActionsPerRun), half are new (they get warned and tagged).
+ * The fleet: every instance is an idle g5.xlarge with the CloudWatch agent (GPU utilization and memory series); half
+ * were warned three hours ago (a delivered warning in the state table: they are due for a stop, capped by
+ * maxActionsPerRun), half are new (they get a pending warning, the digest, then a delivered mark and the mirror tag).
+ * The state table and Slack answer after the same 20 ms.
  */
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   CreateTagsCommand,
   DescribeInstancesCommand,
@@ -18,7 +28,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ClientFactory } from '../lambda/adapters/clients';
-import { ConsoleNotifier } from '../lambda/adapters/slack';
+import type { Notifier } from '../lambda/adapters/slack';
 import { parseConfig } from '../lambda/core/config';
 import { buildContext } from '../lambda/runtime/context';
 import { reaperCapability } from '../lambda/services/reaper';
@@ -46,6 +56,7 @@ const later = <T>(value: () => T): Promise<T> =>
 function installFleet(n: number) {
   const ec2 = mockClient(EC2Client);
   const cw = mockClient(CloudWatchClient);
+  const ddb = mockClient(DynamoDBClient);
   const ids = Array.from({ length: n }, (_, i) => `i-${i.toString(16).padStart(17, '0')}`);
   const warnedAt = new Date(NOW.getTime() - 3 * 3_600_000).toISOString();
   const launched = new Date(NOW.getTime() - 86_400_000);
@@ -86,18 +97,44 @@ function installFleet(n: number) {
       later(() => ({ StoppingInstances: (input.InstanceIds ?? []).map((InstanceId) => ({ InstanceId })) })),
     );
 
-  const series = ids.map((id) => ({
+  const S = (v: string) => ({ S: v });
+  const warnings = ids
+    .filter((_, i) => i % 2 === 0)
+    .map((id) => ({
+      pk: S(`warning#${REGION}`),
+      sk: S(id),
+      instanceId: S(id),
+      region: S(REGION),
+      status: S('delivered'),
+      idleSince: S(warnedAt),
+      action: S('stop'),
+      warnedAt: S(warnedAt),
+      actionDue: S(new Date(NOW.getTime() - 2 * 3_600_000).toISOString()),
+      slackChannel: S('C0BENCH'),
+      slackTs: S('1700000000.000100'),
+    }));
+  ddb.on(QueryCommand).callsFake(() => later(() => ({ Items: warnings })));
+  ddb.on(PutItemCommand).callsFake(() => later(() => ({})));
+  ddb.on(UpdateItemCommand).callsFake(() => later(() => ({})));
+  ddb.on(DeleteItemCommand).callsFake(() => later(() => ({})));
+  ddb.on(BatchWriteItemCommand).callsFake(() => later(() => ({ UnprocessedItems: {} })));
+
+  const seriesOf = (metricName: string) => (id: string) => ({
     Namespace: 'CWAgent',
-    MetricName: 'nvidia_smi_utilization_gpu',
+    MetricName: metricName,
     Dimensions: [
       { Name: 'InstanceId', Value: id },
       { Name: 'index', Value: '0' },
       { Name: 'name', Value: 'NVIDIA A10G' },
     ],
-  }));
-  cw.on(ListMetricsCommand).callsFake((input: { NextToken?: string }) =>
+  });
+  const series: Record<string, ReturnType<ReturnType<typeof seriesOf>>[]> = {
+    nvidia_smi_utilization_gpu: ids.map(seriesOf('nvidia_smi_utilization_gpu')),
+    nvidia_smi_memory_used: ids.map(seriesOf('nvidia_smi_memory_used')),
+  };
+  cw.on(ListMetricsCommand).callsFake((input: { NextToken?: string; MetricName?: string }) =>
     later(() => {
-      const { items, next } = page(series, input.NextToken, 500);
+      const { items, next } = page(series[input.MetricName ?? ''] ?? [], input.NextToken, 500);
       return { Metrics: items, ...(next ? { NextToken: next } : {}) };
     }),
   );
@@ -107,7 +144,7 @@ function installFleet(n: number) {
       MetricDataResults: (input.MetricDataQueries ?? []).map((q) => ({ Id: q.Id, Values: idlePoints })),
     })),
   );
-  return { ec2, cw };
+  return { ec2, cw, ddb };
 }
 
 function callsByOperation(...mocks: { calls(): { args: unknown[] }[] }[]): Record<string, number> {
@@ -122,13 +159,18 @@ function callsByOperation(...mocks: { calls(): { args: unknown[] }[] }[]): Recor
 }
 
 async function bench(n: number): Promise<void> {
-  const { ec2, cw } = installFleet(n);
+  const { ec2, cw, ddb } = installFleet(n);
+  const slack: Notifier = {
+    kind: 'slack',
+    post: () => later(() => ({ channel: 'C0BENCH', ts: '1700000000.000200' })),
+  };
   const config = parseConfig({ dryRun: false, regions: [REGION], idleGpu: { action: 'stop' } });
   const ctx = buildContext({
     config,
     now: NOW,
     defaultRegion: REGION,
-    notifier: new ConsoleNotifier(() => undefined),
+    notifier: slack,
+    stateTableName: 'ml-cost-guard-state',
     log: silentLog,
     metrics: new MemoryMetrics(),
     clients: new ClientFactory({ defaultRegion: REGION }),
@@ -144,8 +186,18 @@ async function bench(n: number): Promise<void> {
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
 
-  const calls = callsByOperation(ec2, cw);
-  const actionOps = new Set(['CreateTags', 'DeleteTags', 'StopInstances', 'TerminateInstances']);
+  const calls = callsByOperation(ec2, cw, ddb);
+  // Acting and its bookkeeping: the writes, the per-period reservations and the warning records.
+  const actionOps = new Set([
+    'CreateTags',
+    'DeleteTags',
+    'StopInstances',
+    'TerminateInstances',
+    'PutItem',
+    'UpdateItem',
+    'DeleteItem',
+    'BatchWriteItem',
+  ]);
   const reads = Object.entries(calls)
     .filter(([op]) => !actionOps.has(op))
     .reduce((s, [, c]) => s + c, 0);
@@ -163,6 +215,7 @@ async function bench(n: number): Promise<void> {
   console.log(`  peak RSS                  ${(peak / 1024 / 1024).toFixed(0)} MB`);
   ec2.restore();
   cw.restore();
+  ddb.restore();
 }
 
 async function main(): Promise<void> {
