@@ -403,25 +403,37 @@ async function executeStops(
 
 /**
  * What the action record of a period carries from run to run: whether its alert went out already (a later run
- * then only announces the next batch of stops) and the instances stopped so far.
+ * then only announces the next batch of stops) and the IDs of the instances stopped so far, which later runs of
+ * the period never stop again (a restore sticks).
  */
 interface ActionDetail {
   readonly announced: boolean;
-  readonly stops: StopOutcome[];
+  readonly stopped: readonly string[];
 }
 
+/** IDs kept in a record (about 22 characters each): well inside DynamoDB's 400 KB item. */
+const MAX_RECORDED_STOPS = 15_000;
+
 function parseDetail(detail: string | undefined): ActionDetail {
-  if (!detail) return { announced: false, stops: [] };
+  if (!detail) return { announced: false, stopped: [] };
   try {
-    const parsed = JSON.parse(detail) as { stops?: StopOutcome[]; announced?: boolean };
-    return { announced: parsed.announced === true, stops: Array.isArray(parsed.stops) ? parsed.stops : [] };
+    const parsed = JSON.parse(detail) as { announced?: unknown; stopped?: unknown; stops?: unknown };
+    const ids = Array.isArray(parsed.stopped)
+      ? parsed.stopped.filter((id): id is string => typeof id === 'string')
+      : // records written before the IDs: whole outcomes
+        Array.isArray(parsed.stops)
+        ? (parsed.stops as { instanceId?: unknown }[]).flatMap((s) =>
+            typeof s?.instanceId === 'string' ? [s.instanceId] : [],
+          )
+        : [];
+    return { announced: parsed.announced === true, stopped: ids };
   } catch {
-    return { announced: false, stops: [] };
+    return { announced: false, stopped: [] };
   }
 }
 
 const detailText = (d: ActionDetail): string =>
-  JSON.stringify({ announced: d.announced, stops: d.stops.filter((s) => s.status === 'done') }).slice(0, 300_000);
+  JSON.stringify({ announced: d.announced, stopped: d.stopped.slice(-MAX_RECORDED_STOPS) });
 
 /**
  * Claims, warns, acts and records one budget that has no problem. The order is what makes a stop safe: the alert
@@ -471,7 +483,10 @@ async function guardBudget(
   if (action) {
     try {
       const selection = await selectCandidates(state, item);
-      plan = { ...(await planStops(state, selection.candidates)), skipped: selection.skipped };
+      // What an earlier run of the period stopped and someone started again stays running.
+      const before = new Set(earlier.stopped);
+      const candidates = selection.candidates.filter((i) => !before.has(i.instanceId));
+      plan = { ...(await planStops(state, candidates)), skipped: selection.skipped };
     } catch (error) {
       // EC2 (or the state table) could not be read: release the action's claim so the retry (or the next run)
       // announces and stops; the other thresholds are still alerted now, so an EC2 outage never silences a budget.
@@ -513,7 +528,7 @@ async function guardBudget(
       ...budgetStopContinuationMessages({
         evaluation,
         stops: announcedStops,
-        stoppedBefore: earlier.stops.length,
+        stoppedBefore: earlier.stopped.length,
         deferred: plan!.deferred,
         skipped: plan!.skipped,
         instanceStore: storeWarning,
@@ -562,7 +577,7 @@ async function guardBudget(
       } else if (acting) stops = announcedStops;
       const done: ActionDetail = {
         announced: true,
-        stops: [...earlier.stops, ...stops.filter((s) => s.status === 'done')],
+        stopped: [...earlier.stopped, ...stops.filter((s) => s.status === 'done').map((s) => s.instanceId)],
       };
       const used = evaluation.percentUsed === undefined ? '' : ` at ${evaluation.percentUsed.toFixed(1)}% of the limit`;
       await recordClaims(state, item, claimed, { acting, continuing, ts, done, deferred, alerted, used });
@@ -590,7 +605,7 @@ async function guardBudget(
     held,
     stops,
     deferred,
-    ...(continuing ? { stoppedEarlier: earlier.stops.length } : {}),
+    ...(continuing ? { stoppedEarlier: earlier.stopped.length } : {}),
     ...(plan ? { skipped: plan.skipped } : {}),
   };
 }

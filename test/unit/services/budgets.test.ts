@@ -527,6 +527,28 @@ describe('Function: budgetsCapability.run, fleets larger than one run stops', ()
     expect(table.get('budget#ml-platform', '2026-11#action-95')).toMatchObject({ status: 'sent' });
   });
 
+  it('never stops again in the period what an earlier run stopped and someone started again', async () => {
+    // Prepare: the first run stops three of seven; someone restores one of them
+    givenBudget(960);
+    givenFleet(7);
+    const first = await budgetsCapability.run(context({ config: withLimit(3) }), SCHEDULE_EVENT);
+    const restored = budget(first).stops[0]!.instanceId;
+    ec2.get(restored).state = 'running';
+    // Act: the next runs go on with the rest
+    const next = async (hours: number) =>
+      budgetsCapability.run(
+        context({ config: withLimit(3), now: new Date(TEST_NOW.getTime() + hours * HOUR) }),
+        SCHEDULE_EVENT,
+      );
+    const second = await next(1);
+    const third = await next(2);
+    // Assess
+    expect(ec2.get(restored).state).toBe('running');
+    expect([second, third].flatMap((s) => budget(s).stops.map((st) => st.instanceId))).not.toContain(restored);
+    expect(second.instancesStopped + third.instancesStopped).toBe(4);
+    expect(budget(third).stoppedEarlier).toBe(6);
+  });
+
   it('lets an SNS run in the same scheduled period stop nothing beyond the per-period limit', async () => {
     // Prepare
     givenBudget(960);
