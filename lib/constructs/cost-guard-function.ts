@@ -14,6 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConfigError, type CostGuardConfig } from '../../lambda/core/config';
 import { ENV } from '../../lambda/core/names';
+import { SCHEDULED_TIME_FIELD } from '../../lambda/core/schedule';
 import { configSlice } from '../config';
 import { STATE_TABLE_ACCESS, type StateTableUse } from './state-table-access';
 
@@ -253,7 +254,11 @@ export class CostGuardFunction extends Construct {
         description: `ml-cost-guard ${props.capability} run`,
         schedule: scheduler.ScheduleExpression.expression(props.schedule),
         target: new targets.LambdaInvoke(this.function, {
-          input: scheduler.ScheduleTargetInput.fromObject({ source: 'ml-cost-guard.schedule' }),
+          // The scheduled time rides in the event, so every delivery of one event counts in one action period.
+          input: scheduler.ScheduleTargetInput.fromObject({
+            source: 'ml-cost-guard.schedule',
+            [SCHEDULED_TIME_FIELD]: scheduler.ContextAttribute.scheduledTime,
+          }),
           retryAttempts: 0,
         }),
       });
