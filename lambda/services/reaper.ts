@@ -323,7 +323,10 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
   const notes: string[] = [];
   const failures: string[] = [];
   const reportOnly = reportOnlyReason(ctx);
-  if (reportOnly) notes.push(`Reporting only: ${reportOnly}.`);
+  if (reportOnly) {
+    notes.push(`Reporting only: ${reportOnly}.`);
+    ctx.log.warn(`idle GPU reaper reporting only: ${reportOnly}`);
+  }
   // Warning records are read (and cleared) whenever there is a table; written only by a run that can deliver them.
   const warnings = ctx.stateTableName
     ? new WarningStore(ctx.clients.dynamodb(), ctx.stateTableName, randomUUID(), now)
