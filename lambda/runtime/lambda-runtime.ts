@@ -2,6 +2,7 @@
  * The Lambda shell shared by every handler: parse the environment once per cold start (failing with a named error
  * when a variable is missing), build the run context, run the capability, publish metrics.
  */
+import type { Context } from 'aws-lambda';
 import { ClientFactory } from '../adapters/clients';
 import { ConsoleNotifier, type Notifier, SlackNotifier, tokenFromSecret } from '../adapters/slack';
 import { type CostGuardConfig, parseConfig } from '../core/config';
@@ -70,15 +71,6 @@ async function recordLedger(ctx: RunContext): Promise<void> {
 }
 
 /**
- * The part of the Lambda context a run needs: the time left before the function times out, and the request id
- * (the run lease's holder, 'lambda:<request id>').
- */
-export interface RemainingTime {
-  getRemainingTimeInMillis(): number;
-  readonly awsRequestId?: string;
-}
-
-/**
  * Wraps a capability's `run` as a Lambda handler. The environment is parsed at cold start: a bad config or a
  * missing variable fails every invocation with the same named error (and the errors alarm).
  */
@@ -86,12 +78,16 @@ export function lambdaHandler<E, R extends RunSummary>(
   capability: string,
   run: (ctx: RunContext, event: E) => Promise<R>,
   options: { readonly pricesInstances?: boolean } = {},
-): (event: E, lambdaContext?: RemainingTime) => Promise<R | LeaseHeldSummary> {
+): (event: E, lambdaContext?: Context) => Promise<R | LeaseHeldSummary> {
+  // One logger and one metrics object per function (Powertools' shape); metrics are flushed after every invocation.
   const logger = powertoolsLogger(capability);
+  const metrics = new PowertoolsMetrics(capability);
   let environment: LambdaEnvironment | undefined;
-  return async (event: E, lambdaContext?: RemainingTime): Promise<R | LeaseHeldSummary> => {
+  return async (event: E, lambdaContext?: Context): Promise<R | LeaseHeldSummary> => {
+    // Request id, cold start, function name and memory on every log line of this invocation. The Lambda runtime
+    // always passes the context; a test or a local call may not.
+    if (lambdaContext) logger.addContext(lambdaContext);
     environment ??= readLambdaEnvironment(process.env);
-    const metrics = new PowertoolsMetrics(capability);
     const notifier = await notifierFor(environment, (m) => logger.info(m));
     const clients = new ClientFactory({ defaultRegion: environment.region });
     // Functions that price nothing (alarms, summary) never call the Price List API, whatever pricing.live says.

@@ -26,6 +26,7 @@ import { budgetsCapability } from '../../lambda/services/budgets';
 import { TEST_NOW, testContext } from '../helpers/context';
 import { FakeEc2, fakeInstance } from '../helpers/fake-ec2';
 import { type FakeStateTable, fakeStateTable } from '../helpers/fake-state-table';
+import { lambdaContext } from '../helpers/lambda-context';
 import { type SlackTestServer, startSlackServer } from '../helpers/slack-server';
 import { type StsTestServer, startStsServer } from '../helpers/sts-server';
 
@@ -250,7 +251,7 @@ describe('Proof: the budget guard acts on at most its per-period limit, whatever
     for (const [i, at] of deliveries.entries()) {
       clockAt(new Date(at));
       try {
-        await handler(event, { awsRequestId: `req-${i}`, getRemainingTimeInMillis: () => 240_000 });
+        await handler(event, lambdaContext({ awsRequestId: `req-${i}` }));
         outcomes.push('ok');
       } catch (error) {
         outcomes.push((error as Error).name);
@@ -290,10 +291,7 @@ describe('Proof: the budget guard acts on at most its per-period limit, whatever
     }
     clockAt(TEST_NOW);
     // Act
-    const summary = await handler(
-      { source: 'ml-cost-guard.schedule' },
-      { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 240_000 },
-    );
+    const summary = await handler({ source: 'ml-cost-guard.schedule' }, lambdaContext({ awsRequestId: 'req-1' }));
     // Assess
     expect(ec2Mock.commandCalls(StopInstancesCommand)).toHaveLength(0);
     expect(ec2.instances.every((i) => i.state === 'running' && Object.keys(i.tags).join() === 'team')).toBe(true);
@@ -334,10 +332,7 @@ describe('Proof: the budget guard acts on at most its per-period limit, whatever
     });
     clockAt(TEST_NOW);
     // Act
-    await handler(
-      { source: 'ml-cost-guard.schedule' },
-      { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 240_000 },
-    );
+    await handler({ source: 'ml-cost-guard.schedule' }, lambdaContext({ awsRequestId: 'req-1' }));
     // Assess
     expect(ec2.instances.map((i) => i.state)).toEqual(['stopped', 'stopped', 'stopped']);
     expect(slack.posts().length).toBeGreaterThan(0);
@@ -364,10 +359,7 @@ describe('Proof: the budget guard acts on at most its per-period limit, whatever
     });
     clockAt(new Date(TEST_NOW.getTime() + 60_000));
     // Act
-    const summary = await handler(
-      { source: 'ml-cost-guard.schedule' },
-      { awsRequestId: 'req-9', getRemainingTimeInMillis: () => 240_000 },
-    );
+    const summary = await handler({ source: 'ml-cost-guard.schedule' }, lambdaContext({ awsRequestId: 'req-9' }));
     // Assess
     expect(budgetsMock.calls()).toHaveLength(0);
     expect(ec2.instances.map((i) => i.state)).toEqual(['running', 'running', 'running']);
@@ -414,10 +406,7 @@ describe('Proof: restore starts only what the guard recorded stopping', () => {
       budgets: { action: 'stop-non-essential', items: [{ name: 'ml-platform', scopeTags: { team: 'ml' } }] },
     });
     clockAt(TEST_NOW);
-    await guard(
-      { source: 'ml-cost-guard.schedule' },
-      { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 240_000 },
-    );
+    await guard({ source: 'ml-cost-guard.schedule' }, lambdaContext({ awsRequestId: 'req-1' }));
     jest.useRealTimers();
     expect(['i-ml0', 'i-ml1'].map((id) => ec2.get(id).state)).toEqual(['stopped', 'stopped']);
     const t = cli({ dryRun: false, state: { tableName: 'state' } }, new Date(TEST_NOW.getTime() + 3_600_000));

@@ -3,6 +3,7 @@ import { ENV } from '../../../lambda/core/names';
 import type { RunContext } from '../../../lambda/runtime/context';
 import { lambdaHandler, readLambdaEnvironment } from '../../../lambda/runtime/lambda-runtime';
 import { CostGuardError, InvalidEnvironmentError, MissingEnvironmentError } from '../../../lambda/shared/errors';
+import { lambdaContext } from '../../helpers/lambda-context';
 
 describe('Function: readLambdaEnvironment', () => {
   const base = {
@@ -91,9 +92,39 @@ describe('Function: lambdaHandler', () => {
     let left = 90_000;
     const handler = lambdaHandler('budgets', async (ctx: RunContext) => summary(ctx));
     // Act
-    const result = await handler({}, { getRemainingTimeInMillis: () => (left -= 1000) });
+    const result = await handler({}, lambdaContext({ remainingMs: () => (left -= 1000) }));
     // Assess
     expect('remaining' in result && result.remaining).toBe(89_000);
+  });
+
+  it('logs each invocation with its request id, and cold start only on the first', async () => {
+    // Prepare: an on-demand execution environment, as Lambda says in the environment; Powertools writes one JSON
+    // object a line to stdout.
+    process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
+    const lines: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const handler = lambdaHandler('budgets', async (ctx: RunContext) => summary(ctx));
+    // Act
+    try {
+      await handler({}, lambdaContext({ awsRequestId: 'req-1' }));
+      await handler({}, lambdaContext({ awsRequestId: 'req-2' }));
+    } finally {
+      write.mockRestore();
+    }
+    // Assess
+    const finished = lines
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.message === 'run finished');
+    expect(finished).toEqual([
+      expect.objectContaining({ capability: 'budgets', function_request_id: 'req-1', cold_start: true }),
+      expect.objectContaining({ capability: 'budgets', function_request_id: 'req-2', cold_start: false }),
+    ]);
+    expect(finished[0]).toMatchObject({ function_name: 'ml-cost-guard-test', service: 'ml-cost-guard' });
   });
 
   it('gives no deadline when invoked without a Lambda context', async () => {
