@@ -14,7 +14,14 @@
  * - the value is still shown (decoded, it reads as the tag said, newlines as spaces) when it is short.
  */
 import fc from 'fast-check';
-import { budgetAlertMessages, budgetProblemMessage } from '../../../lambda/core/budgets/messages';
+import {
+  budgetAlertMessages,
+  budgetLimitMismatchMessage,
+  budgetProblemMessage,
+  budgetStopContinuationMessages,
+  budgetStopResultMessages,
+  type StopOutcome,
+} from '../../../lambda/core/budgets/messages';
 import { evaluateBudget } from '../../../lambda/core/budgets/policy';
 import type { S3LifecycleRule } from '../../../lambda/core/lifecycle/merge';
 import type { BucketReport, LifecycleRunSummary } from '../../../lambda/core/lifecycle/report';
@@ -101,17 +108,20 @@ function budgetEvaluation(v: string) {
   );
 }
 
+const stops = (v: string): StopOutcome[] => [
+  { instanceId: 'i-1', region: 'us-east-1', instanceType: v, hourlyUsd: 1.006, status: 'done' },
+  { instanceId: 'i-2', region: 'us-east-1', instanceType: v, status: 'failed', errorCode: v, note: v },
+  { instanceId: 'i-3', region: 'us-east-1', instanceType: v, status: 'dry-run' },
+  { instanceId: 'i-4', region: 'us-east-1', instanceType: v, status: 'stopping' },
+];
+
 const budgetAlert = (v: string, mode: 'stop' | 'dry-run') => {
   const evaluation = budgetEvaluation(v);
   return budgetAlertMessages({
     evaluation,
     thresholds: evaluation.crossed,
     mode,
-    stops: [
-      { instanceId: 'i-1', region: 'us-east-1', instanceType: v, hourlyUsd: 1.006, status: 'done' },
-      { instanceId: 'i-2', region: 'us-east-1', instanceType: v, status: 'failed', errorCode: v, note: v },
-      { instanceId: 'i-3', region: 'us-east-1', instanceType: v, status: 'dry-run' },
-    ],
+    stops: stops(v),
     skipped: { essential: 1 },
     instanceStore: { known: true, types: [v, v] },
     essentialTag: 'cost-guard:essential',
@@ -230,6 +240,26 @@ const ROWS: readonly Row[] = [
   },
   { name: 'budget alert at the action threshold', build: (v) => budgetAlert(v, 'stop') },
   { name: 'budget alert in dry run', build: (v) => budgetAlert(v, 'dry-run') },
+  {
+    name: 'budget stop continuation',
+    build: (v) =>
+      budgetStopContinuationMessages({
+        evaluation: budgetEvaluation(v),
+        stops: stops(v),
+        stoppedBefore: 3,
+        deferred: 2,
+        skipped: { essential: 1 },
+        instanceStore: { known: true, types: [v] },
+        essentialTag: 'cost-guard:essential',
+      }),
+  },
+  { name: 'budget stop result', build: (v) => budgetStopResultMessages({ name: v, stops: stops(v), cutShort: 1 }) },
+  {
+    name: 'budget limit mismatch',
+    build: (v) => [
+      budgetLimitMismatchMessage(v, { reason: 'unit', configuredUsd: 1000, live: { amount: 1000, unit: v } }, v),
+    ],
+  },
   {
     name: 'budget problem (missing)',
     build: (v) => [budgetProblemMessage(v, { kind: 'missing', message: `budget '${v}' was not found` })],
