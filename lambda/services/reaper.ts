@@ -65,7 +65,7 @@ import {
 } from '../core/reaper';
 import { type FleetStats, fleetStats } from '../core/reaper/fleet';
 import { actionSavings, wasteSoFar } from '../core/savings';
-import { periodOf } from '../core/schedule';
+import { actionPeriod } from '../core/schedule';
 import { tagValue } from '../core/tags';
 import type { CapabilityModule } from '../runtime/capability';
 import { type RunContext, RunIncompleteError, type RunSummary } from '../runtime/context';
@@ -147,18 +147,6 @@ export function reportOnlyReason(ctx: Pick<RunContext, 'stateTableName' | 'notif
   }
   if (ctx.notifier.kind === 'console') {
     return 'no Slack token (messages only go to the log), so no warning can be read: the reaper reports and never tags for action or acts';
-  }
-  return undefined;
-}
-
-/** When the schedule fired, from the event (EventBridge Scheduler input `scheduledTime`, or an event's `time`). */
-export function scheduledTimeOf(event: unknown): Date | undefined {
-  if (!event || typeof event !== 'object') return undefined;
-  const e = event as { scheduledTime?: unknown; time?: unknown };
-  for (const v of [e.scheduledTime, e.time]) {
-    if (typeof v !== 'string') continue;
-    const ms = Date.parse(v);
-    if (!Number.isNaN(ms)) return new Date(ms);
   }
   return undefined;
 }
@@ -404,7 +392,8 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
     const limits = ctx.stateTableName
       ? new DynamoStateStore(ctx.clients.dynamodb(), ctx.stateTableName, { now })
       : undefined;
-    const period = periodOf(config.idleGpu.schedule, scheduledTimeOf(event) ?? now);
+    // The schedule's period of the event (its scheduledTime), so an event and its retries share one limit.
+    const period = actionPeriod(config.idleGpu.schedule, event, now);
     let full = false;
     for (const decision of ordered) {
       const entry = byId.get(decision.instanceId)!;

@@ -32,7 +32,6 @@ import {
   type ReaperSummary,
   reaperCapability,
   reportOnlyReason,
-  scheduledTimeOf,
 } from '../../../lambda/services/reaper';
 import { TEST_NOW, testContext } from '../../helpers/context';
 import { type FakeStateTable, fakeStateTable } from '../../helpers/fake-state-table';
@@ -463,17 +462,5 @@ describe('Function: reportOnlyReason', () => {
     const reason = reportOnlyReason({ ...table, notifier });
     expect(reason).toMatch(why);
     expect(reason).toContain('never tags for action or acts');
-  });
-});
-
-describe('Function: scheduledTimeOf', () => {
-  it.each([
-    [{ source: 'ml-cost-guard.schedule', scheduledTime: '2026-11-15T12:00:00Z' }, '2026-11-15T12:00:00.000Z'],
-    [{ 'detail-type': 'Scheduled Event', time: '2026-11-15T13:00:00Z' }, '2026-11-15T13:00:00.000Z'],
-    [{ source: 'ml-cost-guard.schedule' }, undefined],
-    [{ scheduledTime: 'soon' }, undefined],
-    [undefined, undefined],
-  ])('reads %j as %s', (event, expected) => {
-    expect(scheduledTimeOf(event)?.toISOString()).toBe(expected);
   });
 });
