@@ -3,22 +3,15 @@
  * A bad value throws ConfigError, which fails `cdk synth` with the field, the value and what is allowed.
  */
 import type { Node } from 'constructs';
-import { ConfigError, type CostGuardConfig, parseConfig } from '../lambda/core/config';
+import { type CostGuardConfig, parseConfig } from '../lambda/core/config';
+import { parseJsonText } from '../lambda/core/json-text';
 
 export const CONFIG_CONTEXT_KEY = 'costGuard';
 
 export function configFromContext(node: Node): CostGuardConfig {
   let raw: unknown = node.tryGetContext(CONFIG_CONTEXT_KEY) ?? {};
   // `cdk synth -c costGuard='{"dryRun":false}'` hands the object over as JSON text.
-  if (typeof raw === 'string') {
-    try {
-      raw = JSON.parse(raw);
-    } catch (cause) {
-      throw new ConfigError(`Context '${CONFIG_CONTEXT_KEY}' is not valid JSON: ${(cause as Error).message}`, [], {
-        cause,
-      });
-    }
-  }
+  if (typeof raw === 'string') raw = parseJsonText(raw, `Context '${CONFIG_CONTEXT_KEY}'`);
   return parseConfig(raw, `cdk context '${CONFIG_CONTEXT_KEY}'`);
 }
 

@@ -8,10 +8,10 @@ import type { RunContext, RunSummary } from './context';
 import { RunLeaseHeldError, withRunLeases } from './lease';
 
 /**
- * Capabilities whose function takes the lease: the ones that stop or terminate instances. (The storage lifecycle
- * function would need PutItem/UpdateItem on the table for it; its role has only BatchWriteItem.)
+ * Capabilities whose function takes the lease: the ones that change resources (stop, terminate, lifecycle writes),
+ * so that the deployed function and a `cost-guard run` never act on the same capability and region at once.
  */
-export const LEASED_IN_LAMBDA: ReadonlySet<string> = new Set(['reaper', 'budgets']);
+export const LEASED_IN_LAMBDA: ReadonlySet<string> = new Set(['reaper', 'budgets', 'lifecycle']);
 
 /** The summary of a run that found the lease held and did nothing. */
 export interface LeaseHeldSummary extends RunSummary {

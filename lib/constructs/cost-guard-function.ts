@@ -125,6 +125,7 @@ export class CostGuardFunction extends Construct {
     const environment: Record<string, string> = {
       [ENV.config]: config,
       [ENV.accountId]: Stack.of(this).account,
+      [ENV.stackName]: Stack.of(this).stackName,
       POWERTOOLS_SERVICE_NAME: 'ml-cost-guard',
       POWERTOOLS_METRICS_NAMESPACE: 'MlCostGuard',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

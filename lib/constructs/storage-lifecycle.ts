@@ -58,7 +58,7 @@ export class StorageLifecycle extends Construct {
       configKeys: ['storage'],
       schedule: storage.schedule,
       stateTable: shared.stateTable,
-      stateTableUses: ['ledgerWrite'],
+      stateTableUses: ['ledgerWrite', 'state'],
       slackSecret: shared.slackSecret,
       logRetentionDays: config.observability.logRetentionDays,
       tracing: config.observability.tracing,
@@ -78,7 +78,8 @@ export class StorageLifecycle extends Construct {
           actions: [
             ...LIFECYCLE_BUCKET_READ_ACTIONS,
             ...(config.dryRun ? [] : LIFECYCLE_BUCKET_WRITE_ACTIONS),
-            ...(byTag ? ['s3:GetBucketTagging'] : []),
+            // Tags are read for listed buckets too: they tell a CDK bootstrap or this stack's own bucket apart.
+            's3:GetBucketTagging',
           ],
           resources: bucketArns,
         }),

@@ -927,7 +927,8 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
     const EXPECTED: Record<string, string[]> = {
       reaper: [...STATE, ...WARNINGS, ...LEDGER_WRITE],
       budgets: [...STATE, ...LEDGER_WRITE],
-      lifecycle: LEDGER_WRITE,
+      // The lifecycle run takes the run lease (state-store.ts acquireLease / releaseLease).
+      lifecycle: [...STATE, ...LEDGER_WRITE],
       summary: ['dynamodb:Query'],
       alarms: [],
     };

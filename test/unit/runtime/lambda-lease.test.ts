@@ -59,7 +59,11 @@ describe('Function: runUnderLambdaLease', () => {
     );
   });
 
-  it('takes no lease for functions that do not stop or terminate', async () => {
+  it('holds the lease for every capability that changes resources, lifecycle writes included', () => {
+    expect([...LEASED_IN_LAMBDA].sort()).toEqual(['budgets', 'lifecycle', 'reaper']);
+  });
+
+  it('takes no lease for functions that change nothing', async () => {
     // Act
     await runUnderLambdaLease(ctx(), 'summary', 'req-3', async () => summary('summary'));
     // Assess
