@@ -234,7 +234,17 @@ export function renderConfigMarkdown(schema: JsonSchema): string {
       'Besides the ranges below, the schema checks: schedules are valid EventBridge Scheduler expressions;',
       '`budgets.alertPercent` is below `budgets.actionPercent`; budget names are unique; `storage.buckets` lists at',
       'least one bucket when `storage.selectByTag` is false; and `storage.rules` pass the checks S3 applies',
-      '(see [storage-lifecycle.md](storage-lifecycle.md#constraints-checked-before-anything-is-sent)).',
+      '(see [storage-lifecycle.md](storage-lifecycle.md#constraints-checked-before-anything-is-sent)). An unknown key',
+      'is an error that names the closest valid key (`costGuard.idelGpu: unknown key; did you mean idleGpu?`).',
+    ].join('\n'),
+    [
+      'A schedule is `rate(N unit)` (N at least 1; `minute`, `hour` or `day` for 1, the plural above 1) or',
+      '`cron(minutes hours day-of-month month day-of-week year)`: minutes 0-59, hours 0-23, day-of-month 1-31, month',
+      '1-12 or JAN-DEC, day-of-week 1-7 or SUN-SAT (1 is Sunday), year 1970-2199; `*`, `a-b`, `a/n` or `*/n`, and',
+      'lists; exactly one of day-of-month and day-of-week is `?`; `L` and `nW` only in day-of-month, `L`, `nL` and',
+      '`n#k` (k 1-5) only in day-of-week, each alone; and the day must occur in the months given (no 30 FEB). A bad',
+      "one fails synth naming the field and its range: `invalid schedule 'cron(0 25 * * ? *)': hours field '25'",
+      'must be 0-23`.',
     ].join('\n'),
     'The same schema as JSON Schema, for editors: [`config.schema.json`](config.schema.json).',
   ];

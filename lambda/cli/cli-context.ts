@@ -11,12 +11,13 @@ import { ClientFactory } from '../adapters/clients';
 import { ConsoleNotifier, type Notifier, SlackNotifier, tokenFromSecret } from '../adapters/slack';
 import type { CostGuardConfig } from '../core/config';
 import { STATE_TABLE_NAME } from '../core/names';
+import { regionCodeProblem, unknownRegionWarning } from '../core/regions';
 import { buildContext, type RunContext } from '../runtime/context';
 import { resolvePricing } from '../runtime/pricing-source';
 import { AwsAccessError, errorCode, errorMessage, STATE_TABLE_REMEDY, StateTableNotFoundError } from '../shared/errors';
 import { lineLogger, MemoryMetrics, silentLog } from '../shared/observability';
 import { captureServerDate, runClock } from './aws-clock';
-import type { CliIO } from './io';
+import { type CliIO, UsageError } from './io';
 
 export interface CliContextOptions {
   readonly config: CostGuardConfig;
@@ -58,14 +59,30 @@ export function cliHolder(io: CliIO, pid: number = process.pid): string {
   return `cli:${user}@${hostname()}:${pid}`;
 }
 
-/** The region the SDK chain would use; a clear error when there is none. */
-export function cliRegion(io: CliIO, explicit?: string): string {
-  const region = explicit ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
-  if (!region) {
+/**
+ * The region the run uses: `--region`, else the first of costGuard.regions (checked by the config schema), else
+ * AWS_REGION, else AWS_DEFAULT_REGION; a clear error when there is none. A value not shaped like a region code is a
+ * UsageError naming where it came from (and the known region it most likely meant) before any AWS call; a
+ * well-formed code this version does not know is used, with a warning.
+ */
+export function cliRegion(io: CliIO, explicit?: string, configured?: string): string {
+  const sources: [string, string | undefined][] = [
+    ['--region', explicit],
+    ['costGuard.regions[0]', configured],
+    ['AWS_REGION', io.env.AWS_REGION],
+    ['AWS_DEFAULT_REGION', io.env.AWS_DEFAULT_REGION],
+  ];
+  const found = sources.find(([, value]) => value !== undefined && value !== '');
+  if (!found) {
     throw new AwsAccessError(
       'No AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), pass --region, or list regions in costGuard.regions.',
     );
   }
+  const [what, region] = found as [string, string];
+  const problem = regionCodeProblem(region, what);
+  if (problem) throw new UsageError(problem);
+  const warning = unknownRegionWarning(region, what);
+  if (warning) io.err(`warning: ${warning}`);
   return region;
 }
 
@@ -128,7 +145,7 @@ async function cliNotifier(o: CliContextOptions, region: string): Promise<Notifi
 }
 
 export async function cliContext(o: CliContextOptions): Promise<RunContext> {
-  const region = cliRegion(o.io, o.region ?? o.config.regions[0]);
+  const region = cliRegion(o.io, o.region, o.config.regions[0]);
   const endpoint = o.io.env.AWS_ENDPOINT_URL;
   const clients = new ClientFactory({
     defaultRegion: region,

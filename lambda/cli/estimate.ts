@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_LIFECYCLE_RULES } from '../core/lifecycle/rules';
 
 import { formatHourlyUsd as formatHourly, formatUsd } from '../core/money';
+import { regionCodeProblem } from '../core/regions';
 
 import {
   autoscalingSavings,
@@ -29,9 +30,11 @@ import {
   roi,
   SavingsInputError,
   SEED_PRICES,
+  SOURCE_CHAPTER,
   storageTieringSavings,
   UnknownPriceError,
 } from '../core/savings';
+import { argsErrorMessage } from './args';
 import { type CliIO, EXIT, UsageError } from './io';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -259,7 +262,7 @@ const calculators: readonly Calculator[] = [
           ],
         ],
         notes: [
-          'Spot applies to what remains after right-sizing; the seed adds both levers on the full spend and can save more than is spent.',
+          `Spot applies to what remains after right-sizing; ${SOURCE_CHAPTER} adds both levers on the full spend and can save more than is spent.`,
         ],
       };
     },
@@ -327,7 +330,7 @@ const calculators: readonly Calculator[] = [
           ],
         ],
         notes: [
-          "Each strategy acts on what the previous ones left; the seed adds each one's share of the full volume.",
+          `Each strategy acts on what the previous ones left; ${SOURCE_CHAPTER} adds each one's share of the full volume.`,
         ],
       };
     },
@@ -405,7 +408,7 @@ const calculators: readonly Calculator[] = [
           ],
         ],
         notes: [
-          'A reservation bills every hour of the month; the seed discounts only the hours used and overstates the saving.',
+          `A reservation bills every hour of the month; ${SOURCE_CHAPTER} discounts only the hours used and overstates the saving.`,
         ],
       };
     },
@@ -527,7 +530,7 @@ const calculators: readonly Calculator[] = [
         flag: 'hours-per-month',
         param: 'hoursPerMonth',
         range: RANGES.hoursPerMonth,
-        defaultText: '730 (720 with --seed-prices)',
+        defaultText: '730 (720 with --chapter-prices)',
         help: 'hours in a month',
       },
       {
@@ -538,7 +541,11 @@ const calculators: readonly Calculator[] = [
         defaultText: '1',
         help: 'number of such instances',
       },
-      { kind: 'boolean', flag: 'seed-prices', help: "price from the seed chapter's table (p4d.24xlarge $32.77/h)" },
+      {
+        kind: 'boolean',
+        flag: 'chapter-prices',
+        help: `price from the table of ${SOURCE_CHAPTER} (p4d.24xlarge $32.77/h, before the 2025 price cut)`,
+      },
     ],
     run(f) {
       const instanceType = f.str('instance-type');
@@ -550,11 +557,12 @@ const calculators: readonly Calculator[] = [
         throw new UsageError('give --instance-type or --hourly-usd, not both');
       }
       const region = f.str('region');
-      if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
-        throw new UsageError(`--region '${region}' is not an AWS region name (like us-east-1)`);
-      }
-      const seed = f.bool('seed-prices');
-      const pricing = seed ? createPricing({ hoursPerMonth: SEED_PRICES.hoursPerMonth }, SEED_PRICES) : createPricing();
+      const regionProblem = region === undefined ? undefined : regionCodeProblem(region, '--region');
+      if (regionProblem) throw new UsageError(regionProblem);
+      const chapter = f.bool('chapter-prices');
+      const pricing = chapter
+        ? createPricing({ hoursPerMonth: SEED_PRICES.hoursPerMonth }, SEED_PRICES)
+        : createPricing();
       let r: ReturnType<typeof idleCost>;
       try {
         r = idleCost(
@@ -580,7 +588,7 @@ const calculators: readonly Calculator[] = [
       const source =
         r.priceSource === 'input'
           ? '--hourly-usd'
-          : seed
+          : chapter
             ? SEED_PRICES.source
             : `${pricing.source}, ${pricing.asOf}${where}`;
       return {
@@ -722,7 +730,7 @@ const calculators: readonly Calculator[] = [
             ['Payback', `${formatNumber(r.paybackDays, 1)} days`],
           ],
         ],
-        notes: ["ROI is net gain over cost; the seed's 3,454% is savings over cost (gross return)."],
+        notes: [`ROI is net gain over cost; the 3,454% of ${SOURCE_CHAPTER} is savings over cost (gross return).`],
       };
     },
   },
@@ -819,7 +827,7 @@ function parseFlags(c: Calculator, argv: string[], usage: string): { flags: Flag
   try {
     values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as typeof values;
   } catch (error) {
-    throw new UsageError(parseArgsMessage(error as Error & { code?: string }), usage);
+    throw new UsageError(argsErrorMessage(error, options), usage, { cause: error });
   }
   const help = values['help'] === true;
   const numbers = new Map<string, number>();
@@ -855,24 +863,6 @@ function parseFlags(c: Calculator, argv: string[], usage: string): { flags: Flag
     bool: (flag) => values[flag] === true,
   };
   return { flags, json: values['json'] === true, help };
-}
-
-function parseArgsMessage(error: Error & { code?: string }): string {
-  const option = /'(-{1,2}[^' ]+)/.exec(error.message)?.[1];
-  switch (error.code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `unknown flag '${option ?? '?'}'`;
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': {
-      const arg = /'([^']*)'/.exec(error.message)?.[1];
-      return `unexpected argument '${arg ?? '?'}'`;
-    }
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return error.message.includes('ambiguous')
-        ? `${option ?? 'a flag'} needs a value; write a negative value as ${option ?? '--flag'}=-N`
-        : `${option ?? 'a flag'} needs a value`;
-    default:
-      return error.message;
-  }
 }
 
 /** Turns a calculator's rejection of an input into a usage error naming the flag that supplied it. */

@@ -4,9 +4,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigError, type CostGuardConfig, parseConfig } from '../core/config';
-import { type CliIO, UsageError } from './io';
+import { parseJsonText } from '../core/json-text';
+import { parseCliArgs } from './args';
+import type { CliIO } from './io';
 
 export interface LoadedConfig {
   readonly config: CostGuardConfig;
@@ -21,12 +22,7 @@ export function readConfigFile(file: string): { raw: unknown; source: string } {
   } catch (cause) {
     throw new ConfigError(`Cannot read config file ${file}: ${(cause as Error).message}`, [], { cause });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    throw new ConfigError(`Config file ${file} is not valid JSON: ${(cause as Error).message}`, [], { cause });
-  }
+  const json = parseJsonText(text, `Config file ${file}`);
   const ctx = (json as { context?: { costGuard?: unknown } } | null)?.context;
   if (ctx && typeof ctx === 'object') return { raw: ctx.costGuard ?? {}, source: `${file} context 'costGuard'` };
   return { raw: json, source: file };
@@ -43,17 +39,10 @@ export function resolveConfig(configFile: string | undefined, io: Pick<CliIO, 'c
 
 /** For commands whose only option is --config. Prints the usage and returns undefined for --help. */
 export function loadCliConfig(argv: string[], io: CliIO, usage: string): LoadedConfig | undefined {
-  let values: { config?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { config: { type: 'string' }, help: { type: 'boolean' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message, usage);
-  }
+  const { values } = parseCliArgs(
+    { args: argv, options: { config: { type: 'string' }, help: { type: 'boolean' } } },
+    usage,
+  );
   if (values.help) {
     io.out(usage);
     return undefined;

@@ -8,6 +8,7 @@
  *   cost-guard config [--config FILE]                   print the validated config with defaults
  */
 import { ConfigError } from '../core/config';
+import { didYouMean } from '../core/suggest';
 import { RunLeaseHeldError } from '../runtime/lease';
 import { AwsAccessError, StateTableNotFoundError } from '../shared/errors';
 import { CAPABILITIES } from './capabilities';
@@ -60,7 +61,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   }
   const command = commands.get(name);
   if (!command) {
-    io.err(`cost-guard: unknown command '${name}'\n\n${USAGE}`);
+    io.err(`cost-guard: unknown command '${name}'${didYouMean(name, [...commands.keys()])}\n\n${USAGE}`);
     return EXIT.usage;
   }
   try {

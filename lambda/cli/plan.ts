@@ -3,7 +3,6 @@
  * what would be terminated, stopped, warned, changed or alerted, each with its reason and dollars, and the totals.
  * Nothing is changed and nothing is posted to Slack (messages the runs would send are counted, not printed).
  */
-import { parseArgs } from 'node:util';
 import type { Notifier } from '../adapters/slack';
 import { formatUsd } from '../core/money';
 import type { SlackMessage } from '../core/slack-blocks';
@@ -12,6 +11,7 @@ import { type RunContext, type RunSummary, summaryOfFailedRun } from '../runtime
 import type { ActionRecord } from '../shared/actions';
 import { ActionRunner } from '../shared/actions';
 import { errorMessage } from '../shared/errors';
+import { parseCliArgs } from './args';
 import type { CliCapability } from './capabilities';
 import { cliContext } from './cli-context';
 import { type CliIO, EXIT, UsageError } from './io';
@@ -131,8 +131,8 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
       verbose?: boolean;
       help?: boolean;
     };
-    try {
-      ({ values } = parseArgs({
+    ({ values } = parseCliArgs(
+      {
         args: argv,
         options: {
           config: { type: 'string' },
@@ -143,12 +143,9 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
           verbose: { type: 'boolean' },
           help: { type: 'boolean' },
         },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (error) {
-      throw new UsageError((error as Error).message, PLAN_USAGE);
-    }
+      },
+      PLAN_USAGE,
+    ));
     if (values.help) {
       io.out(PLAN_USAGE);
       return EXIT.ok;

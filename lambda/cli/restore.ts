@@ -1,9 +1,9 @@
 /** `cost-guard restore`: the command line around services/restore, and its text report. */
-import { parseArgs } from 'node:util';
 import { STOPPED_BY_TAG } from '../core/budgets/tags';
 import { withRunLeases } from '../runtime/lease';
 import { recordRun } from '../runtime/record';
 import { type RestoreSummary, restoreInstances } from '../services/restore';
+import { parseCliArgs } from './args';
 import { cliContext, cliHolder } from './cli-context';
 import { type CliIO, EXIT, UsageError } from './io';
 import { resolveConfig } from './load-config';
@@ -52,8 +52,8 @@ export async function restoreCommand(argv: string[], io: CliIO): Promise<number>
     json?: boolean;
     help?: boolean;
   };
-  try {
-    ({ values } = parseArgs({
+  ({ values } = parseCliArgs(
+    {
       args: argv,
       options: {
         budget: { type: 'string' },
@@ -65,12 +65,9 @@ export async function restoreCommand(argv: string[], io: CliIO): Promise<number>
         json: { type: 'boolean' },
         help: { type: 'boolean' },
       },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message, RESTORE_USAGE);
-  }
+    },
+    RESTORE_USAGE,
+  ));
   if (values.help) {
     io.out(RESTORE_USAGE);
     return EXIT.ok;

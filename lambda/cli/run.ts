@@ -2,11 +2,12 @@
  * `cost-guard run <reaper|lifecycle|budgets>`: one run of one capability from a laptop, with the same code as
  * its Lambda.
  */
-import { parseArgs } from 'node:util';
+import { closestName } from '../core/suggest';
 import type { CapabilityName } from '../runtime/capability';
 import { type RunSummary, summaryOfFailedRun } from '../runtime/context';
 import { withRunLeases } from '../runtime/lease';
 import { recordRun } from '../runtime/record';
+import { parseCliArgs } from './args';
 import type { CliCapability } from './capabilities';
 import { cliContext, cliHolder } from './cli-context';
 import { type CliIO, EXIT, UsageError } from './io';
@@ -27,30 +28,27 @@ Options:
   --help          this help`;
 
 const parseRunArgs = (args: string[]) =>
-  parseArgs({
-    args,
-    options: {
-      config: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      region: { type: 'string' },
-      'state-table': { type: 'string' },
-      json: { type: 'boolean' },
-      verbose: { type: 'boolean' },
-      help: { type: 'boolean' },
+  parseCliArgs(
+    {
+      args,
+      options: {
+        config: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        region: { type: 'string' },
+        'state-table': { type: 'string' },
+        json: { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: true,
     },
-    strict: true,
-    allowPositionals: true,
-  });
+    RUN_USAGE,
+  );
 
 export function runCommandFor(modules: ReadonlyMap<CapabilityName, CliCapability>) {
   return async function runCommand(argv: string[], io: CliIO): Promise<number> {
-    let parsed: ReturnType<typeof parseRunArgs>;
-    try {
-      parsed = parseRunArgs(argv);
-    } catch (error) {
-      throw new UsageError((error as Error).message, RUN_USAGE);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseRunArgs(argv);
     if (values.help) {
       io.out(RUN_USAGE);
       return EXIT.ok;
@@ -60,7 +58,12 @@ export function runCommandFor(modules: ReadonlyMap<CapabilityName, CliCapability
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`, RUN_USAGE);
     const module = modules.get(name as CapabilityName);
     if (!module) {
-      throw new UsageError(`unknown capability '${name}'; choose one of ${[...modules.keys()].join(', ')}`, RUN_USAGE);
+      const names = [...modules.keys()];
+      const near = closestName(name, names);
+      throw new UsageError(
+        `unknown capability '${name}'; ${near ? `did you mean ${near}? ` : ''}choose one of ${names.join(', ')}`,
+        RUN_USAGE,
+      );
     }
     const { config } = resolveConfig(values.config, io);
     const ctx = await cliContext({

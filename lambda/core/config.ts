@@ -15,8 +15,10 @@ import {
   describeRuleProblem,
   TRANSITION_STORAGE_CLASSES,
 } from './lifecycle/rules';
+import { AWS_REGION_CODE } from './regions';
 import { createPricing } from './savings/pricing';
 import { scheduleProblem } from './schedule';
+import { closestName } from './suggest';
 
 const percent = (what: string) =>
   z
@@ -53,8 +55,7 @@ const tagKey = z
   .min(1, { error: 'a tag key must not be empty' })
   .max(128, { error: 'a tag key has at most 128 characters' });
 
-const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
-const region = z.string().regex(AWS_REGION, { error: 'must be an AWS region code such as us-east-1' });
+const region = z.string().regex(AWS_REGION_CODE, { error: 'must be an AWS region code such as us-east-1' });
 
 /** A loopback host as the URL parser writes it (it turns `127.1` or `0x7f.0.0.1` into `127.0.0.1`). */
 function isLoopbackHost(hostname: string): boolean {
@@ -361,13 +362,15 @@ const budgetsSchema = z
 
 const pricingSchema = z
   .strictObject({
-    /** Hours in a billing month (AWS convention 730; the seed's tables use 720). */
+    /** Hours in a billing month (AWS convention 730; the source chapter's tables use 720). */
     hoursPerMonth: z
       .number()
       .min(672)
       .max(744)
       .default(730)
-      .describe("Hours in a billing month (AWS convention 730; the seed's tables use 720)."),
+      .describe(
+        "Hours in a billing month (AWS convention 730; the 'Infrastructure Cost Optimization' chapter's tables use 720).",
+      ),
     /** Spot discount off on-demand, as a fraction. */
     spotDiscount: z.number().min(0).max(0.95).default(0.7).describe('Spot discount off on-demand, as a fraction.'),
     /** On-demand $/h overrides by instance type, on top of the embedded catalog. */
@@ -486,6 +489,77 @@ function formatInput(input: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** A zod schema as its definition: the wrappers and containers walked to find an object's keys. */
+interface SchemaDef {
+  readonly type: string;
+  readonly innerType?: Walkable;
+  readonly in?: Walkable;
+  readonly shape?: Readonly<Record<string, Walkable>>;
+  readonly element?: Walkable;
+  readonly valueType?: Walkable;
+}
+type Walkable = { readonly _zod: { readonly def: SchemaDef } };
+
+/** The keys the schema accepts in the object at `path` (undefined when that is not an object). */
+export function configKeysAt(path: readonly PropertyKey[]): string[] | undefined {
+  const unwrap = (s: Walkable | undefined): Walkable | undefined => {
+    let current = s;
+    for (;;) {
+      const def = current?._zod.def;
+      if (def?.innerType) current = def.innerType;
+      else if (def?.type === 'pipe' && def.in) current = def.in;
+      else return current;
+    }
+  };
+  let schema = unwrap(costGuardConfigSchema as unknown as Walkable);
+  for (const seg of path) {
+    const def = schema?._zod.def;
+    if (def?.type === 'object') schema = unwrap(def.shape?.[String(seg)]);
+    else if (def?.type === 'array') schema = unwrap(def.element);
+    else if (def?.type === 'record') schema = unwrap(def.valueType);
+    else return undefined;
+  }
+  const shape = schema?._zod.def.type === 'object' ? schema._zod.def.shape : undefined;
+  return shape ? Object.keys(shape) : undefined;
+}
+
+/** "must be one of a, b, c" for a value that matches none of a set of literals (z.enum, a union of literals). */
+function oneOf(values: readonly unknown[]): string {
+  return `must be one of ${values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`;
+}
+
+/** The literal values of a union whose every option is one literal (e.g. logRetentionDays), else undefined. */
+function unionLiterals(issue: z.core.$ZodIssue): unknown[] | undefined {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return undefined;
+  const values: unknown[] = [];
+  for (const branch of issue.errors) {
+    const only = branch.length === 1 ? branch[0] : undefined;
+    if (only?.code !== 'invalid_value' || only.path.length > 0) return undefined;
+    values.push(...only.values);
+  }
+  return values;
+}
+
+/** One line per problem: the field, what is wrong and what is allowed; an unknown key names the closest known one. */
+function describeIssue(issue: z.core.$ZodIssue): string[] {
+  const where = formatPath('costGuard', issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const valid = configKeysAt(issue.path) ?? [];
+    return issue.keys.map((key) => {
+      const near = closestName(key, valid);
+      const hint = near ? `did you mean ${near}?` : `known keys here: ${valid.join(', ')}`;
+      return `${formatPath(where, [key])}: unknown key; ${hint}`;
+    });
+  }
+  const got = issue.code === 'custom' ? '' : ` (got ${formatInput(issue.input)})`;
+  const literals = unionLiterals(issue);
+  if (literals) return [`${where}: ${oneOf(literals)}${got}`];
+  if (issue.code === 'invalid_value' && issue.message.startsWith('Invalid option')) {
+    return [`${where}: ${oneOf(issue.values)}${got}`];
+  }
+  return [`${where}: ${issue.message}${got}`];
+}
+
 /**
  * Parses and validates a `costGuard` object. Throws ConfigError naming every offending field, its value and
  * what is allowed. `source` names where the object came from (e.g. `cdk.json context costGuard`).
@@ -493,12 +567,7 @@ function formatInput(input: unknown): string {
 export function parseConfig(raw: unknown, source = 'costGuard'): CostGuardConfig {
   const result = costGuardConfigSchema.safeParse(raw ?? {}, { reportInput: true });
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => {
-    const where = formatPath('costGuard', issue.path);
-    const got =
-      issue.code === 'custom' || issue.code === 'unrecognized_keys' ? '' : ` (got ${formatInput(issue.input)})`;
-    return `${where}: ${issue.message}${got}`;
-  });
+  const issues = result.error.issues.flatMap(describeIssue);
   throw new ConfigError(`Invalid ml-cost-guard configuration in ${source}:\n  - ${issues.join('\n  - ')}`, issues);
 }
 

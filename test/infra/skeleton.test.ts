@@ -248,6 +248,21 @@ describe('App: bin/ml-cost-guard.ts', () => {
     );
   });
 
+  it('fails synth naming line and column when the JSON text of -c costGuard=... is malformed', () => {
+    const result = synth({ costGuard: '{"dryRun": false,\n "idleGpu": {"action": "stop",}}' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("Context 'costGuard' is not valid JSON at line 2, column 31");
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('fails synth on an hour EventBridge would refuse at deploy, naming the field and its range', () => {
+    const result = synth({ costGuard: { idleGpu: { schedule: 'cron(0 25 * * ? *)' } } });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      "costGuard.idleGpu.schedule: invalid schedule 'cron(0 25 * * ? *)': hours field '25' must be 0-23",
+    );
+  });
+
   it('fails synth with the message and no stack trace when the config does not fit in a Lambda environment', () => {
     // Act
     const result = synth({ costGuard: { budgets: { items: manyBudgets(60) } } });

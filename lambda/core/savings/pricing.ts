@@ -106,7 +106,13 @@ export const PRICE_CATALOG: PriceCatalog = Object.freeze({
 });
 
 /**
- * The seed chapter's own price table (chapter 4.2, "The Cost of Idle GPUs" and "Spot Savings by Instance Type"),
+ * How text a user reads names the source document of the calculators and of {@link SEED_PRICES} (the user's own
+ * chapter, not an internal name for it).
+ */
+export const SOURCE_CHAPTER = "the 'Infrastructure Cost Optimization' chapter (4.2)";
+
+/**
+ * The source chapter's own price table (chapter 4.2, "The Cost of Idle GPUs" and "Spot Savings by Instance Type"),
  * kept apart so its tables can be reproduced. Its p4d.24xlarge figure ($32.77/h) predates the 2025 price cut; use
  * {@link PRICE_CATALOG} for current estimates. The seed's monthly figures use 720 hours and a 70% spot discount.
  */
@@ -116,7 +122,7 @@ export const SEED_PRICES: PriceCatalog & {
   readonly spotHourlyUsd: Readonly<Record<string, number>>;
 } = Object.freeze({
   asOf: 'before 2025-06',
-  source: 'seed chapter 4.2 (Infrastructure Cost Optimization), on-demand us-east-1, before the 2025 price cut',
+  source: `the price table of ${SOURCE_CHAPTER}, on-demand us-east-1, before the 2025 price cut`,
   region: 'us-east-1',
   instanceHourlyUsd: Object.freeze({
     'g4dn.xlarge': 0.526,
@@ -132,7 +138,7 @@ export const SEED_PRICES: PriceCatalog & {
     'p4d.24xlarge': 9.83,
   }),
   storageGbMonthUsd: Object.freeze({ ...S3_US_EAST_1 }),
-  storageSource: 'seed chapter 4.2, "Storage Tiering Strategy" table',
+  storageSource: `the "Storage Tiering Strategy" table of ${SOURCE_CHAPTER}`,
   egressPerGbUsd: 0.09,
   crossRegionPerGbUsd: 0.02,
   hoursPerMonth: 720,

@@ -163,8 +163,8 @@ describe('Function: estimateCommand', () => {
       expect(out).toMatch(/no expiration/);
     });
 
-    it("reproduces the seed's idle table row with its prices at 720 h", async () => {
-      const json = await runJson(['idle', '--instance-type', 'p4d.24xlarge', '--seed-prices']);
+    it("reproduces the chapter's idle table row with its prices at 720 h", async () => {
+      const json = await runJson(['idle', '--instance-type', 'p4d.24xlarge', '--chapter-prices']);
       expect(json['hourlyUsd']).toBe(32.77);
       expect(json['hoursPerMonth']).toBe(720);
       expect(json['monthlyCost']).toBeCloseTo(23_594.4, 6);
@@ -292,7 +292,29 @@ describe('Function: estimateCommand', () => {
 
     it('throws a UsageError for an unknown flag', async () => {
       const error = await usageError([...GPU, '--colour', 'red']);
-      expect(error.message).toBe("unknown flag '--colour'");
+      expect(error.message).toBe('unknown option --colour');
+    });
+
+    it('suggests the closest flag for a mistyped one', async () => {
+      const error = await usageError([...GPU, '--monthly-spnd', '5']);
+      expect(error.message).toBe('unknown option --monthly-spnd; did you mean --monthly-spend?');
+    });
+
+    it('names --chapter-prices when given the old --seed-prices', async () => {
+      const error = await usageError(['idle', '--instance-type', 'p4d.24xlarge', '--seed-prices']);
+      expect(error.message).toBe('unknown option --seed-prices; it is now --chapter-prices');
+    });
+
+    it('names the source chapter, not an internal name, in notes, help and price sources', async () => {
+      const texts = [
+        (await run([...GPU])).out,
+        (await run(['idle', '--instance-type', 'p4d.24xlarge', '--chapter-prices'])).out,
+        (await run(['idle', '--help'])).out,
+      ];
+      for (const text of texts) expect(text).not.toMatch(/\bseed\b/i);
+      expect(texts[0]).toContain("the 'Infrastructure Cost Optimization' chapter (4.2) adds both levers");
+      expect(texts[1]).toContain("the price table of the 'Infrastructure Cost Optimization' chapter (4.2)");
+      expect(texts[2]).toContain('--chapter-prices');
     });
 
     it('throws a UsageError for a stray positional argument', async () => {
@@ -341,7 +363,7 @@ describe('Function: estimateCommand', () => {
         /has no known price; give --hourly-usd \(.*Capacity Blocks/,
       );
       expect((await usageError(['idle', '--instance-type', 'g5.xlarge', '--region', 'mars'])).message).toBe(
-        "--region 'mars' is not an AWS region name (like us-east-1)",
+        "--region 'mars' is not an AWS region code (like us-east-1)",
       );
     });
 

@@ -30,6 +30,33 @@ describe('Function: main', () => {
     expect(io.stderr()).toContain("unknown command 'reap'");
   });
 
+  it('suggests the closest command for a mistyped one', async () => {
+    const io = fakeIO();
+    expect(await main(['paln'], io)).toBe(2);
+    expect(io.stderr()).toContain("unknown command 'paln'; did you mean plan?");
+  });
+
+  it('exits 2 naming line and column of a malformed cdk.json, and shows the line', async () => {
+    // Prepare: a missing comma after "app"
+    const cwd = tempDir({ 'cdk.json': '{\n  "app": "x"\n  "context": { "costGuard": {} }\n}\n' });
+    const io = fakeIO({ cwd });
+    // Act
+    const code = await main(['config'], io);
+    // Assess
+    expect(code).toBe(2);
+    expect(io.stderr()).toContain(
+      "cdk.json is not valid JSON at line 3, column 3: expected ',' or '}' after property value",
+    );
+    expect(io.stderr()).toContain('\n      "context": { "costGuard": {} }\n      ^');
+  });
+
+  it('exits 2 suggesting the closest key for a mistyped one in the config file', async () => {
+    const cwd = tempDir({ 'guard.json': { idelGpu: { action: 'stop' } } });
+    const io = fakeIO({ cwd });
+    expect(await main(['config', '--config', 'guard.json'], io)).toBe(2);
+    expect(io.stderr()).toContain('costGuard.idelGpu: unknown key; did you mean idleGpu?');
+  });
+
   it('prints the config from cdk.json context with defaults filled in', async () => {
     // Prepare
     const cwd = tempDir({ 'cdk.json': { app: 'x', context: { costGuard: { idleGpu: { action: 'terminate' } } } } });
@@ -70,6 +97,9 @@ describe('Function: main', () => {
   it('exits 2 on an unknown flag', async () => {
     const io = fakeIO();
     expect(await main(['config', '--nope'], io)).toBe(2);
-    expect(io.stderr()).toContain("Unknown option '--nope'");
+    expect(io.stderr()).toContain('unknown option --nope');
+    const typo = fakeIO();
+    expect(await main(['config', '--confg', 'x.json'], typo)).toBe(2);
+    expect(typo.stderr()).toContain('cost-guard config: unknown option --confg; did you mean --config?');
   });
 });

@@ -116,9 +116,49 @@ describe('Command: plan', () => {
   });
 
   it.each([
+    [
+      ['--region', 'us-east1'],
+      {},
+      "--region 'us-east1' is not an AWS region code (like us-east-1); did you mean us-east-1?",
+    ],
+    [
+      [],
+      { AWS_REGION: 'eu-west1' },
+      "AWS_REGION 'eu-west1' is not an AWS region code (like us-east-1); did you mean eu-west-1?",
+    ],
+    [[], { AWS_DEFAULT_REGION: 'uswest-2' }, "AWS_DEFAULT_REGION 'uswest-2' is not an AWS region code"],
+  ])('exits 2 on a malformed region (%j, %j) before any AWS call', async (argv, env, message) => {
+    // Prepare
+    sts.reset();
+    const io = fakeIO({ env });
+    // Act
+    const code = await main(['plan', '--only', 'reaper', ...argv], io);
+    // Assess
+    expect(code).toBe(2);
+    expect(io.stderr()).toContain(message);
+    expect(sts.calls()).toHaveLength(0);
+  });
+
+  it('goes on with a well-formed region it does not know, warning with the closest known one', async () => {
+    // Prepare
+    sts.reset();
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333' });
+    noStateTable();
+    const io = fakeIO({ env: { AWS_REGION: 'eu-wset-1' } });
+    // Act
+    await main(['plan', '--only', 'reaper'], io);
+    // Assess
+    expect(io.stderr()).toContain(
+      "warning: AWS_REGION 'eu-wset-1' is not a region this version knows; did you mean eu-west-1? going on with it as given",
+    );
+    expect(sts.calls().length).toBeGreaterThan(0);
+  });
+
+  it.each([
     [['--format', 'xml'], "--format must be table, json or markdown; got 'xml'"],
     [['--only', 'reaper,nope'], "--only: unknown capability 'nope'"],
-    [['--bogus'], "Unknown option '--bogus'"],
+    [['--bogus'], 'unknown option --bogus'],
+    [['--regoin', 'us-east-1'], 'unknown option --regoin; did you mean --region?'],
   ])('rejects %j with a usage error', async (argv, message) => {
     await expect(planCommandFor(modules)(argv, fakeIO())).rejects.toThrow(message);
   });
@@ -161,6 +201,9 @@ describe('Command: run', () => {
 
   it('rejects an unknown capability', async () => {
     await expect(runCommandFor(modules)(['nope'], fakeIO())).rejects.toThrow("unknown capability 'nope'");
+    await expect(runCommandFor(modules)(['reapr'], fakeIO())).rejects.toThrow(
+      "unknown capability 'reapr'; did you mean reaper? choose one of",
+    );
   });
 });
 

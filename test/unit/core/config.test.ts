@@ -1,4 +1,4 @@
-import { ConfigError, configWarnings, parseConfig } from '../../../lambda/core/config';
+import { ConfigError, configKeysAt, configWarnings, parseConfig } from '../../../lambda/core/config';
 import { DEFAULT_LIFECYCLE_RULES } from '../../../lambda/core/lifecycle/rules';
 
 /** Parses and returns the ConfigError's message (fails the test when the config is accepted). */
@@ -80,7 +80,7 @@ describe('Function: parseConfig', () => {
     ],
     [
       { idleGpu: { action: 'destroy' } },
-      'costGuard.idleGpu.action: Invalid option: expected one of "terminate"|"stop"|"notify" (got "destroy")',
+      'costGuard.idleGpu.action: must be one of terminate, stop, notify (got "destroy")',
     ],
     [{ idleGpu: { lookbackMinutes: 5 } }, 'costGuard.idleGpu.lookbackMinutes: must be from 15 to 1440 minutes (got 5)'],
     [
@@ -88,7 +88,19 @@ describe('Function: parseConfig', () => {
       "costGuard.idleGpu.schedule: invalid schedule 'every hour': expected 'rate(N unit)'",
     ],
     [{ idleGpu: { schedule: 'rate(1 hours)' } }, 'use the singular for 1: rate(1 hour)'],
-    [{ storage: { schedule: 'cron(0 3 * * * *)' } }, 'exactly one of day-of-month and day-of-week must be ?'],
+    [
+      { storage: { schedule: 'cron(0 3 * * * *)' } },
+      "exactly one of day-of-month ('*') and day-of-week ('*') must be ?",
+    ],
+    [
+      { idleGpu: { schedule: 'cron(0 25 * * ? *)' } },
+      "costGuard.idleGpu.schedule: invalid schedule 'cron(0 25 * * ? *)': hours field '25' must be 0-23",
+    ],
+    [
+      { observability: { logRetentionDays: 31 } },
+      'costGuard.observability.logRetentionDays: must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (got 31)',
+    ],
+    [{ budgets: { stopScope: 'any' } }, 'costGuard.budgets.stopScope: must be one of gpu, all (got "any")'],
     [{ budgets: { schedule: 'cron(0 3 * * ?)' } }, 'a cron expression has 6 fields'],
     [{ regions: ['us-east'] }, 'costGuard.regions[0]: must be an AWS region code such as us-east-1 (got "us-east")'],
     [{ slack: { apiUrl: 'not a url' } }, 'costGuard.slack.apiUrl: must be an http(s) URL'],
@@ -116,7 +128,17 @@ describe('Function: parseConfig', () => {
       { storage: { buckets: ['Bad_Bucket'] } },
       'costGuard.storage.buckets[0]: is not a valid S3 bucket name (got "Bad_Bucket")',
     ],
-    [{ unknownKey: true }, 'costGuard: Unrecognized key: "unknownKey"'],
+    [
+      { unknownKey: true },
+      'costGuard.unknownKey: unknown key; known keys here: dryRun, regions, slack, tags, idleGpu, storage, budgets, pricing, state, observability',
+    ],
+    [{ idelGpu: {} }, 'costGuard.idelGpu: unknown key; did you mean idleGpu?'],
+    [{ idleGpu: { schedul: 'rate(1 hour)' } }, 'costGuard.idleGpu.schedul: unknown key; did you mean schedule?'],
+    [
+      { storage: { rules: [{ id: 'x', transitons: [], expirationDays: 30 }] } },
+      'costGuard.storage.rules[0].transitons: unknown key; did you mean transitions?',
+    ],
+    [{ slack: { chanel: '#x' } }, 'costGuard.slack.chanel: unknown key; did you mean channel?'],
     [{ dryRun: 'yes' }, 'costGuard.dryRun: Invalid input: expected boolean, received string (got "yes")'],
     [{ pricing: { hoursPerMonth: 100 } }, 'costGuard.pricing.hoursPerMonth'],
     [
@@ -207,5 +229,30 @@ describe('Function: configWarnings', () => {
     expect(warning).toContain('60 extra days of GLACIER_IR');
     // 60 extra days of Glacier IR at $0.004/GB-month over a 730/24-day month
     expect(warning).toContain(`about $${((0.004 * 60) / (730 / 24)).toFixed(4)} per GB`);
+  });
+});
+
+describe('Function: configKeysAt', () => {
+  it.each([
+    [[], 'idleGpu'],
+    [['idleGpu'], 'warnMinutesBeforeAction'],
+    [['storage', 'rules', 0], 'transitions'],
+    [['storage', 'rules', 0, 'transitions', 3], 'storageClass'],
+    [['budgets', 'items', 1], 'scopeTags'],
+  ])('lists the keys the schema accepts at %j', (path, key) => {
+    expect(configKeysAt(path)).toContain(key);
+  });
+
+  it('gives undefined where the schema holds no object', () => {
+    expect(configKeysAt(['dryRun'])).toBeUndefined();
+    expect(configKeysAt(['nothing', 'here'])).toBeUndefined();
+  });
+
+  it('reports every unknown key of one object, each with its own suggestion', () => {
+    // Act
+    const message = rejection({ idleGpu: { schedul: 'rate(1 hour)', actoin: 'stop' } });
+    // Assess
+    expect(message).toContain('costGuard.idleGpu.schedul: unknown key; did you mean schedule?');
+    expect(message).toContain('costGuard.idleGpu.actoin: unknown key; did you mean action?');
   });
 });

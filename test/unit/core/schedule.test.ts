@@ -1,25 +1,85 @@
 import { actionPeriod, periodOf, rateMinutes, scheduledTimeOf, scheduleProblem } from '../../../lambda/core/schedule';
 
 describe('Function: scheduleProblem', () => {
-  it.each(['rate(1 hour)', 'rate(5 minutes)', 'rate(1 day)', 'rate(2 days)', 'cron(0 * * * ? *)', 'cron(0 9 1 * ? *)'])(
-    'accepts %s',
-    (expression) => {
-      expect(scheduleProblem(expression)).toBeUndefined();
-    },
-  );
+  it.each([
+    'rate(1 hour)',
+    'rate(5 minutes)',
+    'rate(1 day)',
+    'rate(2 days)',
+    'cron(0 * * * ? *)',
+    'cron(0 9 1 * ? *)',
+    'cron(*/5 * * * ? *)',
+    'cron(0,30 8-18/2 ? * MON-FRI *)',
+    'cron(0 9 * jan-mar ? 2026-2030)',
+    'cron(0 9 L * ? *)',
+    'cron(0 9 15W * ? *)',
+    'cron(0 9 ? * 6L *)',
+    'cron(0 9 ? * L *)',
+    'cron(0 9 ? * 2#3 *)',
+    'cron(0 9 29 FEB ? *)',
+    'cron(59 23 31 DEC ? 2199)',
+  ])('accepts %s', (expression) => {
+    expect(scheduleProblem(expression)).toBeUndefined();
+  });
 
   it.each([
-    ['rate(0 minutes)', 'at least 1'],
-    ['rate(1 hours)', 'singular'],
-    ['rate(2 hour)', 'plural'],
-    ['rate(1 week)', "expected 'rate(N unit)'"],
+    ['rate(0 minutes)', "rate value '0' must be at least 1"],
+    ['rate(1 hours)', 'use the singular for 1: rate(1 hour)'],
+    ['rate(2 hour)', 'use the plural for 2: rate(2 hours)'],
+    ['rate(1 week)', "rate unit 'week' must be minute(s), hour(s) or day(s)"],
+    ['rate(1.5 hours)', "rate value '1.5' must be a whole number of at least 1"],
+    ['rate(1 Hour)', "rate unit 'Hour'"],
     ['cron(0 * * * *)', '6 fields'],
-    ['cron(0 * * * * *)', 'exactly one of day-of-month and day-of-week'],
-    ['cron(0 * ? * ? *)', 'exactly one of day-of-month and day-of-week'],
-    ['cron(0 $ * * ? *)', "cron field '$'"],
+    ['cron(0 * * * * *)', "exactly one of day-of-month ('*') and day-of-week ('*') must be ?"],
+    ['cron(0 * ? * ? *)', 'exactly one of day-of-month'],
+    ['cron(0 $ * * ? *)', "hours field '$' must be 0-23"],
     ['hourly', "expected 'rate(N unit)'"],
   ])('rejects %s', (expression, reason) => {
     expect(scheduleProblem(expression)).toContain(reason);
+  });
+
+  it.each([
+    ['cron(0 25 * * ? *)', "hours field '25' must be 0-23"],
+    ['cron(60 * * * ? *)', "minutes field '60' must be 0-59"],
+    ['cron(0,60 * * * ? *)', "minutes field '0,60' must be 0-59"],
+    ['cron(0 9 0 * ? *)', "day-of-month field '0' must be 1-31"],
+    ['cron(0 9 32 * ? *)', "day-of-month field '32' must be 1-31"],
+    ['cron(0 9 * 13 ? *)', "month field '13' must be 1-12 or JAN-DEC"],
+    ['cron(0 9 * JANUARY ? *)', "month field 'JANUARY' must be 1-12 or JAN-DEC"],
+    ['cron(0 9 ? * 8 *)', "day-of-week field '8' must be 1-7 or SUN-SAT"],
+    ['cron(0 9 ? * 0 *)', "day-of-week field '0' must be 1-7 or SUN-SAT"],
+    ['cron(0 9 * * ? 1969)', "year field '1969' must be 1970-2199"],
+    ['cron(0 9 * * ? 2200)', "year field '2200' must be 1970-2199"],
+    ['cron(abc 9 * * ? *)', "minutes field 'abc' must be 0-59"],
+    ['cron(5x 9 * * ? *)', "minutes field '5x' must be 0-59"],
+  ])('names the field and its range: %s', (expression, message) => {
+    expect(scheduleProblem(expression)).toBe(message);
+  });
+
+  it.each([
+    ['cron(0/0 * * * ? *)', "minutes field '0/0' has the increment '/0'; an increment must be 1-59"],
+    ['cron(5-1 * * * ? *)', "minutes field '5-1' has the range '5-1', which runs backwards"],
+    ['cron(0 ? * * * *)', "hours field '?' may not be '?'"],
+    ['cron(0L 9 * * ? *)', "minutes field '0L' may not use 'L', 'W' or '#'"],
+    ['cron(0 9 ? * 15W *)', "day-of-week field '15W' uses 'L', 'W' or '#' in a form EventBridge does not accept"],
+    ['cron(0 9 6L * ? *)', "day-of-month field '6L' uses 'L', 'W' or '#'"],
+    ['cron(0 9 1,L * ? *)', "day-of-month field '1,L' uses 'L', 'W' or '#'"],
+    ['cron(0 9 ? * 2#6 *)', "day-of-week field '2#6' asks for weekday number 6 of the month; '#' takes 1-5"],
+    ['cron(0 9 ? * 9#2 *)', "day-of-week field '9#2' must be 1-7 or SUN-SAT"],
+    ['cron(0 9 32W * ? *)', "day-of-month field '32W' must be 1-31"],
+    ['cron(0 9 30 FEB ? *)', "day-of-month '30' never occurs in month 'FEB', so the schedule never fires"],
+    ['cron(0 9 31 4,6,9,11 ? *)', "day-of-month '31' never occurs in month '4,6,9,11'"],
+  ])("applies EventBridge's rules for each field: %s", (expression, message) => {
+    expect(scheduleProblem(expression)).toContain(message);
+  });
+
+  it('gives the full sentence the config error shows', () => {
+    // Act
+    const problem = scheduleProblem('cron(0 25 * * ? *)');
+    // Assess
+    expect(`invalid schedule 'cron(0 25 * * ? *)': ${problem}`).toBe(
+      "invalid schedule 'cron(0 25 * * ? *)': hours field '25' must be 0-23",
+    );
   });
 });
 
