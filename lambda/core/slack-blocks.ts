@@ -49,7 +49,10 @@ function* graphemesOf(text: string): Generator<string> {
 /** The longest prefix of whole graphemes (code points without Intl.Segmenter) of at most `max` UTF-16 units. */
 function graphemePrefix(text: string, max: number): string {
   let out = '';
-  for (const piece of graphemesOf(text)) {
+  // Segment only what can be kept (plus the units that decide whether a boundary falls at `max`): segmenting a long
+  // text whole for every cut made long digests quadratic. Boundaries before the slice's end do not depend on what
+  // follows it, and the piece that crosses `max` is dropped either way.
+  for (const piece of graphemesOf(text.slice(0, max + 2))) {
     if (out.length + piece.length > max) break;
     out += piece;
   }
