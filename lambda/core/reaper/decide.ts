@@ -15,6 +15,12 @@ import { assessIdleness } from './idleness';
 import { type Decision, IDLE_SINCE_TAG, type InstanceMetrics, type ReaperConfig, type WarningState } from './types';
 
 const MINUTE_MS = 60_000;
+/**
+ * A warning whose due time passed more than this long ago is stale: no run acted on it since (the schedule was
+ * off, the function failed, the instance was unknown or busy in between), so the person who read "stops at 14:00"
+ * may rightly think it was called off. It is warned again instead of acted on.
+ */
+export const WARNING_STALE_AFTER_MS = 24 * 60 * MINUTE_MS;
 
 /** Tag keys that mark a Kubernetes (EKS, Karpenter) node; `kubernetes.io/cluster/<name>` is matched by prefix. */
 export const KUBERNETES_TAG_KEYS = [
@@ -339,6 +345,12 @@ export function decideInstance(
   }
   // Never before the time the message announced, nor before the grace period now configured.
   const due = Math.max(delivered + warnMs, parseIso(warning.actionDue) ?? 0);
+  if (nowMs > due + WARNING_STALE_AFTER_MS) {
+    return warn(
+      'warning-stale',
+      `; the warning on record was due at ${new Date(due).toISOString()}, more than a day ago, and nothing acted on it: warned again`,
+    );
+  }
   if (nowMs >= due) {
     return {
       ...common,

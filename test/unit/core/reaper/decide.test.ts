@@ -187,6 +187,20 @@ describe('Function: decideInstance (warn then act on the warning record)', () =>
     expect(d).toMatchObject({ kind: 'warn', code, warning: { action: 'stop' } });
   });
 
+  it('acts on a warning due up to a day ago, and warns again (never acts) once it is staler than that', () => {
+    // Prepare: an instance running for ten days, warned 25 h and 25 h + 1 min ago (due 1 h later, grace 60 min)
+    const old = instance({ launchTime: ago(10 * 24 * 60) });
+    const warned = (minutes: number) => delivered(minutes, { launchTime: old.launchTime! });
+    const run = (w: WarningState) => decideInstance(old, GPU_TYPE, idle, NOW, config, { warning: w });
+    // Act + Assess
+    expect(run(warned(60 + 24 * 60)).kind).toBe('act');
+    expect(run(warned(60 + 24 * 60 + 1))).toMatchObject({
+      kind: 'warn',
+      code: 'warning-stale',
+      warning: { action: 'stop' },
+    });
+  });
+
   it('keeps the idle-since of a warning of the same launch when it warns again', () => {
     expect(decide({ ...delivered(600), status: 'pending' }).idleSince).toBe(ago(605));
   });
