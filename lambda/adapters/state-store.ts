@@ -5,7 +5,10 @@
  * Exactly once, in three steps:
  * 1. `claim` writes the alert record with a conditional PutItem that succeeds only when no record exists, when the
  *    last attempt failed, or when a pending claim is older than the lease (a run that died mid-send). Two runs at
- *    once (the schedule and an SNS notification) cannot both win: the loser sees `in-flight` or `sent`.
+ *    once (the schedule and an SNS notification) cannot both win: the loser reads the record (from the refused
+ *    write, else with a consistent GetItem) and says which it is: `sent` (when, which Slack message), `in-flight`
+ *    and being sent (by whom, since when, until when the claim holds), or `in-flight` after a failed attempt
+ *    (the error) whose claim is still held; `describeClaimConflict` puts it in words.
  * 2. `markSent` sets status 'sent' (with Slack's message ts) only after Slack accepted the message.
  * 3. `release` marks a failed send 'failed', so the Lambda retry (or the next run) claims it again and sends it.
  * Records expire after about 400 days (TTL).
@@ -45,7 +48,44 @@ export type ClaimResult =
       readonly previousDetail?: string;
     }
   | { readonly outcome: 'sent'; readonly sentAt?: string; readonly slackTs?: string }
-  | { readonly outcome: 'in-flight'; readonly claimedAt?: string };
+  | InFlightClaim;
+
+/**
+ * A claim another run holds. `state`: `sending` (a pending claim within its lease: that run is sending, or stopped
+ * before it could say; the claim lapses at `leaseEndsAt`); `failed` (the record says the last attempt failed, yet
+ * the retry's write was refused: the claim is held, so the next run retries); `unknown` (the record could not be
+ * read back).
+ */
+export interface InFlightClaim {
+  readonly outcome: 'in-flight';
+  readonly state: 'sending' | 'failed' | 'unknown';
+  /** Who holds the claim: 'lambda:<request id>' or 'cli:<user@host>:<pid>', when the claimant said. */
+  readonly holder?: string;
+  readonly claimedAt?: string;
+  /** When the claim may be taken over (claimedAt + the lease). */
+  readonly leaseEndsAt?: string;
+  /** The error of the failed attempt (`failed`). */
+  readonly lastError?: string;
+}
+
+/** A claim result that is not a claim: what the record says, in words, for the run's notes. */
+export function describeClaimConflict(result: Exclude<ClaimResult, { outcome: 'claimed' }>): string {
+  if (result.outcome === 'sent') {
+    const at = result.sentAt ? ` at ${result.sentAt}` : '';
+    return `was already sent${at}${result.slackTs ? ` (Slack message ${result.slackTs})` : ''}`;
+  }
+  const who = result.holder ?? 'another run';
+  const since = result.claimedAt ? ` since ${result.claimedAt}` : '';
+  const until = result.leaseEndsAt ? `after ${result.leaseEndsAt}` : 'after its lease';
+  switch (result.state) {
+    case 'sending':
+      return `is being sent by ${who}${since}; if that run stopped, the first run ${until} sends it`;
+    case 'failed':
+      return `was not sent: the last attempt${result.holder ? ` by ${result.holder}` : ''} failed (${result.lastError ?? 'no error recorded'}) and its claim is still held; the first run ${until} retries it`;
+    default:
+      return 'is claimed by another run (its record could not be read); the next run checks again';
+  }
+}
 
 /** Where alert records live (the savings ledger is lambda/adapters/ledger.ts). */
 export interface StateStore {
@@ -165,6 +205,8 @@ function str(item: Record<string, unknown>, name: string): string | undefined {
 
 export interface DynamoStateStoreOptions {
   readonly now: Date;
+  /** Who claims (stored as `claimedBy`, shown to a run that finds the claim held). */
+  readonly holder?: string;
   /** Makes claim tokens; tests pass a deterministic one. @default crypto.randomUUID */
   readonly newToken?: () => string;
   /** @default DEFAULT_LEASE_MS */
@@ -186,6 +228,21 @@ export class DynamoStateStore implements StateStore {
   }
 
   async claim(key: StateKey, attributes: Readonly<Record<string, string>> = {}): Promise<ClaimResult> {
+    const first = await this.tryClaim(key, attributes);
+    // The record changed between the refused write and the read (released as failed, expired, deleted): it is
+    // claimable now, so try once more; a second refusal is reported as it reads.
+    if (first.outcome === 'retry') {
+      const second = await this.tryClaim(key, attributes);
+      return second.outcome === 'retry' ? second.asRead : second;
+    }
+    return first;
+  }
+
+  /** One conditional claim; a refusal is classified from the record (the old item, else a consistent read). */
+  private async tryClaim(
+    key: StateKey,
+    attributes: Readonly<Record<string, string>>,
+  ): Promise<ClaimResult | { outcome: 'retry'; asRead: ClaimResult }> {
     const token = this.newToken();
     const now = this.options.now;
     try {
@@ -200,6 +257,7 @@ export class DynamoStateStore implements StateStore {
             claimToken: token,
             claimedAt: now.getTime(),
             claimedAtIso: now.toISOString(),
+            ...(this.options.holder ? { claimedBy: this.options.holder } : {}),
             ttl: ttlOf(now),
           }),
           ConditionExpression:
@@ -218,15 +276,65 @@ export class DynamoStateStore implements StateStore {
       return { outcome: 'claimed', token, ...(previousDetail ? { previousDetail } : {}) };
     } catch (error) {
       if (errorCode(error) !== 'ConditionalCheckFailedException') throw error;
-      const old = oldItem(error);
-      if (str(old, 'status') === 'sent') {
-        const sentAt = str(old, 'sentAt');
-        const slackTs = str(old, 'slackTs');
-        return { outcome: 'sent', ...(sentAt ? { sentAt } : {}), ...(slackTs ? { slackTs } : {}) };
-      }
-      const claimedAt = str(old, 'claimedAtIso');
-      return { outcome: 'in-flight', ...(claimedAt ? { claimedAt } : {}) };
+      const returned = oldItem(error);
+      if (Object.keys(returned).length > 0) return this.conflictOf(returned, false);
+      // No old item with the refusal (some DynamoDB-compatible stores omit it): read the record itself.
+      return this.conflictOf(await this.readRecord(key), true);
     }
+  }
+
+  /** The record as a consistent read sees it ({} when absent or unreadable). */
+  private async readRecord(key: StateKey): Promise<Record<string, unknown>> {
+    try {
+      const res = await this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: dynamo({ pk: key.pk, sk: key.sk }),
+          ConsistentRead: true,
+        }),
+      );
+      return plain(res.Item);
+    } catch {
+      return {};
+    }
+  }
+
+  /**
+   * What a refused claim found. A record read after the refusal that is claimable now (failed, lapsed, gone) asks
+   * for one more attempt; `asRead` is what to report if that attempt is refused too.
+   */
+  private conflictOf(
+    record: Record<string, unknown>,
+    readAfter: boolean,
+  ): ClaimResult | { outcome: 'retry'; asRead: ClaimResult } {
+    const status = str(record, 'status');
+    if (status === 'sent') {
+      const sentAt = str(record, 'sentAt');
+      const slackTs = str(record, 'slackTs');
+      return { outcome: 'sent', ...(sentAt ? { sentAt } : {}), ...(slackTs ? { slackTs } : {}) };
+    }
+    const holder = str(record, 'claimedBy');
+    const claimedAt = str(record, 'claimedAtIso');
+    const claimedMs = typeof record['claimedAt'] === 'number' ? record['claimedAt'] : undefined;
+    const leaseEndsAt = claimedMs !== undefined ? new Date(claimedMs + this.leaseMs).toISOString() : undefined;
+    const who = {
+      ...(holder ? { holder } : {}),
+      ...(claimedAt ? { claimedAt } : {}),
+      ...(leaseEndsAt ? { leaseEndsAt } : {}),
+    };
+    const lapsed = claimedMs !== undefined && claimedMs < this.options.now.getTime() - this.leaseMs;
+    if (status === 'pending' && !(readAfter && lapsed)) return { outcome: 'in-flight', state: 'sending', ...who };
+    if (status === 'failed' || status === 'pending') {
+      const lastError = str(record, 'lastError');
+      const asRead: ClaimResult =
+        status === 'failed'
+          ? { outcome: 'in-flight', state: 'failed', ...who, ...(lastError ? { lastError } : {}) }
+          : { outcome: 'in-flight', state: 'sending', ...who };
+      return readAfter ? { outcome: 'retry', asRead } : asRead;
+    }
+    if (status === undefined && readAfter)
+      return { outcome: 'retry', asRead: { outcome: 'in-flight', state: 'unknown' } };
+    return { outcome: 'in-flight', state: 'unknown', ...who };
   }
 
   async markSent(key: StateKey, token: string, slackTs?: string, detail?: string): Promise<boolean> {
@@ -420,7 +528,7 @@ export class MemoryStateStore implements StateStore {
     const id = `${key.pk}|${key.sk}`;
     const old = this.records.get(id);
     if (old?.status === 'sent') return { outcome: 'sent', ...(old.slackTs ? { slackTs: old.slackTs } : {}) };
-    if (old?.status === 'pending') return { outcome: 'in-flight' };
+    if (old?.status === 'pending') return { outcome: 'in-flight', state: 'sending' };
     this.counter += 1;
     const token = `memory-${this.counter}`;
     this.records.set(id, { status: 'pending', token });

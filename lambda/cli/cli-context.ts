@@ -182,5 +182,6 @@ export async function cliContext(o: CliContextOptions): Promise<RunContext> {
     clients,
     accountId,
     ...(stateTableName ? { stateTableName } : {}),
+    holder: cliHolder(o.io),
   });
 }

@@ -36,6 +36,8 @@ export interface RunContext {
    * stops acting in time; undefined for the CLI, which has no deadline.
    */
   readonly remainingTimeMs?: () => number;
+  /** Who runs: 'lambda:<request id>' or 'cli:<user@host>:<pid>' (run leases, alert claims). */
+  readonly holder?: string;
 }
 
 export interface ContextOptions {
@@ -53,6 +55,7 @@ export interface ContextOptions {
   readonly pricing?: Pricing;
   readonly pricingNote?: string;
   readonly remainingTimeMs?: () => number;
+  readonly holder?: string;
 }
 
 export function buildContext(o: ContextOptions): RunContext {
@@ -74,6 +77,7 @@ export function buildContext(o: ContextOptions): RunContext {
     metrics: o.metrics,
     ...(o.accountId ? { accountId: o.accountId } : {}),
     ...(o.remainingTimeMs ? { remainingTimeMs: o.remainingTimeMs } : {}),
+    ...(o.holder ? { holder: o.holder } : {}),
     ...((o.stateTableName ?? o.config.state.tableName)
       ? { stateTableName: o.stateTableName ?? o.config.state.tableName }
       : {}),

@@ -10,7 +10,7 @@ import { ENV, METRIC } from '../core/names';
 import { errorMessage, InvalidEnvironmentError, MissingEnvironmentError } from '../shared/errors';
 import { PowertoolsMetrics, powertoolsLogger } from '../shared/observability';
 import { buildContext, type RunContext, type RunSummary } from './context';
-import { type LeaseHeldSummary, runUnderLambdaLease } from './lambda-lease';
+import { type LeaseHeldSummary, lambdaHolder, runUnderLambdaLease } from './lambda-lease';
 import { resolvePricing } from './pricing-source';
 import { recordRun } from './record';
 
@@ -111,6 +111,7 @@ export function lambdaHandler<E, R extends RunSummary>(
       ...(environment.accountId ? { accountId: environment.accountId } : {}),
       ...(environment.stateTableName ? { stateTableName: environment.stateTableName } : {}),
       ...(lambdaContext ? { remainingTimeMs: () => lambdaContext.getRemainingTimeInMillis() } : {}),
+      holder: lambdaHolder(lambdaContext?.awsRequestId),
     });
     try {
       // A function that stops or terminates holds its run lease while it runs (never beside a CLI run); the run's

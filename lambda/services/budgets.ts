@@ -12,7 +12,14 @@ import { ACTION_BATCH_SIZE, Ec2Writer, InstanceTypeCatalog, instanceFilters, lis
 
 import { postAll } from '../adapters/slack';
 
-import { alertKey, DynamoStateStore, MemoryStateStore, type StateKey, type StateStore } from '../adapters/state-store';
+import {
+  alertKey,
+  DynamoStateStore,
+  describeClaimConflict,
+  MemoryStateStore,
+  type StateKey,
+  type StateStore,
+} from '../adapters/state-store';
 
 import { countSkipped, selectStopCandidates } from '../core/budgets/candidates';
 
@@ -465,10 +472,11 @@ async function guardBudget(
         ...(result.previousDetail ? { previousDetail: result.previousDetail } : {}),
       });
     } else if (result.outcome === 'sent') alreadySent.push(threshold.key);
-    else inFlight.push(threshold.key);
-  }
-  if (inFlight.length > 0) {
-    state.notes.push(`${item.name}: another run is sending the ${inFlight.join(', ')} alert(s)`);
+    else {
+      inFlight.push(threshold.key);
+      // What the record says: being sent (by whom, since when), or failed with its claim still held.
+      state.notes.push(`${item.name}: the ${threshold.key} alert ${describeClaimConflict(result)}`);
+    }
   }
   if (held.length > 0) {
     state.notes.push(
@@ -784,7 +792,10 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
   const printOnlyDryRun = ctx.dryRun && ctx.notifier.kind === 'console';
   const store: StateStore =
     ctx.stateTableName && !printOnlyDryRun
-      ? new DynamoStateStore(ctx.clients.dynamodb(), ctx.stateTableName, { now: ctx.now })
+      ? new DynamoStateStore(ctx.clients.dynamodb(), ctx.stateTableName, {
+          now: ctx.now,
+          ...(ctx.holder ? { holder: ctx.holder } : {}),
+        })
       : new MemoryStateStore();
   const state: RunState = {
     ctx,

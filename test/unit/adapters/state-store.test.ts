@@ -1,8 +1,15 @@
-import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   alertKey,
   DEFAULT_LEASE_MS,
   DynamoStateStore,
+  describeClaimConflict,
   leaseName,
   MemoryStateStore,
   STATE_TTL_DAYS,
@@ -387,5 +394,145 @@ describe('Class: MemoryStateStore (limits and leases)', () => {
     // Assess
     expect(other).toEqual({ acquired: false, holder: 'a', expiresAt: '2026-11-15T12:00:01.000Z' });
     expect(afterRelease.acquired).toBe(true);
+  });
+});
+
+describe('Class: DynamoStateStore (a refused claim says what the record says)', () => {
+  const HOLDER = 'lambda:req-1';
+  const LEASE_END = new Date(NOW.getTime() + DEFAULT_LEASE_MS).toISOString();
+  const holderStore = (holder: string, now = NOW) =>
+    new DynamoStateStore(new DynamoDBClient({ region: 'us-east-1' }), 'state', {
+      now,
+      holder,
+      newToken: () => `token-${++tokens}`,
+    });
+
+  /** A DynamoDB-compatible store that refuses a claim without the old item (so the store must read it). */
+  function refuseWithoutOldItem(): void {
+    table.mock.on(PutItemCommand).callsFake(async (input: PutItemCommand['input']) => {
+      const item = input.Item!;
+      const key = `${item.pk!.S!}\u0000${item.sk!.S!}`;
+      const old = table.items.get(key);
+      if (
+        !evaluateCondition(
+          input.ConditionExpression!,
+          old,
+          input.ExpressionAttributeNames,
+          input.ExpressionAttributeValues,
+        )
+      ) {
+        throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+      }
+      table.items.set(key, { ...item });
+      return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
+    });
+  }
+
+  it('records who claims, and tells a second run who is sending, since when and until when the claim holds', async () => {
+    // Prepare
+    await holderStore(HOLDER).claim(KEY);
+    // Act
+    const second = await holderStore('cli:ana@laptop:42', new Date(NOW.getTime() + 60_000)).claim(KEY);
+    // Assess
+    expect(table.get(KEY.pk, KEY.sk)).toMatchObject({ status: 'pending', claimedBy: HOLDER });
+    expect(second).toEqual({
+      outcome: 'in-flight',
+      state: 'sending',
+      holder: HOLDER,
+      claimedAt: NOW.toISOString(),
+      leaseEndsAt: LEASE_END,
+    });
+    if (second.outcome !== 'in-flight') throw new Error('expected in-flight');
+    expect(describeClaimConflict(second)).toBe(
+      `is being sent by ${HOLDER} since ${NOW.toISOString()}; if that run stopped, the first run after ${LEASE_END} sends it`,
+    );
+  });
+
+  it('says a sent alert was sent, when and as which Slack message', async () => {
+    // Prepare
+    const first = await holderStore(HOLDER).claim(KEY);
+    if (first.outcome !== 'claimed') throw new Error('expected a claim');
+    await holderStore(HOLDER).markSent(KEY, first.token, '1700000000.1');
+    // Act
+    const second = await holderStore('cli:ana@laptop:42').claim(KEY);
+    // Assess
+    if (second.outcome !== 'sent') throw new Error(`expected sent, got ${second.outcome}`);
+    expect(describeClaimConflict(second)).toBe(`was already sent at ${NOW.toISOString()} (Slack message 1700000000.1)`);
+  });
+
+  it('reads the record when the refusal carries no old item, so a sent alert is not reported as being sent', async () => {
+    // Prepare
+    const first = await holderStore(HOLDER).claim(KEY);
+    if (first.outcome !== 'claimed') throw new Error('expected a claim');
+    await holderStore(HOLDER).markSent(KEY, first.token, 'ts-1');
+    refuseWithoutOldItem();
+    // Act
+    const second = await holderStore('cli:ana@laptop:42').claim(KEY);
+    // Assess
+    expect(second).toEqual({ outcome: 'sent', sentAt: NOW.toISOString(), slackTs: 'ts-1' });
+    expect(table.mock).toHaveReceivedCommandWith(GetItemCommand, {
+      TableName: 'state',
+      Key: { pk: { S: KEY.pk }, sk: { S: KEY.sk } },
+      ConsistentRead: true,
+    });
+  });
+
+  it('claims again when the record read after a refusal was released as failed in between', async () => {
+    // Prepare: the holder's send fails and is released between the refused write and the read.
+    const first = await holderStore(HOLDER).claim(KEY);
+    if (first.outcome !== 'claimed') throw new Error('expected a claim');
+    refuseWithoutOldItem();
+    table.mock.on(GetItemCommand).callsFake(async () => {
+      await holderStore(HOLDER).release(KEY, first.token, 'Slack answered 500');
+      return { Item: { ...table.items.get(`${KEY.pk}\u0000${KEY.sk}`)! } };
+    });
+    // Act
+    const second = await holderStore('cli:ana@laptop:42').claim(KEY);
+    // Assess
+    expect(second.outcome).toBe('claimed');
+    expect(table.get(KEY.pk, KEY.sk)).toMatchObject({ status: 'pending', claimedBy: 'cli:ana@laptop:42' });
+  });
+
+  it('says a failed attempt whose claim is still held is failed, with its error, not "being sent"', async () => {
+    // Prepare: a store that also refuses the retry of a failed record (the claim is held).
+    const first = await holderStore(HOLDER).claim(KEY);
+    if (first.outcome !== 'claimed') throw new Error('expected a claim');
+    await holderStore(HOLDER).release(KEY, first.token, 'Slack answered 500');
+    table.mock.on(PutItemCommand).callsFake(async () => {
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        Item: { ...table.items.get(`${KEY.pk}\u0000${KEY.sk}`)! },
+      });
+    });
+    // Act
+    const second = await holderStore('cli:ana@laptop:42').claim(KEY);
+    // Assess
+    expect(second).toEqual({
+      outcome: 'in-flight',
+      state: 'failed',
+      holder: HOLDER,
+      claimedAt: NOW.toISOString(),
+      leaseEndsAt: LEASE_END,
+      lastError: 'Slack answered 500',
+    });
+    if (second.outcome !== 'in-flight') throw new Error('expected in-flight');
+    expect(describeClaimConflict(second)).toBe(
+      `was not sent: the last attempt by ${HOLDER} failed (Slack answered 500) and its claim is still held; the first run after ${LEASE_END} retries it`,
+    );
+  });
+
+  it('says it could not tell when the record cannot be read after two refusals', async () => {
+    // Prepare
+    await holderStore(HOLDER).claim(KEY);
+    refuseWithoutOldItem();
+    table.mock.on(GetItemCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    // Act
+    const second = await holderStore('cli:ana@laptop:42').claim(KEY);
+    // Assess
+    expect(second).toEqual({ outcome: 'in-flight', state: 'unknown' });
+    expect(table.mock).toHaveReceivedCommandTimes(PutItemCommand, 3);
+    if (second.outcome !== 'in-flight') throw new Error('expected in-flight');
+    expect(describeClaimConflict(second)).toContain('could not be read');
   });
 });

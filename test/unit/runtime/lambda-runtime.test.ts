@@ -127,6 +127,16 @@ describe('Function: lambdaHandler', () => {
     expect(finished[0]).toMatchObject({ function_name: 'ml-cost-guard-test', service: 'ml-cost-guard' });
   });
 
+  it("names the run by its request id, as its run lease does ('lambda:<request id>')", async () => {
+    // Act
+    const result = await lambdaHandler('budgets', async (ctx: RunContext) => ({ ...summary(ctx), holder: ctx.holder }))(
+      {},
+      lambdaContext({ awsRequestId: 'req-7' }),
+    );
+    // Assess
+    expect('holder' in result && result.holder).toBe('lambda:req-7');
+  });
+
   it('gives no deadline when invoked without a Lambda context', async () => {
     // Act
     const result = await lambdaHandler('budgets', async (ctx: RunContext) => summary(ctx))({});
