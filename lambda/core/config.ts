@@ -118,9 +118,14 @@ const tagsSchema = z
     essential: tagKey
       .default('cost-guard:essential')
       .describe('Tag key: value `true` (any case) on an instance means the budget guard never stops it.'),
+    team: tagKey
+      .default('team')
+      .describe(
+        'Tag key naming the team of an instance or bucket: the FinOps metrics (GPU utilization, spot coverage, storage efficiency) are also given per team, and right-sizing advice names it.',
+      ),
   })
   .prefault({})
-  .describe('Tag keys that protect instances.');
+  .describe('Tag keys that protect instances, and the team tag.');
 
 const idleGpuSchema = z
   .strictObject({
@@ -396,6 +401,38 @@ const pricingSchema = z
   .prefault({})
   .describe('Prices the savings model uses.');
 
+const rightsizingSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Deploy and run the weekly GPU right-sizing advice (it never acts).'),
+    schedule: schedule('cron(0 8 ? * MON *)').describe(
+      'EventBridge Scheduler expression of the advice run: `rate(N unit)` or a 6-field `cron(...)` (default Mondays 08:00 UTC).',
+    ),
+    lookbackDays: z
+      .number({ error: 'lookbackDays must be a whole number of days from 1 to 30' })
+      .int({ error: 'lookbackDays must be a whole number of days from 1 to 30' })
+      .min(1, { error: 'lookbackDays must be from 1 to 30' })
+      .max(30, { error: 'lookbackDays must be from 1 to 30' })
+      .default(14)
+      .describe('Days of hourly metrics the peaks are taken over.'),
+    headroomPercent: z
+      .number({ error: 'headroomPercent must be a number from 0 to 200' })
+      .min(0, { error: 'headroomPercent must be from 0 to 200' })
+      .max(200, { error: 'headroomPercent must be from 0 to 200' })
+      .default(30)
+      .describe('Headroom over the observed peaks (GPU memory, CPU) a recommended type must offer, percent.'),
+    topN: z
+      .number({ error: 'topN must be a whole number from 1 to 40' })
+      .int({ error: 'topN must be a whole number from 1 to 40' })
+      .min(1, { error: 'topN must be from 1 to 40' })
+      .max(40, { error: 'topN must be from 1 to 40' })
+      .default(10)
+      .describe('Recommendations shown in the weekly Slack message, most dollars first.'),
+  })
+  .prefault({})
+  .describe(
+    'GPU right-sizing advice: busy but under-used GPU instances and the cheapest compatible type that covers their peaks. Advice only.',
+  );
+
 const stateSchema = z
   .strictObject({
     /** DynamoDB table for de-duplication and the savings ledger; the stack fills it in for the Lambdas. */
@@ -450,6 +487,7 @@ export const costGuardConfigSchema = z
     storage: storageSchema,
     budgets: budgetsSchema,
     pricing: pricingSchema,
+    rightsizing: rightsizingSchema,
     state: stateSchema,
     observability: observabilitySchema,
   })
@@ -463,6 +501,7 @@ export type BudgetsConfig = CostGuardConfig['budgets'];
 export type BudgetItemConfig = BudgetsConfig['items'][number];
 export type PricingConfig = CostGuardConfig['pricing'];
 export type TagsConfig = CostGuardConfig['tags'];
+export type RightsizingConfig = CostGuardConfig['rightsizing'];
 
 /** A config value that fails the schema; `issues` lists each field at fault. */
 export class ConfigError extends CostGuardError {

@@ -30,8 +30,15 @@ export const METRIC = {
   Stopped: 'Stopped',
   /** With a `Reason` dimension. */
   Skipped: 'Skipped',
+  /** Spot GPU hours / all GPU hours of the run, percent; also with a `Team` dimension. */
   SpotCoveragePercent: 'SpotCoveragePercent',
+  /** Busy GPU hours / measured GPU hours of the run, percent; also with a `Team` dimension. */
   FleetGpuUtilizationPercent: 'FleetGpuUtilizationPercent',
+  /** GPU hours of the run (FinOps; fleet-wide and with a `Team` dimension): busy, measured, on spot, all. */
+  GpuBusyHours: 'GpuBusyHours',
+  GpuMeasuredHours: 'GpuMeasuredHours',
+  SpotGpuHours: 'SpotGpuHours',
+  GpuHours: 'GpuHours',
   /** Reaper and budget guard: savings of this run's actions (or what they would save, in dry-run). */
   EstimatedMonthlySavingsUsd: 'EstimatedMonthlySavingsUsd',
   // storage lifecycle

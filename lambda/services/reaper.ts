@@ -39,6 +39,7 @@ import {
 import type { PostResult } from '../adapters/slack';
 import { DynamoStateStore } from '../adapters/state-store';
 import { WarningStore } from '../adapters/warning-store';
+import { type GpuHours, gpuUtilizationPercent, spotCoveragePercent, teamValue } from '../core/finops/metrics';
 import type { InstanceFacts, InstanceTypeFacts } from '../core/instances';
 import { METRIC } from '../core/names';
 import {
@@ -63,7 +64,8 @@ import {
   unattributedLine,
   type WarningState,
 } from '../core/reaper';
-import { type FleetStats, fleetStats } from '../core/reaper/fleet';
+import { type FleetStats, fleetStats, runningHours } from '../core/reaper/fleet';
+import type { InstanceMetrics } from '../core/reaper/types';
 import { actionSavings, wasteSoFar } from '../core/savings';
 import { actionPeriod } from '../core/schedule';
 import { tagValue } from '../core/tags';
@@ -112,6 +114,8 @@ interface Entry {
   warningOutcome?: NonNullable<InstanceReport['warning']>;
   /** The warning on record was removed (busy again, now protected). */
   cleared?: boolean;
+  /** The GPU datapoints read for the instance (the FinOps GPU hours count them). */
+  gpuSeries?: InstanceMetrics['gpu'];
 }
 
 const outcome = (record: ActionRecord, kind: OutcomeReport['kind']): OutcomeReport => ({
@@ -174,6 +178,7 @@ async function scanRegion(
   const { now } = ctx;
   const ec2 = ctx.clients.ec2(region);
   let instances = await listRunningInstances(ec2, region);
+  ctx.progress?.({ kind: 'read', what: 'running instances', count: instances.length, region });
   const types = await catalog.resolve(
     ec2,
     region,
@@ -215,9 +220,14 @@ async function scanRegion(
     const warning = records.get(instanceId);
     return { ...(warning ? { warning } : {}), ...(regionReportOnly ? { reportOnly: regionReportOnly } : {}) };
   };
-  const entry = (instance: InstanceFacts, type: InstanceTypeFacts | undefined, decision: Decision): Entry => {
+  const entry = (
+    instance: InstanceFacts,
+    type: InstanceTypeFacts | undefined,
+    decision: Decision,
+    gpuSeries?: InstanceMetrics['gpu'],
+  ): Entry => {
     const warning = records.get(instance.instanceId);
-    return { instance, type, decision, ...(warning ? { warning } : {}) };
+    return { instance, type, decision, ...(warning ? { warning } : {}), ...(gpuSeries ? { gpuSeries } : {}) };
   };
   const entries: Entry[] = [];
   const candidates: InstanceFacts[] = [];
@@ -276,7 +286,12 @@ async function scanRegion(
     const type = types.get(instance.instanceType);
     const metrics = result.metrics.get(instance.instanceId);
     entries.push(
-      entry(instance, type, decideInstance(instance, type, metrics, now, config, options(instance.instanceId))),
+      entry(
+        instance,
+        type,
+        decideInstance(instance, type, metrics, now, config, options(instance.instanceId)),
+        metrics?.gpu,
+      ),
     );
   }
   return done(result.queries, gpu.unattributed);
@@ -327,7 +342,8 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
   let scanned = 0;
   let metricQueries = 0;
 
-  for (const region of ctx.regions) {
+  for (const [index, region] of ctx.regions.entries()) {
+    ctx.progress?.({ kind: 'region', region, index: index + 1, total: ctx.regions.length });
     try {
       const r = await scanRegion(ctx, region, config, catalog, warnings, reportOnly, notes, failures);
       entries.push(...r.entries);
@@ -666,12 +682,17 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
     skippedByReason,
     doneSavings,
     fleet: fleetStats(
-      entries.map((e) => ({
-        lifecycle: e.instance.lifecycle,
-        ...(e.decision.idleness?.gpuMaxPercent !== undefined
-          ? { gpuMaxPercent: e.decision.idleness.gpuMaxPercent }
-          : {}),
-      })),
+      entries.map((e) => {
+        const team = teamValue(tagValue(e.instance.tags, config.tags.team));
+        return {
+          lifecycle: e.instance.lifecycle,
+          ...(e.type?.accelerator === 'gpu' ? { gpuCount: e.type.acceleratorCount } : {}),
+          runningHours: runningHours(e.instance.launchTime, now, lookbackMinutes),
+          ...(e.gpuSeries ? { gpuSeries: e.gpuSeries } : {}),
+          ...(team ? { team } : {}),
+        };
+      }),
+      { busyAbovePercent: config.idleGpu.gpuUtilizationPercent },
     ),
   });
 
@@ -774,6 +795,23 @@ function emitMetrics(
     ctx.metrics.add(METRIC.SpotCoveragePercent, m.fleet.spotCoveragePercent, 'Percent');
   if (m.fleet.gpuUtilizationPercent !== undefined) {
     ctx.metrics.add(METRIC.FleetGpuUtilizationPercent, m.fleet.gpuUtilizationPercent, 'Percent');
+  }
+  // GPU hours of the run, fleet-wide and per team: the monthly summary sums them into the month's FinOps ratios.
+  const hours = (h: GpuHours, dimensions?: Record<string, string>) => {
+    ctx.metrics.add(METRIC.GpuBusyHours, h.busyGpuHours, 'None', dimensions);
+    ctx.metrics.add(METRIC.GpuMeasuredHours, h.measuredGpuHours, 'None', dimensions);
+    ctx.metrics.add(METRIC.SpotGpuHours, h.spotGpuHours, 'None', dimensions);
+    ctx.metrics.add(METRIC.GpuHours, h.gpuHours, 'None', dimensions);
+  };
+  hours(m.fleet.hours.total);
+  for (const [team, h] of Object.entries(m.fleet.hours.teams)) {
+    hours(h, { Team: team });
+    const spot = spotCoveragePercent(h);
+    const utilization = gpuUtilizationPercent(h);
+    if (spot !== undefined) ctx.metrics.add(METRIC.SpotCoveragePercent, spot, 'Percent', { Team: team });
+    if (utilization !== undefined) {
+      ctx.metrics.add(METRIC.FleetGpuUtilizationPercent, utilization, 'Percent', { Team: team });
+    }
   }
 }
 

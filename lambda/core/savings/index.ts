@@ -2,3 +2,4 @@
 export * from './calculators';
 export * from './gpu-facts';
 export * from './pricing';
+export * from './resize';

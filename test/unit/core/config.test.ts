@@ -24,6 +24,14 @@ describe('Function: parseConfig', () => {
       optOut: 'cost-guard:opt-out',
       keepUntil: 'cost-guard:keep-until',
       essential: 'cost-guard:essential',
+      team: 'team',
+    });
+    expect(config.rightsizing).toEqual({
+      enabled: true,
+      schedule: 'cron(0 8 ? * MON *)',
+      lookbackDays: 14,
+      headroomPercent: 30,
+      topN: 10,
     });
     expect(config.idleGpu).toMatchObject({
       schedule: 'rate(1 hour)',
@@ -129,8 +137,16 @@ describe('Function: parseConfig', () => {
       'costGuard.storage.buckets[0]: is not a valid S3 bucket name (got "Bad_Bucket")',
     ],
     [
+      { rightsizing: { lookbackDays: 31 } },
+      'costGuard.rightsizing.lookbackDays: lookbackDays must be from 1 to 30 (got 31)',
+    ],
+    [
+      { rightsizing: { headroomPercent: 250 } },
+      'costGuard.rightsizing.headroomPercent: headroomPercent must be from 0 to 200 (got 250)',
+    ],
+    [
       { unknownKey: true },
-      'costGuard.unknownKey: unknown key; known keys here: dryRun, regions, slack, tags, idleGpu, storage, budgets, pricing, state, observability',
+      'costGuard.unknownKey: unknown key; known keys here: dryRun, regions, slack, tags, idleGpu, storage, budgets, pricing, rightsizing, state, observability',
     ],
     [{ idelGpu: {} }, 'costGuard.idelGpu: unknown key; did you mean idleGpu?'],
     [{ idleGpu: { schedul: 'rate(1 hour)' } }, 'costGuard.idleGpu.schedul: unknown key; did you mean schedule?'],
