@@ -10,7 +10,6 @@ import { DEFAULT_LIFECYCLE_RULES } from '../core/lifecycle/rules';
 
 import { formatHourlyUsd as formatHourly, formatUsd } from '../core/money';
 import { regionCodeProblem } from '../core/regions';
-
 import {
   autoscalingSavings,
   compareInstanceTypes,
@@ -34,6 +33,7 @@ import {
   storageTieringSavings,
   UnknownPriceError,
 } from '../core/savings';
+import { closestName } from '../core/suggest';
 import { argsErrorMessage } from './args';
 import { type CliIO, EXIT, UsageError } from './io';
 
@@ -905,7 +905,16 @@ export async function estimateCommand(argv: string[], io: CliIO): Promise<number
     throw new UsageError(`name a calculator before the flags (${names}); got '${name}'`, ESTIMATE_USAGE);
   }
   const calculator = calculators.find((c) => c.name === name);
-  if (!calculator) throw new UsageError(`unknown calculator '${name}'; choose one of ${names}`, ESTIMATE_USAGE);
+  if (!calculator) {
+    const near = closestName(
+      name,
+      calculators.map((c) => c.name),
+    );
+    throw new UsageError(
+      `unknown calculator '${name}'; ${near ? `did you mean ${near}? ` : ''}choose one of ${names}`,
+      ESTIMATE_USAGE,
+    );
+  }
 
   const usage = calculatorUsage(calculator);
   const { flags, json, help } = parseFlags(calculator, rest, usage);

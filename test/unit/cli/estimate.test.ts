@@ -378,7 +378,10 @@ describe('Function: estimateCommand', () => {
       const missing = await usageError([]);
       expect(missing.message).toMatch(/^name a calculator: gpu, network/);
       expect(missing.usage).toBe(ESTIMATE_USAGE);
-      expect((await usageError(['gpus'])).message).toMatch(/unknown calculator 'gpus'/);
+      expect((await usageError(['gpus'])).message).toMatch(
+        /^unknown calculator 'gpus'; did you mean gpu\? choose one of/,
+      );
+      expect((await usageError(['xyz'])).message).toMatch(/^unknown calculator 'xyz'; choose one of/);
       expect((await usageError(['--json'])).message).toMatch(/name a calculator before the flags/);
     });
   });
