@@ -55,3 +55,13 @@ export interface LedgerEntry {
   readonly monthlySavingsUsd?: number;
   readonly reason: string;
 }
+
+/**
+ * What a long run reports while it works, for a person watching a terminal (`cost-guard` draws it on stderr; the
+ * Lambda ignores it): the region it starts on, what it read, the batches it sent, or a step in words.
+ */
+export type ProgressEvent =
+  | { readonly kind: 'region'; readonly region: string; readonly index: number; readonly total: number }
+  | { readonly kind: 'read'; readonly what: string; readonly count: number; readonly region?: string }
+  | { readonly kind: 'batch'; readonly what: string; readonly done: number; readonly total: number }
+  | { readonly kind: 'step'; readonly message: string };

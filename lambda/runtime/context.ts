@@ -5,7 +5,7 @@
 import { ClientFactory } from '../adapters/clients';
 import type { Notifier } from '../adapters/slack';
 import type { CostGuardConfig } from '../core/config';
-import type { RunSummary } from '../core/run';
+import type { ProgressEvent, RunSummary } from '../core/run';
 import { createPricing, type Pricing } from '../core/savings/pricing';
 import { ActionRunner } from '../shared/actions';
 import { CostGuardError } from '../shared/errors';
@@ -38,6 +38,8 @@ export interface RunContext {
   readonly remainingTimeMs?: () => number;
   /** Who runs: 'lambda:<request id>' or 'cli:<user@host>:<pid>' (run leases, alert claims). */
   readonly holder?: string;
+  /** Where a long run reports what it is doing (the CLI draws it on a terminal); undefined in the Lambda. */
+  readonly progress?: (event: ProgressEvent) => void;
 }
 
 export interface ContextOptions {
@@ -56,6 +58,7 @@ export interface ContextOptions {
   readonly pricingNote?: string;
   readonly remainingTimeMs?: () => number;
   readonly holder?: string;
+  readonly progress?: (event: ProgressEvent) => void;
 }
 
 export function buildContext(o: ContextOptions): RunContext {
@@ -78,6 +81,7 @@ export function buildContext(o: ContextOptions): RunContext {
     ...(o.accountId ? { accountId: o.accountId } : {}),
     ...(o.remainingTimeMs ? { remainingTimeMs: o.remainingTimeMs } : {}),
     ...(o.holder ? { holder: o.holder } : {}),
+    ...(o.progress ? { progress: o.progress } : {}),
     ...((o.stateTableName ?? o.config.state.tableName)
       ? { stateTableName: o.stateTableName ?? o.config.state.tableName }
       : {}),
