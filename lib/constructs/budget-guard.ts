@@ -9,6 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { STOPPED_TAG_KEYS } from '../../lambda/core/budgets/tags';
 import type { CostGuardConfig } from '../../lambda/core/config';
+import { MANAGED_TAG_KEYS } from '../../lambda/core/managed';
 import { CostGuardFunction } from './cost-guard-function';
 import { denyWhenTagTrue } from './iam-conditions';
 import type { SharedResources } from './shared-resources';
@@ -198,6 +199,19 @@ export class BudgetGuard extends Construct {
       for (const deny of denyWhenTagTrue(`NeverStopProtected${i}`, ['ec2:StopInstances'], [instances], key)) {
         role.addToPolicy(deny);
       }
+    });
+    // Never an instance an Auto Scaling group, a fleet or a Kubernetes cluster manages: it would be replaced. One
+    // statement per key (the keys of one Null block are ANDed, and any one of these tags must deny).
+    MANAGED_TAG_KEYS.forEach((key, i) => {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: `NeverStopManagedInstances${i}`,
+          effect: iam.Effect.DENY,
+          actions: ['ec2:StopInstances'],
+          resources: [instances],
+          conditions: { Null: { [`aws:ResourceTag/${key}`]: 'false' } },
+        }),
+      );
     });
 
     // cdk-nag names resources as the template has them: a literal account, or <AWS::AccountId> when env-agnostic.

@@ -3,6 +3,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseConfig } from '../../lambda/core/config';
+import { MANAGED_TAG_KEYS } from '../../lambda/core/managed';
 import { BudgetGuard, tagKeyValueFilter } from '../../lib/constructs/budget-guard';
 import { SharedResources } from '../../lib/constructs/shared-resources';
 
@@ -222,9 +223,10 @@ describe('Construct: BudgetGuard', () => {
     for (const action of ['ec2:StopInstances', 'ec2:StartInstances', 'ec2:CreateTags', 'ec2:DeleteTags']) {
       expect(allowed).not.toContain(action);
     }
+    // Two Denies per protection tag (essential, opt-out) plus one per managed-instance tag key.
     expect(
       all.filter((s) => s.Effect === 'Deny' && JSON.stringify(s.Action).includes('ec2:StopInstances')).length,
-    ).toBe(4);
+    ).toBe(4 + MANAGED_TAG_KEYS.length);
     expect(allowed).toContain('budgets:ViewBudget');
   });
 

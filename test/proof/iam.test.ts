@@ -23,7 +23,7 @@ import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulat
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type CostGuardConfigInput, parseConfig } from '../../lambda/core/config';
-import { AUTO_SCALING_TAG, FLEET_TAG_KEYS, KUBERNETES_TAG_KEYS } from '../../lambda/core/reaper/decide';
+import { AUTO_SCALING_TAG, FLEET_TAG_KEYS, KUBERNETES_TAG_KEYS, MANAGED_TAG_KEYS } from '../../lambda/core/managed';
 import { MlCostGuardStack } from '../../lib/ml-cost-guard-stack';
 
 const ACCOUNT = '111122223333';
@@ -697,6 +697,12 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
       { action: 'ec2:StopInstances', tags: { [ESSENTIAL]: 'false' }, expected: 'Allowed' },
       { action: 'ec2:StopInstances', tags: { [ESSENTIAL]: 'false', [OPT_OUT]: 'false' }, expected: 'Allowed' },
       { action: 'ec2:TerminateInstances', tags: {}, expected: 'denied' },
+      // Managed instances (the manager would replace them): never, beside an allowed control above.
+      ...MANAGED_TAG_KEYS.map((key) => ({
+        action: 'ec2:StopInstances',
+        tags: { [key]: 'x' },
+        expected: 'ExplicitlyDenied' as const,
+      })),
     ])('$action on an instance tagged $tags is $expected', async ({ action, tags, expected }) => {
       expectDecision(await simulate(guard(), { action, resource: INSTANCE, context: instanceOf(tags) }), expected);
     });

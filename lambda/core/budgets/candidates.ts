@@ -5,10 +5,12 @@
  * A candidate is running, in the budget's scope (every scope tag matches exactly), not tagged essential and not
  * opted out (the tag value `true` in any case, surrounding spaces ignored; the tag key compared without regard to
  * case, so `Cost-Guard:Essential` protects too), and a GPU instance unless `stopScope` is 'all'. An instance whose
- * type the API did not describe is never stopped under the GPU scope: unknown is not GPU.
+ * type the API did not describe is never stopped under the GPU scope: unknown is not GPU. Instances an Auto Scaling
+ * group, a fleet or a Kubernetes cluster manages are never stopped: the manager would replace them.
  */
 import type { TagsConfig } from '../config';
 import type { InstanceFacts, InstanceTypeFacts } from '../instances';
+import { managedBy } from '../managed';
 import type { SkipReason } from '../skip-reasons';
 import { isTagTrue } from '../tags';
 
@@ -23,7 +25,15 @@ export interface CandidateOptions {
 /** The reasons the budget guard gives (a subset of the vocabulary both guards share). */
 export type BudgetSkipReason = Extract<
   SkipReason,
-  'not-running' | 'out-of-scope' | 'essential' | 'opt-out' | 'not-gpu' | 'unknown-type'
+  | 'not-running'
+  | 'out-of-scope'
+  | 'essential'
+  | 'opt-out'
+  | 'not-gpu'
+  | 'unknown-type'
+  | 'auto-scaling-group'
+  | 'fleet-member'
+  | 'kubernetes-node'
 >;
 
 export interface SkippedInstance {
@@ -47,6 +57,9 @@ export function skipReason(instance: InstanceFacts, options: CandidateOptions): 
   if (isTagTrue(instance.tags, options.tags.essential)) return 'essential';
   if (isTagTrue(instance.tags, options.tags.optOut)) return 'opt-out';
   if (!inScope(instance.tags, options.scopeTags)) return 'out-of-scope';
+  // Its manager would launch a replacement (or reschedule pods): stopping it saves nothing and disrupts work.
+  const managed = managedBy(instance.tags);
+  if (managed) return managed.code;
   if (options.stopScope === 'gpu') {
     const facts = options.typeFacts(instance.region, instance.instanceType);
     if (!facts) return 'unknown-type';

@@ -9,6 +9,7 @@
  * API call per instance.
  */
 import type { InstanceFacts, InstanceTypeFacts } from '../instances';
+import { managedBy } from '../managed';
 import type { SkipReason } from '../skip-reasons';
 import { isTagTrue, tagValue } from '../tags';
 import { assessIdleness } from './idleness';
@@ -22,19 +23,7 @@ const MINUTE_MS = 60_000;
  */
 export const WARNING_STALE_AFTER_MS = 24 * 60 * MINUTE_MS;
 
-/** Tag keys that mark a Kubernetes (EKS, Karpenter) node; `kubernetes.io/cluster/<name>` is matched by prefix. */
-export const KUBERNETES_TAG_KEYS = [
-  'eks:cluster-name',
-  'eks:eks-cluster-name',
-  'eks:nodegroup-name',
-  'karpenter.sh/nodepool',
-  'karpenter.sh/provisioner-name',
-  'karpenter.k8s.aws/ec2nodeclass',
-] as const;
-export const KUBERNETES_TAG_PREFIX = 'kubernetes.io/cluster/';
-export const AUTO_SCALING_TAG = 'aws:autoscaling:groupName';
-/** Spot Fleet and EC2 Fleet members: a fleet replaces what we terminate. */
-export const FLEET_TAG_KEYS = ['aws:ec2spot:fleet-request-id', 'aws:ec2:fleet-id'] as const;
+export { AUTO_SCALING_TAG, FLEET_TAG_KEYS, KUBERNETES_TAG_KEYS, KUBERNETES_TAG_PREFIX } from '../managed';
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
@@ -130,35 +119,8 @@ export function guardDecision(
       );
     }
   }
-  const asg = tagValue(tags, AUTO_SCALING_TAG);
-  if (asg !== undefined) {
-    return skip(
-      instance,
-      'auto-scaling-group',
-      `member of Auto Scaling group '${asg}': the group would launch a replacement; scale the group instead`,
-      hasWarning,
-    );
-  }
-  const fleetKey = FLEET_TAG_KEYS.find((k) => tagValue(tags, k) !== undefined);
-  if (fleetKey) {
-    return skip(
-      instance,
-      'fleet-member',
-      `member of a Spot Fleet / EC2 Fleet (${fleetKey}): change the fleet's target capacity instead`,
-      hasWarning,
-    );
-  }
-  const k8sKey =
-    KUBERNETES_TAG_KEYS.find((k) => tagValue(tags, k) !== undefined) ??
-    Object.keys(tags).find((k) => k.toLowerCase().startsWith(KUBERNETES_TAG_PREFIX));
-  if (k8sKey) {
-    return skip(
-      instance,
-      'kubernetes-node',
-      `Kubernetes node (${k8sKey}): let the cluster autoscaler or Karpenter scale it in`,
-      hasWarning,
-    );
-  }
+  const managed = managedBy(tags);
+  if (managed) return skip(instance, managed.code, managed.reason, hasWarning);
   if (instance.launchTime === undefined || Number.isNaN(Date.parse(instance.launchTime))) {
     return skip(instance, 'age-unknown', 'launch time unknown', hasWarning);
   }

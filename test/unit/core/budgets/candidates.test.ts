@@ -60,6 +60,21 @@ describe('Function: selectStopCandidates', () => {
     });
   });
 
+  it.each([
+    ['aws:autoscaling:groupName', 'training-asg', 'auto-scaling-group'],
+    ['aws:ec2spot:fleet-request-id', 'sfr-1', 'fleet-member'],
+    ['aws:ec2:fleet-id', 'fleet-1', 'fleet-member'],
+    ['eks:cluster-name', 'prod', 'kubernetes-node'],
+    ['karpenter.sh/nodepool', 'gpu', 'kubernetes-node'],
+    ['kubernetes.io/cluster/prod', 'owned', 'kubernetes-node'],
+  ])('never stops an instance whose manager would replace it (%s)', (key, value, reason) => {
+    // Act
+    const opts = options({ stopScope: 'all' });
+    // Assess: skipped with the manager's reason, in any scope; the same instance without the tag is a candidate
+    expect(skipReason(instance('i-managed', { tags: { team: 'ml', [key]: value } }), opts)).toBe(reason);
+    expect(skipReason(instance('i-plain', { tags: { team: 'ml' } }), opts)).toBeUndefined();
+  });
+
   it('selects non-GPU instances too when stopScope is all', () => {
     const { candidates } = selectStopCandidates(
       [instance('i-cpu', { instanceType: 'm5.large' }), instance('i-unknown', { instanceType: 'x9.future' })],
