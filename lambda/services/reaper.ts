@@ -178,7 +178,6 @@ async function scanRegion(
   const { now } = ctx;
   const ec2 = ctx.clients.ec2(region);
   let instances = await listRunningInstances(ec2, region);
-  ctx.progress?.({ kind: 'read', what: 'running instances', count: instances.length, region });
   const types = await catalog.resolve(
     ec2,
     region,
@@ -342,8 +341,7 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
   let scanned = 0;
   let metricQueries = 0;
 
-  for (const [index, region] of ctx.regions.entries()) {
-    ctx.progress?.({ kind: 'region', region, index: index + 1, total: ctx.regions.length });
+  for (const region of ctx.regions) {
     try {
       const r = await scanRegion(ctx, region, config, catalog, warnings, reportOnly, notes, failures);
       entries.push(...r.entries);
