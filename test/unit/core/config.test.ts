@@ -146,7 +146,8 @@ describe('Function: parseConfig', () => {
     ],
     [
       { unknownKey: true },
-      'costGuard.unknownKey: unknown key; known keys here: dryRun, regions, slack, tags, idleGpu, storage, budgets, pricing, rightsizing, state, observability',
+      // Every top-level key the schema has, in its order (the list grows with the schema).
+      `costGuard.unknownKey: unknown key; known keys here: ${configKeysAt([])!.join(', ')}`,
     ],
     [{ idelGpu: {} }, 'costGuard.idelGpu: unknown key; did you mean idleGpu?'],
     [{ idleGpu: { schedul: 'rate(1 hour)' } }, 'costGuard.idleGpu.schedul: unknown key; did you mean schedule?'],
