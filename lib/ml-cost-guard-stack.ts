@@ -5,6 +5,7 @@ import { BudgetGuard } from './constructs/budget-guard';
 import { IdleGpuReaper } from './constructs/idle-gpu-reaper';
 import { type MonitoredFunction, Monitoring } from './constructs/monitoring';
 import { SharedResources } from './constructs/shared-resources';
+import { SpendAnomalies } from './constructs/spend-anomalies';
 import { StorageLifecycle } from './constructs/storage-lifecycle';
 
 export interface MlCostGuardStackProps extends StackProps {
@@ -43,6 +44,11 @@ export class MlCostGuardStack extends Stack {
     if (config.budgets.enabled) {
       const guard = new BudgetGuard(this, 'BudgetGuard', { config, shared: this.shared });
       functions.push({ capability: 'budgets', title: 'Budget guard', fn: guard.fn, schedule: config.budgets.schedule });
+    }
+    if (config.anomalies.enabled) {
+      const anomalies = new SpendAnomalies(this, 'SpendAnomalies', { config, shared: this.shared });
+      // Runs when Cost Anomaly Detection publishes, not on a schedule: no missed-run alarm.
+      functions.push({ capability: 'anomalies', title: 'Spend anomalies', fn: anomalies.fn });
     }
     this.monitoring = new Monitoring(this, 'Monitoring', { config, shared: this.shared, functions });
   }

@@ -365,6 +365,59 @@ const budgetsSchema = z
   })
   .describe('The budget guard: Slack alerts at `alertPercent`, alert and action at `actionPercent`.');
 
+/** An existing Cost Anomaly Detection monitor: `arn:aws:ce::<account>:anomalymonitor/<id>`. */
+const anomalyMonitorArn = z.string().regex(/^arn:aws[a-z-]*:ce::\d{12}:anomalymonitor\/[A-Za-z0-9-]+$/, {
+  error: 'must be an anomaly monitor ARN such as arn:aws:ce::111122223333:anomalymonitor/<id>',
+});
+
+const anomaliesSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Create a Cost Anomaly Detection monitor and an immediate subscription, and post each anomaly to Slack (impact, root causes, console link).',
+      ),
+    minimumImpactUsd: z
+      .number({ error: 'minimumImpactUsd must be a number of USD' })
+      .min(0, { error: 'minimumImpactUsd must be from 0 to 1000000' })
+      .max(1_000_000, { error: 'minimumImpactUsd must be from 0 to 1000000' })
+      .default(100)
+      .describe("Notify only anomalies whose total impact is at least this many USD (the subscription's threshold)."),
+    tagKey: tagKey
+      .optional()
+      .describe(
+        'Monitor the spend of a cost allocation tag (a CUSTOM monitor over `tagValues`) instead of every AWS service (a DIMENSIONAL monitor by SERVICE). The tag must be activated for cost allocation in Billing.',
+      ),
+    tagValues: z
+      .array(z.string().min(1).max(256))
+      .max(10, { error: 'a tag monitor takes at most 10 values' })
+      .default([])
+      .describe('The values of `tagKey` whose spend is monitored together (1-10; required with `tagKey`).'),
+    monitorArn: anomalyMonitorArn
+      .optional()
+      .describe(
+        'Subscribe to this existing monitor instead of creating one (an account has at most one services monitor, often created already).',
+      ),
+  })
+  .prefault({})
+  .superRefine((a, ctx) => {
+    if (a.tagKey !== undefined && a.tagValues.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['tagValues'], message: 'list 1 to 10 values of tagKey to monitor' });
+    }
+    if (a.tagKey === undefined && a.tagValues.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['tagKey'], message: 'tagValues needs the tagKey they are values of' });
+    }
+    if (a.monitorArn !== undefined && a.tagKey !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['monitorArn'],
+        message: 'set monitorArn (use an existing monitor) or tagKey (create a tag monitor), not both',
+      });
+    }
+  })
+  .describe('Spend anomalies in Slack: AWS Cost Anomaly Detection notifications, posted as they arrive.');
+
 const pricingSchema = z
   .strictObject({
     /** Hours in a billing month (AWS convention 730; the source chapter's tables use 720). */
@@ -486,6 +539,7 @@ export const costGuardConfigSchema = z
     idleGpu: idleGpuSchema,
     storage: storageSchema,
     budgets: budgetsSchema,
+    anomalies: anomaliesSchema,
     pricing: pricingSchema,
     rightsizing: rightsizingSchema,
     state: stateSchema,
@@ -499,6 +553,7 @@ export type IdleGpuConfig = CostGuardConfig['idleGpu'];
 export type StorageConfig = CostGuardConfig['storage'];
 export type BudgetsConfig = CostGuardConfig['budgets'];
 export type BudgetItemConfig = BudgetsConfig['items'][number];
+export type AnomaliesConfig = CostGuardConfig['anomalies'];
 export type PricingConfig = CostGuardConfig['pricing'];
 export type TagsConfig = CostGuardConfig['tags'];
 export type RightsizingConfig = CostGuardConfig['rightsizing'];

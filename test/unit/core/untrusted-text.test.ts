@@ -14,6 +14,7 @@
  * - the value is still shown (decoded, it reads as the tag said, newlines as spaces) when it is short.
  */
 import fc from 'fast-check';
+import { anomalyNotificationMessage } from '../../../lambda/core/anomalies/message';
 import {
   budgetAlertMessages,
   budgetLimitMismatchMessage,
@@ -299,6 +300,33 @@ const ROWS: readonly Row[] = [
     build: (v) => [alarmMessage(alarmJson({ AlarmDescription: v, NewStateReason: v }))],
   },
   { name: 'SNS text that is not an alarm', multiline: true, build: (v) => [alarmMessage(v)] },
+  {
+    name: 'spend anomaly (every text field of the notification)',
+    build: (v) => [
+      anomalyNotificationMessage(
+        JSON.stringify({
+          accountId: v,
+          anomalyId: v,
+          anomalyStartDate: v,
+          anomalyEndDate: v,
+          dimensionalValue: v,
+          monitorArn: v,
+          monitorName: v,
+          anomalyDetailsLink: v,
+          impact: { totalImpact: 1001, totalImpactPercentage: 333.67 },
+          rootCauses: [
+            { linkedAccount: v, linkedAccountName: v, region: v, service: v, usageType: v },
+            { service: v, impact: { contribution: 10 } },
+          ],
+        }),
+      ),
+    ],
+  },
+  {
+    name: 'SNS text on the anomaly topic that is not an anomaly',
+    multiline: true,
+    build: (v) => [anomalyNotificationMessage(v)],
+  },
 ];
 
 interface Shown {
