@@ -72,6 +72,11 @@ export function isSafeSlackApiUrl(value: string): boolean {
   }
 }
 
+/** A Slack workspace ID (`T…`; Enterprise Grid organizations `E…`). */
+const SLACK_TEAM_ID = /^[TE][A-Z0-9]{2,20}$/;
+/** A Slack user ID (`U…`, `W…` for Enterprise Grid) or user-group ID (`S…`). */
+const SLACK_APPROVER_ID = /^[UWS][A-Z0-9]{2,20}$/;
+
 const slackSchema = z
   .strictObject({
     /** Channel ID or name the bot posts to. */
@@ -99,9 +104,87 @@ const slackSchema = z
       .describe(
         'Slack Web API base URL (GovSlack, or a local server in tests). https; plain http only to a loopback address (127.0.0.0/8, localhost, [::1]), since the bot token goes with every request.',
       ),
+    interactivity: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Deploy the interactivity endpoint (a Lambda function URL Slack posts button presses to) and put keep, stop-now and restore buttons on the messages. Needs `teamId`; see docs/slack.md. Off: messages carry no buttons.',
+      ),
+    teamId: z
+      .string()
+      .regex(SLACK_TEAM_ID, { error: 'must be a Slack workspace ID such as T0123ABCD' })
+      .optional()
+      .describe(
+        'The Slack workspace (team) ID whose button presses are accepted; a request from any other workspace is refused. Required with `interactivity` and for `cost-guard slack serve`.',
+      ),
+    signingSecretName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Existing Secrets Manager secret holding the Slack app\'s signing secret (plain, or JSON `{"signingSecret": "…"}`). When absent and `interactivity` is on, the stack creates a secret to fill in.',
+      ),
+    keepHours: z
+      .array(
+        z
+          .number({ error: 'a keep length must be a whole number of hours' })
+          .int({ error: 'a keep length must be a whole number of hours' })
+          .min(1, { error: 'a keep length must be at least 1 hour' }),
+      )
+      .min(1, { error: 'list at least one keep length' })
+      .max(5, { error: 'at most 5 keep lengths (one button each)' })
+      .default([4, 24, 168])
+      .describe(
+        'The keep buttons on a reaper warning, in hours (each at most `maxKeepHours`): the default offers 4 hours, 1 day and 1 week.',
+      ),
+    maxKeepHours: z
+      .number({ error: 'maxKeepHours must be a whole number of hours from 1 to 720' })
+      .int({ error: 'maxKeepHours must be a whole number of hours from 1 to 720' })
+      .min(1, { error: 'maxKeepHours must be from 1 to 720 hours' })
+      .max(720, { error: 'maxKeepHours must be from 1 to 720 hours' })
+      .default(168)
+      .describe(
+        'The longest keep anyone can set, from Slack or with `cost-guard keep`; a longer request is refused. A keep runs out by itself and the instance returns to the normal flow.',
+      ),
+    approvers: z
+      .array(z.string().regex(SLACK_APPROVER_ID, { error: 'must be a Slack user ID (U…/W…) or user-group ID (S…)' }))
+      .max(100, { error: 'at most 100 approvers' })
+      .default([])
+      .describe(
+        'Slack user IDs (U…, W…) and user-group IDs (S…) allowed to press "stop now", "terminate now" and "restore" on any instance; besides them only the instance\'s owner (`tags.owner`) may. Anyone may press keep.',
+      ),
+    teamChannels: z
+      .record(
+        z.string().min(1).max(256),
+        z
+          .string()
+          .min(1, { error: 'a channel name or ID must not be empty' })
+          .max(80, { error: 'at most 80 characters' }),
+      )
+      .default({})
+      .describe(
+        "Team tag value (`tags.team`) to Slack channel: the warnings and digest lines of that team's instances also go to its channel.",
+      ),
   })
-  .default({ channel: '#ml-finops', apiUrl: 'https://slack.com/api/' })
-  .describe('Where the Slack messages go.');
+  .prefault({})
+  .superRefine((slack, ctx) => {
+    slack.keepHours.forEach((hours, i) => {
+      if (hours > slack.maxKeepHours)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['keepHours', i],
+          message: `keep length ${hours} is over maxKeepHours (${slack.maxKeepHours})`,
+        });
+    });
+    if (slack.interactivity && !slack.teamId)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['teamId'],
+        message:
+          'interactivity is on but teamId is not set: give the Slack workspace ID (T…) whose button presses to accept',
+      });
+  })
+  .describe('Where the Slack messages go, and the buttons on them.');
 
 const tagsSchema = z
   .strictObject({
@@ -118,6 +201,11 @@ const tagsSchema = z
     essential: tagKey
       .default('cost-guard:essential')
       .describe('Tag key: value `true` (any case) on an instance means the budget guard never stops it.'),
+    owner: tagKey
+      .default('Owner')
+      .describe(
+        "Tag key naming an instance's owner: an e-mail address or a Slack user ID. The owner gets the instance's warning as a direct message and may press stop-now and restore on it.",
+      ),
     team: tagKey
       .default('team')
       .describe(
@@ -653,6 +741,7 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
   }
   return [`${where}: ${issue.message}${got}`];
 }
+export type SlackConfig = CostGuardConfig['slack'];
 
 /**
  * Parses and validates a `costGuard` object. Throws ConfigError naming every offending field, its value and

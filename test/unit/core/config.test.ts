@@ -19,11 +19,20 @@ describe('Function: parseConfig', () => {
     // Assess
     expect(config.dryRun).toBe(true);
     expect(config.regions).toEqual([]);
-    expect(config.slack).toEqual({ channel: '#ml-finops', apiUrl: 'https://slack.com/api/' });
+    expect(config.slack).toEqual({
+      channel: '#ml-finops',
+      apiUrl: 'https://slack.com/api/',
+      interactivity: false,
+      keepHours: [4, 24, 168],
+      maxKeepHours: 168,
+      approvers: [],
+      teamChannels: {},
+    });
     expect(config.tags).toEqual({
       optOut: 'cost-guard:opt-out',
       keepUntil: 'cost-guard:keep-until',
       essential: 'cost-guard:essential',
+      owner: 'Owner',
       team: 'team',
     });
     expect(config.rightsizing).toEqual({
