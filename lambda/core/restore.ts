@@ -9,6 +9,7 @@
  * theirs, not the guard's. Budget-guard stops are restored by default; the reaper's stops only when asked.
  */
 import { STOPPED_BUDGET_TAG, STOPPED_BY_TAG } from './budgets/tags';
+import { tagValue } from './tags';
 
 /** A stop the guard recorded when it took effect. */
 export interface RecordedStop {
@@ -48,6 +49,8 @@ export interface RestoreCandidate {
 export interface RestoreRefusal {
   readonly instanceId: string;
   readonly region: string;
+  /** The instance's Name tag, when EC2 described it. */
+  readonly name?: string;
   readonly reason: string;
 }
 
@@ -55,6 +58,11 @@ export interface RestorePlan {
   readonly start: readonly RestoreCandidate[];
   /** Instances restore leaves alone, each with the reason, for the report. */
   readonly refused: readonly RestoreRefusal[];
+}
+
+/** The Name tag of a described instance (any case of the key). */
+export function nameOf(instance: StoppedInstanceFacts | undefined): string | undefined {
+  return instance ? tagValue(instance.tags, 'Name') : undefined;
 }
 
 /**
@@ -70,8 +78,10 @@ export function planRestore(
   const recorded = new Set(stops.map((s) => s.instanceId));
   const start: RestoreCandidate[] = [];
   const refused: RestoreRefusal[] = [];
-  const refuse = (s: { instanceId: string; region: string }, reason: string) =>
-    refused.push({ instanceId: s.instanceId, region: s.region, reason });
+  const refuse = (s: { instanceId: string; region: string }, reason: string) => {
+    const name = nameOf(byId.get(s.instanceId));
+    refused.push({ instanceId: s.instanceId, region: s.region, ...(name ? { name } : {}), reason });
+  };
 
   for (const stop of stops) {
     if (selection.budget !== undefined && stop.budget !== selection.budget) continue;

@@ -9,9 +9,8 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { readWatchedBudgets } from '../adapters/budgets';
 
 import { ACTION_BATCH_SIZE, Ec2Writer, InstanceTypeCatalog, instanceFilters, listInstances } from '../adapters/ec2';
-
+import type { LaunchCapStore } from '../adapters/launch-cap-store';
 import { postAll } from '../adapters/slack';
-
 import {
   alertKey,
   DynamoStateStore,
@@ -20,11 +19,8 @@ import {
   type StateKey,
   type StateStore,
 } from '../adapters/state-store';
-
 import { countSkipped, selectStopCandidates } from '../core/budgets/candidates';
-
 import { type Trigger, triggerOf } from '../core/budgets/event';
-
 import {
   type ActionMode,
   budgetAlertMessages,
@@ -36,7 +32,6 @@ import {
   type StopOutcome,
 } from '../core/budgets/messages';
 import { currentPeriod } from '../core/budgets/period';
-
 import {
   type BudgetEvaluation,
   type BudgetProblem,
@@ -45,7 +40,6 @@ import {
   type LimitMismatch,
   limitMismatch,
 } from '../core/budgets/policy';
-
 import type { CountedSkips } from '../core/budgets/report';
 import {
   STOPPED_AT_TAG,
@@ -61,11 +55,19 @@ import { METRIC } from '../core/names';
 import { monthlySavingsOfStop, round2 } from '../core/savings/calculators';
 import { actionPeriod } from '../core/schedule';
 import type { SlackMessage } from '../core/slack-blocks';
-
+import { tagValue } from '../core/tags';
 import type { CapabilityModule } from '../runtime/capability';
 import { type RunContext, RunIncompleteError, type RunSummary } from '../runtime/context';
-
 import { errorCode, errorMessage } from '../shared/errors';
+import {
+  hasLaunchCap,
+  type LaunchCapPlan,
+  type LaunchCapReport,
+  type LaunchCapRun,
+  launchCapStore,
+  planLaunchCap,
+  settleLaunchCap,
+} from './launch-cap';
 
 export interface BudgetReport {
   readonly name: string;
@@ -98,6 +100,8 @@ export interface BudgetReport {
   /** In a run that goes on with an action announced earlier in the period: instances stopped by earlier runs. */
   readonly stoppedEarlier?: number;
   readonly skipped?: CountedSkips;
+  /** What this run did with the budget's GPU launch cap (budgets.launchCap), when it did anything. */
+  readonly launchCap?: LaunchCapReport;
 }
 
 export interface BudgetsSummary extends RunSummary {
@@ -139,6 +143,48 @@ interface RunState {
   stopsLeft: number;
   /** The scheduled period (start, ISO) the per-period stop limit is counted in. */
   readonly stopPeriod: string;
+  /** The launch cap records (budgets.launchCap). */
+  readonly capStore: LaunchCapStore;
+}
+
+const capRun = (state: RunState): LaunchCapRun => ({
+  ctx: state.ctx,
+  store: state.capStore,
+  notes: state.notes,
+  failures: state.failures,
+});
+
+/** The budget's launch cap plan; a failure to read its record is noted and fails the run, never the other work. */
+async function planCap(
+  state: RunState,
+  item: BudgetItemConfig,
+  o: Parameters<typeof planLaunchCap>[2],
+): Promise<LaunchCapPlan | undefined> {
+  if (!hasLaunchCap(item)) return undefined;
+  try {
+    return await planLaunchCap(capRun(state), item, o);
+  } catch (error) {
+    state.notes.push(`${item.name}: the launch cap could not be checked (${errorCode(error)}: ${errorMessage(error)})`);
+    state.failures.push({ key: `${item.name}/launch-cap`, error });
+    return undefined;
+  }
+}
+
+async function settleCap(
+  state: RunState,
+  plan: LaunchCapPlan | undefined,
+  o: Parameters<typeof settleLaunchCap>[2],
+): Promise<LaunchCapReport | undefined> {
+  if (!plan) return undefined;
+  try {
+    return await settleLaunchCap(capRun(state), plan, o);
+  } catch (error) {
+    state.notes.push(
+      `${plan.budget}: the launch cap could not be applied (${errorCode(error)}: ${errorMessage(error)})`,
+    );
+    state.failures.push({ key: `${plan.budget}/launch-cap`, error });
+    return undefined;
+  }
 }
 
 /**
@@ -204,9 +250,16 @@ async function selectCandidates(
   const { ctx } = state;
   const candidates: InstanceFacts[] = [];
   const skippedAll = [];
-  for (const region of ctx.regions) {
+  for (const [index, region] of ctx.regions.entries()) {
+    ctx.progress?.({ kind: 'region', region, index: index + 1, total: ctx.regions.length });
     const ec2 = ctx.clients.ec2(region);
     const instances = await listInstances(ec2, region, instanceFilters(['running'], item.scopeTags));
+    ctx.progress?.({
+      kind: 'read',
+      what: `running instances in scope of ${item.name}`,
+      count: instances.length,
+      region,
+    });
     const types = await state.catalog.resolve(
       ec2,
       region,
@@ -241,11 +294,13 @@ function savingsOf(ctx: RunContext, instance: InstanceFacts) {
 
 function outcomeOf(ctx: RunContext, instance: InstanceFacts, status: StopOutcome['status']): StopOutcome {
   const savings = savingsOf(ctx, instance);
+  const name = tagValue(instance.tags, 'Name');
   return {
     instanceId: instance.instanceId,
     region: instance.region,
     instanceType: instance.instanceType,
-    ...(savings ? { hourlyUsd: savings.hourlyUsd } : {}),
+    ...(name ? { name } : {}),
+    ...(savings ? { hourlyUsd: savings.hourlyUsd, monthlyUsd: savings.monthlyUsd } : {}),
     status,
   };
 }
@@ -342,6 +397,12 @@ async function executeStops(
   let cutShort = 0;
   for (const instances of byRegion.values()) {
     for (let start = 0; start < instances.length; start += STOP_CHUNK) {
+      ctx.progress?.({
+        kind: 'batch',
+        what: `stop batches for ${item.name}`,
+        done: start / STOP_CHUNK + 1,
+        total: Math.ceil(instances.length / STOP_CHUNK),
+      });
       if (timeShort(ctx)) {
         const rest = instances.slice(start);
         cutShort += rest.length;
@@ -514,6 +575,14 @@ async function guardBudget(
   const announcedStops = (plan?.planned ?? []).map((i) => outcomeOf(ctx, i, announcedStatus));
   const storeWarning = instanceStoreWarning(state, announcedStops);
 
+  // The GPU launch cap (budgets.launchCap): named in the action alert when that alert goes out in this run.
+  const actionThreshold = thresholds.find((t) => t.kind === 'action');
+  const capPlan = await planCap(state, item, {
+    period: { key: period.key, end: period.end },
+    actionCrossed: actionThreshold !== undefined,
+  });
+  const capInAlert = acting !== undefined && !continuing && capPlan?.notice !== undefined;
+
   // The messages: the newly crossed thresholds (the action with the stops about to be made), or for a continuation
   // the other new thresholds and a notice of the next batch of stops.
   const alertThresholds = claimed.filter((c) => !(continuing && c === acting)).map((c) => c.threshold);
@@ -527,6 +596,7 @@ async function guardBudget(
         mode,
         ...(withAction ? { stops: announcedStops, deferred: plan!.deferred, instanceStore: storeWarning } : {}),
         ...(withAction ? { skipped: plan!.skipped } : {}),
+        ...(withAction && capInAlert ? { launchCap: capPlan!.notice! } : {}),
         essentialTag: ctx.config.tags.essential,
       }),
     );
@@ -595,6 +665,15 @@ async function guardBudget(
     }
   }
 
+  const delivered = claimed.length > 0 && deliveryFailed.length === 0;
+  const launchCap = await settleCap(state, capPlan, {
+    announcedInAlert: capInAlert && delivered,
+    // The period's action alert went out in an earlier run: the cap may be announced in a message of its own.
+    mayAnnounce:
+      (actionThreshold !== undefined && alreadySent.includes(actionThreshold.key)) || (continuing && delivered),
+    ...(evaluation.percentUsed !== undefined ? { percentUsed: evaluation.percentUsed } : {}),
+  });
+
   return {
     name: item.name,
     problems: [],
@@ -615,6 +694,7 @@ async function guardBudget(
     deferred,
     ...(continuing ? { stoppedEarlier: earlier.stopped.length } : {}),
     ...(plan ? { skipped: plan.skipped } : {}),
+    ...(launchCap ? { launchCap } : {}),
   };
 }
 
@@ -788,8 +868,8 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
   // so the action threshold then reports what it would stop and stops nothing.
   const unheard = ctx.notifier.kind === 'console';
   const mode: ActionMode = ctx.dryRun ? 'dry-run' : cfg.action === 'notify' || unheard ? 'notify' : 'stop';
-  // A dry run that only prints (e.g. `cost-guard plan`) writes nothing, not even alert records.
-  const printOnlyDryRun = ctx.dryRun && ctx.notifier.kind === 'console';
+  // A dry run that only prints or previews its messages (`cost-guard plan`) writes nothing, not even alert records.
+  const printOnlyDryRun = ctx.dryRun && ctx.notifier.kind !== 'slack';
   const store: StateStore =
     ctx.stateTableName && !printOnlyDryRun
       ? new DynamoStateStore(ctx.clients.dynamodb(), ctx.stateTableName, {
@@ -807,12 +887,13 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
     failures: [],
     stopsLeft: cfg.maxStopsPerRun,
     stopPeriod: actionPeriod(cfg.schedule, event, ctx.now),
+    capStore: launchCapStore(ctx, printOnlyDryRun),
   };
   const reports: BudgetReport[] = [];
 
   if (printOnlyDryRun && ctx.stateTableName) {
     state.notes.push(
-      'Dry run with printed messages: no alert records are written, so the deployed guard still alerts.',
+      'Dry run with printed (or previewed) messages: no alert records are written, so the deployed guard still alerts.',
     );
   } else if (!store.deduplicated) {
     state.notes.push(
@@ -848,6 +929,7 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
     }
     const accountId = await accountIdOf(ctx);
     const watched = await readWatchedBudgets(ctx.clients.budgets(), accountId, watchedNames);
+    ctx.progress?.({ kind: 'read', what: `budgets of account ${accountId}`, count: watched.found.size });
     ctx.metrics.add(METRIC.BudgetsChecked, watched.found.size, 'Count');
     for (const item of cfg.items) {
       const snapshot = watched.found.get(item.name);
@@ -858,8 +940,13 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
         ? await reportMismatch(state, item.name, mismatch, periodKeyOf(ctx, evaluation))
         : undefined;
       let report: BudgetReport;
-      if (evaluation.problems.length > 0) report = await reportProblem(state, evaluation);
-      else {
+      if (evaluation.problems.length > 0) {
+        report = await reportProblem(state, evaluation);
+        // A budget that cannot be read puts no cap on; one in force still comes off at the end of its period.
+        const capPlan = await planCap(state, item, { actionCrossed: false });
+        const launchCap = await settleCap(state, capPlan, { announcedInAlert: false, mayAnnounce: false });
+        if (launchCap) report = { ...report, launchCap };
+      } else {
         ctx.metrics.add(METRIC.PercentUsed, round2(evaluation.percentUsed ?? 0), 'Percent', { Budget: item.name });
         report = await guardBudget(state, item, evaluation, mismatch);
       }

@@ -359,6 +359,7 @@ async function run(ctx: RunContext): Promise<LifecycleRunSummary> {
   const s3 = new S3LifecycleAdapter((region) => ctx.clients.s3(region), ctx.clients.defaultRegion);
 
   const { targets: selected, unreadable, tagReadFailures } = await selectBuckets(ctx, s3, notes, incomplete);
+  ctx.progress?.({ kind: 'read', what: 'buckets selected', count: selected.length });
   const stackName = guardStackName(process.env[ENV.stackName]);
   const protection = await mapWithConcurrency(selected, BUCKET_CONCURRENCY, (t) =>
     protectionOf(s3, storage, stackName, t as Target & { region: string }),
@@ -416,8 +417,9 @@ async function run(ctx: RunContext): Promise<LifecycleRunSummary> {
     changing.filter((p) => !held.has(p.target.name)),
     BUCKET_CONCURRENCY,
     async (p) => {
-      const projection = projectLifecycleSavings(sizes.get(p.target.name), p.plan.applied, ctx.pricing);
-      const report = reportOf(p, 'changed', projection ? { projection } : {});
+      const size = sizes.get(p.target.name);
+      const projection = projectLifecycleSavings(size, p.plan.applied, ctx.pricing);
+      const report = reportOf(p, 'changed', { ...(projection ? { projection } : {}), sizeKnown: size !== undefined });
       const deletes = firstDeleting.get(p.target.name);
       const record = await ctx.actions.perform(
         {

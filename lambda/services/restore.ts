@@ -10,7 +10,13 @@ import type { Filter } from '@aws-sdk/client-ec2';
 import { Ec2Writer, listInstances } from '../adapters/ec2';
 import { guardStops } from '../adapters/stop-index';
 import { STOPPED_BY_TAG, STOPPED_TAG_KEYS } from '../core/budgets/tags';
-import { planRestore, type RecordedStop, type RestoreRefusal, type StoppedInstanceFacts } from '../core/restore';
+import {
+  nameOf,
+  planRestore,
+  type RecordedStop,
+  type RestoreRefusal,
+  type StoppedInstanceFacts,
+} from '../core/restore';
 import type { RunContext, RunSummary } from '../runtime/context';
 
 /** DescribeInstances takes at most 200 values in one filter. */
@@ -20,6 +26,8 @@ export interface RestoredInstance {
   readonly instanceId: string;
   readonly region: string;
   readonly instanceType: string;
+  /** The instance's Name tag. */
+  readonly name?: string;
   /** Which guard stopped it, by its records. */
   readonly stoppedBy: RecordedStop['capability'];
   readonly budget?: string;
@@ -86,10 +94,12 @@ async function restoreOne(
       notes.push(`${instanceId} started, but its cost-guard:stopped-* tags could not be removed (${untag.errorCode})`);
     }
   }
+  const name = nameOf(instance);
   return {
     instanceId,
     region,
     instanceType: instance.instanceType,
+    ...(name ? { name } : {}),
     stoppedBy: stop.capability,
     ...(budget ? { budget } : {}),
     stoppedAt,
@@ -112,7 +122,8 @@ export async function restoreInstances(ctx: RunContext, options: RestoreOptions 
         "guard's records say it stopped, and there are none to read. Nothing started.",
     );
   } else {
-    for (const region of ctx.regions) {
+    for (const [index, region] of ctx.regions.entries()) {
+      ctx.progress?.({ kind: 'region', region, index: index + 1, total: ctx.regions.length });
       const ec2 = ctx.clients.ec2(region);
       const stops = await guardStops(ctx.clients.dynamodb(), ctx.stateTableName, region);
       const seen = await describeForRestore(ctx, region, stops);

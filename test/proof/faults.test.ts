@@ -1096,6 +1096,7 @@ const BUDGET_STEPS: readonly BudgetStep[] = [
         region: 'us-east-1',
         instanceType: 'g5.xlarge',
         hourlyUsd: stopOf(s, 'i-ml-1')!.hourlyUsd,
+        monthlyUsd: stopOf(s, 'i-ml-1')!.monthlyUsd,
         status: 'failed',
         errorCode: f.code,
         note: 'could not tag it, so it was not stopped',

@@ -21,6 +21,7 @@ import {
   truncate,
   wellFormed,
 } from '../slack-blocks';
+import { type LaunchCapNotice, launchCapSection } from './launch-cap';
 import type { BudgetEvaluation, BudgetProblem, CrossedThreshold, LimitMismatch } from './policy';
 import { type CountedSkips, skipSummary } from './report';
 
@@ -47,8 +48,12 @@ export interface StopOutcome {
   readonly instanceId: string;
   readonly region: string;
   readonly instanceType: string;
+  /** The instance's Name tag, shown next to its ID. */
+  readonly name?: string;
   /** Compute $/h no longer paid, from the savings model; undefined when the price is unknown. */
   readonly hourlyUsd?: number;
+  /** The same a month (the savings model's hours per month); undefined when the price is unknown. */
+  readonly monthlyUsd?: number;
   /**
    * 'stopping' announced in Slack and stopped right after the alert was accepted; 'done' stopped; 'dry-run' /
    * 'would-stop' not stopped (dry run / action notify); 'failed' the stop failed.
@@ -81,6 +86,8 @@ export interface BudgetAlertInput {
   readonly skipped?: CountedSkips;
   readonly instanceStore?: InstanceStoreWarning;
   readonly essentialTag: string;
+  /** The GPU launch cap this alert announces (budgets.launchCap), with the action threshold. */
+  readonly launchCap?: LaunchCapNotice;
 }
 
 const KIND_TITLE: Readonly<Record<CrossedThreshold['kind'], string>> = {
@@ -107,7 +114,7 @@ function rank(t: CrossedThreshold): number {
 
 function stopLine(s: StopOutcome): string {
   const saved = s.hourlyUsd !== undefined ? `${formatUsd(s.hourlyUsd)}/h` : 'price unknown';
-  const where = `\`${s.instanceId}\` ${escapeName(s.instanceType)} (${escapeName(s.region)})`;
+  const where = `${s.name ? `*${escapeName(s.name)}* ` : ''}\`${escapeCode(s.instanceId)}\` ${escapeName(s.instanceType)} (${escapeName(s.region)})`;
   switch (s.status) {
     case 'stopping':
       return `• ${where}: stopping now, saves ${saved}`;
@@ -195,6 +202,7 @@ function actionBlocks(input: BudgetAlertInput): Block[] {
         : ':warning: Any instance-store (local NVMe) data is lost on stop (instance-type details were not available). EBS volumes are kept.';
     blocks.push(section(warning));
   }
+  if (input.launchCap) blocks.push(launchCapSection(input.launchCap));
   const skipped = input.skipped ? skipSummary(input.skipped) : '';
   blocks.push(
     context(

@@ -70,6 +70,11 @@ export interface BucketReport {
   readonly projection?: LifecycleSavingsProjection;
   /** Why the bucket is never written (decision 'protected'); the same reasons are in `notices`. */
   readonly protection?: readonly ProtectionReason[];
+  /**
+   * For a bucket that changes: false when CloudWatch reported no size for it (no `BucketSizeBytes` datapoint, or the
+   * sizes of its region could not be read), so its savings are unknown ("no size data"), never $0.00.
+   */
+  readonly sizeKnown?: boolean;
 }
 
 export interface LifecycleRunSummary extends RunSummary {
@@ -99,10 +104,45 @@ export function changeWords(r: BucketReport): string {
   return parts.join('; ') || 'configuration rewritten';
 }
 
-export function savingsWords(p: LifecycleSavingsProjection | undefined): string {
-  if (!p) return 'no savings projected (no tiering rule applied or no size data)';
+/** The one label for a changing bucket whose size CloudWatch did not report: its savings are unknown. */
+export const NO_SIZE_DATA = 'no size data';
+
+/** A bucket's savings in words: the projection, "no size data", or why none is projected. */
+export function savingsWords(p: LifecycleSavingsProjection | undefined, sizeKnown?: boolean): string {
+  if (sizeKnown === false) return `${NO_SIZE_DATA} (no BucketSizeBytes metric yet): savings unknown`;
+  if (!p) return 'no savings projected (no rule that moves objects to a cheaper class)';
   const range = p.highUsd > p.lowUsd ? ` (up to ${formatUsd(p.highUsd)})` : '';
   return `~${formatUsd(p.monthlySavingsUsd)}/month${range} on ${round2(p.standardGb)} GB in Standard`;
+}
+
+/** The buckets that change (or would) and count in a headline: written, or in dry-run to be written. */
+export function changingBuckets(buckets: readonly BucketReport[]): BucketReport[] {
+  return buckets.filter((b) => b.decision === 'changed' || b.decision === 'would-change');
+}
+
+/** A headline's projected figures: sums of the per-bucket figures as shown (to the cent), and buckets without size. */
+export interface ProjectedTotals {
+  readonly monthlyUsd: number;
+  readonly highUsd: number;
+  readonly noSizeData: number;
+}
+
+export function projectedTotals(buckets: readonly BucketReport[]): ProjectedTotals {
+  const changing = changingBuckets(buckets);
+  const cents = (f: (p: LifecycleSavingsProjection) => number) =>
+    changing.reduce((n, b) => n + (b.projection ? Math.round(f(b.projection) * 100) : 0), 0) / 100;
+  return {
+    monthlyUsd: cents((p) => p.monthlySavingsUsd),
+    highUsd: cents((p) => (p.highUsd > p.lowUsd ? p.highUsd : p.monthlySavingsUsd)),
+    noSizeData: changing.filter((b) => b.sizeKnown === false).length,
+  };
+}
+
+/** `~$12.50/month (up to $20.00) projected; 1 bucket: no size data` (`when` goes after "projected"). */
+export function projectedTotalsText(t: ProjectedTotals, when = ''): string {
+  const range = t.highUsd > t.monthlyUsd ? ` (up to ${formatUsd(t.highUsd)})` : '';
+  const unknown = t.noSizeData > 0 ? `; ${t.noSizeData} bucket${t.noSizeData === 1 ? '' : 's'}: ${NO_SIZE_DATA}` : '';
+  return `~${formatUsd(t.monthlyUsd)}/month${range} projected${when}${unknown}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -264,10 +304,7 @@ export function lifecycleDigest(summary: LifecycleRunSummary): SlackMessage[] {
   const head: Block[] = [
     header(title),
     context(
-      `Projected savings ~${formatUsd(summary.projectedMonthlySavingsUsd)}/month` +
-        (summary.projectedMonthlySavingsHighUsd > summary.projectedMonthlySavingsUsd
-          ? ` (up to ${formatUsd(summary.projectedMonthlySavingsHighUsd)})`
-          : '') +
+      `Savings ${projectedTotalsText(projectedTotals(summary.buckets))}` +
         ` · ${summary.bucketsScanned} bucket(s) scanned · ${summary.conflicts} conflict(s)`,
     ),
   ];
@@ -278,7 +315,7 @@ export function lifecycleDigest(summary: LifecycleRunSummary): SlackMessage[] {
       body.push(section(`:x: ${name}: write failed (${escapeName(b.errorCode ?? 'Unknown')})`));
       continue;
     }
-    const lines = [`${name}: ${escapeMrkdwn(changeWords(b))}`, savingsWords(b.projection)];
+    const lines = [`${name}: ${escapeMrkdwn(changeWords(b))}`, savingsWords(b.projection, b.sizeKnown)];
     for (const c of b.conflicts) lines.push(`:warning: ${escapeMrkdwn(c.message)}`);
     for (const n of b.notices) lines.push(`_${escapeMrkdwn(n)}_`);
     body.push(section(lines.join('\n')));

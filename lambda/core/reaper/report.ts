@@ -60,6 +60,10 @@ export interface InstanceReport {
   readonly gpuMemoryUsedMaxMb?: number;
   /** Peak GPU memory activity, percent (nvidia_smi_utilization_memory), when the agent publishes no memory_used. */
   readonly gpuMemoryMaxPercent?: number;
+  /** Peak CPU utilization over the window, percent. */
+  readonly cpuMaxPercent?: number;
+  /** Network in + out over the window, MB (10^6 bytes) per hour. */
+  readonly networkMegabytesPerHour?: number;
   /** For `act`: when Slack accepted the warning. */
   readonly warnedAt?: string;
   /**
@@ -121,6 +125,71 @@ export const DEFAULT_MAX_INSTANCE_SECTIONS = 100;
 
 const money = (v: number | undefined, suffix = ''): string =>
   v === undefined ? 'price unknown' : `${formatUsd(v)}${suffix}`;
+
+/**
+ * What an instance's monthly figure means, so that a headline and the lines under it say the same thing: `saved` an
+ * action took effect; `would-save` a dry run would have acted; `if-acted-on` the instance is idle and the guard warned
+ * (or waits, reports, or was held back by the action limit): the figure is what acting on it would save.
+ */
+export type SavingsKind = 'saved' | 'would-save' | 'if-acted-on';
+
+/** The words after a monthly figure, the same in a headline and in the per-instance line. */
+export const SAVINGS_WORDS: Readonly<Record<SavingsKind, string>> = {
+  saved: 'saved',
+  'would-save': 'would be saved (dry run)',
+  'if-acted-on': 'would be saved if acted on',
+};
+
+/** The kind of an instance's figure; undefined when it saves nothing (busy, skipped, failed action). */
+export function savingsKind(r: InstanceReport): SavingsKind | undefined {
+  if (r.action) {
+    if (r.action.status === 'done') return 'saved';
+    if (r.action.status === 'dry-run') return 'would-save';
+    return undefined;
+  }
+  if (r.decision === 'warn' || r.decision === 'wait' || r.decision === 'notify' || r.decision === 'deferred') {
+    return 'if-acted-on';
+  }
+  return undefined;
+}
+
+/** An instance's figure with its words (`$734.38/month would be saved if acted on`), or undefined (no kind). */
+export function instanceSavingsText(r: InstanceReport): string | undefined {
+  const kind = savingsKind(r);
+  if (!kind) return undefined;
+  return r.monthlySavingsUsd === undefined
+    ? 'price unknown'
+    : `${formatUsd(r.monthlySavingsUsd)}/month ${SAVINGS_WORDS[kind]}`;
+}
+
+/** One headline figure: the sum of the instances of one kind, each rounded to the cent as it is shown. */
+export interface SavingsTotal {
+  readonly kind: SavingsKind;
+  readonly monthlyUsd: number;
+  /** Instances of this kind. */
+  readonly instances: number;
+  /** Of those, instances without a price (shown as "price unknown", not in the figure). */
+  readonly unpriced: number;
+}
+
+const cents = (v: number): number => Math.round(v * 100);
+
+/** The headline figures of some reports, in the order saved, would-save, if-acted-on; kinds without instances left out. */
+export function savingsTotals(reports: readonly InstanceReport[]): SavingsTotal[] {
+  const order: SavingsKind[] = ['saved', 'would-save', 'if-acted-on'];
+  return order.flatMap((kind) => {
+    const of = reports.filter((r) => savingsKind(r) === kind);
+    if (of.length === 0) return [];
+    const sum = of.reduce((n, r) => n + (r.monthlySavingsUsd === undefined ? 0 : cents(r.monthlySavingsUsd)), 0);
+    const unpriced = of.filter((r) => r.monthlySavingsUsd === undefined).length;
+    return [{ kind, monthlyUsd: sum / 100, instances: of.length, unpriced }];
+  });
+}
+
+/** `$16,030.80/month would be saved if acted on (+1 price unknown)` */
+export function savingsTotalText(t: SavingsTotal): string {
+  return `${formatUsd(t.monthlyUsd)}/month ${SAVINGS_WORDS[t.kind]}${t.unpriced ? ` (+${t.unpriced} price unknown)` : ''}`;
+}
 
 /** `2026-11-15 13:00 UTC` */
 export function formatTime(iso: string): string {
@@ -250,7 +319,7 @@ function instanceBlock(r: InstanceReport, input: DigestInput): Block | undefined
     money(r.hourlyUsd, '/h'),
     r.idleSince ? `idle since ${escapeMrkdwn(formatTime(r.idleSince))}` : undefined,
     r.wasteSoFarUsd !== undefined ? `wasted so far ${formatUsd(r.wasteSoFarUsd)}` : undefined,
-    r.decision !== 'busy' ? `saves ${money(r.monthlySavingsUsd, '/month')}` : undefined,
+    instanceSavingsText(r),
   ]
     .filter(Boolean)
     .join(' · ');
@@ -293,12 +362,10 @@ export function buildDigest(input: DigestInput): SlackMessage[] {
 export function buildDigestPlan(input: DigestInput): DigestPlan {
   if (!worthPosting(input.reports)) return { messages: [], messageOf: new Map() };
   const counts = countReports(input.reports);
-  const acted = input.reports.filter((r) => r.action && r.action.status !== 'failed');
-  const savings = acted.reduce((s, r) => s + (r.monthlySavingsUsd ?? 0), 0);
-  const unpriced = acted.filter((r) => r.monthlySavingsUsd === undefined).length;
-  const potential = input.reports
-    .filter((r) => r.decision === 'notify')
-    .reduce((s, r) => s + (r.monthlySavingsUsd ?? 0), 0);
+  // The instances the digest has a section for (listed, or counted in the "not listed" line): the headline adds up
+  // exactly their figures, with the same words as their lines.
+  const shown = input.reports.filter((r) => title(r, input.action, input.dryRun) !== undefined);
+  const totals = savingsTotals(shown);
 
   const parts = [
     counts.terminated ? `${counts.terminated} terminated` : '',
@@ -310,11 +377,8 @@ export function buildDigestPlan(input: DigestInput): DigestPlan {
     counts.untagged ? `${counts.untagged} busy again` : '',
     counts.failed ? `${counts.failed} failed` : '',
   ].filter(Boolean);
-  const savingsText =
-    input.action === 'notify'
-      ? `${formatUsd(potential)}/month could be saved`
-      : `${formatUsd(savings)}/month ${input.dryRun ? 'would be ' : ''}saved${unpriced ? ` (+${unpriced} price unknown)` : ''}`;
-  const text = `${input.dryRun ? '[DRY RUN] ' : ''}Idle GPU reaper: ${parts.join(', ') || 'no change'} · ${savingsText}`;
+  const savingsText = totals.map((t) => ` · ${savingsTotalText(t)}`).join('');
+  const text = `${input.dryRun ? '[DRY RUN] ' : ''}Idle GPU reaper: ${parts.join(', ') || 'no change'}${savingsText}`;
   const head: Block[] = [
     header(text),
     context(
@@ -325,6 +389,7 @@ export function buildDigestPlan(input: DigestInput): DigestPlan {
   const body: Block[] = [];
   const max = input.maxInstanceSections ?? DEFAULT_MAX_INSTANCE_SECTIONS;
   const unlisted: Record<string, number> = {};
+  const unlistedReports: InstanceReport[] = [];
   const bodyIndex = new Map<string, number>();
   for (const r of input.reports) {
     const b = instanceBlock(r, input);
@@ -332,13 +397,19 @@ export function buildDigestPlan(input: DigestInput): DigestPlan {
     if (body.length < max) {
       bodyIndex.set(r.instanceId, body.length);
       body.push(b);
-    } else unlisted[r.decision] = (unlisted[r.decision] ?? 0) + 1;
+    } else {
+      unlisted[r.decision] = (unlisted[r.decision] ?? 0) + 1;
+      unlistedReports.push(r);
+    }
   }
   const more = Object.entries(unlisted).map(([decision, n]) => `${n} ${decision}`);
   if (more.length > 0) {
+    // Their figures too, so that the headline still adds up to what the digest shows.
+    const theirs = savingsTotals(unlistedReports).map(savingsTotalText);
     body.push(
       context(
-        `…and ${more.join(', ')} not listed here. \`cost-guard run reaper --dry-run --json\` lists every instance; ` +
+        `…and ${more.join(', ')} not listed here${theirs.length > 0 ? ` (${theirs.join(', ')})` : ''}. ` +
+          `\`cost-guard run reaper --dry-run --json\` lists every instance; ` +
           `opt any of them out with \`${escapeCode(optOutCommand('<instance-id>', '<region>', input.optOutKey))}\`.`,
       ),
     );

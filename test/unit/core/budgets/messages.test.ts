@@ -297,3 +297,32 @@ describe('Function: budgetLimitMismatchMessage', () => {
     expect(messageToText(m)).toContain(HOSTILE);
   });
 });
+
+describe('Function: budgetAlertMessages (names)', () => {
+  it('shows the Name tag next to each instance ID, escaped', () => {
+    // Prepare
+    const e = evaluation(960);
+    // Act
+    const [message] = budgetAlertMessages({
+      evaluation: e,
+      thresholds: e.crossed.filter((t) => t.kind === 'action'),
+      mode: 'stop',
+      stops: [
+        {
+          instanceId: 'i-1',
+          name: 'train <@U123> *big*',
+          region: 'us-east-1',
+          instanceType: 'g5.xlarge',
+          hourlyUsd: 1.006,
+          status: 'stopping',
+        },
+      ],
+      essentialTag: 'cost-guard:essential',
+    });
+    const json = JSON.stringify(message!.blocks);
+    // Assess: the name is there, and cannot mention anyone or bold anything
+    expect(json).toContain('train &lt;@U123&gt;');
+    expect(json).not.toContain('<@U123>');
+    expect(messageToText(message!)).toMatch(/train .*`i-1` g5\.xlarge \(us-east-1\): stopping now/);
+  });
+});

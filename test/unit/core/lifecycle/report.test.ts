@@ -7,6 +7,7 @@ import {
   firstDeletingRules,
   type LifecycleRunSummary,
   lifecycleDigest,
+  savingsWords,
 } from '../../../../lambda/core/lifecycle/report';
 import { MAX_SECTION_TEXT, type SlackMessage } from '../../../../lambda/core/slack-blocks';
 
@@ -221,5 +222,51 @@ describe('Function: lifecycleDigest', () => {
     expect(mrkdwnOf(lifecycleDigest(summary([excluded, denied]))).join('\n')).toContain(
       'ml-locked: its bucket policy cannot be read (AccessDenied)',
     );
+  });
+});
+
+describe('Function: lifecycleDigest (savings)', () => {
+  const projection = (usd: number) => ({
+    standardGb: 1000,
+    monthlySavingsUsd: usd,
+    lowUsd: usd,
+    highUsd: usd,
+    basisRuleId: 'cost-guard-tier',
+    method: 'test',
+  });
+
+  it('says "no size data" for a bucket without size metrics, never "$0.00" or "price unknown"', () => {
+    // Prepare: one bucket CloudWatch has no size for, one it has
+    const messages = lifecycleDigest(
+      summary([
+        report('ml-new', { rulesAfter: [tiering], sizeKnown: false }),
+        report('ml-old', { rulesAfter: [tiering], sizeKnown: true, projection: projection(12.345) }),
+      ]),
+    );
+    const text = mrkdwnOf(messages).join('\n');
+    // Assess
+    const newLine = text.split('\n').find((l) => l.includes('ml-new'))!;
+    const newSection = text.slice(text.indexOf(newLine), text.indexOf('ml-old'));
+    expect(newSection).toContain('no size data');
+    expect(newSection).not.toMatch(/\$0\.00|price unknown/);
+    expect(text).toContain('Savings ~$12.35/month projected; 1 bucket: no size data');
+  });
+
+  it('adds up in its headline exactly the figures of its lines', () => {
+    const buckets = [0.004, 0.004, 10.005].map((usd, i) =>
+      report(`ml-${i}`, { rulesAfter: [tiering], sizeKnown: true, projection: projection(usd) }),
+    );
+    const text = mrkdwnOf(lifecycleDigest(summary(buckets))).join('\n');
+    const lines = [...text.matchAll(/^~\$([\d,.]+)\/month on/gm)].map((m) => Math.round(Number(m[1]) * 100));
+    const head = /Savings ~\$([\d,.]+)\/month projected/.exec(text)!;
+    expect(lines).toHaveLength(3);
+    expect(Math.round(Number(head[1]) * 100)).toBe(lines.reduce((a, b) => a + b, 0));
+  });
+});
+
+describe('Function: savingsWords', () => {
+  it('has one label per cause', () => {
+    expect(savingsWords(undefined, false)).toMatch(/^no size data/);
+    expect(savingsWords(undefined, true)).toBe('no savings projected (no rule that moves objects to a cheaper class)');
   });
 });

@@ -6,6 +6,7 @@ import {
   type DigestInput,
   type InstanceReport,
   ownerTags,
+  savingsTotals,
 } from '../../../../lambda/core/reaper/report';
 import { MAX_BLOCKS_PER_MESSAGE, messageToText } from '../../../../lambda/core/slack-blocks';
 
@@ -227,5 +228,114 @@ describe('Function: buildDigest (large runs)', () => {
     expect(messages.flatMap((m) => m.blocks).filter((b) => b.type === 'section')).toHaveLength(6);
     expect(text).toContain('…and 2 warn, 5 deferred not listed here');
     expect(text).toContain('--resources <instance-id>');
+  });
+});
+
+describe('Function: buildDigest (the headline adds up the lines under it)', () => {
+  const WORDS = /\$([\d,]+\.\d{2})\/month (saved|would be saved \(dry run\)|would be saved if acted on)/g;
+  /** Cents by the words after each figure in `text`. */
+  const figures = (text: string): Map<string, number> => {
+    const sums = new Map<string, number>();
+    for (const m of text.matchAll(WORDS)) {
+      sums.set(m[2]!, (sums.get(m[2]!) ?? 0) + Math.round(Number(m[1]!.replace(/,/g, '')) * 100));
+    }
+    return sums;
+  };
+  /** The headline's figures, and those of every block under it, in every message of the digest. */
+  const headlineAndBody = (reports: InstanceReport[], over: Partial<DigestInput> = {}) => {
+    const messages = buildDigest(input(reports, over));
+    const head = messages[0]!.text;
+    const body = messages
+      .flatMap((m) => m.blocks.slice(1))
+      .map((b) => JSON.stringify(b))
+      .join('\n');
+    return { head, headFigures: figures(head), bodyFigures: figures(body) };
+  };
+
+  it('in a real run: saved and would-be-saved-if-acted-on, each the sum of its lines', () => {
+    // Prepare
+    const reports = [
+      report({ instanceId: 'i-1', decision: 'act', action: { kind: 'stop', status: 'done' }, tag: undefined }),
+      report({
+        instanceId: 'i-2',
+        decision: 'act',
+        monthlySavingsUsd: 16_030.8,
+        action: { kind: 'stop', status: 'done' },
+        tag: undefined,
+      }),
+      report({ instanceId: 'i-3', monthlySavingsUsd: 1234.567 }),
+      report({ instanceId: 'i-4', decision: 'act', action: { kind: 'stop', status: 'failed' }, tag: undefined }),
+      report({ instanceId: 'i-5', decision: 'deferred', monthlySavingsUsd: 0.005, tag: undefined }),
+    ];
+    // Act
+    const { head, headFigures, bodyFigures } = headlineAndBody(reports);
+    // Assess
+    expect(head).toContain('$16,765.18/month saved');
+    expect(head).toContain('$1,234.58/month would be saved if acted on');
+    expect(headFigures).toEqual(bodyFigures);
+  });
+
+  it('in a dry run: what would be acted on, and the warned instances', () => {
+    const reports = [
+      report({ instanceId: 'i-1', decision: 'act', action: { kind: 'terminate', status: 'dry-run' }, tag: undefined }),
+      report({ instanceId: 'i-2', monthlySavingsUsd: 2.224, warning: { status: 'dry-run' } }),
+      report({ instanceId: 'i-3', monthlySavingsUsd: 2.224, warning: { status: 'dry-run' } }),
+    ];
+    const { head, headFigures, bodyFigures } = headlineAndBody(reports, { dryRun: true, action: 'terminate' });
+    expect(head).toContain('$734.38/month would be saved (dry run)');
+    // Each line is rounded to the cent as shown, and the headline adds what is shown.
+    expect(head).toContain('$4.44/month would be saved if acted on');
+    expect(headFigures).toEqual(bodyFigures);
+  });
+
+  it('in a run that can only report (a plan without a Slack token): not $0.00 above $16,030.80', () => {
+    // Prepare: one idle p4d.24xlarge, reported only
+    const reports = [
+      report({
+        instanceId: 'i-0p4d',
+        instanceType: 'p4d.24xlarge',
+        decision: 'notify',
+        code: 'report-only',
+        hourlyUsd: 21.96,
+        monthlySavingsUsd: 16_030.8,
+        tag: undefined,
+      }),
+    ];
+    // Act
+    const { head, headFigures, bodyFigures } = headlineAndBody(reports, { dryRun: true });
+    // Assess
+    expect(head).toBe('[DRY RUN] Idle GPU reaper: 1 idle · $16,030.80/month would be saved if acted on');
+    expect(head).not.toContain('$0.00');
+    expect(headFigures).toEqual(bodyFigures);
+  });
+
+  it('counts the instances not listed (over maxInstanceSections) in the line that mentions them', () => {
+    const reports = Array.from({ length: 7 }, (_, i) => report({ instanceId: `i-${i}`, monthlySavingsUsd: 100 + i }));
+    const { head, headFigures, bodyFigures } = headlineAndBody(reports, { maxInstanceSections: 3 });
+    expect(head).toContain('$721.00/month would be saved if acted on');
+    expect(headFigures).toEqual(bodyFigures);
+  });
+
+  it('shows no saving for an instance that saves nothing (busy again, protected, failed)', () => {
+    const reports = [
+      report({ instanceId: 'i-1', decision: 'busy', code: 'gpu-busy', warningCleared: true, tag: undefined }),
+      report({ instanceId: 'i-2', decision: 'skip', code: 'termination-protected', tag: undefined }),
+      report({ instanceId: 'i-3', decision: 'act', action: { kind: 'stop', status: 'failed' }, tag: undefined }),
+    ];
+    const { head, bodyFigures } = headlineAndBody(reports);
+    expect(head).not.toMatch(/\/month/);
+    expect(bodyFigures.size).toBe(0);
+  });
+});
+
+describe('Function: savingsTotals', () => {
+  it('sums each kind to the cent as shown and counts the unpriced apart', () => {
+    const totals = savingsTotals([
+      report({ instanceId: 'i-1', monthlySavingsUsd: 0.004 }),
+      report({ instanceId: 'i-2', monthlySavingsUsd: 0.004 }),
+      report({ instanceId: 'i-3', monthlySavingsUsd: undefined }),
+      report({ instanceId: 'i-4', decision: 'busy', code: 'gpu-busy' }),
+    ]);
+    expect(totals).toEqual([{ kind: 'if-acted-on', monthlyUsd: 0, instances: 3, unpriced: 1 }]);
   });
 });
