@@ -106,8 +106,6 @@ interface Entry {
   readonly type: InstanceTypeFacts | undefined;
   /** The instance's warning in the state table at the start of the run. */
   readonly warning?: WarningState;
-  /** The instance's keep record (active or expired) at the start of the run, or read again just before acting. */
-  keep?: KeepState;
   decision: Decision;
   action?: OutcomeReport;
   /** The idle-since mirror tag write/removal outcome. */
@@ -157,60 +155,6 @@ export function reportOnlyReason(ctx: Pick<RunContext, 'stateTableName' | 'notif
   return undefined;
 }
 
-/** The keeps on record in the state table, by instance ID: active and (until their items expire) expired ones. */
-export interface KeepReader {
-  keeps(region: string): Promise<ReadonlyMap<string, KeepState>>;
-}
-
-/**
- * Reads the keeps again for the regions about to be acted on, one Query a region, and says for each entry whether
- * it may still be acted on: a keep set since the scan turns it into a `keep-until` skip; a region whose keeps
- * cannot be read acts on nothing (when in doubt, no action).
- */
-async function lastKeepCheck(
-  reader: KeepReader | undefined,
-  entries: readonly Entry[],
-  now: Date,
-  notes: string[],
-  failures: string[],
-): Promise<(e: Entry) => Decision | undefined> {
-  if (!reader || entries.length === 0) return () => undefined;
-  const byRegion = new Map<string, ReadonlyMap<string, KeepState> | undefined>();
-  for (const region of new Set(entries.map((e) => e.instance.region))) {
-    try {
-      byRegion.set(region, await reader.keeps(region));
-    } catch (error) {
-      const line = `${region}: keep records could not be read before acting (${errorCode(error)}): nothing acted on there`;
-      notes.push(line);
-      failures.push(line);
-      byRegion.set(region, undefined);
-    }
-  }
-  return (e) => {
-    const keeps = byRegion.get(e.instance.region);
-    if (keeps === undefined) {
-      return {
-        ...e.decision,
-        kind: 'unknown',
-        code: 'keep-records-unreadable',
-        reason: `${e.decision.reason}; not acted on: the keep records could not be read just before acting`,
-        clearWarning: false,
-      };
-    }
-    const keep = keeps.get(e.instance.instanceId);
-    if (!keep || !keepActive(keep, now)) return undefined;
-    e.keep = keep;
-    return {
-      instanceId: e.decision.instanceId,
-      kind: 'skip',
-      code: 'keep-until' satisfies SkipReason,
-      reason: `${keepReason(keep)} (set while this run read the metrics)`,
-      ...(e.decision.confidence ? { confidence: e.decision.confidence } : {}),
-      clearWarning: true,
-    };
-  };
-}
-
 interface RegionScan {
   readonly entries: Entry[];
   readonly scanned: number;
@@ -227,7 +171,6 @@ async function scanRegion(
   config: ReaperConfig,
   catalog: InstanceTypeCatalog,
   warnings: WarningStore | undefined,
-  keepReader: KeepReader | undefined,
   reportOnly: string | undefined,
   notes: string[],
   failures: string[],
@@ -256,19 +199,6 @@ async function scanRegion(
       regionReportOnly ??= `the warning records of ${region} could not be read`;
     }
   }
-  // The keeps on record (set from Slack or `cost-guard keep`): unreadable, nobody can tell what is kept, so nothing
-  // in the region is warned or acted on.
-  let keeps: ReadonlyMap<string, KeepState> = new Map();
-  if (keepReader) {
-    try {
-      keeps = await keepReader.keeps(region);
-    } catch (error) {
-      const line = `${region}: keep records could not be read (${errorCode(error)}): nothing warned or acted on there`;
-      notes.push(line);
-      failures.push(line);
-      regionReportOnly ??= `the keep records of ${region} could not be read`;
-    }
-  }
 
   // Only persistent Spot instances can be stopped: learn the request types, once per region, when stopping.
   if (config.idleGpu.action === 'stop') {
@@ -288,12 +218,7 @@ async function scanRegion(
   const stale = [...records.values()].filter((w) => !running.has(w.instanceId));
   const options = (instanceId: string): DecideOptions => {
     const warning = records.get(instanceId);
-    const keep = keeps.get(instanceId);
-    return {
-      ...(warning ? { warning } : {}),
-      ...(keep ? { keep } : {}),
-      ...(regionReportOnly ? { reportOnly: regionReportOnly } : {}),
-    };
+    return { ...(warning ? { warning } : {}), ...(regionReportOnly ? { reportOnly: regionReportOnly } : {}) };
   };
   const entry = (
     instance: InstanceFacts,
@@ -302,21 +227,13 @@ async function scanRegion(
     gpuSeries?: InstanceMetrics['gpu'],
   ): Entry => {
     const warning = records.get(instance.instanceId);
-    const keep = keeps.get(instance.instanceId);
-    return {
-      instance,
-      type,
-      decision,
-      ...(warning ? { warning } : {}),
-      ...(keep ? { keep } : {}),
-      ...(gpuSeries ? { gpuSeries } : {}),
-    };
+    return { instance, type, decision, ...(warning ? { warning } : {}), ...(gpuSeries ? { gpuSeries } : {}) };
   };
   const entries: Entry[] = [];
   const candidates: InstanceFacts[] = [];
   for (const instance of instances) {
     const type = types.get(instance.instanceType);
-    const guard = guardDecision(instance, type, now, config, undefined, keeps.get(instance.instanceId));
+    const guard = guardDecision(instance, type, now, config);
     if (guard?.code === 'not-gpu') continue;
     if (guard) {
       const o = options(instance.instanceId);
@@ -417,7 +334,6 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
   const warnings = ctx.stateTableName
     ? new WarningStore(ctx.clients.dynamodb(), ctx.stateTableName, randomUUID(), now)
     : undefined;
-  const keepReader = ctx.stateTableName ? keepReaderOf(ctx, ctx.stateTableName) : undefined;
   const mutating = !ctx.dryRun && action !== 'notify';
   const catalog = new InstanceTypeCatalog();
   const entries: Entry[] = [];
@@ -429,7 +345,7 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
   for (const [index, region] of ctx.regions.entries()) {
     ctx.progress?.({ kind: 'region', region, index: index + 1, total: ctx.regions.length });
     try {
-      const r = await scanRegion(ctx, region, config, catalog, warnings, keepReader, reportOnly, notes, failures);
+      const r = await scanRegion(ctx, region, config, catalog, warnings, reportOnly, notes, failures);
       entries.push(...r.entries);
       stale.push(...r.stale);
       if (r.unattributed > 0) unattributed.push({ region, series: r.unattributed });
@@ -494,22 +410,9 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
       : undefined;
     // The schedule's period of the event (its scheduledTime), so an event and its retries share one limit.
     const period = actionPeriod(config.idleGpu.schedule, event, now);
-    // The last look at the keeps: a keep pressed in Slack while this run read metrics still wins.
-    const keptNow = await lastKeepCheck(
-      keepReader,
-      ordered.map((d) => byId.get(d.instanceId)!),
-      now,
-      notes,
-      failures,
-    );
     let full = false;
     for (const decision of ordered) {
       const entry = byId.get(decision.instanceId)!;
-      const lastCheck = keptNow(entry);
-      if (lastCheck) {
-        entry.decision = lastCheck;
-        continue;
-      }
       if (full) {
         entry.decision = deferDecision(decision, maxActionsPerRun);
         continue;
