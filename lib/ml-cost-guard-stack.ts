@@ -4,6 +4,7 @@ import type { CostGuardConfig } from '../lambda/core/config';
 import { BudgetGuard } from './constructs/budget-guard';
 import { IdleGpuReaper } from './constructs/idle-gpu-reaper';
 import { type MonitoredFunction, Monitoring } from './constructs/monitoring';
+import { RightsizingAdvice } from './constructs/rightsizing';
 import { SharedResources } from './constructs/shared-resources';
 import { SpendAnomalies } from './constructs/spend-anomalies';
 import { StorageLifecycle } from './constructs/storage-lifecycle';
@@ -49,6 +50,15 @@ export class MlCostGuardStack extends Stack {
       const anomalies = new SpendAnomalies(this, 'SpendAnomalies', { config, shared: this.shared });
       // Runs when Cost Anomaly Detection publishes, not on a schedule: no missed-run alarm.
       functions.push({ capability: 'anomalies', title: 'Spend anomalies', fn: anomalies.fn });
+    }
+    if (config.rightsizing.enabled) {
+      const advice = new RightsizingAdvice(this, 'RightsizingAdvice', { config, shared: this.shared });
+      functions.push({
+        capability: 'rightsizing',
+        title: 'Right-sizing advice',
+        fn: advice.fn,
+        // No missed-run alarm: its period is at most a day, and a weekly schedule would breach it six days a week.
+      });
     }
     this.monitoring = new Monitoring(this, 'Monitoring', { config, shared: this.shared, functions });
   }

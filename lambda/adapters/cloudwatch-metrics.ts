@@ -87,7 +87,8 @@ export async function listGpuMemorySeries(client: CloudWatchClient): Promise<Gpu
   return undefined;
 }
 
-export type MetricStat = 'Maximum' | 'Sum' | 'Average';
+/** A statistic GetMetricData computes per period; `p95` is the 95th percentile (the right-sizing advice reads it). */
+export type MetricStat = 'Maximum' | 'Sum' | 'Average' | 'p95';
 
 export interface MetricQuerySpec {
   /** Caller's key for the result. */

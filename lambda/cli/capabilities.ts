@@ -4,9 +4,11 @@ import type { RunSummary } from '../runtime/context';
 import { budgetsCapability } from '../services/budgets';
 import { lifecycleCapability } from '../services/lifecycle';
 import { reaperCapability } from '../services/reaper';
+import { rightsizingCapability } from '../services/rightsizing';
 import { formatBudgetsText } from './format/budgets';
 import { formatLifecycleText } from './format/lifecycle';
 import { formatReaperText } from './format/reaper';
+import { formatRightsizingText } from './format/rightsizing';
 
 /** A capability as the CLI runs it: the service's run plus its terminal report. */
 export interface CliCapability<R extends RunSummary = RunSummary> extends CapabilityModule<R> {
@@ -21,4 +23,6 @@ export const CAPABILITIES: ReadonlyMap<CapabilityName, CliCapability> = new Map<
   ['reaper', withText(reaperCapability, formatReaperText)],
   ['lifecycle', withText(lifecycleCapability, formatLifecycleText)],
   ['budgets', withText(budgetsCapability, formatBudgetsText)],
+  // Advice only: its plan section lists the recommendations as notes.
+  ['rightsizing', withText(rightsizingCapability, formatRightsizingText)],
 ]);

@@ -5,6 +5,7 @@
  *   cost-guard plan [--config FILE] [--format …]        dry-run of every capability, one report
  *   cost-guard run <reaper|lifecycle|budgets> [...]     one run of one capability
  *   cost-guard restore [--budget NAME]                  restart what the guard recorded stopping
+ *   cost-guard rightsize [--json]                       GPU right-sizing advice (reads only)
  *   cost-guard config [--config FILE]                   print the validated config with defaults
  */
 import { ConfigError } from '../core/config';
@@ -17,6 +18,7 @@ import { type CliIO, EXIT, UsageError } from './io';
 import { loadCliConfig } from './load-config';
 import { planCommandFor } from './plan';
 import { restoreCommand } from './restore';
+import { rightsizeCommand } from './rightsize';
 import { runCommandFor } from './run';
 
 export const USAGE = `Usage: cost-guard <command> [options]
@@ -26,6 +28,7 @@ Commands:
   plan                                 dry-run every capability against your AWS account, one report
   run <reaper|lifecycle|budgets>       one run of one capability (honours dryRun in the config)
   restore                              restart instances the budget guard stopped
+  rightsize                            GPU right-sizing advice: a cheaper type for busy, under-used GPUs (reads only)
   config                               print the validated configuration, defaults filled in
 
 Common options:
@@ -42,6 +45,7 @@ const commands = new Map<string, Command>([
   ['plan', planCommandFor(CAPABILITIES)],
   ['run', runCommandFor(CAPABILITIES)],
   ['restore', restoreCommand],
+  ['rightsize', rightsizeCommand],
   ['config', configCommand],
 ]);
 

@@ -46,12 +46,22 @@ export const METRIC = {
   BucketsChanged: 'BucketsChanged',
   LifecycleConflicts: 'LifecycleConflicts',
   ProjectedMonthlySavingsUsd: 'ProjectedMonthlySavingsUsd',
+  /** Bytes of the managed buckets in infrequent/archive classes, and in all (FinOps; also with a `Team` dimension). */
+  StorageInfrequentBytes: 'StorageInfrequentBytes',
+  StorageTotalBytes: 'StorageTotalBytes',
+  /** StorageInfrequentBytes / StorageTotalBytes, percent. */
+  StorageEfficiencyPercent: 'StorageEfficiencyPercent',
   // budget guard
   BudgetsChecked: 'BudgetsChecked',
   /** With a `Budget` dimension. */
   PercentUsed: 'PercentUsed',
   AlertsSent: 'AlertsSent',
   InstancesStopped: 'InstancesStopped',
+  // right-sizing advice
+  RightsizingInstancesChecked: 'RightsizingInstancesChecked',
+  RightsizingRecommendations: 'RightsizingRecommendations',
+  /** What the recommendations would save a month (advice: nothing is changed). */
+  RightsizingMonthlySavingsUsd: 'RightsizingMonthlySavingsUsd',
   // monthly summary
   SummaryMonthlySavingsUsd: 'SummaryMonthlySavingsUsd',
   // every function (the Lambda runtime)

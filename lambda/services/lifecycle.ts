@@ -23,6 +23,16 @@ import { postAll } from '../adapters/slack';
 
 import type { StorageConfig } from '../core/config';
 import {
+  addStorageBytes,
+  type ByTeam,
+  type StorageBytes,
+  storageBytes,
+  storageEfficiencyPercent,
+  sumByTeam,
+  teamValue,
+  ZERO_STORAGE_BYTES,
+} from '../core/finops/metrics';
+import {
   type BucketPlan,
   formatRuleDiff,
   isManagedRule,
@@ -54,11 +64,10 @@ import {
   lifecycleDigest,
   type SelectedBy,
 } from '../core/lifecycle/report';
-
 import type { StorageClass } from '../core/lifecycle/rules';
-import { METRIC } from '../core/names';
-import { ENV } from '../core/names';
+import { ENV, METRIC } from '../core/names';
 import { round2 } from '../core/savings/calculators';
+import { tagValue } from '../core/tags';
 
 import type { CapabilityModule } from '../runtime/capability';
 import { type RunContext, RunIncompleteError } from '../runtime/context';
@@ -218,6 +227,7 @@ async function protectionOf(
   storage: StorageConfig,
   stackName: string,
   target: Target & { region: string },
+  tagsRead: Map<string, Readonly<Record<string, string>>>,
 ): Promise<ProtectionReason[]> {
   const byName = protectionByName(target.name, storage.excludeBuckets);
   if (byName.length > 0) return byName;
@@ -227,6 +237,7 @@ async function protectionOf(
     if (failedRead(read)) return [tagsUnreadable(read.code)];
     tags = read.value;
   }
+  tagsRead.set(target.name, tags);
   const byTags = protectionByTags(tags, stackName);
   if (byTags.length > 0) return byTags;
   const policy = await s3.policy(target.name, target.region);
@@ -312,7 +323,7 @@ function reportOf(p: Planned, decision: BucketDecision, extra: Partial<BucketRep
   };
 }
 
-/** Bytes by storage class of the buckets that change, read per region in batches. Failures become notes. */
+/** Bytes by storage class of the managed buckets, read per region in batches. Failures become notes. */
 async function sizesOf(
   ctx: RunContext,
   changing: readonly Planned[],
@@ -361,8 +372,10 @@ async function run(ctx: RunContext): Promise<LifecycleRunSummary> {
   const { targets: selected, unreadable, tagReadFailures } = await selectBuckets(ctx, s3, notes, incomplete);
   ctx.progress?.({ kind: 'read', what: 'buckets selected', count: selected.length });
   const stackName = guardStackName(process.env[ENV.stackName]);
+  // The tags read on the way (tag selection, protection): the team tag of the FinOps storage figures.
+  const tagsRead = new Map<string, Readonly<Record<string, string>>>();
   const protection = await mapWithConcurrency(selected, BUCKET_CONCURRENCY, (t) =>
-    protectionOf(s3, storage, stackName, t as Target & { region: string }),
+    protectionOf(s3, storage, stackName, t as Target & { region: string }, tagsRead),
   );
   const targets = selected.filter((_, i) => protection[i]!.length === 0);
   const protectedReports = await mapWithConcurrency(
@@ -375,7 +388,10 @@ async function run(ctx: RunContext): Promise<LifecycleRunSummary> {
   );
   const plans = planned.filter((p): p is Planned => 'plan' in p);
   const changing = plans.filter((p) => p.plan.decision === 'change');
-  const sizes = changing.length > 0 ? await sizesOf(ctx, changing, notes) : new Map();
+  // Every managed bucket's size: the savings of those that change, and the storage efficiency of all (FinOps).
+  const sizes: Map<string, Partial<Record<StorageClass, number>>> = plans.length > 0
+    ? await sizesOf(ctx, plans, notes)
+    : new Map();
 
   const reports = new Map<string, BucketReport>();
   for (const r of [...unreadable, ...protectedReports, ...planned.filter((p): p is BucketReport => !('plan' in p))])
@@ -471,6 +487,16 @@ async function run(ctx: RunContext): Promise<LifecycleRunSummary> {
   ctx.metrics.add(METRIC.BucketsChanged, effective.length, 'Count');
   ctx.metrics.add(METRIC.LifecycleConflicts, conflicts, 'Count');
   ctx.metrics.add(METRIC.ProjectedMonthlySavingsUsd, round2(projectedMonthlySavingsUsd), 'None');
+  emitStorageMetrics(
+    ctx,
+    sumByTeam(
+      plans.filter((p) => sizes.has(p.target.name)),
+      (p) => teamValue(tagValue(p.target.tags ?? tagsRead.get(p.target.name) ?? {}, ctx.config.tags.team)),
+      (p) => storageBytes(sizes.get(p.target.name)!),
+      addStorageBytes,
+      ZERO_STORAGE_BYTES,
+    ),
+  );
 
   const partial: LifecycleRunSummary = {
     ...base,
@@ -502,6 +528,21 @@ async function run(ctx: RunContext): Promise<LifecycleRunSummary> {
     throw new RunIncompleteError(`storage lifecycle run incomplete: ${incomplete.join('; ')}`, summary);
   }
   return summary;
+}
+
+/**
+ * Storage efficiency (FinOps): bytes of the managed buckets in infrequent-access and archive classes, and in all,
+ * fleet-wide and per team tag. Published daily; the monthly summary reads the month's daily figures.
+ */
+function emitStorageMetrics(ctx: RunContext, figures: ByTeam<StorageBytes>): void {
+  const emit = (b: StorageBytes, dimensions?: Record<string, string>) => {
+    if (b.totalBytes <= 0) return;
+    ctx.metrics.add(METRIC.StorageInfrequentBytes, b.infrequentBytes, 'Bytes', dimensions);
+    ctx.metrics.add(METRIC.StorageTotalBytes, b.totalBytes, 'Bytes', dimensions);
+    ctx.metrics.add(METRIC.StorageEfficiencyPercent, storageEfficiencyPercent(b) ?? 0, 'Percent', dimensions);
+  };
+  emit(figures.total);
+  for (const [team, b] of Object.entries(figures.teams)) emit(b, { Team: team });
 }
 
 export const lifecycleCapability: CapabilityModule<LifecycleRunSummary> = {

@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { CostGuardConfig } from '../../lambda/core/config';
+import { FINOPS_TARGETS } from '../../lambda/core/finops/metrics';
 import { METRIC, METRICS_NAMESPACE, type MetricName } from '../../lambda/core/names';
 import { rateMinutes } from '../../lambda/core/schedule';
 import { CostGuardFunction } from './cost-guard-function';
@@ -132,6 +133,18 @@ export class Monitoring extends Construct {
       // Reads and posts; acts on nothing, so Lambda may retry a failed run.
       retryAttempts: 2,
     });
+    // The FinOps section reads the guard's own metrics back (GPU hours, bucket bytes) for this month and the last.
+    this.summaryFunction.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadFinOpsMetrics',
+        actions: ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics'],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(this.summaryFunction.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'cloudwatch:GetMetricData and ListMetrics do not support resource-level permissions; they only read.',
+    });
 
     const action = new cwActions.SnsAction(this.alarmTopic);
     const all: MonitoredFunction[] = [
@@ -164,6 +177,7 @@ export class Monitoring extends Construct {
       ...this.savingsRow(),
       ...this.gpuRow(),
       ...this.storageBudgetRow(config),
+      ...(config.rightsizing.enabled ? this.rightsizingRow() : []),
       ...this.healthRow(all),
     );
   }
@@ -213,23 +227,60 @@ export class Monitoring extends Construct {
         ],
       }),
       new cloudwatch.GraphWidget({
-        title: 'Fleet GPU utilization and spot coverage (%)',
+        title: 'ML FinOps metrics, daily (%; targets: GPU utilization >70, spot coverage >60, storage efficiency >50)',
         width: 12,
-        left: [
-          metric(
-            'reaper',
-            METRIC.FleetGpuUtilizationPercent,
-            'GPU utilization (mean of each instance peak, instances with GPU metrics)',
-            'Average',
-          ),
-          metric(
-            'reaper',
-            METRIC.SpotCoveragePercent,
-            'Spot coverage (share of running GPU instances on spot)',
-            'Average',
-          ),
-        ],
+        left: this.finopsMetrics(),
         leftYAxis: { min: 0, max: 100 },
+        leftAnnotations: [
+          { value: FINOPS_TARGETS.gpuUtilizationPercent, label: 'GPU utilization target', color: '#1f77b4' },
+          { value: FINOPS_TARGETS.spotCoveragePercent, label: 'spot coverage target', color: '#ff7f0e' },
+          { value: FINOPS_TARGETS.storageEfficiencyPercent, label: 'storage efficiency target', color: '#2ca02c' },
+        ],
+      }),
+    ];
+  }
+
+  /**
+   * The chapter's FinOps metrics as each day's ratio of sums: busy / measured GPU hours, spot / all GPU hours (the
+   * reaper publishes the hours every run), and tiered / all bytes of the managed buckets (the lifecycle, daily).
+   */
+  private finopsMetrics(): cloudwatch.IMetric[] {
+    const day = Duration.days(1);
+    const hours = (name: MetricName) => metric('reaper', name, name, 'Sum', day);
+    const bytes = (name: MetricName) => metric('lifecycle', name, name, 'Maximum', day);
+    return [
+      new cloudwatch.MathExpression({
+        expression: '100 * busy / measured',
+        usingMetrics: { busy: hours(METRIC.GpuBusyHours), measured: hours(METRIC.GpuMeasuredHours) },
+        label: 'GPU utilization (busy / measured GPU hours)',
+        period: day,
+      }),
+      new cloudwatch.MathExpression({
+        expression: '100 * spot / gpu',
+        usingMetrics: { spot: hours(METRIC.SpotGpuHours), gpu: hours(METRIC.GpuHours) },
+        label: 'Spot coverage (spot / all GPU hours)',
+        period: day,
+      }),
+      new cloudwatch.MathExpression({
+        expression: '100 * tiered / total',
+        usingMetrics: { tiered: bytes(METRIC.StorageInfrequentBytes), total: bytes(METRIC.StorageTotalBytes) },
+        label: 'Storage efficiency (infrequent/archive / all bytes, managed buckets)',
+        period: day,
+      }),
+    ];
+  }
+
+  private rightsizingRow(): cloudwatch.IWidget[] {
+    const weekly = (name: MetricName, label: string) => metric('rightsizing', name, label, 'Maximum', Duration.days(1));
+    return [
+      new cloudwatch.GraphWidget({
+        title: 'GPU right-sizing advice (weekly; advice only)',
+        width: 24,
+        left: [weekly(METRIC.RightsizingMonthlySavingsUsd, 'Would save (USD/month) if followed')],
+        right: [
+          weekly(METRIC.RightsizingRecommendations, 'Recommendations'),
+          weekly(METRIC.RightsizingInstancesChecked, 'GPU instances checked'),
+        ],
       }),
     ];
   }

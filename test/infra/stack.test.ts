@@ -55,7 +55,7 @@ describe('Stack: MlCostGuard', () => {
       'Estimated monthly savings by capability',
       'Cumulative realized savings',
       'GPU instances per run',
-      'Fleet GPU utilization and spot coverage',
+      'ML FinOps metrics',
       'Buckets managed, changed and lifecycle conflicts',
       'Budget percent used',
       'Lambda errors',

@@ -5,6 +5,7 @@
 import { formatUsd } from '../money';
 import { type LedgerEntry, SAVING_ACTION_KINDS } from '../run';
 import {
+  type Block,
   context,
   divider,
   escapeName,
@@ -56,15 +57,18 @@ const NAMES: Record<string, string> = {
   reaper: 'Idle GPU reaper',
   lifecycle: 'Storage lifecycle',
   budgets: 'Budget guard',
-  sagemaker: 'SageMaker guard',
   restore: 'Restore',
 };
 
-export function monthSummaryMessages(summary: MonthSummary): SlackMessage[] {
+/**
+ * The month's messages; `finops` (lambda/core/finops/report.ts: the FinOps metrics beside their targets, with the
+ * trend) follows the savings.
+ */
+export function monthSummaryMessages(summary: MonthSummary, finops: readonly Block[] = []): SlackMessage[] {
   const title = `ml-cost-guard: ${summary.month} savings summary`;
   const head = [header(title)];
   if (summary.capabilities.length === 0) {
-    return [{ text: title, blocks: [...head, section(`No action took effect in ${summary.month}.`)] }];
+    return splitIntoMessages(title, head, [section(`No action took effect in ${summary.month}.`), ...finops]);
   }
   const body = [
     section(`*${formatUsd(summary.monthlySavingsUsd)}/month* in savings from actions taken in ${summary.month}.`),
@@ -84,6 +88,7 @@ export function monthSummaryMessages(summary: MonthSummary): SlackMessage[] {
       ]),
     ),
     context('Savings are monthly run-rates from the savings model at the time of each action.'),
+    ...finops,
   ];
   return splitIntoMessages(`${title}: ${formatUsd(summary.monthlySavingsUsd)}/month`, head, body);
 }

@@ -139,6 +139,7 @@ describe('Command: plan (all capabilities)', () => {
       'reaper',
       'lifecycle',
       'budgets',
+      'rightsizing',
     ]);
     expect(report.sections.every((s: { summary: { dryRun: boolean } }) => s.summary.dryRun)).toBe(true);
     // Account, state table and prices are looked up once for the whole plan, not once per section.
@@ -153,7 +154,10 @@ describe('Command: plan (all capabilities)', () => {
 
   it('leaves out what a disabled capability would do: idleGpu.enabled false reads no instance', async () => {
     // Prepare: the idle instance of the first test is still there.
-    const io = fakeIO({ cwd: configDir({ idleGpu: { enabled: false } }), env: { AWS_REGION: 'us-east-1' } });
+    const io = fakeIO({
+      cwd: configDir({ idleGpu: { enabled: false }, rightsizing: { enabled: false } }),
+      env: { AWS_REGION: 'us-east-1' },
+    });
     // Act
     await main(['plan', '--config', 'guard.json', '--format', 'json'], io);
     // Assess

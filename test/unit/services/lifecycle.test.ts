@@ -167,7 +167,8 @@ describe('Function: lifecycleCapability.run', () => {
     const summary = await lifecycleCapability.run(ctx);
     // Assess
     expect(s3).not.toHaveReceivedCommand(PutBucketLifecycleConfigurationCommand);
-    expect(cw).not.toHaveReceivedCommand(GetMetricDataCommand);
+    // Sizes are still read (one call per region): the storage efficiency covers every managed bucket.
+    expect(cw).toHaveReceivedCommandTimes(GetMetricDataCommand, 2);
     expect(summary.buckets.filter((b) => b.decision === 'unchanged').map((b) => b.bucket)).toEqual([
       'ml-artifacts',
       'ml-eu',

@@ -1,0 +1,68 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { CostGuardConfig } from '../../lambda/core/config';
+import { CostGuardFunction } from './cost-guard-function';
+import type { SharedResources } from './shared-resources';
+
+export interface RightsizingAdviceProps {
+  /** The validated config; the function reads `rightsizing` and `idleGpu` (its idle threshold), and the shared keys. */
+  readonly config: CostGuardConfig;
+  readonly shared: SharedResources;
+  /** EventBridge Scheduler expression. @default config.rightsizing.schedule (cron(0 8 ? * MON *)) */
+  readonly schedule?: string;
+  /**
+   * Function timeout. 1,000 GPU instances over 14 days take about 10 GetMetricData calls (two pages each); 5 minutes
+   * leaves room for throttling retries and several regions. @default Duration.minutes(5)
+   */
+  readonly timeout?: Duration;
+  /** @default 1024 (14 days of hourly datapoints of every GPU series are held at once) */
+  readonly memorySize?: number;
+}
+
+/**
+ * The weekly GPU right-sizing advice: a scheduled CostGuardFunction that reads running instances, their types and
+ * two weeks of hourly CloudWatch metrics, and posts the top recommendations to Slack.
+ *
+ * Read-only by IAM: ec2:DescribeInstances, ec2:DescribeInstanceTypes, cloudwatch:ListMetrics and
+ * cloudwatch:GetMetricData (none supports resource-level permissions: `*`), the Slack secret, its own log group. No
+ * state table, nothing that stops, terminates, tags or writes. Lambda may retry a failed run (it acts on nothing).
+ */
+export class RightsizingAdvice extends Construct {
+  readonly fn: CostGuardFunction;
+
+  constructor(scope: Construct, id: string, props: RightsizingAdviceProps) {
+    super(scope, id);
+    const { config } = props;
+    this.fn = new CostGuardFunction(this, 'Function', {
+      capability: 'rightsizing',
+      handlerFile: 'rightsizing.ts',
+      config,
+      configKeys: ['rightsizing', 'idleGpu'],
+      schedule: props.schedule ?? config.rightsizing.schedule,
+      timeout: props.timeout ?? Duration.minutes(5),
+      memorySize: props.memorySize ?? 1024,
+      slackSecret: props.shared.slackSecret,
+      // Reads and posts advice; acts on nothing, so a failed run may be retried.
+      retryAttempts: 2,
+    });
+    this.fn.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadInstancesAndMetrics',
+        actions: [
+          'ec2:DescribeInstances',
+          'ec2:DescribeInstanceTypes',
+          'cloudwatch:ListMetrics',
+          'cloudwatch:GetMetricData',
+        ],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(this.fn.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ec2:DescribeInstances, DescribeInstanceTypes and cloudwatch:ListMetrics, GetMetricData do not support ' +
+        'resource-level permissions; they only read.',
+    });
+  }
+}
