@@ -11,7 +11,15 @@
  * Mrkdwn text objects are `verbatim`, so Slack does not turn a bare URL or `@channel` in a value into a link or a
  * mention either. Every cut falls between graphemes and never inside an entity.
  */
-import type { ContextBlock, DividerBlock, HeaderBlock, MrkdwnElement, SectionBlock, TextObject } from '@slack/types';
+import type {
+  ActionsBlock,
+  ContextBlock,
+  DividerBlock,
+  HeaderBlock,
+  MrkdwnElement,
+  SectionBlock,
+  TextObject,
+} from '@slack/types';
 
 export const MAX_BLOCKS_PER_MESSAGE = 50;
 export const MAX_SECTION_TEXT = 3000;
@@ -24,13 +32,24 @@ export const MAX_FALLBACK_TEXT = 3000;
 /** The longest a name or tag value is shown (AWS allows 256 characters in a tag value). */
 export const MAX_NAME_TEXT = 256;
 
-export type { ContextBlock, DividerBlock, HeaderBlock, MrkdwnElement, SectionBlock, TextObject } from '@slack/types';
+export type {
+  ActionsBlock,
+  ContextBlock,
+  DividerBlock,
+  HeaderBlock,
+  MrkdwnElement,
+  SectionBlock,
+  TextObject,
+} from '@slack/types';
 
 /** A context block of text elements only (Slack's also takes images; the guard shows none). */
 export type TextContextBlock = Omit<ContextBlock, 'elements'> & { elements: TextObject[] };
 
-/** The Block Kit blocks the guard's messages are built from: Slack's own types, a subset of its `KnownBlock`. */
-export type Block = SectionBlock | HeaderBlock | TextContextBlock | DividerBlock;
+/**
+ * The Block Kit blocks the guard's messages are built from: Slack's own types, a subset of its `KnownBlock`. Actions
+ * blocks (buttons) come only from lambda/core/slack-actions.ts.
+ */
+export type Block = SectionBlock | HeaderBlock | TextContextBlock | DividerBlock | ActionsBlock;
 
 /** One Slack message: `text` is the notification fallback, `blocks` the rich body. */
 export interface SlackMessage {
@@ -194,6 +213,53 @@ export const context = (text: string): TextContextBlock => ({
 export const divider = (): DividerBlock => ({ type: 'divider' });
 
 /**
+ * A run of body blocks that must stay in one message: an instance's section and the actions block of its buttons (a
+ * button far from the text it acts on would be pressed for the wrong instance).
+ */
+export type BlockGroup = readonly Block[];
+
+/** Messages of a split digest, and the message each body group landed in. */
+export interface SplitPlan {
+  readonly messages: SlackMessage[];
+  /** `groupMessage[i]` is the index in `messages` of body group i. */
+  readonly groupMessage: readonly number[];
+}
+
+/**
+ * Splits a long digest into messages of at most 50 blocks, keeping each group of body blocks whole. The head blocks
+ * (title) open every message and the fallback text says which part it is, so a reader of any one message knows there
+ * are others. A group larger than a message's room is cut into pieces of that size (never the case for the
+ * builders' groups of one or two blocks).
+ */
+export function splitGroups(
+  text: string,
+  head: readonly Block[],
+  groups: readonly BlockGroup[],
+  maxBlocks = MAX_BLOCKS_PER_MESSAGE,
+): SplitPlan {
+  const room = maxBlocks - head.length;
+  if (room < 1) throw new RangeError(`head has ${head.length} blocks; a message holds at most ${maxBlocks}`);
+  const bodies: Block[][] = [[]];
+  const groupMessage: number[] = [];
+  for (const group of groups) {
+    for (let start = 0; start < Math.max(group.length, 1); start += room) {
+      const piece = group.slice(start, start + room);
+      if (bodies.at(-1)!.length + piece.length > room) bodies.push([]);
+      if (start === 0) groupMessage.push(bodies.length - 1);
+      bodies.at(-1)!.push(...piece);
+    }
+  }
+  if (bodies.length === 1)
+    return { messages: [{ text: fallbackText(text), blocks: [...head, ...bodies[0]!] }], groupMessage };
+  const shortText = truncateMrkdwn(text, MAX_FALLBACK_TEXT - 30);
+  const messages = bodies.map((body, i) => ({
+    text: `${shortText} (part ${i + 1} of ${bodies.length})`,
+    blocks: [...head, ...body],
+  }));
+  return { messages, groupMessage };
+}
+
+/**
  * Splits a long digest into messages of at most 50 blocks. The head blocks (title) open every message and the
  * fallback text says which part it is, so a reader of any one message knows there are others.
  */
@@ -203,17 +269,12 @@ export function splitIntoMessages(
   body: readonly Block[],
   maxBlocks = MAX_BLOCKS_PER_MESSAGE,
 ): SlackMessage[] {
-  const room = maxBlocks - head.length;
-  if (room < 1) throw new RangeError(`head has ${head.length} blocks; a message holds at most ${maxBlocks}`);
-  if (body.length <= room) return [{ text: fallbackText(text), blocks: [...head, ...body] }];
-  const parts: SlackMessage[] = [];
-  const total = Math.ceil(body.length / room);
-  const shortText = truncateMrkdwn(text, MAX_FALLBACK_TEXT - 30);
-  for (let i = 0; i < body.length; i += room) {
-    const n = parts.length + 1;
-    parts.push({ text: `${shortText} (part ${n} of ${total})`, blocks: [...head, ...body.slice(i, i + room)] });
-  }
-  return parts;
+  return splitGroups(
+    text,
+    head,
+    body.map((b) => [b]),
+    maxBlocks,
+  ).messages;
 }
 
 /** Renders a message as plain text, for the CLI and logs when no Slack token is configured. */
@@ -226,6 +287,8 @@ export function messageToText(message: SlackMessage): string {
       if (b.text) lines.push(read(b.text));
       if (b.fields) lines.push(b.fields.map((f) => read(f).replace('\n', ': ')).join(' | '));
     } else if (b.type === 'context') lines.push(b.elements.map(read).join(' '));
+    else if (b.type === 'actions')
+      continue; // buttons do nothing outside Slack
     else lines.push('---');
   }
   return lines.join('\n');

@@ -1,4 +1,5 @@
 import {
+  type ActionsBlock,
   escapeCode,
   escapeMrkdwn,
   fields,
@@ -6,6 +7,7 @@ import {
   MAX_SECTION_TEXT,
   messageToText,
   section,
+  splitGroups,
   splitIntoMessages,
   truncate,
   truncateMrkdwn,
@@ -46,6 +48,48 @@ describe('Function: splitIntoMessages', () => {
         [section('a')],
       ),
     ).toThrow(RangeError);
+  });
+});
+
+describe('Function: splitGroups', () => {
+  const actions = (id: string): ActionsBlock => ({
+    type: 'actions',
+    block_id: `cost-guard.actions.${id}`,
+    elements: [{ type: 'button', action_id: 'cost-guard.keep.4', text: { type: 'plain_text', text: 'Keep 4 h' } }],
+  });
+
+  it('never separates an instance from its buttons, and says which message each group landed in', () => {
+    // Prepare: 30 instances of a section and an actions block, after a 2-block head: 24 fit a message
+    const groups = Array.from({ length: 30 }, (_, i) => [section(`i-${i}`), actions(`i-${i}`)]);
+    // Act
+    const plan = splitGroups('digest', [header('h'), section('counts')], groups);
+    // Assess
+    expect(plan.messages).toHaveLength(2);
+    for (const m of plan.messages) {
+      expect(m.blocks.length).toBeLessThanOrEqual(50);
+      m.blocks.forEach((b, i) => {
+        if (b.type === 'actions') {
+          const before = m.blocks[i - 1]!;
+          expect(before.type === 'section' && before.text?.text).toBe(b.block_id!.replace('cost-guard.actions.', ''));
+        }
+      });
+    }
+    expect(plan.groupMessage).toEqual([...Array(24).fill(0), ...Array(6).fill(1)]);
+    expect(plan.messages[1]!.text).toBe('digest (part 2 of 2)');
+  });
+
+  it('moves a group that does not fit whole to the next message instead of cutting it', () => {
+    // Prepare: one head block leaves room for 49: 24 pairs use 48, one single block fits, the next pair does not
+    const groups = [
+      ...Array.from({ length: 24 }, (_, i) => [section(`p${i}`), actions(`p${i}`)]),
+      [section('single')],
+      [section('last'), actions('last')],
+    ];
+    // Act
+    const plan = splitGroups('digest', [header('h')], groups);
+    // Assess
+    expect(plan.messages.map((m) => m.blocks.length)).toEqual([50, 3]);
+    expect(plan.groupMessage.slice(-2)).toEqual([0, 1]);
   });
 });
 
