@@ -52,6 +52,7 @@ const SECTION_PAGES: Readonly<Record<string, string>> = {
   idleGpu: '[reaper.md](reaper.md)',
   storage: '[storage-lifecycle.md](storage-lifecycle.md)',
   budgets: '[budget-guard.md](budget-guard.md)',
+  sagemaker: '[sagemaker.md](sagemaker.md)',
   pricing: '[architecture.md](architecture.md#the-savings-model)',
   observability: '[monitoring.md](monitoring.md)',
 };

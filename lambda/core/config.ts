@@ -279,6 +279,61 @@ const idleGpuSchema = z
   .prefault({})
   .describe('The idle GPU reaper: finds idle GPU instances, warns in Slack, then stops or terminates them.');
 
+const sagemakerSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Deploy and run the SageMaker guard.'),
+    schedule: schedule('rate(1 hour)').describe(
+      'EventBridge Scheduler expression of the SageMaker guard run: `rate(N unit)` or a 6-field `cron(...)`.',
+    ),
+    endpointIdleHours: z
+      .number({ error: 'endpointIdleHours must be a whole number of hours from 1 to 168' })
+      .int({ error: 'endpointIdleHours must be a whole number of hours from 1 to 168' })
+      .min(1, { error: 'endpointIdleHours must be from 1 to 168 hours' })
+      .max(168, { error: 'endpointIdleHours must be from 1 to 168 hours' })
+      .default(24)
+      .describe(
+        'A real-time endpoint on GPU or accelerator instances is idle when its `Invocations` (every variant) sum to zero over this many hours. An endpoint in its current form for less than this is never idle.',
+      ),
+    action: z
+      .enum(['delete', 'notify'])
+      .default('notify')
+      .describe(
+        '`delete`: after the warning period, delete idle endpoints (their endpoint config and models stay; `cost-guard restore --sagemaker` recreates them) and stop GPU notebook instances over `notebookMaxHours`. `notify`: only report.',
+      ),
+    warnMinutesBeforeAction: minutes(0, 525600)
+      .default(60)
+      .describe(
+        'Grace between the moment Slack accepted the warning and the delete or stop; with 0 the run after the accepted warning acts.',
+      ),
+    maxActionsPerRun: z
+      .number({ error: 'maxActionsPerRun must be a whole number from 1 to 1000' })
+      .int({ error: 'maxActionsPerRun must be a whole number from 1 to 1000' })
+      .min(1, { error: 'maxActionsPerRun must be from 1 to 1000' })
+      .max(1000, { error: 'maxActionsPerRun must be from 1 to 1000' })
+      .default(10)
+      .describe(
+        'Blast-radius limit: at most this many endpoint deletions and notebook stops per scheduled period (retries and overlapping runs share it; counted in the state table); the rest are deferred and reported.',
+      ),
+    studioIdleShutdownMinutes: minutes(60, 525600)
+      .optional()
+      .describe(
+        'When set, Studio domains get JupyterLab and Code Editor idle shutdown enabled with this timeout (a stricter setting is left alone), whatever `action` says; not in dry run, nor without a Slack token. Absent: domains without idle shutdown are only reported.',
+      ),
+    notebookMaxHours: z
+      .number({ error: 'notebookMaxHours must be a whole number of hours from 1 to 8760' })
+      .int({ error: 'notebookMaxHours must be a whole number of hours from 1 to 8760' })
+      .min(1, { error: 'notebookMaxHours must be from 1 to 8760 hours' })
+      .max(8760, { error: 'notebookMaxHours must be from 1 to 8760 hours' })
+      .optional()
+      .describe(
+        'When set, GPU notebook instances in service longer than this are warned about and then stopped (the ML storage volume stays). Absent: they are only reported.',
+      ),
+  })
+  .prefault({})
+  .describe(
+    'The SageMaker guard: idle real-time endpoints on GPU, Studio domains without idle shutdown, long-running GPU notebook instances.',
+  );
+
 const transitionSchema = z.strictObject({
   days: wholeDays(0).describe('Days after object creation. STANDARD_IA and ONEZONE_IA need at least 30.'),
   storageClass: z
@@ -621,12 +676,15 @@ export const costGuardConfigSchema = z
     regions: z
       .array(region)
       .default([])
-      .describe("Regions the reaper and the budget guard scan; empty: the stack's (or the CLI's) region."),
+      .describe(
+        "Regions the reaper, the budget guard and the SageMaker guard scan; empty: the stack's (or the CLI's) region.",
+      ),
     slack: slackSchema,
     tags: tagsSchema,
     idleGpu: idleGpuSchema,
     storage: storageSchema,
     budgets: budgetsSchema,
+    sagemaker: sagemakerSchema,
     anomalies: anomaliesSchema,
     pricing: pricingSchema,
     rightsizing: rightsizingSchema,
@@ -644,6 +702,7 @@ export type BudgetItemConfig = BudgetsConfig['items'][number];
 export type AnomaliesConfig = CostGuardConfig['anomalies'];
 export type PricingConfig = CostGuardConfig['pricing'];
 export type TagsConfig = CostGuardConfig['tags'];
+export type SageMakerConfig = CostGuardConfig['sagemaker'];
 export type RightsizingConfig = CostGuardConfig['rightsizing'];
 
 /** A config value that fails the schema; `issues` lists each field at fault. */

@@ -3,11 +3,29 @@
  * Types only, so core report builders, services, the CLI and the ledger share one vocabulary.
  */
 
-export type Capability = 'reaper' | 'lifecycle' | 'budgets' | 'restore';
-export type ActionKind = 'terminate' | 'stop' | 'start' | 'tag' | 'untag' | 'lifecycle-put' | 'alert';
+export type Capability = 'reaper' | 'lifecycle' | 'budgets' | 'restore' | 'sagemaker';
+export type ActionKind =
+  | 'terminate'
+  | 'stop'
+  | 'start'
+  | 'tag'
+  | 'untag'
+  | 'lifecycle-put'
+  | 'alert'
+  // the SageMaker guard (and `cost-guard restore --sagemaker`)
+  | 'delete-endpoint'
+  | 'stop-notebook'
+  | 'update-domain'
+  | 'create-endpoint';
 
 /** Kinds of action that save money and so carry a price (tags, untags and alerts never do). */
-export const SAVING_ACTION_KINDS: ReadonlySet<string> = new Set<ActionKind>(['terminate', 'stop', 'lifecycle-put']);
+export const SAVING_ACTION_KINDS: ReadonlySet<string> = new Set<ActionKind>([
+  'terminate',
+  'stop',
+  'lifecycle-put',
+  'delete-endpoint',
+  'stop-notebook',
+]);
 
 export interface PlannedAction {
   readonly capability: Capability;

@@ -57,6 +57,7 @@ const NAMES: Record<string, string> = {
   reaper: 'Idle GPU reaper',
   lifecycle: 'Storage lifecycle',
   budgets: 'Budget guard',
+  sagemaker: 'SageMaker guard',
   restore: 'Restore',
 };
 
