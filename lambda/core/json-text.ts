@@ -105,7 +105,7 @@ export function jsonErrorOffset(text: string): number | undefined {
     else if (ch === 't') literal('true');
     else if (ch === 'f') literal('false');
     else if (ch === 'n') literal('null');
-    else if (ch === '-' || (ch >= '0' && ch <= '9')) number();
+    else if (ch !== undefined && (ch === '-' || (ch >= '0' && ch <= '9'))) number();
     else fail();
   };
   try {

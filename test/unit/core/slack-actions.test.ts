@@ -75,7 +75,7 @@ describe('Function: encodeActionValue / decodeActionValue', () => {
 describe('Function: decodeAction', () => {
   it('reads a button whose action_id matches its value', () => {
     const [block] = actionButtons(target, [{ kind: 'keep', hours: 24 }], limits);
-    const b = block.elements[0] as { action_id: string; value: string };
+    const b = block!.elements[0] as { action_id: string; value: string };
     expect(decodeAction(b.action_id, b.value, limits)).toEqual({ kind: 'keep', ...target, hours: 24 });
   });
 
@@ -109,17 +109,17 @@ describe('Function: reaperWarningButtons', () => {
     });
     // Assess
     expect(blocks).toHaveLength(1);
-    const labels = blocks[0].elements.map((e) => (e as { text: { text: string } }).text.text);
+    const labels = blocks[0]!.elements.map((e) => (e as { text: { text: string } }).text.text);
     expect(labels).toEqual(['Keep 4 h', 'Keep 1 day', 'Keep 1 week', 'Terminate now']);
-    const ids = blocks[0].elements.map((e) => (e as { action_id: string }).action_id);
+    const ids = blocks[0]!.elements.map((e) => (e as { action_id: string }).action_id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(blocks[0].block_id).toBe('cost-guard.actions.i-0123456789abcdef0');
-    expect((blocks[0].elements[3] as { confirm?: unknown }).confirm).toBeDefined();
+    expect(blocks[0]!.block_id).toBe('cost-guard.actions.i-0123456789abcdef0');
+    expect((blocks[0]!.elements[3] as { confirm?: unknown }).confirm).toBeDefined();
   });
 
   it('offers keeps only when the reaper only notifies', () => {
     const blocks = reaperWarningButtons(target, { action: 'notify', keepHours: [4], maxKeepHours: 168 });
-    expect(blocks[0].elements.map((e) => (e as { action_id: string }).action_id)).toEqual(['cost-guard.keep.4']);
+    expect(blocks[0]!.elements.map((e) => (e as { action_id: string }).action_id)).toEqual(['cost-guard.keep.4']);
   });
 });
 
