@@ -35,7 +35,7 @@ export const SKIP_REASON_TEXT: Readonly<Record<SkipReason, string>> = {
   'unknown-type': 'instance type not described by EC2 (treated as not GPU)',
   'opt-out': 'opted out',
   essential: 'tagged essential',
-  'keep-until': 'kept by the keep-until tag',
+  'keep-until': 'kept (keep-until tag, or a keep set from Slack or the CLI)',
   'keep-until-invalid': 'keep-until tag not a date (kept)',
   'auto-scaling-group': 'in an Auto Scaling group',
   'fleet-member': 'in a Spot Fleet or EC2 Fleet',

@@ -2,7 +2,8 @@
  * The reaper's decision for one instance, and the run-wide plan: pure functions of (instance, instance type,
  * metrics, tags, the warning on record, now, config). When in doubt they do not act.
  *
- * Order of the rules: type (GPU? Neuron allowed? known?), opt-out tag, keep-until tag, Auto Scaling / fleet
+ * Order of the rules: type (GPU? Neuron allowed? known?), opt-out tag, keep-until tag, keep record (a keep set from
+ * Slack or the CLI, in the state table), Auto Scaling / fleet
  * membership, Kubernetes node, age, Spot-cannot-stop; then idleness; then the evidence (per-instance GPU series);
  * then the warn-then-act state machine over the warning record in the state table.
  * Termination protection is checked by the caller just before acting ({@link checkBeforeAct}) because it costs an
@@ -13,7 +14,14 @@ import { managedBy } from '../managed';
 import type { SkipReason } from '../skip-reasons';
 import { isTagTrue, tagValue } from '../tags';
 import { assessIdleness } from './idleness';
-import { type Decision, IDLE_SINCE_TAG, type InstanceMetrics, type ReaperConfig, type WarningState } from './types';
+import {
+  type Decision,
+  IDLE_SINCE_TAG,
+  type InstanceMetrics,
+  type KeepState,
+  type ReaperConfig,
+  type WarningState,
+} from './types';
 
 const MINUTE_MS = 60_000;
 /**
@@ -80,9 +88,28 @@ export function typeSkip(
   return { code: 'not-gpu', reason: 'no GPU' };
 }
 
+/** `alice` (the name the store has), else the ID or caller as stored; undefined when nobody is on record. */
+export function keptBy(keep: Pick<KeepState, 'by' | 'byName'>): string | undefined {
+  return keep.byName ?? keep.by;
+}
+
+/** The words for an active keep record: `kept until 2026-11-15T16:00:00.000Z by alice: training resumes at 3`. */
+export function keepReason(keep: KeepState): string {
+  const who = keptBy(keep);
+  return `kept until ${keep.until}${who ? ` by ${who}` : ''}${keep.reason ? `: ${keep.reason}` : ''}`;
+}
+
+/** True while a keep record protects the instance (its end is later than `now`; an unreadable end protects). */
+export function keepActive(keep: KeepState | undefined, now: Date): boolean {
+  if (!keep) return false;
+  const until = Date.parse(keep.until);
+  return Number.isNaN(until) || until > now.getTime();
+}
+
 /**
  * The guard rules that need no metrics: undefined when the instance is a candidate (its metrics are worth fetching),
- * else the `skip` decision. The caller fetches metrics only for candidates.
+ * else the `skip` decision. The caller fetches metrics only for candidates. `keep` is the instance's keep record in
+ * the state table, if any: while it lasts it protects exactly as the keep-until tag does.
  */
 export function guardDecision(
   instance: InstanceFacts,
@@ -90,6 +117,7 @@ export function guardDecision(
   now: Date,
   config: ReaperConfig,
   warning?: WarningState,
+  keep?: KeepState,
 ): Decision | undefined {
   const { tags } = instance;
   const hasWarning = warning !== undefined || tagValue(tags, IDLE_SINCE_TAG) !== undefined;
@@ -119,6 +147,7 @@ export function guardDecision(
       );
     }
   }
+  if (keepActive(keep, now)) return skip(instance, 'keep-until', keepReason(keep!), hasWarning);
   const managed = managedBy(tags);
   if (managed) return skip(instance, managed.code, managed.reason, hasWarning);
   if (instance.launchTime === undefined || Number.isNaN(Date.parse(instance.launchTime))) {
@@ -150,6 +179,11 @@ export function guardDecision(
 export interface DecideOptions {
   /** The instance's warning in the state table; undefined when there is none. */
   readonly warning?: WarningState;
+  /**
+   * The instance's keep record in the state table, active or expired; undefined when there is none. Active: a skip.
+   * Expired: a warning given before the keep ended does not count, the instance is warned again first.
+   */
+  readonly keep?: KeepState;
   /**
    * Why this run cannot deliver a warning a person could read (no Slack token, no state table, the records could
    * not be read): idle instances are then only reported. Undefined when the run can warn.
@@ -201,9 +235,9 @@ export function decideInstance(
   config: ReaperConfig,
   options: DecideOptions = {},
 ): Decision {
-  const { warning, reportOnly } = options;
+  const { warning, reportOnly, keep } = options;
   const action = config.idleGpu.action;
-  const guarded = guardDecision(instance, type, now, config, warning);
+  const guarded = guardDecision(instance, type, now, config, warning, keep);
   if (guarded) return action === 'notify' ? { ...guarded, clearWarning: false } : guarded;
 
   const { instanceId } = instance;
@@ -297,6 +331,12 @@ export function decideInstance(
   }
   if (delivered === undefined)
     return warn('warning-undelivered', '; the last warning never reached Slack: warned again');
+  // A keep ended since the warning was given: whoever read "stops at 14:00" then chose to keep it, so the old
+  // warning is spent. (guardDecision has skipped every active keep; this one is expired.)
+  const keptUntil = keep ? parseIso(keep.until) : undefined;
+  if (keep && (keptUntil === undefined || delivered < keptUntil)) {
+    return warn('keep-expired', `; ${keepReason(keep).replace(/^kept/, 'was kept')}: the keep ended, so warned again`);
+  }
   if (warning.action !== action) {
     return warn(
       'action-changed',

@@ -5,18 +5,20 @@
 
 import { formatUsd } from '../money';
 import { skipReasonText } from '../skip-reasons';
+import { ActionValueError, reaperWarningButtons } from '../slack-actions';
 import {
   type Block,
+  type BlockGroup,
   context,
   escapeCode,
   escapeMrkdwn,
   escapeName,
+  fallbackText,
   header,
-  MAX_BLOCKS_PER_MESSAGE,
   MAX_SECTION_TEXT,
   type SlackMessage,
   section,
-  splitIntoMessages,
+  splitGroups,
   truncate,
   truncateMrkdwn,
 } from '../slack-blocks';
@@ -83,6 +85,25 @@ export interface InstanceReport {
   readonly action?: OutcomeReport;
   /** The idle-since mirror tag write/removal outcome. */
   readonly tag?: OutcomeReport;
+  /** The keep record (set from Slack or `cost-guard keep`) that protected the instance in this run. */
+  readonly keep?: { readonly until: string; readonly by?: string; readonly reason?: string };
+  /** What became of the warning's direct message to the instance's owner (the `tags.owner` tag). */
+  readonly ownerMessage?: OwnerMessageReport;
+}
+
+/**
+ * The direct message of a warning to the instance's owner. `sent`: Slack accepted it in the owner's DM; `not-found`:
+ * no Slack user has that e-mail address (or ID); `invalid`: the tag is neither an e-mail address nor a Slack user
+ * ID; `failed`: the lookup, the DM channel or the post failed (`errorCode` says how). Whatever the status, the
+ * channel digest lists the warning too; when the DM was not sent it says so there.
+ */
+export interface OwnerMessageReport {
+  /** The owner tag's value, as written. */
+  readonly owner: string;
+  readonly status: 'sent' | 'not-found' | 'invalid' | 'failed';
+  readonly errorCode?: string;
+  readonly slackChannel?: string;
+  readonly slackTs?: string;
 }
 
 /** GPU series that cannot be tied to an instance (no `InstanceId` dimension) in one region. */
@@ -97,6 +118,25 @@ export function unattributedLine(u: UnattributedGpuSeries): string {
     `${u.region}: ${u.series} GPU metric series cannot be tied to an instance (no InstanceId dimension), so GPU ` +
     `instances there are judged on CPU and network alone; ${AGENT_CONFIG_FIX}.`
   );
+}
+
+/** The buttons under each warning (slack.interactivity on, and not a dry run: a dry run changes nothing). */
+export interface DigestButtons {
+  /** slack.keepHours: one keep button each (those over maxKeepHours are left out). */
+  readonly keepHours: readonly number[];
+  readonly maxKeepHours: number;
+}
+
+/** A team whose instances have their own digest in the team's channel (slack.teamChannels). */
+export interface TeamDigestRef {
+  /** The team tag's value. */
+  readonly team: string;
+  /** The channel from slack.teamChannels (the operator's config). */
+  readonly channel: string;
+  /** The instances listed in the team's digest. */
+  readonly instanceIds: ReadonlySet<string>;
+  /** Undefined: Slack accepted the team's digest. Else why not: its instances are then listed in this digest. */
+  readonly errorCode?: string;
 }
 
 export interface DigestInput {
@@ -118,6 +158,15 @@ export interface DigestInput {
    * otherwise post dozens of messages at Slack's one message a second). @default 100
    */
   readonly maxInstanceSections?: number;
+  /** Buttons under each warning and deferred action; absent: no buttons (the message reads as without interactivity). */
+  readonly buttons?: DigestButtons;
+  /**
+   * Teams with their own digest: their instances are counted in this digest's headline and summarized in one line a
+   * team; listed here only when the team's digest did not reach its channel.
+   */
+  readonly teamDigests?: readonly TeamDigestRef[];
+  /** This digest is the team's own (in its channel): the header names the team. */
+  readonly team?: string;
 }
 
 /** Instance sections a digest lists before summarizing the rest. */
@@ -200,11 +249,22 @@ export function optOutCommand(instanceId: string, region: string, optOutKey: str
   return `aws ec2 create-tags --region ${region} --resources ${instanceId} --tags Key=${optOutKey},Value=true`;
 }
 
-/** Owner and team from the usual tag keys (any case). */
-export function ownerTags(tags: Readonly<Record<string, string>>): { name?: string; owner?: string; team?: string } {
+/**
+ * Owner and team from the configured tag keys (tags.owner, tags.team), else the usual ones (any case): `owner`,
+ * `created-by`, `creator`; `team`, `project`.
+ */
+export function ownerTags(
+  tags: Readonly<Record<string, string>>,
+  keys: { readonly owner?: string; readonly team?: string } = {},
+): { name?: string; owner?: string; team?: string } {
   const name = tagValue(tags, 'Name');
-  const owner = tagValue(tags, 'owner') ?? tagValue(tags, 'created-by') ?? tagValue(tags, 'creator');
-  const team = tagValue(tags, 'team') ?? tagValue(tags, 'project');
+  const owner =
+    (keys.owner ? tagValue(tags, keys.owner) : undefined) ??
+    tagValue(tags, 'owner') ??
+    tagValue(tags, 'created-by') ??
+    tagValue(tags, 'creator');
+  const team =
+    (keys.team ? tagValue(tags, keys.team) : undefined) ?? tagValue(tags, 'team') ?? tagValue(tags, 'project');
   return { ...(name ? { name } : {}), ...(owner ? { owner } : {}), ...(team ? { team } : {}) };
 }
 
@@ -304,6 +364,50 @@ function title(r: InstanceReport, action: ReaperAction, dryRun: boolean): string
   return undefined;
 }
 
+/** The line that says where the warning went besides this digest, or why it was not sent to the owner. */
+function ownerLine(r: InstanceReport): string | undefined {
+  const m = r.ownerMessage;
+  if (!m) return undefined;
+  const owner = escapeName(m.owner);
+  switch (m.status) {
+    case 'sent':
+      return `_Sent to its owner ${owner} as a direct message too._`;
+    case 'not-found':
+      return `_Owner ${owner} not found in Slack: warned here._`;
+    case 'invalid':
+      return `_Owner tag ${owner} is neither an e-mail address nor a Slack user ID: warned here._`;
+    case 'failed':
+      return `_Owner ${owner} could not be sent a direct message (${escapeName(m.errorCode ?? 'error')}): warned here._`;
+  }
+}
+
+/** Does this report get buttons: a warning that announces an action, or an action the limit deferred. */
+export function hasButtons(r: InstanceReport): boolean {
+  if (r.action) return false;
+  return (r.decision === 'warn' && r.actAt !== undefined) || r.decision === 'deferred';
+}
+
+/** The instance's buttons (keep for each length, act now), or none when it gets none or its ids cannot be encoded. */
+function buttonsOf(r: InstanceReport, input: Pick<DigestInput, 'buttons' | 'action'>): Block[] {
+  if (!input.buttons || !hasButtons(r)) return [];
+  try {
+    return reaperWarningButtons(
+      { instanceId: r.instanceId, region: r.region },
+      { action: input.action, keepHours: input.buttons.keepHours, maxKeepHours: input.buttons.maxKeepHours },
+    );
+  } catch (error) {
+    // An id or region EC2 would never give: no button that the endpoint would refuse.
+    if (error instanceof ActionValueError) return [];
+    throw error;
+  }
+}
+
+/** An instance's section and, under it, its buttons (one group: split messages keep them together). */
+function instanceGroup(r: InstanceReport, input: DigestInput): BlockGroup | undefined {
+  const b = instanceBlock(r, input);
+  return b ? [b, ...buttonsOf(r, input)] : undefined;
+}
+
 function instanceBlock(r: InstanceReport, input: DigestInput): Block | undefined {
   const head = title(r, input.action, input.dryRun);
   if (!head) return undefined;
@@ -334,6 +438,8 @@ function instanceBlock(r: InstanceReport, input: DigestInput): Block | undefined
   if (r.decision === 'warn' || r.decision === 'notify' || r.decision === 'deferred') {
     tail.push(`Opt out: \`${escapeCode(optOutCommand(r.instanceId, r.region, input.optOutKey))}\``);
   }
+  const owner = ownerLine(r);
+  if (owner) tail.push(owner);
   const tailText = tail.join('\n');
   const room = MAX_SECTION_TEXT - (tailText ? tailText.length + 1 : 0);
   return section([truncateMrkdwn(lines.join('\n'), room), ...(tailText ? [tailText] : [])].join('\n'));
@@ -355,30 +461,78 @@ export function buildDigest(input: DigestInput): SlackMessage[] {
   return buildDigestPlan(input).messages;
 }
 
-/**
- * The digest and where each instance's section landed: a warning counts only once Slack accepted the message that
- * shows it, and an instance beyond `maxInstanceSections` is shown in none.
- */
-export function buildDigestPlan(input: DigestInput): DigestPlan {
-  if (!worthPosting(input.reports)) return { messages: [], messageOf: new Map() };
-  const counts = countReports(input.reports);
-  // The instances the digest has a section for (listed, or counted in the "not listed" line): the headline adds up
-  // exactly their figures, with the same words as their lines.
-  const shown = input.reports.filter((r) => title(r, input.action, input.dryRun) !== undefined);
-  const totals = savingsTotals(shown);
-
-  const parts = [
+/** `3 terminated, 2 warned` for some reports (empty when none counts). */
+function countParts(reports: readonly InstanceReport[], action: ReaperAction): string[] {
+  const counts = countReports(reports);
+  return [
     counts.terminated ? `${counts.terminated} terminated` : '',
     counts.stopped ? `${counts.stopped} stopped` : '',
-    counts.wouldAct ? `${counts.wouldAct} would be ${input.action === 'terminate' ? 'terminated' : 'stopped'}` : '',
+    counts.wouldAct ? `${counts.wouldAct} would be ${action === 'terminate' ? 'terminated' : 'stopped'}` : '',
     counts.warned ? `${counts.warned} warned` : '',
     counts.notified ? `${counts.notified} idle` : '',
     counts.deferred ? `${counts.deferred} deferred` : '',
     counts.untagged ? `${counts.untagged} busy again` : '',
     counts.failed ? `${counts.failed} failed` : '',
   ].filter(Boolean);
+}
+
+/** A channel from the config as mrkdwn: an ID as a channel link, a name as written (escaped). */
+function channelText(channel: string): string {
+  return /^[CG][A-Z0-9]{6,}$/.test(channel) ? `<#${channel}>` : escapeName(channel);
+}
+
+/** The main digest's line for a team with its own digest. */
+function teamLine(t: TeamDigestRef, reports: readonly InstanceReport[], input: DigestInput): string {
+  const theirs = reports.filter((r) => t.instanceIds.has(r.instanceId));
+  const parts = countParts(theirs, input.action);
+  const figures = savingsTotals(theirs.filter((r) => title(r, input.action, input.dryRun) !== undefined));
+  const what = `${parts.join(', ') || 'no change'}${figures.map((f) => ` · ${savingsTotalText(f)}`).join('')}`;
+  return t.errorCode === undefined
+    ? `Team *${escapeName(t.team)}*: ${what}, in ${channelText(t.channel)}'s digest.`
+    : `Team *${escapeName(t.team)}*: ${what}. Its channel ${channelText(t.channel)} did not take its digest ` +
+        `(${escapeName(t.errorCode)}): its instances are listed here.`;
+}
+
+/** The keeps that protected instances in this run: who, until when, why (at most 20 named). */
+function keepLine(reports: readonly InstanceReport[]): string | undefined {
+  const kept = reports.filter((r) => r.keep);
+  if (kept.length === 0) return undefined;
+  const shown = kept.slice(0, 20).map((r) => {
+    const k = r.keep!;
+    const who = r.name ? `*${escapeName(r.name)}* ` : '';
+    return (
+      `${who}\`${escapeCode(r.instanceId)}\` until ${escapeMrkdwn(formatTime(k.until))}` +
+      `${k.by ? ` by ${escapeName(k.by)}` : ''}${k.reason ? ` (${escapeName(truncate(k.reason, 200))})` : ''}`
+    );
+  });
+  const more = kept.length > shown.length ? `; and ${kept.length - shown.length} more` : '';
+  return `Kept on request, not acted on: ${shown.join('; ')}${more}.`;
+}
+
+/**
+ * The digest and where each instance's section landed: a warning counts only once Slack accepted the message that
+ * shows it, and an instance beyond `maxInstanceSections` is shown in none. With buttons, each instance's section
+ * and its actions block stay in one message (so a message holds up to 24 instances with buttons, 48 without).
+ * Instances of a team whose digest reached its channel are counted in the headline and summarized one line a team,
+ * not listed. Keeps that protected instances are named in the footer; they alone post no digest.
+ */
+export function buildDigestPlan(input: DigestInput): DigestPlan {
+  if (!worthPosting(input.reports) && !(input.teamDigests ?? []).some((t) => t.instanceIds.size > 0)) {
+    return { messages: [], messageOf: new Map() };
+  }
+  // The instances the digest has a section for (listed, or counted in the "not listed" line): the headline adds up
+  // exactly their figures, with the same words as their lines.
+  const shown = input.reports.filter((r) => title(r, input.action, input.dryRun) !== undefined);
+  const totals = savingsTotals(shown);
+  const parts = countParts(input.reports, input.action);
   const savingsText = totals.map((t) => ` · ${savingsTotalText(t)}`).join('');
-  const text = `${input.dryRun ? '[DRY RUN] ' : ''}Idle GPU reaper: ${parts.join(', ') || 'no change'}${savingsText}`;
+  const team = input.team !== undefined ? truncate(input.team, 60) : undefined;
+  const titled = (name: string | undefined) =>
+    `${input.dryRun ? '[DRY RUN] ' : ''}Idle GPU reaper${name !== undefined ? ` (team ${name})` : ''}: ` +
+    `${parts.join(', ') || 'no change'}${savingsText}`;
+  // The header is plain_text (the team name as written); the fallback text is mrkdwn (escaped).
+  const text = titled(team);
+  const fallback = titled(team !== undefined ? escapeName(team) : undefined);
   const head: Block[] = [
     header(text),
     context(
@@ -386,17 +540,24 @@ export function buildDigestPlan(input: DigestInput): DigestPlan {
         (input.dryRun ? ' · *dry run: nothing was changed*' : ''),
     ),
   ];
-  const body: Block[] = [];
+  // Instances of a team whose digest its channel took are not listed here.
+  const elsewhere = new Set<string>();
+  for (const t of input.teamDigests ?? [])
+    if (t.errorCode === undefined) for (const id of t.instanceIds) elsewhere.add(id);
+  const groups: BlockGroup[] = [];
   const max = input.maxInstanceSections ?? DEFAULT_MAX_INSTANCE_SECTIONS;
   const unlisted: Record<string, number> = {};
   const unlistedReports: InstanceReport[] = [];
-  const bodyIndex = new Map<string, number>();
+  const groupOf = new Map<string, number>();
+  let listed = 0;
   for (const r of input.reports) {
-    const b = instanceBlock(r, input);
-    if (!b) continue;
-    if (body.length < max) {
-      bodyIndex.set(r.instanceId, body.length);
-      body.push(b);
+    if (elsewhere.has(r.instanceId)) continue;
+    const g = instanceGroup(r, input);
+    if (!g) continue;
+    if (listed < max) {
+      groupOf.set(r.instanceId, groups.length);
+      groups.push(g);
+      listed += 1;
     } else {
       unlisted[r.decision] = (unlisted[r.decision] ?? 0) + 1;
       unlistedReports.push(r);
@@ -406,13 +567,27 @@ export function buildDigestPlan(input: DigestInput): DigestPlan {
   if (more.length > 0) {
     // Their figures too, so that the headline still adds up to what the digest shows.
     const theirs = savingsTotals(unlistedReports).map(savingsTotalText);
-    body.push(
+    groups.push([
       context(
         `…and ${more.join(', ')} not listed here${theirs.length > 0 ? ` (${theirs.join(', ')})` : ''}. ` +
           `\`cost-guard run reaper --dry-run --json\` lists every instance; ` +
           `opt any of them out with \`${escapeCode(optOutCommand('<instance-id>', '<region>', input.optOutKey))}\`.`,
       ),
-    );
+    ]);
+  }
+  const teams = (input.teamDigests ?? []).filter((t) => t.instanceIds.size > 0);
+  if (teams.length > 0) {
+    const lines = teams.map((t) => teamLine(t, input.reports, input));
+    // A context block shows at most 10 elements: lines packed into texts of at most 3,000 characters each.
+    let current = '';
+    for (const line of lines) {
+      if (current && current.length + 1 + line.length > MAX_SECTION_TEXT) {
+        groups.push([context(current)]);
+        current = '';
+      }
+      current = current ? `${current}\n${line}` : line;
+    }
+    if (current) groups.push([context(current)]);
   }
   const skipped = Object.entries(input.skippedByReason)
     .filter(([, n]) => n > 0)
@@ -425,18 +600,53 @@ export function buildDigestPlan(input: DigestInput): DigestPlan {
     ...input.notes.map((n) => escapeMrkdwn(n)),
   ].filter(Boolean);
   // Our own text, not escaped: the agent config must reach the reader exactly as written.
-  const noGpuSeries = input.reports.filter((r) => r.confidence === 'low' && bodyIndex.has(r.instanceId)).length;
+  const noGpuSeries = input.reports.filter((r) => r.confidence === 'low' && groupOf.has(r.instanceId)).length;
   if (noGpuSeries > 0) {
     footer.push(
       `${noGpuSeries} instance(s) above have no per-instance GPU metrics and are never acted on by their looks alone: ${AGENT_CONFIG_FIX}.`,
     );
   }
   for (const u of input.unattributedGpuSeries ?? []) footer.push(unattributedLine(u));
-  if (footer.length) body.push(context(footer.join(' ')));
-  const messages = splitIntoMessages(text, head, body);
-  // splitIntoMessages fills each message with up to `room` body blocks, in order.
-  const room = MAX_BLOCKS_PER_MESSAGE - head.length;
+  if (footer.length) groups.push([context(footer.join(' '))]);
+  const kept = keepLine(input.reports.filter((r) => !elsewhere.has(r.instanceId)));
+  if (kept) groups.push([context(kept)]);
+  const plan = splitGroups(fallback, head, groups);
   const messageOf = new Map<string, number>();
-  for (const [id, i] of bodyIndex) messageOf.set(id, messages.length === 1 ? 0 : Math.floor(i / room));
-  return { messages, messageOf };
+  for (const [id, g] of groupOf) messageOf.set(id, plan.groupMessage[g]!);
+  return { messages: plan.messages, messageOf };
+}
+
+/**
+ * The warning of one instance as a direct message to its owner: what happens when, why, the opt-out command and the
+ * buttons. Undefined when the report is not a warning. The channel digest lists the same warning.
+ */
+export function ownerWarningMessage(
+  r: InstanceReport,
+  input: Pick<DigestInput, 'action' | 'dryRun' | 'optOutKey' | 'buttons' | 'lookbackMinutes' | 'maxActionsPerRun'>,
+): SlackMessage | undefined {
+  if (r.decision !== 'warn') return undefined;
+  const { ownerMessage: _sentHere, ...report } = r;
+  const full: DigestInput = { ...input, reports: [report], skippedByReason: {}, unknownTypes: [], notes: [] };
+  const body = instanceGroup(report, full);
+  if (!body) return undefined;
+  const verb = input.action === 'terminate' ? 'terminated' : 'stopped';
+  const what = (time: string) => (report.actAt ? `will be ${verb} at ${time} unless it gets busy` : 'looks idle');
+  const named = (name: string | undefined, id: string) => (name !== undefined ? `${name} (${id})` : id);
+  const name = report.name !== undefined ? truncate(report.name, 60) : undefined;
+  // The header is plain_text (values as written); the fallback text is mrkdwn (values escaped).
+  const text = `Your GPU instance ${named(name, report.instanceId)} ${what(formatTime(report.actAt ?? ''))}`;
+  const escaped =
+    `Your GPU instance ${named(name !== undefined ? escapeName(name) : undefined, escapeName(report.instanceId))} ` +
+    what(escapeMrkdwn(formatTime(report.actAt ?? '')));
+  return {
+    text: fallbackText(escaped),
+    blocks: [
+      header(text),
+      ...body,
+      context(
+        "You get this because the instance's owner tag names you. The guard's channel digest lists this warning too; " +
+          'a keep or a stop pressed here or there counts the same.',
+      ),
+    ],
+  };
 }

@@ -74,6 +74,26 @@ export interface WarningState {
   readonly actionDue?: string;
 }
 
+/**
+ * A keep on record in the state table: someone pressed a keep button in Slack (or ran `cost-guard keep`), so the
+ * reaper leaves the instance alone until `until`. Either source protects: this record or the keep-until tag. Once
+ * expired the instance is back in the normal flow, and a warning given before the keep ended no longer counts: it is
+ * warned again before any action.
+ */
+export interface KeepState {
+  readonly instanceId: string;
+  readonly region: string;
+  /** The end of the keep (ISO). */
+  readonly until: string;
+  /** Who set it, as the store has it (a Slack user ID, or the CLI's caller). */
+  readonly by?: string;
+  /** A name to show for `by` (the Slack user's name), when the store has one. */
+  readonly byName?: string;
+  readonly reason?: string;
+  /** When it was set (ISO). */
+  readonly setAt?: string;
+}
+
 /** The warning a `warn` decision records, posts, and marks delivered once Slack accepts it. */
 export interface NewWarning {
   readonly idleSince: string;

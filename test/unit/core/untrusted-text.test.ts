@@ -24,14 +24,12 @@ import {
   type StopOutcome,
 } from '../../../lambda/core/budgets/messages';
 import { evaluateBudget } from '../../../lambda/core/budgets/policy';
-import { finopsBlocks } from '../../../lambda/core/finops/report';
 import type { S3LifecycleRule } from '../../../lambda/core/lifecycle/merge';
 import type { BucketReport, LifecycleRunSummary } from '../../../lambda/core/lifecycle/report';
 import { deletionAnnouncement, lifecycleDigest } from '../../../lambda/core/lifecycle/report';
-import { buildDigest, type InstanceReport } from '../../../lambda/core/reaper/report';
+import { buildDigest, type InstanceReport, ownerWarningMessage } from '../../../lambda/core/reaper/report';
 import { alarmMessage } from '../../../lambda/core/report/alarm-message';
 import { monthSummaryMessages, summarizeMonth } from '../../../lambda/core/report/monthly-summary';
-import { adviceMessages, type Recommendation } from '../../../lambda/core/rightsizing/report';
 import type { LedgerEntry } from '../../../lambda/core/run';
 import { escapeMrkdwn, type SlackMessage } from '../../../lambda/core/slack-blocks';
 import { untrustedText } from '../../helpers/arbitraries';
@@ -91,6 +89,29 @@ const reaperInput = (v: string, reports: InstanceReport[]) => ({
   skippedByReason: { [v]: 2, 'opt-out': 1 },
   unknownTypes: [v],
   notes: [v],
+});
+
+/** Valid EC2 ids (buttons are only made for ids EC2 could give), every other field hostile. */
+const reaperWithButtons = (v: string, team?: string) => ({
+  ...reaperInput(v, [
+    instance(v, {
+      instanceId: 'i-0123456789abcdef0',
+      confidence: 'high',
+      actAt: '2026-11-15T13:00:00.000Z',
+      ownerMessage: { owner: v, status: 'failed', errorCode: v },
+    }),
+    instance(v, { instanceId: 'i-0123456789abcdef1', decision: 'deferred', tag: undefined }),
+    instance(v, { instanceId: 'i-0123456789abcdef2', ownerMessage: { owner: v, status: 'not-found' } }),
+    instance(v, {
+      instanceId: 'i-0123456789abcdef3',
+      decision: 'skip',
+      code: 'keep-until',
+      tag: undefined,
+      keep: { until: v, by: v, reason: v },
+    }),
+  ]),
+  buttons: { keepHours: [4, 24, 168], maxKeepHours: 168 },
+  ...(team !== undefined ? { team } : {}),
 });
 
 const failedOutcome = (v: string, kind: 'stop' | 'untag') =>
@@ -218,55 +239,7 @@ const alarmJson = (fields: Record<string, string>) =>
     ...fields,
   });
 
-/** A right-sizing recommendation whose every AWS-sourced field (ID, region, type, Name and team tags) is `v`. */
-const advice = (v: string): Recommendation => ({
-  instanceId: v,
-  region: v,
-  instanceType: v,
-  lifecycle: 'on-demand',
-  name: v,
-  team: v,
-  observation: {
-    gpuSeries: 8,
-    gpuUtilizationP95: 30,
-    gpuMemoryPeakMiB: 9000,
-    gpusInUse: 1,
-    cpuP95: 5,
-    memoryHours: 336,
-  },
-  verdict: {
-    kind: 'recommend',
-    targetType: 'g4dn.2xlarge',
-    fromHourlyUsd: 21.96,
-    toHourlyUsd: 0.752,
-    monthlySavingsUsd: 15481.84,
-    requirement: { gpuMemoryMiB: 11700, gpus: 1, vcpus: 7, architecture: 'x86_64' },
-    reason: 'needs 11,700 MiB per GPU',
-  },
-});
-const GPU_HOURS = { busyGpuHours: 3, measuredGpuHours: 4, spotGpuHours: 1, gpuHours: 4 };
-
 const ROWS: readonly Row[] = [
-  {
-    name: 'right-sizing advice (instance ID, region, type, Name and team tags)',
-    build: (v) =>
-      adviceMessages({
-        recommendations: [advice(v)],
-        topN: 10,
-        lookbackDays: 14,
-        headroomPercent: 30,
-        noteCounts: { 'no-gpu-memory-metric': 2 },
-        pricingNote: 'embedded price catalog of 2026-08',
-      }),
-  },
-  {
-    name: 'monthly summary with the FinOps metrics of a team',
-    build: (v) =>
-      monthSummaryMessages(
-        summarizeMonth('2026-10', []),
-        finopsBlocks({ month: '2026-10', fleet: { gpu: GPU_HOURS }, teams: { [v]: { gpu: GPU_HOURS } } }, undefined),
-      ),
-  },
   {
     name: 'reaper digest (warned, failed stop, failed untag)',
     build: (v) =>
@@ -288,6 +261,35 @@ const ROWS: readonly Row[] = [
           Array.from({ length: 120 }, (_, i) => instance(v, { instanceId: `i-${i}` })),
         ),
       ),
+  },
+  {
+    name: 'reaper digest with buttons, owner notes and keeps',
+    build: (v) => buildDigest(reaperWithButtons(v)),
+  },
+  {
+    name: "a team's own reaper digest (team name, buttons)",
+    build: (v) => buildDigest(reaperWithButtons(v, v)),
+  },
+  {
+    name: 'reaper digest with team lines (team names, a refused channel)',
+    build: (v) =>
+      buildDigest({
+        ...reaperWithButtons(v),
+        teamDigests: [
+          { team: v, channel: v, instanceIds: new Set(['i-0123456789abcdef0']) },
+          { team: v, channel: v, instanceIds: new Set(['i-0123456789abcdef1']), errorCode: v },
+        ],
+      }),
+  },
+  {
+    name: "an owner's direct message (warning and buttons)",
+    build: (v) => [
+      ownerWarningMessage(
+        instance(v, { instanceId: 'i-0123456789abcdef0', confidence: 'high', actAt: '2026-11-15T13:00:00.000Z' }),
+        reaperWithButtons(v),
+      )!,
+      ownerWarningMessage(instance(v), reaperWithButtons(v))!,
+    ],
   },
   { name: 'budget alert at the action threshold', build: (v) => budgetAlert(v, 'stop') },
   { name: 'budget alert in dry run', build: (v) => budgetAlert(v, 'dry-run') },
@@ -394,6 +396,9 @@ function shownTexts(m: SlackMessage): Shown[] {
     if (b.type === 'section')
       for (const [j, f] of (b.fields ?? []).entries()) out.push({ where: `field ${i}.${j}`, ...f });
     if (b.type === 'context') for (const [j, e] of b.elements.entries()) out.push({ where: `context ${i}.${j}`, ...e });
+    if (b.type === 'actions')
+      for (const [j, e] of b.elements.entries())
+        if (e.type === 'button') out.push({ where: `button ${i}.${j}`, ...e.text });
   }
   return out;
 }
@@ -417,15 +422,29 @@ function problemsOf(
       if (b.type === 'section' && (b.fields?.length ?? 0) > 10)
         problems.push(`message ${n}: ${b.fields?.length} fields`);
       if (b.type === 'context' && b.elements.length > 10) problems.push(`message ${n}: ${b.elements.length} elements`);
+      if (b.type === 'actions') {
+        if (b.elements.length > 25) problems.push(`message ${n}: ${b.elements.length} buttons in one actions block`);
+        for (const e of b.elements) {
+          if (e.type !== 'button') continue;
+          if ((e.value ?? '').length > 2000) problems.push(`message ${n}: a button value of ${e.value!.length}`);
+          if ((e.action_id ?? '').length > 255) problems.push(`message ${n}: an action_id of ${e.action_id!.length}`);
+        }
+      }
     }
     for (const s of shownTexts(m)) {
-      const limit = s.where.startsWith('header') ? 150 : s.where.startsWith('field') ? 2000 : 3000;
+      const limit = s.where.startsWith('header')
+        ? 150
+        : s.where.startsWith('button')
+          ? 75
+          : s.where.startsWith('field')
+            ? 2000
+            : 3000;
       if (s.text.length > limit) problems.push(`${at(s)}: ${s.text.length} > ${limit} characters`);
       if (s.text.trim().length === 0) problems.push(`${at(s)}: empty (Slack rejects it)`);
       if (LONE_SURROGATE.test(s.text)) problems.push(`${at(s)}: unpaired surrogate`);
       if (/\u200D…/.test(s.text)) problems.push(`${at(s)}: cut inside a grapheme`);
-      if (s.where.startsWith('header')) {
-        if (s.type !== 'plain_text') problems.push(`${at(s)}: header is ${s.type}`);
+      if (s.where.startsWith('header') || s.where.startsWith('button')) {
+        if (s.type !== 'plain_text') problems.push(`${at(s)}: ${s.where} is ${s.type}`);
         if (/[\r\n]/.test(s.text)) problems.push(`${at(s)}: header has a line break`);
         continue;
       }

@@ -11,6 +11,7 @@ import {
   type Decision,
   IDLE_SINCE_TAG,
   type InstanceMetrics,
+  type KeepState,
   type WarningState,
 } from '../../../../lambda/core/reaper/types';
 import { CPU_TYPE, GPU_TYPE, instance, metrics, NEURON_TYPE, NOW, reaperConfig } from './fixtures';
@@ -447,6 +448,83 @@ describe('Property: guard rules win over any metrics', () => {
         const d = decideInstance(instance({ tags }), GPU_TYPE, m, NOW, cfg, due);
         if (d.kind === 'act' || d.kind === 'warn' || d.kind === 'notify') expect(d.idleness?.state).toBe('idle');
       }),
+    );
+  });
+});
+
+describe('Keep records (set from Slack or `cost-guard keep`)', () => {
+  const keep = (until: string, over: Partial<KeepState> = {}): KeepState => ({
+    instanceId: instance().instanceId,
+    region: 'us-east-1',
+    until,
+    by: 'U0ALICE01',
+    byName: 'alice',
+    reason: 'eval run resumes at 3',
+    setAt: ago(30),
+    ...over,
+  });
+
+  it('skips an instance while its keep lasts, whatever the metrics and the warning on record, naming who and why', () => {
+    // Act
+    const d = decideInstance(instance(), GPU_TYPE, idle, NOW, config, {
+      warning: delivered(120),
+      keep: keep(ahead(1)),
+    });
+    // Assess
+    expect(d).toMatchObject({ kind: 'skip', code: 'keep-until', clearWarning: true });
+    expect(d.reason).toBe(`kept until ${ahead(1)} by alice: eval run resumes at 3`);
+  });
+
+  it('skips before any metric is fetched (guardDecision), and a keep with an end that does not parse protects', () => {
+    expect(guardDecision(instance(), GPU_TYPE, NOW, config, undefined, keep(ahead(60)))?.code).toBe('keep-until');
+    expect(guardDecision(instance(), GPU_TYPE, NOW, config, undefined, keep('soon'))?.code).toBe('keep-until');
+    expect(guardDecision(instance(), GPU_TYPE, NOW, config, undefined, keep(ago(1)))).toBeUndefined();
+  });
+
+  it('protects when either the tag or the record keeps the instance', () => {
+    // Prepare
+    const taggedOnly = instance({ tags: { 'cost-guard:keep-until': ahead(60) } });
+    const taggedPast = instance({ tags: { 'cost-guard:keep-until': ago(60) } });
+    // Act / Assess
+    expect(decideInstance(taggedOnly, GPU_TYPE, idle, NOW, config, { keep: keep(ago(5)) }).code).toBe('keep-until');
+    expect(decideInstance(taggedPast, GPU_TYPE, idle, NOW, config, { keep: keep(ahead(5)) }).code).toBe('keep-until');
+  });
+
+  it('after the keep ended, warns again before any action: a warning given before the keep ended is spent', () => {
+    // Prepare: warned 5 hours ago (due 4 hours ago), kept for 4 hours from then, the keep ended 10 minutes ago
+    const d = decideInstance(instance(), GPU_TYPE, idle, NOW, config, {
+      warning: delivered(300),
+      keep: keep(ago(10), { setAt: ago(250) }),
+    });
+    // Assess
+    expect(d).toMatchObject({ kind: 'warn', code: 'keep-expired', warning: { action: 'stop' } });
+    expect(d.actAt).toBe(ahead(60));
+  });
+
+  it('acts on a warning given after the keep ended, once its grace period has passed', () => {
+    // Act: keep ended 3 hours ago, warned (again) 2 hours ago
+    const d = decideInstance(instance(), GPU_TYPE, idle, NOW, config, {
+      warning: delivered(120),
+      keep: keep(ago(180)),
+    });
+    // Assess
+    expect(d.kind).toBe('act');
+  });
+
+  it('never acts while a keep lasts (property over keep ends, warnings and metrics)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 60 * 24 * 30 }),
+        fc.integer({ min: 0, max: 60 * 24 * 3 }),
+        fc.constantFrom(0, 3, 90),
+        (keptFor, warnedAgo, gpu) => {
+          const d = decideInstance(instance(), GPU_TYPE, metrics({ gpu }), NOW, config, {
+            warning: delivered(warnedAgo),
+            keep: keep(ahead(keptFor)),
+          });
+          expect(d.kind).toBe('skip');
+        },
+      ),
     );
   });
 });

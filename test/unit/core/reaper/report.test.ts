@@ -6,9 +6,10 @@ import {
   type DigestInput,
   type InstanceReport,
   ownerTags,
+  ownerWarningMessage,
   savingsTotals,
 } from '../../../../lambda/core/reaper/report';
-import { MAX_BLOCKS_PER_MESSAGE, messageToText } from '../../../../lambda/core/slack-blocks';
+import { type ActionsBlock, header, MAX_BLOCKS_PER_MESSAGE, messageToText } from '../../../../lambda/core/slack-blocks';
 
 const report = (over: Partial<InstanceReport> = {}): InstanceReport => ({
   instanceId: 'i-0abc',
@@ -337,5 +338,205 @@ describe('Function: savingsTotals', () => {
       report({ instanceId: 'i-4', decision: 'busy', code: 'gpu-busy' }),
     ]);
     expect(totals).toEqual([{ kind: 'if-acted-on', monthlyUsd: 0, instances: 3, unpriced: 1 }]);
+  });
+});
+
+describe('Buttons, owners, teams and keeps in the digest', () => {
+  const BUTTONS = { keepHours: [4, 24, 168], maxKeepHours: 168 };
+  const id = (i: number) => `i-${i.toString(16).padStart(17, '0')}`;
+  const actionsOf = (blocks: readonly { type: string }[]) =>
+    blocks.filter((b): b is ActionsBlock => b.type === 'actions');
+  const labels = (b: ActionsBlock) => b.elements.map((e) => ('text' in e && e.text ? e.text.text : ''));
+
+  it('puts keep buttons for each length and "Stop now" right under each warning', () => {
+    // Act
+    const [message] = buildDigest(input([report({ instanceId: id(1) })], { buttons: BUTTONS }));
+    // Assess
+    const i = message!.blocks.findIndex((b) => b.type === 'actions');
+    expect(message!.blocks[i - 1]!.type).toBe('section');
+    const [actions] = actionsOf(message!.blocks);
+    expect(labels(actions!)).toEqual(['Keep 4 h', 'Keep 1 day', 'Keep 1 week', 'Stop now']);
+    expect(actions!.block_id).toBe(`cost-guard.actions.${id(1)}`);
+  });
+
+  it('says "Terminate now" when the action is terminate, and caps keeps by maxKeepHours', () => {
+    // Act
+    const [message] = buildDigest(
+      input([report({ instanceId: id(1) })], {
+        action: 'terminate',
+        buttons: { keepHours: [4, 24, 168], maxKeepHours: 24 },
+      }),
+    );
+    // Assess
+    expect(labels(actionsOf(message!.blocks)[0]!)).toEqual(['Keep 4 h', 'Keep 1 day', 'Terminate now']);
+  });
+
+  it('gives buttons to warnings that announce an action and to deferred actions, not to done, busy or low-confidence ones', () => {
+    // Prepare
+    const reports = [
+      report({ instanceId: id(1) }),
+      report({ instanceId: id(2), decision: 'deferred', code: 'max-actions-per-run', tag: undefined }),
+      report({ instanceId: id(3), decision: 'act', action: { kind: 'stop', status: 'done' }, tag: undefined }),
+      report({ instanceId: id(4), decision: 'busy', code: 'gpu-busy', warningCleared: true, tag: undefined }),
+      report({ instanceId: id(5), confidence: 'low', actAt: undefined, code: 'low-confidence' }),
+    ];
+    // Act
+    const [message] = buildDigest(input(reports, { buttons: BUTTONS }));
+    // Assess
+    expect(actionsOf(message!.blocks).map((b) => b.block_id)).toEqual([
+      `cost-guard.actions.${id(1)}`,
+      `cost-guard.actions.${id(2)}`,
+    ]);
+  });
+
+  it('without interactivity (no buttons input) reads exactly as before', () => {
+    // Act
+    const plain = buildDigest(input([report({ instanceId: id(1) })]));
+    // Assess
+    expect(plain.flatMap((m) => m.blocks).some((b) => b.type === 'actions')).toBe(false);
+  });
+
+  it('leaves out buttons it could not encode (an id EC2 would never give) instead of failing the digest', () => {
+    // Act
+    const [message] = buildDigest(input([report({ instanceId: 'i-<bad>' })], { buttons: BUTTONS }));
+    // Assess
+    expect(actionsOf(message!.blocks)).toHaveLength(0);
+    expect(messageToText(message!)).toContain('i-<bad>');
+  });
+
+  it('fits 100 warnings with buttons in messages of at most 50 blocks, each section with its buttons, and says where each went', () => {
+    // Prepare
+    const reports = Array.from({ length: 100 }, (_, i) => report({ instanceId: id(i) }));
+    // Act
+    const plan = buildDigestPlan(input(reports, { buttons: BUTTONS }));
+    // Assess
+    expect(plan.messages).toHaveLength(5);
+    for (const [n, m] of plan.messages.entries()) {
+      expect(m.blocks.length).toBeLessThanOrEqual(MAX_BLOCKS_PER_MESSAGE);
+      for (const a of actionsOf(m.blocks)) {
+        expect(a.elements.length).toBeLessThanOrEqual(25);
+        const instanceId = a.block_id!.replace('cost-guard.actions.', '');
+        expect(plan.messageOf.get(instanceId)).toBe(n);
+        const section = m.blocks[m.blocks.indexOf(a) - 1]!;
+        expect(section.type === 'section' && section.text?.text).toContain(instanceId);
+      }
+    }
+    expect(plan.messageOf.size).toBe(100);
+  });
+
+  it('says in the digest when the owner got the warning directly, and when the owner could not be reached', () => {
+    // Prepare
+    const reports = [
+      report({
+        instanceId: id(1),
+        ownerMessage: { owner: 'bob@example.com', status: 'sent', slackChannel: 'D1', slackTs: '1.1' },
+      }),
+      report({ instanceId: id(2), ownerMessage: { owner: 'alice@example.com', status: 'not-found' } }),
+      report({ instanceId: id(3), ownerMessage: { owner: 'alice', status: 'invalid' } }),
+      report({ instanceId: id(4), ownerMessage: { owner: 'U0CAROL01', status: 'failed', errorCode: 'cannot_dm_bot' } }),
+    ];
+    // Act
+    const text = messageToText(buildDigest(input(reports))[0]!);
+    // Assess
+    expect(text).toContain('Sent to its owner bob@example.com as a direct message too.');
+    expect(text).toContain('Owner alice@example.com not found in Slack: warned here.');
+    expect(text).toContain('Owner tag alice is neither an e-mail address nor a Slack user ID: warned here.');
+    expect(text).toContain('Owner U0CAROL01 could not be sent a direct message (cannot_dm_bot): warned here.');
+  });
+
+  it("summarizes a team with its own digest in one line and lists its instances only in the team's digest", () => {
+    // Prepare
+    const reports = [
+      report({ instanceId: id(1), team: 'vision' }),
+      report({
+        instanceId: id(2),
+        team: 'vision',
+        decision: 'act',
+        action: { kind: 'stop', status: 'done' },
+        tag: undefined,
+      }),
+      report({ instanceId: id(3), team: 'audio' }),
+    ];
+    const teamDigests = [{ team: 'vision', channel: '#vision-costs', instanceIds: new Set([id(1), id(2)]) }];
+    // Act
+    const plan = buildDigestPlan(input(reports, { teamDigests }));
+    const text = plan.messages.map(messageToText).join('\n');
+    // Assess: the headline counts every instance; the team's are not listed, but summarized
+    expect(text).toContain('1 stopped, 2 warned');
+    expect(text).toContain(
+      "Team *vision*: 1 stopped, 1 warned · $734.38/month saved · $734.38/month would be saved if acted on, in #vision-costs's digest.",
+    );
+    expect([...plan.messageOf.keys()]).toEqual([id(3)]);
+    expect(text).not.toContain(id(1));
+  });
+
+  it("lists a team's instances here when its channel refused the team's digest, and says so", () => {
+    // Prepare
+    const reports = [report({ instanceId: id(1), team: 'vision' })];
+    const teamDigests = [
+      { team: 'vision', channel: 'C0VISION1', instanceIds: new Set([id(1)]), errorCode: 'not_in_channel' },
+    ];
+    // Act
+    const plan = buildDigestPlan(input(reports, { teamDigests }));
+    const text = messageToText(plan.messages[0]!);
+    // Assess
+    expect(plan.messageOf.get(id(1))).toBe(0);
+    expect(text).toContain('did not take its digest (not_in_channel): its instances are listed here.');
+    expect(JSON.stringify(plan.messages[0]!.blocks)).toContain('<#C0VISION1>');
+  });
+
+  it("a team's own digest names the team in its header", () => {
+    // Act
+    const [message] = buildDigest(input([report({ instanceId: id(1) })], { team: 'vision <lab>' }));
+    // Assess
+    expect(message!.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: expect.stringContaining('Idle GPU reaper (team vision <lab>): 1 warned') },
+    });
+    expect(message!.text).toContain('(team vision &lt;lab&gt;)');
+  });
+
+  it('names each keep that protected an instance: who, until when, why; a keep alone posts nothing', () => {
+    // Prepare
+    const kept = report({
+      instanceId: id(7),
+      decision: 'skip',
+      code: 'keep-until',
+      tag: undefined,
+      keep: { until: '2026-11-15T16:00:00.000Z', by: 'alice', reason: 'eval resumes at 3' },
+    });
+    // Act
+    const alone = buildDigest(input([kept]));
+    const withWarning = buildDigest(input([kept, report({ instanceId: id(1) })]));
+    // Assess
+    expect(alone).toEqual([]);
+    expect(messageToText(withWarning[0]!)).toContain(
+      `Kept on request, not acted on: *train <box>* \`${id(7)}\` until 2026-11-15 16:00 UTC by alice (eval resumes at 3).`,
+    );
+  });
+});
+
+describe('Function: ownerWarningMessage', () => {
+  it("is the instance's warning with its buttons, for the owner's direct message", () => {
+    // Act
+    const message = ownerWarningMessage(
+      report({ instanceId: 'i-0123456789abcdef0', ownerMessage: { owner: 'a@b.co', status: 'sent' } }),
+      { ...input([]), buttons: { keepHours: [4], maxKeepHours: 168 } },
+    )!;
+    // Assess
+    const text = messageToText(message);
+    expect(message.blocks[0]).toEqual(
+      header(
+        'Your GPU instance train <box> (i-0123456789abcdef0) will be stopped at 2026-11-15 13:00 UTC unless it gets busy',
+      ),
+    );
+    expect(text).toContain('will stop at 2026-11-15 13:00 UTC');
+    expect(text).not.toContain('direct message too');
+    expect(message.blocks.filter((b) => b.type === 'actions')).toHaveLength(1);
+    expect(message.text).toContain('train &lt;box&gt;');
+  });
+
+  it('is nothing for a report that is not a warning', () => {
+    expect(ownerWarningMessage(report({ decision: 'busy', code: 'gpu-busy' }), input([]))).toBeUndefined();
   });
 });
