@@ -6,6 +6,8 @@ export const ENV = {
   accountId: 'COST_GUARD_ACCOUNT_ID',
   /** The CloudFormation stack the functions belong to (the storage lifecycle never writes its buckets). */
   stackName: 'COST_GUARD_STACK_NAME',
+  /** The Secrets Manager secret (ARN) of the Slack app's signing secret: the interactivity endpoint only. */
+  slackSigningSecret: 'COST_GUARD_SLACK_SIGNING_SECRET',
 } as const;
 
 /** The stack's name when COST_GUARD_STACK_NAME is not set (bin/ml-cost-guard.ts creates it under this name). */

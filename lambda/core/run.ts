@@ -16,7 +16,9 @@ export type ActionKind =
   | 'delete-endpoint'
   | 'stop-notebook'
   | 'update-domain'
-  | 'create-endpoint';
+  | 'create-endpoint'
+  // a keep set from Slack or with `cost-guard keep` (the state record; its mirror tag is a 'tag')
+  | 'keep';
 
 /** Kinds of action that save money and so carry a price (tags, untags and alerts never do). */
 export const SAVING_ACTION_KINDS: ReadonlySet<string> = new Set<ActionKind>([

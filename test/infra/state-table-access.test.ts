@@ -56,6 +56,9 @@ const ADAPTER_USES: Record<string, { uses: StateTableUse[]; cliOnly?: string[] }
   'stop-index.ts': { uses: ['ledgerWrite'], cliOnly: ['dynamodb:UpdateItem', 'dynamodb:Query'] },
   'state-store.ts': { uses: ['state'] },
   'warning-store.ts': { uses: ['warnings'] },
+  // Keeps (Query, conditional PutItem) and the Slack endpoint's once-only marks (conditional PutItem).
+  'keep-store.ts': { uses: ['state'] },
+  'interaction-store.ts': { uses: ['state'] },
 };
 
 function dynamoAdapters(): string[] {
