@@ -24,12 +24,14 @@ import {
   type StopOutcome,
 } from '../../../lambda/core/budgets/messages';
 import { evaluateBudget } from '../../../lambda/core/budgets/policy';
+import { finopsBlocks } from '../../../lambda/core/finops/report';
 import type { S3LifecycleRule } from '../../../lambda/core/lifecycle/merge';
 import type { BucketReport, LifecycleRunSummary } from '../../../lambda/core/lifecycle/report';
 import { deletionAnnouncement, lifecycleDigest } from '../../../lambda/core/lifecycle/report';
 import { buildDigest, type InstanceReport, ownerWarningMessage } from '../../../lambda/core/reaper/report';
 import { alarmMessage } from '../../../lambda/core/report/alarm-message';
 import { monthSummaryMessages, summarizeMonth } from '../../../lambda/core/report/monthly-summary';
+import { adviceMessages, type Recommendation } from '../../../lambda/core/rightsizing/report';
 import type { LedgerEntry } from '../../../lambda/core/run';
 import { escapeMrkdwn, type SlackMessage } from '../../../lambda/core/slack-blocks';
 import { untrustedText } from '../../helpers/arbitraries';
@@ -239,7 +241,55 @@ const alarmJson = (fields: Record<string, string>) =>
     ...fields,
   });
 
+/** A right-sizing recommendation whose every AWS-sourced field (ID, region, type, Name and team tags) is `v`. */
+const advice = (v: string): Recommendation => ({
+  instanceId: v,
+  region: v,
+  instanceType: v,
+  lifecycle: 'on-demand',
+  name: v,
+  team: v,
+  observation: {
+    gpuSeries: 8,
+    gpuUtilizationP95: 30,
+    gpuMemoryPeakMiB: 9000,
+    gpusInUse: 1,
+    cpuP95: 5,
+    memoryHours: 336,
+  },
+  verdict: {
+    kind: 'recommend',
+    targetType: 'g4dn.2xlarge',
+    fromHourlyUsd: 21.96,
+    toHourlyUsd: 0.752,
+    monthlySavingsUsd: 15481.84,
+    requirement: { gpuMemoryMiB: 11700, gpus: 1, vcpus: 7, architecture: 'x86_64' },
+    reason: 'needs 11,700 MiB per GPU',
+  },
+});
+const GPU_HOURS = { busyGpuHours: 3, measuredGpuHours: 4, spotGpuHours: 1, gpuHours: 4 };
+
 const ROWS: readonly Row[] = [
+  {
+    name: 'right-sizing advice (instance ID, region, type, Name and team tags)',
+    build: (v) =>
+      adviceMessages({
+        recommendations: [advice(v)],
+        topN: 10,
+        lookbackDays: 14,
+        headroomPercent: 30,
+        noteCounts: { 'no-gpu-memory-metric': 2 },
+        pricingNote: 'embedded price catalog of 2026-08',
+      }),
+  },
+  {
+    name: 'monthly summary with the FinOps metrics of a team',
+    build: (v) =>
+      monthSummaryMessages(
+        summarizeMonth('2026-10', []),
+        finopsBlocks({ month: '2026-10', fleet: { gpu: GPU_HOURS }, teams: { [v]: { gpu: GPU_HOURS } } }, undefined),
+      ),
+  },
   {
     name: 'reaper digest (warned, failed stop, failed untag)',
     build: (v) =>
