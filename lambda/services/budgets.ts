@@ -9,6 +9,7 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { readWatchedBudgets } from '../adapters/budgets';
 
 import { ACTION_BATCH_SIZE, Ec2Writer, InstanceTypeCatalog, instanceFilters, listInstances } from '../adapters/ec2';
+import { activeKeeps } from '../adapters/keep-store';
 
 import { postAll } from '../adapters/slack';
 
@@ -225,11 +226,23 @@ async function selectCandidates(
         `DescribeInstanceTypes failed in ${region}: GPU types unknown there, nothing stopped by GPU scope`,
       );
     }
+    // Keeps set from Slack ("keep this one running") or with `cost-guard keep`: one Query per region. When they
+    // cannot be read, nothing in the region is stopped (a kept instance must not be stopped by mistake).
+    let kept: ReadonlyMap<string, unknown> = new Map();
+    if (ctx.stateTableName) {
+      try {
+        kept = await activeKeeps(ctx.clients.dynamodb(), ctx.stateTableName, region, ctx.now);
+      } catch (error) {
+        state.notes.push(`${region}: keeps could not be read (${errorCode(error)}): nothing stopped there this run`);
+        continue;
+      }
+    }
     const selection = selectStopCandidates(instances, {
       scopeTags: item.scopeTags,
       tags: ctx.config.tags,
       stopScope: ctx.config.budgets.stopScope,
       typeFacts: (_region, t) => types.get(t),
+      isKept: (i) => kept.has(i.instanceId),
     });
     skippedAll.push(...selection.skipped);
     candidates.push(...selection.candidates);

@@ -6,7 +6,8 @@
  * opted out (the tag value `true` in any case, surrounding spaces ignored; the tag key compared without regard to
  * case, so `Cost-Guard:Essential` protects too), and a GPU instance unless `stopScope` is 'all'. An instance whose
  * type the API did not describe is never stopped under the GPU scope: unknown is not GPU. Instances an Auto Scaling
- * group, a fleet or a Kubernetes cluster manages are never stopped: the manager would replace them.
+ * group, a fleet or a Kubernetes cluster manages are never stopped: the manager would replace them. An instance
+ * someone kept (a keep record in the state table, unexpired) is not stopped until the keep ends.
  */
 import type { TagsConfig } from '../config';
 import type { InstanceFacts, InstanceTypeFacts } from '../instances';
@@ -20,6 +21,11 @@ export interface CandidateOptions {
   readonly stopScope: 'gpu' | 'all';
   /** Facts of an instance type in a region; undefined when the API did not describe it. */
   readonly typeFacts: (region: string, instanceType: string) => InstanceTypeFacts | undefined;
+  /**
+   * True while a keep on record in the state table protects the instance (a "keep" or "keep this one running"
+   * pressed in Slack, or `cost-guard keep`). @default - nothing is kept
+   */
+  readonly isKept?: (instance: InstanceFacts) => boolean;
 }
 
 /** The reasons the budget guard gives (a subset of the vocabulary both guards share). */
@@ -29,6 +35,7 @@ export type BudgetSkipReason = Extract<
   | 'out-of-scope'
   | 'essential'
   | 'opt-out'
+  | 'keep-until'
   | 'not-gpu'
   | 'unknown-type'
   | 'auto-scaling-group'
@@ -56,6 +63,7 @@ export function skipReason(instance: InstanceFacts, options: CandidateOptions): 
   if (instance.state !== 'running') return 'not-running';
   if (isTagTrue(instance.tags, options.tags.essential)) return 'essential';
   if (isTagTrue(instance.tags, options.tags.optOut)) return 'opt-out';
+  if (options.isKept?.(instance)) return 'keep-until';
   if (!inScope(instance.tags, options.scopeTags)) return 'out-of-scope';
   // Its manager would launch a replacement (or reschedule pods): stopping it saves nothing and disrupts work.
   const managed = managedBy(instance.tags);
