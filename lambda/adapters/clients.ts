@@ -11,6 +11,7 @@ import type { BudgetsClient } from '@aws-sdk/client-budgets';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { PricingClient } from '@aws-sdk/client-pricing';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -155,6 +156,18 @@ export class ClientFactory {
       'STS',
       region,
       () => new (require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts')).STSClient(this.base(region)),
+    );
+  }
+
+  /** IAM is global: the SDK sends every region's calls to the partition's one IAM endpoint. */
+  iam(): IAMClient {
+    return this.make(
+      'IAM',
+      this.defaultRegion,
+      () =>
+        new (require('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam')).IAMClient(
+          this.base(this.defaultRegion),
+        ),
     );
   }
 

@@ -18,6 +18,11 @@ export function formatRestore(s: RestoreSummary): string {
     );
   }
   for (const r of s.notStarted) lines.push(`  left alone ${r.instanceId} ${r.region}: ${r.reason}`);
+  for (const c of s.launchCaps ?? []) {
+    const roles = c.detached.length > 0 ? c.detached.join(', ') : 'no role';
+    lines.push(`  ${s.dryRun ? 'would lift' : 'lifted'} the GPU launch cap of budget ${c.budget} from ${roles}`);
+    for (const f of c.failed) lines.push(`  FAILED to lift the GPU launch cap from ${f.role}: ${f.code}`);
+  }
   for (const n of s.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
 }
@@ -25,7 +30,8 @@ export function formatRestore(s: RestoreSummary): string {
 export const RESTORE_USAGE = `Usage: cost-guard restore [--budget NAME] [options]
 
 Starts the EC2 instances the budget guard stopped, in every configured region, and removes the guard's
-cost-guard:stopped-* tags from each one that started. What the guard stopped comes from its records in the state
+cost-guard:stopped-* tags from each one that started. Takes the budget's GPU launch cap (budgets.launchCap) off
+its roles too (of every budget without --budget); it stays off for the rest of the budget period. What the guard stopped comes from its records in the state
 table, not from tags: a stopped instance tagged ${STOPPED_BY_TAG} that the records do not name is reported and left
 alone, and so is one started by someone since the guard stopped it. Waits for (refuses during) a run of the
 deployed budget guard in the same region.
@@ -96,5 +102,7 @@ export async function restoreCommand(argv: string[], io: CliIO): Promise<number>
     }
   });
   io.out(values.json ? JSON.stringify(summary, null, 2) : formatRestore(summary));
-  return summary.instances.some((i) => i.status === 'failed') ? EXIT.failure : EXIT.ok;
+  const failed =
+    summary.instances.some((i) => i.status === 'failed') || summary.launchCaps.some((c) => c.failed.length > 0);
+  return failed ? EXIT.failure : EXIT.ok;
 }

@@ -431,6 +431,11 @@ const storageSchema = z
   })
   .describe('The storage lifecycle: S3 lifecycle tiering of ML artifact buckets, merged with their own rules.');
 
+/** An IAM role name as AttachRolePolicy takes it: 1-64 of letters, digits and `+=,.@_-` (no path). */
+const iamRoleName = z
+  .string()
+  .regex(/^[\w+=,.@-]{1,64}$/, { error: 'an IAM role name has 1-64 letters, digits or +=,.@_- (no path, no ARN)' });
+
 const budgetItemSchema = z.strictObject({
   name: z
     .string()
@@ -452,6 +457,14 @@ const budgetItemSchema = z.strictObject({
     .default({})
     .describe(
       'Cost allocation tags the budget is filtered by, and the tags (all of them) an instance must carry to be stopped.',
+    ),
+  /** IAM roles whose GPU launches the launch cap denies while this budget is past actionPercent (budgets.launchCap). */
+  launchCapRoles: z
+    .array(iamRoleName)
+    .max(20, { error: 'at most 20 roles per budget' })
+    .default([])
+    .describe(
+      'Names of IAM roles (no path) that may not launch or start GPU instances while this budget is past `actionPercent` (with `budgets.launchCap`), until the next budget period or `cost-guard restore`.',
     ),
 });
 
@@ -488,6 +501,13 @@ const budgetsSchema = z
         'At most this many instances stopped per run (and per scheduled period, across retries); the rest are stopped by the next runs, and each alert says how many are left.',
       ),
     items: z.array(budgetItemSchema).default([]).describe('The budgets to watch.'),
+    /** At actionPercent, also deny GPU launches to the budget's `launchCapRoles` until the next period. */
+    launchCap: z
+      .boolean()
+      .default(false)
+      .describe(
+        "At `actionPercent`, also stop new GPU launches for the budget's scope: a managed policy denying `ec2:RunInstances` and `ec2:StartInstances` of GPU instance types is attached to the item's `launchCapRoles` until the next budget period or `cost-guard restore`. Said in the same Slack alert; applied only after Slack accepted it, never in dry run.",
+      ),
   })
   .prefault({})
   .superRefine((b, ctx) => {
@@ -504,7 +524,26 @@ const budgetsSchema = z
         ctx.addIssue({ code: 'custom', path: ['items', i, 'name'], message: `duplicate budget name '${item.name}'` });
       }
       names.add(item.name);
+      const roles = new Set<string>();
+      item.launchCapRoles.forEach((role, j) => {
+        if (roles.has(role)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['items', i, 'launchCapRoles', j],
+            message: `role '${role}' is listed twice`,
+          });
+        }
+        roles.add(role);
+      });
     });
+    if (b.launchCap && !b.items.some((item) => item.launchCapRoles.length > 0)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['launchCap'],
+        message:
+          'launchCap is on but no budgets.items entry lists launchCapRoles: name the roles whose GPU launches to cap',
+      });
+    }
   })
   .describe('The budget guard: Slack alerts at `alertPercent`, alert and action at `actionPercent`.');
 

@@ -12,6 +12,9 @@ export type ActionKind =
   | 'untag'
   | 'lifecycle-put'
   | 'alert'
+  // the budget guard's launch cap (and `cost-guard restore`): the cap policy attached to or detached from a role
+  | 'launch-cap-attach'
+  | 'launch-cap-detach'
   // the SageMaker guard (and `cost-guard restore --sagemaker`)
   | 'delete-endpoint'
   | 'stop-notebook'

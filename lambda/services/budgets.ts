@@ -11,6 +11,7 @@ import { readWatchedBudgets } from '../adapters/budgets';
 import { ACTION_BATCH_SIZE, Ec2Writer, InstanceTypeCatalog, instanceFilters, listInstances } from '../adapters/ec2';
 import { activeKeeps } from '../adapters/keep-store';
 
+import type { LaunchCapStore } from '../adapters/launch-cap-store';
 import { postAll } from '../adapters/slack';
 
 import {
@@ -68,6 +69,15 @@ import type { CapabilityModule } from '../runtime/capability';
 import { type RunContext, RunIncompleteError, type RunSummary } from '../runtime/context';
 
 import { errorCode, errorMessage } from '../shared/errors';
+import {
+  hasLaunchCap,
+  type LaunchCapPlan,
+  type LaunchCapReport,
+  type LaunchCapRun,
+  launchCapStore,
+  planLaunchCap,
+  settleLaunchCap,
+} from './launch-cap';
 
 export interface BudgetReport {
   readonly name: string;
@@ -100,6 +110,8 @@ export interface BudgetReport {
   /** In a run that goes on with an action announced earlier in the period: instances stopped by earlier runs. */
   readonly stoppedEarlier?: number;
   readonly skipped?: CountedSkips;
+  /** What this run did with the budget's GPU launch cap (budgets.launchCap), when it did anything. */
+  readonly launchCap?: LaunchCapReport;
 }
 
 export interface BudgetsSummary extends RunSummary {
@@ -141,6 +153,48 @@ interface RunState {
   stopsLeft: number;
   /** The scheduled period (start, ISO) the per-period stop limit is counted in. */
   readonly stopPeriod: string;
+  /** The launch cap records (budgets.launchCap). */
+  readonly capStore: LaunchCapStore;
+}
+
+const capRun = (state: RunState): LaunchCapRun => ({
+  ctx: state.ctx,
+  store: state.capStore,
+  notes: state.notes,
+  failures: state.failures,
+});
+
+/** The budget's launch cap plan; a failure to read its record is noted and fails the run, never the other work. */
+async function planCap(
+  state: RunState,
+  item: BudgetItemConfig,
+  o: Parameters<typeof planLaunchCap>[2],
+): Promise<LaunchCapPlan | undefined> {
+  if (!hasLaunchCap(item)) return undefined;
+  try {
+    return await planLaunchCap(capRun(state), item, o);
+  } catch (error) {
+    state.notes.push(`${item.name}: the launch cap could not be checked (${errorCode(error)}: ${errorMessage(error)})`);
+    state.failures.push({ key: `${item.name}/launch-cap`, error });
+    return undefined;
+  }
+}
+
+async function settleCap(
+  state: RunState,
+  plan: LaunchCapPlan | undefined,
+  o: Parameters<typeof settleLaunchCap>[2],
+): Promise<LaunchCapReport | undefined> {
+  if (!plan) return undefined;
+  try {
+    return await settleLaunchCap(capRun(state), plan, o);
+  } catch (error) {
+    state.notes.push(
+      `${plan.budget}: the launch cap could not be applied (${errorCode(error)}: ${errorMessage(error)})`,
+    );
+    state.failures.push({ key: `${plan.budget}/launch-cap`, error });
+    return undefined;
+  }
 }
 
 /**
@@ -543,6 +597,14 @@ async function guardBudget(
   const announcedStops = (plan?.planned ?? []).map((i) => outcomeOf(ctx, i, announcedStatus));
   const storeWarning = instanceStoreWarning(state, announcedStops);
 
+  // The GPU launch cap (budgets.launchCap): named in the action alert when that alert goes out in this run.
+  const actionThreshold = thresholds.find((t) => t.kind === 'action');
+  const capPlan = await planCap(state, item, {
+    period: { key: period.key, end: period.end },
+    actionCrossed: actionThreshold !== undefined,
+  });
+  const capInAlert = acting !== undefined && !continuing && capPlan?.notice !== undefined;
+
   // The messages: the newly crossed thresholds (the action with the stops about to be made), or for a continuation
   // the other new thresholds and a notice of the next batch of stops.
   const alertThresholds = claimed.filter((c) => !(continuing && c === acting)).map((c) => c.threshold);
@@ -556,6 +618,7 @@ async function guardBudget(
         mode,
         ...(withAction ? { stops: announcedStops, deferred: plan!.deferred, instanceStore: storeWarning } : {}),
         ...(withAction ? { skipped: plan!.skipped } : {}),
+        ...(withAction && capInAlert ? { launchCap: capPlan!.notice! } : {}),
         essentialTag: ctx.config.tags.essential,
       }),
     );
@@ -624,6 +687,15 @@ async function guardBudget(
     }
   }
 
+  const delivered = claimed.length > 0 && deliveryFailed.length === 0;
+  const launchCap = await settleCap(state, capPlan, {
+    announcedInAlert: capInAlert && delivered,
+    // The period's action alert went out in an earlier run: the cap may be announced in a message of its own.
+    mayAnnounce:
+      (actionThreshold !== undefined && alreadySent.includes(actionThreshold.key)) || (continuing && delivered),
+    ...(evaluation.percentUsed !== undefined ? { percentUsed: evaluation.percentUsed } : {}),
+  });
+
   return {
     name: item.name,
     problems: [],
@@ -644,6 +716,7 @@ async function guardBudget(
     deferred,
     ...(continuing ? { stoppedEarlier: earlier.stopped.length } : {}),
     ...(plan ? { skipped: plan.skipped } : {}),
+    ...(launchCap ? { launchCap } : {}),
   };
 }
 
@@ -836,6 +909,7 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
     failures: [],
     stopsLeft: cfg.maxStopsPerRun,
     stopPeriod: actionPeriod(cfg.schedule, event, ctx.now),
+    capStore: launchCapStore(ctx, printOnlyDryRun),
   };
   const reports: BudgetReport[] = [];
 
@@ -888,8 +962,13 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
         ? await reportMismatch(state, item.name, mismatch, periodKeyOf(ctx, evaluation))
         : undefined;
       let report: BudgetReport;
-      if (evaluation.problems.length > 0) report = await reportProblem(state, evaluation);
-      else {
+      if (evaluation.problems.length > 0) {
+        report = await reportProblem(state, evaluation);
+        // A budget that cannot be read puts no cap on; one in force still comes off at the end of its period.
+        const capPlan = await planCap(state, item, { actionCrossed: false });
+        const launchCap = await settleCap(state, capPlan, { announcedInAlert: false, mayAnnounce: false });
+        if (launchCap) report = { ...report, launchCap };
+      } else {
         ctx.metrics.add(METRIC.PercentUsed, round2(evaluation.percentUsed ?? 0), 'Percent', { Budget: item.name });
         report = await guardBudget(state, item, evaluation, mismatch);
       }

@@ -18,6 +18,8 @@ import {
   type StoppedInstanceFacts,
 } from '../core/restore';
 import type { RunContext, RunSummary } from '../runtime/context';
+import { errorCode, errorMessage } from '../shared/errors';
+import { type LaunchCapRestore, liftLaunchCaps } from './launch-cap';
 
 /** DescribeInstances takes at most 200 values in one filter. */
 const IDS_PER_FILTER = 200;
@@ -45,6 +47,8 @@ export interface RestoreSummary extends RunSummary {
   readonly instances: readonly RestoredInstance[];
   /** Instances left alone, with the reason: tagged but not recorded, started since, reaper stops… */
   readonly notStarted: readonly RestoreRefusal[];
+  /** The budget guard's GPU launch caps taken off (budgets.launchCap): of `budget`, or of every budget. */
+  readonly launchCaps: readonly LaunchCapRestore[];
 }
 
 export interface RestoreOptions {
@@ -139,6 +143,13 @@ export async function restoreInstances(ctx: RunContext, options: RestoreOptions 
       );
     }
   }
+  // The GPU launch cap of the budget (or of every budget) comes off too, and stays off for the rest of its period.
+  let launchCaps: LaunchCapRestore[] = [];
+  try {
+    launchCaps = await liftLaunchCaps(ctx, options.budget ? { budget: options.budget } : {});
+  } catch (error) {
+    notes.push(`The GPU launch cap could not be lifted (${errorCode(error)}: ${errorMessage(error)})`);
+  }
   return {
     capability: 'restore',
     dryRun: ctx.dryRun,
@@ -152,6 +163,7 @@ export async function restoreInstances(ctx: RunContext, options: RestoreOptions 
     includeReaper,
     instances,
     notStarted,
+    launchCaps,
   };
 }
 

@@ -7,6 +7,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  launchCapPolicyArn,
+  launchCapPolicyName,
+  launchCapStatement,
+  roleArn,
+} from '../../lambda/core/budgets/launch-cap';
 import { STOPPED_TAG_KEYS } from '../../lambda/core/budgets/tags';
 import type { CostGuardConfig } from '../../lambda/core/config';
 import { MANAGED_TAG_KEYS } from '../../lambda/core/managed';
@@ -48,6 +54,8 @@ export class BudgetGuard extends Construct {
   readonly deadLetterAlarm: cloudwatch.Alarm;
   /** The budgets the stack creates, by name. */
   readonly budgets: ReadonlyMap<string, budgets.CfnBudget>;
+  /** The launch cap policy of each budget item that lists `launchCapRoles`, by budget name (attached at run time). */
+  readonly launchCapPolicies: ReadonlyMap<string, iam.ManagedPolicy>;
 
   constructor(scope: Construct, id: string, props: BudgetGuardProps) {
     super(scope, id);
@@ -114,6 +122,7 @@ export class BudgetGuard extends Construct {
     this.deadLetterAlarm = this.fn.failureQueueAlarm;
 
     this.grantGuard(config);
+    this.launchCapPolicies = this.launchCap(config);
 
     const created = new Map<string, budgets.CfnBudget>();
     for (const item of cfg.items) {
@@ -145,6 +154,56 @@ export class BudgetGuard extends Construct {
       created.set(item.name, budget);
     }
     this.budgets = created;
+  }
+
+  /**
+   * The launch cap: per budget item with `launchCapRoles`, a customer managed policy (attached to no one at deploy)
+   * that denies launching or starting GPU instances; the function attaches it to the listed roles at the action
+   * threshold and detaches it at the period's end. The role may attach only that policy (condition `iam:PolicyARN`)
+   * and only to those roles, and only with `dryRun` off; attach needs `budgets.launchCap` too, while detach stays
+   * whenever roles are listed, so a cap in force can still be lifted after `launchCap` is turned off.
+   */
+  private launchCap(config: CostGuardConfig): Map<string, iam.ManagedPolicy> {
+    const stack = Stack.of(this);
+    const policies = new Map<string, iam.ManagedPolicy>();
+    config.budgets.items.forEach((item, i) => {
+      if (item.launchCapRoles.length === 0) return;
+      const statement = launchCapStatement(stack.partition);
+      const policy = new iam.ManagedPolicy(this, `LaunchCap${i}`, {
+        managedPolicyName: launchCapPolicyName(item.name),
+        description: `ml-cost-guard: no GPU launches while budget ${item.name} is past its action threshold`.slice(
+          0,
+          1000,
+        ),
+        statements: [
+          new iam.PolicyStatement({
+            sid: statement.Sid,
+            effect: iam.Effect.DENY,
+            actions: statement.Action,
+            resources: [statement.Resource],
+            conditions: statement.Condition,
+          }),
+        ],
+      });
+      policies.set(item.name, policy);
+      if (config.dryRun) return;
+      const roles = item.launchCapRoles.map((r) => roleArn(stack.partition, stack.account, r));
+      // The ARN the function computes from the name (lambda/core/budgets/launch-cap.ts): IAM and code agree by construction.
+      const policyArn = launchCapPolicyArn(stack.partition, stack.account, item.name);
+      this.fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: `LaunchCap${i}`,
+          actions: config.budgets.launchCap
+            ? ['iam:AttachRolePolicy', 'iam:DetachRolePolicy']
+            : ['iam:DetachRolePolicy'],
+          resources: roles,
+          conditions: { ArnEquals: { 'iam:PolicyARN': policyArn } },
+        }),
+      );
+      // Deploy the policy before the function may use it.
+      this.fn.function.node.addDependency(policy);
+    });
+    return policies;
   }
 
   private grantGuard(config: CostGuardConfig): void {

@@ -22,6 +22,7 @@
 import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { launchCapPolicyArn, launchCapPolicyName } from '../../lambda/core/budgets/launch-cap';
 import { type CostGuardConfigInput, parseConfig } from '../../lambda/core/config';
 import { AUTO_SCALING_TAG, FLEET_TAG_KEYS, KUBERNETES_TAG_KEYS, MANAGED_TAG_KEYS } from '../../lambda/core/managed';
 import { MlCostGuardStack } from '../../lib/ml-cost-guard-stack';
@@ -1027,6 +1028,142 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
       await expect(simulate(MAIN.role(role), { action, resource: INSTANCE, context: instanceOf(tags) })).resolves.toBe(
         'ExplicitlyDenied',
       );
+    });
+  });
+});
+
+/**
+ * The launch cap (issue 14): with `budgets.launchCap`, the stack creates one customer managed policy per budget item
+ * with `launchCapRoles`, and the budget guard attaches it to those roles at the action threshold. Proved here with
+ * the policy and the grant as synthesized:
+ * - with the cap policy attached, a listed role cannot launch (RunInstances) or start a GPU instance (g5, p4d, dl1)
+ *   but can still launch or start a t3, whatever its own policies allow;
+ * - the budget guard role can attach (and detach) only that budget's cap policy (condition iam:PolicyARN), only to
+ *   the listed roles, and not at all with dryRun: true.
+ */
+describe('Proof: IAM of the launch cap (budgets.launchCap)', () => {
+  const CAPPED_ROLES = ['ml-training', 'ml-research'];
+  const capConfig = (dryRun: boolean): CostGuardConfigInput => ({
+    dryRun,
+    regions: REGIONS,
+    budgets: {
+      enabled: true,
+      action: 'notify',
+      launchCap: true,
+      items: [
+        { name: 'ml-platform', limitUsd: 5000, scopeTags: { team: 'ml' }, launchCapRoles: CAPPED_ROLES },
+        { name: 'search', limitUsd: 1000, launchCapRoles: ['search-batch'] },
+      ],
+    },
+  });
+  const CAP = synth(capConfig(false));
+  const CAP_DRY_RUN = synth(capConfig(true));
+  const roleArnOf = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+  const capArn = (budget: string) => launchCapPolicyArn('aws', ACCOUNT, budget);
+
+  /** The cap policy of `budget` as the template has it, resolved into plain JSON. */
+  function capPolicy(stack: Synth, budget: string): { name: string; policy: Json } {
+    const found = Object.entries(stack.resources).filter(
+      ([, r]) => r.Type === 'AWS::IAM::ManagedPolicy' && r.Properties.ManagedPolicyName === launchCapPolicyName(budget),
+    );
+    if (found.length !== 1) throw new Error(`expected one cap policy for ${budget}, found ${found.length}`);
+    return { name: found[0]![0], policy: resolver(stack.resources)(found[0]![1].Properties.PolicyDocument) };
+  }
+
+  /** What a listed role may do on its own: launch and start anything (the cap must hold whatever it has). */
+  const OWN_EC2 = {
+    name: 'own-ec2',
+    policy: {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['ec2:RunInstances', 'ec2:StartInstances'], Resource: '*' }],
+    },
+  };
+
+  const launch = (action: string, type: string): Request => ({
+    action,
+    resource: `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0`,
+    context: { 'ec2:InstanceType': type },
+  });
+
+  describe('a listed role with the cap policy attached', () => {
+    const capped = [OWN_EC2, capPolicy(CAP, 'ml-platform')];
+
+    it.each([
+      ...['g5.xlarge', 'g4dn.xlarge', 'g6e.xlarge', 'p4d.24xlarge', 'p5.48xlarge', 'dl1.24xlarge'].flatMap((type) =>
+        ['ec2:RunInstances', 'ec2:StartInstances'].map((action) => ({ action, type, expected: 'ExplicitlyDenied' })),
+      ),
+      ...['t3.micro', 'm5.large', 'c7g.xlarge', 'r6i.2xlarge'].flatMap((type) =>
+        ['ec2:RunInstances', 'ec2:StartInstances'].map((action) => ({ action, type, expected: 'Allowed' })),
+      ),
+    ])('$action of a $type is $expected', async ({ action, type, expected }) => {
+      await expect(simulateAs(roleArnOf('ml-training'), capped, launch(action, type))).resolves.toBe(expected);
+    });
+
+    it.each(['g5.xlarge', 'p4d.24xlarge'])('could launch a %s without the cap policy (control)', async (type) => {
+      await expect(simulateAs(roleArnOf('ml-training'), [OWN_EC2], launch('ec2:RunInstances', type))).resolves.toBe(
+        'Allowed',
+      );
+    });
+  });
+
+  describe('the budget guard role', () => {
+    const guard = () => CAP.role('budgets');
+    const attach = (action: string, role: string, policyArn: string): Request => ({
+      action,
+      resource: roleArnOf(role),
+      context: { 'iam:PolicyARN': policyArn },
+    });
+
+    it.each([
+      // Its own job: the budget's cap policy on the budget's roles.
+      ...['iam:AttachRolePolicy', 'iam:DetachRolePolicy'].flatMap((action) => [
+        { action, role: 'ml-training', policy: capArn('ml-platform'), expected: 'Allowed' },
+        { action, role: 'ml-research', policy: capArn('ml-platform'), expected: 'Allowed' },
+        { action, role: 'search-batch', policy: capArn('search'), expected: 'Allowed' },
+        // Another budget's cap on these roles, or this budget's cap on another budget's role.
+        { action, role: 'ml-training', policy: capArn('search'), expected: 'denied' },
+        { action, role: 'search-batch', policy: capArn('ml-platform'), expected: 'denied' },
+        // Any other policy on a listed role: no escalation through the grant.
+        { action, role: 'ml-training', policy: 'arn:aws:iam::aws:policy/AdministratorAccess', expected: 'denied' },
+        { action, role: 'ml-training', policy: `arn:aws:iam::${ACCOUNT}:policy/platform`, expected: 'denied' },
+        // The cap policy on a role not listed.
+        { action, role: 'Admin', policy: capArn('ml-platform'), expected: 'denied' },
+        { action, role: 'ml-training-prod', policy: capArn('ml-platform'), expected: 'denied' },
+      ]),
+    ])('$action of $policy on role $role is $expected', async ({ action, role, policy, expected }) => {
+      expectDecision(await simulate(guard(), attach(action, role, policy)), expected);
+    });
+
+    it('cannot attach the cap policy to itself', async () => {
+      const self = guard();
+      await expect(
+        simulate(self, {
+          action: 'iam:AttachRolePolicy',
+          resource: self.arn,
+          context: { 'iam:PolicyARN': capArn('ml-platform') },
+        }),
+      ).resolves.not.toBe('Allowed');
+    });
+
+    it('a policy allowing everything could make each denied request (control)', async () => {
+      for (const [role, policy] of [
+        ['Admin', capArn('ml-platform')],
+        ['ml-training', 'arn:aws:iam::aws:policy/AdministratorAccess'],
+      ] as const) {
+        await expect(
+          simulateAs(
+            `arn:aws:iam::${ACCOUNT}:role/any`,
+            ALLOW_EVERYTHING,
+            attach('iam:AttachRolePolicy', role, policy),
+          ),
+        ).resolves.toBe('Allowed');
+      }
+    });
+
+    it.each(['iam:AttachRolePolicy', 'iam:DetachRolePolicy'])('holds no %s with dryRun: true', async (action) => {
+      await expect(
+        simulate(CAP_DRY_RUN.role('budgets'), attach(action, 'ml-training', capArn('ml-platform'))),
+      ).resolves.not.toBe('Allowed');
     });
   });
 });

@@ -21,6 +21,7 @@ import {
   truncate,
   wellFormed,
 } from '../slack-blocks';
+import { type LaunchCapNotice, launchCapSection } from './launch-cap';
 import type { BudgetEvaluation, BudgetProblem, CrossedThreshold, LimitMismatch } from './policy';
 import { type CountedSkips, skipSummary } from './report';
 
@@ -85,6 +86,8 @@ export interface BudgetAlertInput {
   readonly skipped?: CountedSkips;
   readonly instanceStore?: InstanceStoreWarning;
   readonly essentialTag: string;
+  /** The GPU launch cap this alert announces (budgets.launchCap), with the action threshold. */
+  readonly launchCap?: LaunchCapNotice;
 }
 
 const KIND_TITLE: Readonly<Record<CrossedThreshold['kind'], string>> = {
@@ -199,6 +202,7 @@ function actionBlocks(input: BudgetAlertInput): Block[] {
         : ':warning: Any instance-store (local NVMe) data is lost on stop (instance-type details were not available). EBS volumes are kept.';
     blocks.push(section(warning));
   }
+  if (input.launchCap) blocks.push(launchCapSection(input.launchCap));
   const skipped = input.skipped ? skipSummary(input.skipped) : '';
   blocks.push(
     context(

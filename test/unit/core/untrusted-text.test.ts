@@ -15,6 +15,7 @@
  */
 import fc from 'fast-check';
 import { anomalyNotificationMessage } from '../../../lambda/core/anomalies/message';
+import { launchCapChangeMessage, launchCapMessage } from '../../../lambda/core/budgets/launch-cap';
 import {
   budgetAlertMessages,
   budgetLimitMismatchMessage,
@@ -422,6 +423,38 @@ const ROWS: readonly Row[] = [
           ],
         }),
       ),
+    ],
+  },
+  {
+    name: 'budget alert with the launch cap',
+    build: (v) => {
+      const evaluation = budgetEvaluation(v);
+      return budgetAlertMessages({
+        evaluation,
+        thresholds: evaluation.crossed,
+        mode: 'stop',
+        stops: stops(v),
+        essentialTag: 'cost-guard:essential',
+        launchCap: { budget: v, roles: [v, v], until: v, mode: 'apply' },
+      });
+    },
+  },
+  {
+    name: 'launch cap announcement (budget, roles, period end)',
+    build: (v) => [launchCapMessage({ budget: v, roles: [v], until: v, mode: 'unheard' }, 96.5)],
+  },
+  {
+    name: 'launch cap lifted or failed (budget, roles, AWS error code)',
+    build: (v) => [
+      launchCapChangeMessage({
+        budget: v,
+        detached: [v],
+        why: 'period-ended',
+        failed: [
+          { role: v, code: v, attach: true },
+          { role: v, code: v, attach: false },
+        ],
+      }),
     ],
   },
   {
