@@ -208,6 +208,24 @@ export function scheduleProblem(expression: string): string | undefined {
 }
 
 /** Approximate interval in minutes of a rate expression (undefined for cron). Used to size alarms. */
+/**
+ * The longest gap between two runs of a schedule, in minutes, when it is at most a day and known without evaluating
+ * the calendar: a `rate(...)` gives its interval; a `cron(...)` that fires every day (day-of-month, month, day-of-week
+ * and year all `*` or `?`) gives 1440. Anything else (weekly, monthly, given dates) is undefined: such a schedule
+ * cannot be watched by a CloudWatch alarm, whose window is at most seven days.
+ */
+export function maxRunGapMinutes(expression: string): number | undefined {
+  const rate = rateMinutes(expression);
+  if (rate !== undefined) return rate;
+  const cron = CRON.exec(expression.trim());
+  if (!cron) return undefined;
+  const fields = cron[1]!.trim().split(/\s+/);
+  if (fields.length !== 6) return undefined;
+  const [, , dayOfMonth, month, dayOfWeek, year] = fields;
+  const any = (f: string | undefined) => f === '*' || f === '?';
+  return any(dayOfMonth) && month === '*' && any(dayOfWeek) && year === '*' ? 1440 : undefined;
+}
+
 export function rateMinutes(expression: string): number | undefined {
   const rate = RATE.exec(expression);
   if (!rate) return undefined;

@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import type { CostGuardConfig } from '../../lambda/core/config';
 import { FINOPS_TARGETS } from '../../lambda/core/finops/metrics';
 import { METRIC, METRICS_NAMESPACE, type MetricName } from '../../lambda/core/names';
-import { rateMinutes } from '../../lambda/core/schedule';
+import { maxRunGapMinutes } from '../../lambda/core/schedule';
 import { CostGuardFunction } from './cost-guard-function';
 import type { SharedResources } from './shared-resources';
 
@@ -51,10 +51,19 @@ const metric = (
     label,
   });
 
-/** Period long enough to contain one scheduled run (CloudWatch caps an alarm period at one day). */
-function missedRunPeriod(schedule: string): Duration {
-  const minutes = rateMinutes(schedule) ?? 1440;
-  return Duration.minutes(Math.min(1440, Math.max(5, Math.ceil((minutes * 2) / 5) * 5)));
+/**
+ * The window of the missed-run alarm: twice the longest gap between runs, so one late run does not alarm. Up to a
+ * day it is one period; beyond, whole days that must all be empty (CloudWatch allows periods of at most a day and
+ * windows of at most seven). Undefined when the schedule's gaps are unknown or too long to watch (weekly, monthly):
+ * such a function gets no missed-run alarm rather than one that fires between its runs.
+ */
+export function missedRunWindow(schedule: string): { period: Duration; evaluationPeriods: number } | undefined {
+  const gap = maxRunGapMinutes(schedule);
+  if (gap === undefined) return undefined;
+  const window = gap * 2;
+  if (window <= 1440) return { period: Duration.minutes(Math.max(5, Math.ceil(window / 5) * 5)), evaluationPeriods: 1 };
+  const days = Math.ceil(window / 1440);
+  return days <= 7 ? { period: Duration.days(1), evaluationPeriods: days } : undefined;
 }
 
 /**
@@ -155,12 +164,14 @@ export class Monitoring extends Construct {
       f.fn.errorsAlarm.addAlarmAction(action);
       f.fn.failureQueueAlarm.addAlarmAction(action);
       this.alarms.push(f.fn.errorsAlarm, f.fn.failureQueueAlarm);
-      if (f.schedule) {
+      const window = f.schedule ? missedRunWindow(f.schedule) : undefined;
+      if (f.schedule && window) {
         const missed = new cloudwatch.Alarm(f.fn, 'MissedRunAlarm', {
           alarmDescription: `ml-cost-guard ${f.capability}: no run within ${f.schedule} (schedule disabled or failing to invoke)`,
-          metric: f.fn.function.metricInvocations({ period: missedRunPeriod(f.schedule), statistic: 'Sum' }),
+          metric: f.fn.function.metricInvocations({ period: window.period, statistic: 'Sum' }),
           threshold: 1,
-          evaluationPeriods: 1,
+          evaluationPeriods: window.evaluationPeriods,
+          datapointsToAlarm: window.evaluationPeriods,
           comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.BREACHING,
         });

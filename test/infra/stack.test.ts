@@ -97,14 +97,35 @@ describe('Stack: MlCostGuard', () => {
     expect(alarmSubscriptions(synth({ observability: { alarmsToSlack: false } }).template)).toHaveLength(0);
   });
 
-  it('schedules the monthly summary on the first day of the month and alarms when it does not run', () => {
+  it('schedules the monthly summary on the first day of the month, with no missed-run alarm between its runs', () => {
+    // Act
     const { template } = synth();
+    // Assess: a monthly run cannot be watched by an alarm (at most seven days); one would fire between runs
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0 9 1 * ? *)' });
+    const missed = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'Invocations' } }),
+    ).map((r) => String(r.Properties.AlarmDescription));
+    expect(missed.filter((d) => d.startsWith('ml-cost-guard summary:'))).toEqual([]);
+    expect(missed.filter((d) => d.startsWith('ml-cost-guard reaper:'))).toHaveLength(1);
+  });
+
+  it('alarms on a missed hourly run after two hours, and on a missed daily run after two empty days', () => {
+    // Act
+    const { template } = synth({ storage: { schedule: 'rate(1 day)' } });
+    // Assess
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Invocations',
+      Period: 7200,
+      EvaluationPeriods: 1,
       ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'breaching',
       AlarmActions: [Match.anyValue()],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Invocations',
+      Period: 86400,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
     });
   });
 });

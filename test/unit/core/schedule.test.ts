@@ -1,4 +1,11 @@
-import { actionPeriod, periodOf, rateMinutes, scheduledTimeOf, scheduleProblem } from '../../../lambda/core/schedule';
+import {
+  actionPeriod,
+  maxRunGapMinutes,
+  periodOf,
+  rateMinutes,
+  scheduledTimeOf,
+  scheduleProblem,
+} from '../../../lambda/core/schedule';
 
 describe('Function: scheduleProblem', () => {
   it.each([
@@ -154,5 +161,21 @@ describe('Function: scheduledTimeOf / actionPeriod', () => {
     ['a number', { scheduledTime: 1772622000000 }],
   ])('uses now for %s', (_, event) => {
     expect(scheduledTimeOf(event, now)).toEqual(now);
+  });
+});
+
+describe('Function: maxRunGapMinutes', () => {
+  it.each([
+    ['rate(1 hour)', 60],
+    ['rate(15 minutes)', 15],
+    ['rate(2 days)', 2880],
+    ['cron(0 6 * * ? *)', 1440],
+    ['cron(0/30 * ? * * *)', 1440],
+    ['cron(0 8 ? * MON *)', undefined],
+    ['cron(0 9 1 * ? *)', undefined],
+    ['cron(0 9 ? 1 * *)', undefined],
+    ['not a schedule', undefined],
+  ])('gives %s as %s', (expression, minutes) => {
+    expect(maxRunGapMinutes(expression)).toBe(minutes);
   });
 });
