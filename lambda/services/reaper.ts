@@ -36,7 +36,8 @@ import {
   listRunningInstances,
   spotRequestTypes,
 } from '../adapters/ec2';
-import type { PostResult } from '../adapters/slack';
+import { activeKeeps } from '../adapters/keep-store';
+import { OwnerDirectory, type PostResult } from '../adapters/slack';
 import { DynamoStateStore } from '../adapters/state-store';
 import { WarningStore } from '../adapters/warning-store';
 import { type GpuHours, gpuUtilizationPercent, spotCoveragePercent, teamValue } from '../core/finops/metrics';
@@ -48,17 +49,25 @@ import {
   countReports,
   type DecideOptions,
   type Decision,
+  type DigestInput,
   decideInstance,
   deferDecision,
   guardDecision,
   IDLE_SINCE_TAG,
   type InstanceReport,
+  type KeepState,
+  keepActive,
+  keepReason,
+  keptBy,
   type OutcomeReport,
+  type OwnerMessageReport,
   orderForAction,
   ownerTags,
+  ownerWarningMessage,
   type ReaperAction,
   type ReaperConfig,
   type ReaperCounts,
+  type TeamDigestRef,
   typeSkip,
   type UnattributedGpuSeries,
   unattributedLine,
@@ -68,6 +77,9 @@ import { type FleetStats, fleetStats, runningHours } from '../core/reaper/fleet'
 import type { InstanceMetrics } from '../core/reaper/types';
 import { actionSavings, wasteSoFar } from '../core/savings';
 import { actionPeriod } from '../core/schedule';
+import type { SkipReason } from '../core/skip-reasons';
+import type { SlackMessage } from '../core/slack-blocks';
+import { teamChannelOf } from '../core/slack-routing';
 import { tagValue } from '../core/tags';
 import type { CapabilityModule } from '../runtime/capability';
 import { type RunContext, RunIncompleteError, type RunSummary } from '../runtime/context';
@@ -106,6 +118,8 @@ interface Entry {
   readonly type: InstanceTypeFacts | undefined;
   /** The instance's warning in the state table at the start of the run. */
   readonly warning?: WarningState;
+  /** The instance's keep record (active or expired) at the start of the run, or read again just before acting. */
+  keep?: KeepState;
   decision: Decision;
   action?: OutcomeReport;
   /** The idle-since mirror tag write/removal outcome. */
@@ -114,6 +128,8 @@ interface Entry {
   warningOutcome?: NonNullable<InstanceReport['warning']>;
   /** The warning on record was removed (busy again, now protected). */
   cleared?: boolean;
+  /** What became of the warning's direct message to the owner (owner tag). */
+  ownerMessage?: OwnerMessageReport;
   /** The GPU datapoints read for the instance (the FinOps GPU hours count them). */
   gpuSeries?: InstanceMetrics['gpu'];
 }
@@ -155,6 +171,70 @@ export function reportOnlyReason(ctx: Pick<RunContext, 'stateTableName' | 'notif
   return undefined;
 }
 
+/** The keeps on record in the state table, by instance ID: active and (until their items expire) expired ones. */
+export interface KeepReader {
+  keeps(region: string): Promise<ReadonlyMap<string, KeepState>>;
+}
+
+/**
+ * The keeps on record in the state table (lambda/adapters/keep-store.ts), expired ones included: an expired keep
+ * still in the table (a day after its end) voids a warning given before it ended. `activeKeeps` at the epoch is
+ * every keep with an end on record; the decisions compare each end with the run's clock themselves.
+ */
+function keepReaderOf(ctx: RunContext, tableName: string): KeepReader {
+  const client = ctx.clients.dynamodb();
+  return { keeps: (region) => activeKeeps(client, tableName, region, new Date(0)) };
+}
+
+/**
+ * Reads the keeps again for the regions about to be acted on, one Query a region, and says for each entry whether
+ * it may still be acted on: a keep set since the scan turns it into a `keep-until` skip; a region whose keeps
+ * cannot be read acts on nothing (when in doubt, no action).
+ */
+async function lastKeepCheck(
+  reader: KeepReader | undefined,
+  entries: readonly Entry[],
+  now: Date,
+  notes: string[],
+  failures: string[],
+): Promise<(e: Entry) => Decision | undefined> {
+  if (!reader || entries.length === 0) return () => undefined;
+  const byRegion = new Map<string, ReadonlyMap<string, KeepState> | undefined>();
+  for (const region of new Set(entries.map((e) => e.instance.region))) {
+    try {
+      byRegion.set(region, await reader.keeps(region));
+    } catch (error) {
+      const line = `${region}: keep records could not be read before acting (${errorCode(error)}): nothing acted on there`;
+      notes.push(line);
+      failures.push(line);
+      byRegion.set(region, undefined);
+    }
+  }
+  return (e) => {
+    const keeps = byRegion.get(e.instance.region);
+    if (keeps === undefined) {
+      return {
+        ...e.decision,
+        kind: 'unknown',
+        code: 'keep-records-unreadable',
+        reason: `${e.decision.reason}; not acted on: the keep records could not be read just before acting`,
+        clearWarning: false,
+      };
+    }
+    const keep = keeps.get(e.instance.instanceId);
+    if (!keep || !keepActive(keep, now)) return undefined;
+    e.keep = keep;
+    return {
+      instanceId: e.decision.instanceId,
+      kind: 'skip',
+      code: 'keep-until' satisfies SkipReason,
+      reason: `${keepReason(keep)} (set while this run read the metrics)`,
+      ...(e.decision.confidence ? { confidence: e.decision.confidence } : {}),
+      clearWarning: true,
+    };
+  };
+}
+
 interface RegionScan {
   readonly entries: Entry[];
   readonly scanned: number;
@@ -171,6 +251,7 @@ async function scanRegion(
   config: ReaperConfig,
   catalog: InstanceTypeCatalog,
   warnings: WarningStore | undefined,
+  keepReader: KeepReader | undefined,
   reportOnly: string | undefined,
   notes: string[],
   failures: string[],
@@ -199,6 +280,19 @@ async function scanRegion(
       regionReportOnly ??= `the warning records of ${region} could not be read`;
     }
   }
+  // The keeps on record (set from Slack or `cost-guard keep`): unreadable, nobody can tell what is kept, so nothing
+  // in the region is warned or acted on.
+  let keeps: ReadonlyMap<string, KeepState> = new Map();
+  if (keepReader) {
+    try {
+      keeps = await keepReader.keeps(region);
+    } catch (error) {
+      const line = `${region}: keep records could not be read (${errorCode(error)}): nothing warned or acted on there`;
+      notes.push(line);
+      failures.push(line);
+      regionReportOnly ??= `the keep records of ${region} could not be read`;
+    }
+  }
 
   // Only persistent Spot instances can be stopped: learn the request types, once per region, when stopping.
   if (config.idleGpu.action === 'stop') {
@@ -218,7 +312,12 @@ async function scanRegion(
   const stale = [...records.values()].filter((w) => !running.has(w.instanceId));
   const options = (instanceId: string): DecideOptions => {
     const warning = records.get(instanceId);
-    return { ...(warning ? { warning } : {}), ...(regionReportOnly ? { reportOnly: regionReportOnly } : {}) };
+    const keep = keeps.get(instanceId);
+    return {
+      ...(warning ? { warning } : {}),
+      ...(keep ? { keep } : {}),
+      ...(regionReportOnly ? { reportOnly: regionReportOnly } : {}),
+    };
   };
   const entry = (
     instance: InstanceFacts,
@@ -227,13 +326,21 @@ async function scanRegion(
     gpuSeries?: InstanceMetrics['gpu'],
   ): Entry => {
     const warning = records.get(instance.instanceId);
-    return { instance, type, decision, ...(warning ? { warning } : {}), ...(gpuSeries ? { gpuSeries } : {}) };
+    const keep = keeps.get(instance.instanceId);
+    return {
+      instance,
+      type,
+      decision,
+      ...(warning ? { warning } : {}),
+      ...(keep ? { keep } : {}),
+      ...(gpuSeries ? { gpuSeries } : {}),
+    };
   };
   const entries: Entry[] = [];
   const candidates: InstanceFacts[] = [];
   for (const instance of instances) {
     const type = types.get(instance.instanceType);
-    const guard = guardDecision(instance, type, now, config);
+    const guard = guardDecision(instance, type, now, config, undefined, keeps.get(instance.instanceId));
     if (guard?.code === 'not-gpu') continue;
     if (guard) {
       const o = options(instance.instanceId);
@@ -334,6 +441,7 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
   const warnings = ctx.stateTableName
     ? new WarningStore(ctx.clients.dynamodb(), ctx.stateTableName, randomUUID(), now)
     : undefined;
+  const keepReader = ctx.stateTableName ? keepReaderOf(ctx, ctx.stateTableName) : undefined;
   const mutating = !ctx.dryRun && action !== 'notify';
   const catalog = new InstanceTypeCatalog();
   const entries: Entry[] = [];
@@ -345,7 +453,7 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
   for (const [index, region] of ctx.regions.entries()) {
     ctx.progress?.({ kind: 'region', region, index: index + 1, total: ctx.regions.length });
     try {
-      const r = await scanRegion(ctx, region, config, catalog, warnings, reportOnly, notes, failures);
+      const r = await scanRegion(ctx, region, config, catalog, warnings, keepReader, reportOnly, notes, failures);
       entries.push(...r.entries);
       stale.push(...r.stale);
       if (r.unattributed > 0) unattributed.push({ region, series: r.unattributed });
@@ -410,9 +518,22 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
       : undefined;
     // The schedule's period of the event (its scheduledTime), so an event and its retries share one limit.
     const period = actionPeriod(config.idleGpu.schedule, event, now);
+    // The last look at the keeps: a keep pressed in Slack while this run read metrics still wins.
+    const keptNow = await lastKeepCheck(
+      keepReader,
+      ordered.map((d) => byId.get(d.instanceId)!),
+      now,
+      notes,
+      failures,
+    );
     let full = false;
     for (const decision of ordered) {
       const entry = byId.get(decision.instanceId)!;
+      const lastCheck = keptNow(entry);
+      if (lastCheck) {
+        entry.decision = lastCheck;
+        continue;
+      }
       if (full) {
         entry.decision = deferDecision(decision, maxActionsPerRun);
         continue;
@@ -529,7 +650,7 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
 
   const reportsOf = () =>
     entries
-      .map((e) => toReport(e, priceOf(e), now, lookbackMinutes))
+      .map((e) => toReport(e, priceOf(e), now, lookbackMinutes, config.tags))
       .sort((a, b) => RANK[a.decision] - RANK[b.decision] || a.instanceId.localeCompare(b.instanceId));
   const before = reportsOf();
   const skippedByReason: Record<string, number> = {};
@@ -540,28 +661,91 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
   }
   const unknownTypes = catalog.unknownTypes();
 
-  // One digest per run; nothing to say, no message. Each message that Slack accepts delivers the warnings it shows.
-  const digest = buildDigestPlan({
-    reports: before,
+  // Where the warnings go: the main channel's digest always; a team's own channel (slack.teamChannels) for its
+  // instances; a direct message to the owner the owner tag names (live runs that can warn, with a Slack token).
+  const buttons =
+    ctx.config.slack.interactivity && !ctx.dryRun && action !== 'notify'
+      ? { keepHours: ctx.config.slack.keepHours, maxKeepHours: ctx.config.slack.maxKeepHours }
+      : undefined;
+  const base = {
     action,
     dryRun: ctx.dryRun,
     optOutKey: config.tags.optOut,
     lookbackMinutes,
     maxActionsPerRun,
+    ...(buttons ? { buttons } : {}),
+  };
+  const mainInput = (reports: readonly InstanceReport[], teamDigests: readonly TeamDigestRef[]): DigestInput => ({
+    ...base,
+    reports,
     skippedByReason,
     unknownTypes,
-    notes,
+    notes: [...notes],
     unattributedGpuSeries: unattributed,
+    ...(teamDigests.length > 0 ? { teamDigests } : {}),
   });
-  // Warn: each warning the digest shows is recorded as pending before the digest goes out; it counts once Slack
-  // accepted the message that shows it. A warning the digest cannot list (over maxInstanceSections) is not recorded:
-  // nobody could read it, and the next run gives it again.
+  const teamInput = (team: string, reports: readonly InstanceReport[]): DigestInput => ({
+    ...base,
+    reports,
+    team,
+    skippedByReason: {},
+    unknownTypes: [],
+    notes: [],
+  });
+  const teams = new Map<string, { channel: string; ids: Set<string> }>();
+  for (const e of entries) {
+    const t = teamChannelOf(tagValue(e.instance.tags, config.tags.team), ctx.config.slack.teamChannels);
+    if (!t) continue;
+    const team = teams.get(t.team) ?? { channel: t.channel, ids: new Set<string>() };
+    team.ids.add(e.instance.instanceId);
+    teams.set(t.team, team);
+  }
+  const teamReports = (reports: readonly InstanceReport[], ids: ReadonlySet<string>) =>
+    reports.filter((r) => ids.has(r.instanceId));
+
+  // Owners: looked up before anything is recorded or posted (each address once a run), so that every place a
+  // warning is shown is known before it is recorded as pending.
   const warned = entries.filter((e) => e.decision.kind === 'warn' && e.decision.warning);
+  const directory =
+    !ctx.dryRun && !reportOnly && action !== 'notify' && ctx.notifier.kind === 'slack' && ctx.notifier.directory
+      ? new OwnerDirectory(ctx.notifier.directory)
+      : undefined;
+  const dmChannel = new Map<string, string>();
+  if (directory) {
+    for (const e of warned) {
+      const owner = tagValue(e.instance.tags, config.tags.owner)?.trim();
+      if (!owner) continue;
+      const route = await directory.route(owner);
+      if (route.status === 'found') dmChannel.set(e.instance.instanceId, route.channel);
+      else {
+        e.ownerMessage = {
+          owner,
+          status: route.status,
+          ...(route.status === 'failed' ? { errorCode: route.errorCode } : {}),
+        };
+      }
+    }
+  }
+  // What each place would list if every post went through (a team whose channel refuses its digest has its
+  // instances listed in the main digest instead, which may then have no room for some: those are not delivered).
+  const draftTeamPlans = [...teams].map(([team, t]) => buildDigestPlan(teamInput(team, teamReports(before, t.ids))));
+  const draftMain = buildDigestPlan(
+    mainInput(
+      before,
+      [...teams].map(([team, t]) => ({ team, channel: t.channel, instanceIds: t.ids })),
+    ),
+  );
+  const shownSomewhere = (id: string) =>
+    dmChannel.has(id) || draftMain.messageOf.has(id) || draftTeamPlans.some((p) => p.messageOf.has(id));
+
+  // Warn: each warning shown somewhere is recorded as pending before anything goes out; it counts once Slack
+  // accepted a message that shows it (a direct message, a team digest or the main digest). A warning no message can
+  // list (over maxInstanceSections) is not recorded: nobody could read it, and the next run gives it again.
   const recorded = new Set<string>();
   if (!reportOnly && action !== 'notify') {
     await Promise.all(
       warned.map(async (e) => {
-        if (!digest.messageOf.has(e.instance.instanceId)) {
+        if (!shownSomewhere(e.instance.instanceId)) {
           e.warningOutcome = { status: 'not-shown' };
           return;
         }
@@ -585,10 +769,75 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
     );
   }
 
+  // The first message Slack accepted for each instance, in the order they count: its DM, its team's digest, the
+  // main digest. One message at a time (Slack takes about one a second a channel; the client waits out a 429).
+  const first = new Map<string, PostResult>();
+  let messages = 0;
+  let posted = 0;
+  const post = async (message: SlackMessage, channel?: string): Promise<PostResult> => {
+    messages += 1;
+    const result = await ctx.notifier.post(message, channel);
+    posted += 1;
+    return result;
+  };
+  const reached = (id: string, result: PostResult | undefined) => {
+    if (result?.ts && !first.has(id)) first.set(id, result);
+  };
+  for (const e of warned) {
+    const { instanceId } = e.instance;
+    const channel = dmChannel.get(instanceId);
+    if (channel === undefined || !recorded.has(instanceId)) continue;
+    const owner = tagValue(e.instance.tags, config.tags.owner)!.trim();
+    const message = ownerWarningMessage(toReport(e, priceOf(e), now, lookbackMinutes, config.tags), base);
+    if (!message) continue;
+    try {
+      const result = await post(message, channel);
+      reached(instanceId, result);
+      e.ownerMessage = {
+        owner,
+        status: 'sent',
+        slackChannel: result.channel,
+        ...(result.ts ? { slackTs: result.ts } : {}),
+      };
+    } catch (error) {
+      e.ownerMessage = { owner, status: 'failed', errorCode: errorCode(error) };
+      ctx.log.warn('owner direct message not delivered: the channel digest carries the warning', {
+        instanceId,
+        error: errorMessage(error),
+      });
+    }
+  }
+  // The reports again: they now say where each owner's warning went.
+  const routed = reportsOf();
+  const teamRefs: TeamDigestRef[] = [];
+  const teamNotes: string[] = [];
+  for (const [team, t] of teams) {
+    const plan = buildDigestPlan(teamInput(team, teamReports(routed, t.ids)));
+    if (plan.messages.length === 0) continue;
+    const results: PostResult[] = [];
+    let refused: string | undefined;
+    for (const message of plan.messages) {
+      try {
+        results.push(await post(message, t.channel));
+      } catch (error) {
+        refused = errorCode(error);
+        teamNotes.push(
+          `team ${team}: channel ${t.channel} did not take the team's digest (${refused}: ${errorMessage(error)}); its instances are listed in the main digest`,
+        );
+        break;
+      }
+    }
+    for (const [id, index] of plan.messageOf) reached(id, results[index]);
+    teamRefs.push({ team, channel: t.channel, instanceIds: t.ids, ...(refused ? { errorCode: refused } : {}) });
+  }
+
+  // One main digest per run; nothing to say, no message.
+  const digest = buildDigestPlan(mainInput(routed, teamRefs));
+  notes.push(...teamNotes);
   const accepted: PostResult[] = [];
   let slackError: string | undefined;
   try {
-    for (const message of digest.messages) accepted.push(await ctx.notifier.post(message));
+    for (const message of digest.messages) accepted.push(await post(message));
   } catch (error) {
     slackError = `${errorCode(error)}: ${errorMessage(error)}`;
     failures.push(`Slack digest not delivered (${slackError})`);
@@ -598,16 +847,16 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
       messages: digest.messages.length,
     });
   }
+  for (const [id, index] of digest.messageOf) reached(id, accepted[index]);
 
-  // Delivered: the grace clock starts now.
+  // Delivered: the grace clock starts now, from the first message Slack accepted, wherever it was.
   await Promise.all(
     warned
       .filter((e) => recorded.has(e.instance.instanceId))
       .map(async (e) => {
         const { instanceId, region } = e.instance;
-        const index = digest.messageOf.get(instanceId);
-        const post = index !== undefined ? accepted[index] : undefined;
-        if (!post?.ts) {
+        const delivered = first.get(instanceId);
+        if (!delivered?.ts) {
           e.warningOutcome = { status: 'not-delivered' };
           return;
         }
@@ -617,8 +866,8 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
           marked = await warnings!.markDelivered({
             instanceId,
             region,
-            slackChannel: post.channel,
-            slackTs: post.ts!,
+            slackChannel: delivered.channel,
+            slackTs: delivered.ts!,
             warnedAt: now.toISOString(),
             ...(warning.action
               ? { actionDue: new Date(now.getTime() + warnMinutesBeforeAction * 60_000).toISOString() }
@@ -626,7 +875,7 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
           });
         });
         e.warningOutcome = marked
-          ? { status: 'delivered', slackChannel: post.channel, slackTs: post.ts }
+          ? { status: 'delivered', slackChannel: delivered.channel, slackTs: delivered.ts }
           : { status: 'not-recorded' };
       }),
   );
@@ -714,8 +963,8 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
     counts,
     metricQueries,
     slack: {
-      messages: digest.messages.length,
-      posted: accepted.length,
+      messages,
+      posted,
       ...(slackError ? { error: slackError } : {}),
     },
   };
@@ -730,6 +979,7 @@ function toReport(
   price: { hourlyUsd: number | undefined; monthlySavingsUsd: number | undefined },
   now: Date,
   lookbackMinutes: number,
+  tagKeys: Pick<ReaperConfig['tags'], 'owner' | 'team'>,
 ): InstanceReport {
   const d = e.decision;
   const idleish = d.idleness?.state === 'idle';
@@ -751,7 +1001,7 @@ function toReport(
     instanceId: e.instance.instanceId,
     region: e.instance.region,
     instanceType: e.instance.instanceType,
-    ...ownerTags(e.instance.tags),
+    ...ownerTags(e.instance.tags, tagKeys),
     decision: d.kind,
     code: d.code,
     reason: d.reason,
@@ -771,6 +1021,16 @@ function toReport(
     ...(e.cleared ? { warningCleared: true } : {}),
     ...(e.action ? { action: e.action } : {}),
     ...(e.tag ? { tag: e.tag } : {}),
+    ...(d.code === 'keep-until' && e.keep && keepActive(e.keep, now)
+      ? {
+          keep: {
+            until: e.keep.until,
+            ...(keptBy(e.keep) ? { by: keptBy(e.keep)! } : {}),
+            ...(e.keep.reason ? { reason: e.keep.reason } : {}),
+          },
+        }
+      : {}),
+    ...(e.ownerMessage ? { ownerMessage: e.ownerMessage } : {}),
   };
 }
 

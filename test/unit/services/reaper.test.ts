@@ -22,11 +22,14 @@ import {
   type TerminateInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { setKeep } from '../../../lambda/adapters/keep-store';
 import { ConsoleNotifier, SlackNotifier } from '../../../lambda/adapters/slack';
 import { WarningStore } from '../../../lambda/adapters/warning-store';
 import { formatReaperText } from '../../../lambda/cli/format/reaper';
 import type { CostGuardConfigInput } from '../../../lambda/core/config';
+import type { KeepRecord } from '../../../lambda/core/keeps';
 import { createPricing, monthlySavingsOfStop, monthlySavingsOfTerminate } from '../../../lambda/core/savings';
+import { type Block, messageToText } from '../../../lambda/core/slack-blocks';
 import {
   ReaperRunError,
   type ReaperSummary,
@@ -462,5 +465,304 @@ describe('Function: reportOnlyReason', () => {
     const reason = reportOnlyReason({ ...table, notifier });
     expect(reason).toMatch(why);
     expect(reason).toContain('never tags for action or acts');
+  });
+});
+
+describe('Handler: idle GPU reaper, warnings routed to owners and teams, keeps honoured (Slack on loopback)', () => {
+  let server: SlackTestServer;
+  let table: FakeStateTable;
+  beforeAll(() => {
+    table = fakeStateTable();
+  });
+  afterAll(() => table.mock.restore());
+  beforeEach(async () => {
+    ec2Mock.reset();
+    cwMock.reset();
+    table.items.clear();
+    server = await startSlackServer();
+    server.users.set('alice@example.com', 'U0ALICE01');
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  const ID = (n: number) => `i-${n.toString(16).padStart(17, '0')}`;
+  const notifier = () =>
+    new SlackNotifier({ token: 'xoxb-test', channel: 'C0MAIN01', apiUrl: server.url, retries: 3, minRetryDelayMs: 5 });
+  const run = (now: Date, config: CostGuardConfigInput = {}) =>
+    reaperCapability.run(
+      testContext({
+        now,
+        notifier: notifier(),
+        config: {
+          idleGpu: { action: 'stop' },
+          slack: { interactivity: true, teamId: 'T0TEST001' },
+          ...config,
+        },
+        stateTableName: TABLE,
+      }),
+    );
+  const entry = (s: ReaperSummary, id: string) => s.instances.find((i) => i.instanceId === id)!;
+  const textOf = (p: { blocks: unknown[] }) => JSON.stringify(p.blocks);
+  /** A posted message as a reader sees it (escapes undone). */
+  const readable = (p: { text: string; blocks: unknown[] }) =>
+    messageToText({ text: p.text, blocks: p.blocks as Block[] });
+  const record = (id: string) => table.get('warning#us-east-1', id);
+  const keep = (id: string, until: string, over: Partial<KeepRecord> = {}) =>
+    setKeep(new DynamoDBClient({ region: 'us-east-1' }), TABLE, {
+      instanceId: id,
+      region: 'us-east-1',
+      until,
+      by: 'U0BOB0001',
+      byName: 'bob',
+      reason: 'eval resumes at 3',
+      setAt: '2026-11-15T11:00:00.000Z',
+      source: 'slack',
+      guard: 'reaper',
+      ...over,
+    });
+
+  it('sends the owner found by e-mail a direct message with the buttons, and counts it as the delivered warning', async () => {
+    // Prepare
+    installFakeAws([fake(ID(1), { tags: { Name: 'train', Owner: 'alice@example.com' } })]);
+    // Act
+    const s = await run(TEST_NOW);
+    // Assess: one DM, one digest; the DM carries the warning and its buttons
+    const posts = server.posts();
+    expect(posts.map((p) => p.channel)).toEqual(['DU0ALICE01', 'C0MAIN01']);
+    const dmButtons = (posts[0]!.blocks as { type: string; elements?: { text: { text: string } }[] }[]).find(
+      (b) => b.type === 'actions',
+    )!;
+    expect(dmButtons.elements!.map((e) => e.text.text)).toEqual(['Keep 4 h', 'Keep 1 day', 'Keep 1 week', 'Stop now']);
+    expect(textOf(posts[1]!)).toContain('Sent to its owner alice@example.com as a direct message too.');
+    expect(textOf(posts[1]!)).toContain('"type":"actions"');
+    expect(entry(s, ID(1)).ownerMessage).toMatchObject({
+      owner: 'alice@example.com',
+      status: 'sent',
+      slackChannel: 'DU0ALICE01',
+    });
+    expect(record(ID(1))).toMatchObject({ status: 'delivered', slackChannel: 'DU0ALICE01' });
+    expect(entry(s, ID(1)).warning).toMatchObject({ status: 'delivered', slackChannel: 'DU0ALICE01' });
+  });
+
+  it('takes an owner tag holding a Slack user ID without a lookup', async () => {
+    // Prepare
+    installFakeAws([fake(ID(1), { tags: { owner: 'U0CAROL01' } })]);
+    // Act
+    await run(TEST_NOW);
+    // Assess
+    expect(server.requests.filter((r) => r.path.endsWith('/users.lookupByEmail'))).toHaveLength(0);
+    expect(server.posts().map((p) => p.channel)).toEqual(['DU0CAROL01', 'C0MAIN01']);
+  });
+
+  it('falls back to the channel for an owner Slack does not know, and says so there', async () => {
+    // Prepare
+    installFakeAws([fake(ID(1), { tags: { Owner: 'alice@elsewhere.example' } })]);
+    // Act
+    const s = await run(TEST_NOW);
+    // Assess
+    expect(server.posts().map((p) => p.channel)).toEqual(['C0MAIN01']);
+    expect(textOf(server.posts()[0]!)).toContain('Owner alice@elsewhere.example not found in Slack: warned here.');
+    expect(entry(s, ID(1)).ownerMessage).toEqual({ owner: 'alice@elsewhere.example', status: 'not-found' });
+    expect(record(ID(1))).toMatchObject({ status: 'delivered', slackChannel: 'C0MAIN01' });
+  });
+
+  it('falls back to the channel when Slack refuses the direct message, and says why', async () => {
+    // Prepare
+    installFakeAws([fake(ID(1), { tags: { Owner: 'alice@example.com' } })]);
+    server.respond = (body, path) =>
+      path.endsWith('/chat.postMessage') && String(body.channel).startsWith('D')
+        ? { kind: 'slack-error', error: 'messages_tab_disabled' }
+        : undefined;
+    // Act
+    const s = await run(TEST_NOW);
+    // Assess
+    expect(entry(s, ID(1)).ownerMessage).toMatchObject({ status: 'failed', errorCode: 'messages_tab_disabled' });
+    expect(readable(server.posts()[1]!)).toContain(
+      'Owner alice@example.com could not be sent a direct message (messages_tab_disabled): warned here.',
+    );
+    expect(record(ID(1))).toMatchObject({ status: 'delivered', slackChannel: 'C0MAIN01' });
+  });
+
+  it('waits out a 429 on the direct message and posts it once, not twice', async () => {
+    // Prepare: the first chat.postMessage to the DM is rate limited
+    installFakeAws([fake(ID(1), { tags: { Owner: 'alice@example.com' } })]);
+    let limited = false;
+    server.respond = (body, path) => {
+      if (!limited && path.endsWith('/chat.postMessage') && body.channel === 'DU0ALICE01') {
+        limited = true;
+        return { kind: 'rate-limited', retryAfterSeconds: 1 };
+      }
+      return undefined;
+    };
+    // Act
+    const s = await run(TEST_NOW);
+    // Assess: two requests to the DM (429, then ok), one message Slack accepted there, and the warning delivered
+    const toDm = server.requests.filter((r) => r.path.endsWith('/chat.postMessage') && r.body.channel === 'DU0ALICE01');
+    expect(toDm).toHaveLength(2);
+    expect(s.slack).toEqual({ messages: 2, posted: 2 });
+    expect(entry(s, ID(1)).ownerMessage?.status).toBe('sent');
+    expect(record(ID(1))).toMatchObject({ status: 'delivered', slackChannel: 'DU0ALICE01' });
+  });
+
+  it('looks an owner of many instances up once, and sends each instance its own direct message', async () => {
+    // Prepare
+    installFakeAws([1, 2, 3].map((n) => fake(ID(n), { tags: { Owner: 'alice@example.com' } })));
+    // Act
+    await run(TEST_NOW);
+    // Assess
+    expect(server.requests.filter((r) => r.path.endsWith('/users.lookupByEmail'))).toHaveLength(1);
+    expect(server.requests.filter((r) => r.path.endsWith('/conversations.open'))).toHaveLength(1);
+    expect(server.posts().filter((p) => p.channel === 'DU0ALICE01')).toHaveLength(3);
+  });
+
+  it('counts a warning Slack accepted in the DM even when the channel refused the digest: acts after the grace period', async () => {
+    // Prepare
+    const fleet = installFakeAws([fake(ID(1), { tags: { Owner: 'alice@example.com' } })]);
+    server.respond = (body, path) =>
+      path.endsWith('/chat.postMessage') && body.channel === 'C0MAIN01'
+        ? { kind: 'slack-error', error: 'not_in_channel' }
+        : undefined;
+    // Act: the run alarms (its digest was refused) but the owner read the warning
+    const error = await run(TEST_NOW).catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(ReaperRunError);
+    expect(record(ID(1))).toMatchObject({ status: 'delivered', slackChannel: 'DU0ALICE01' });
+    server.respond = undefined;
+    const later = await run(minutesAfter(61));
+    expect(entry(later, ID(1)).action).toEqual({ kind: 'stop', status: 'done' });
+    expect(fleet.get(ID(1))!.state).toBe('stopped');
+  });
+
+  it('starts no grace clock when neither the DM nor the digest was accepted', async () => {
+    // Prepare
+    installFakeAws([fake(ID(1), { tags: { Owner: 'alice@example.com' } })]);
+    server.respond = (_body, path) =>
+      path.endsWith('/chat.postMessage') ? { kind: 'slack-error', error: 'internal_error' } : undefined;
+    // Act
+    await run(TEST_NOW).catch(() => undefined);
+    server.respond = undefined;
+    const later = await run(minutesAfter(61));
+    // Assess: never acted on; warned again
+    expect(entry(later, ID(1))).toMatchObject({ decision: 'warn', code: 'warning-undelivered' });
+    expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
+  });
+
+  it("posts a team's instances to its channel's digest and keeps one line for the team in the main digest", async () => {
+    // Prepare
+    installFakeAws([fake(ID(1), { tags: { team: 'Vision' } }), fake(ID(2), { tags: { team: 'audio' } })]);
+    // Act
+    const s = await run(TEST_NOW, {
+      idleGpu: { action: 'stop' },
+      slack: { interactivity: true, teamId: 'T0TEST001', teamChannels: { vision: 'C0VISION1' } },
+    });
+    // Assess
+    const posts = server.posts();
+    expect(posts.map((p) => p.channel)).toEqual(['C0VISION1', 'C0MAIN01']);
+    expect(posts[0]!.text).toContain('Idle GPU reaper (team vision): 1 warned');
+    expect(textOf(posts[0]!)).toContain(ID(1));
+    expect(textOf(posts[1]!)).not.toContain(ID(1));
+    expect(textOf(posts[1]!)).toContain(ID(2));
+    expect(textOf(posts[1]!)).toContain('Team *vision*: 1 warned');
+    expect(posts[1]!.text).toContain('2 warned');
+    expect(record(ID(1))).toMatchObject({ status: 'delivered', slackChannel: 'C0VISION1' });
+    expect(entry(s, ID(2)).warning).toMatchObject({ status: 'delivered', slackChannel: 'C0MAIN01' });
+  });
+
+  it("lists a team's instances in the main digest when its channel refuses, so the warning still counts", async () => {
+    // Prepare
+    installFakeAws([fake(ID(1), { tags: { team: 'vision' } })]);
+    server.respond = (body, path) =>
+      path.endsWith('/chat.postMessage') && body.channel === 'C0VISION1'
+        ? { kind: 'slack-error', error: 'not_in_channel' }
+        : undefined;
+    // Act
+    const s = await run(TEST_NOW, {
+      idleGpu: { action: 'stop' },
+      slack: { teamChannels: { vision: 'C0VISION1' } },
+    });
+    // Assess
+    const main = server.posts().find((p) => p.channel === 'C0MAIN01')!;
+    expect(textOf(main)).toContain(ID(1));
+    expect(readable(main)).toContain('did not take its digest (not_in_channel): its instances are listed here.');
+    expect(record(ID(1))).toMatchObject({ status: 'delivered', slackChannel: 'C0MAIN01' });
+    expect(s.notes.join('\n')).toContain('team vision: channel C0VISION1 did not take the team');
+  });
+
+  it('never acts on a kept instance, even with a warning past its grace period, and names the keep in the digest', async () => {
+    // Prepare: i-1 warned long ago and kept until 16:00; i-2 a fresh idle instance so that a digest is posted
+    const fleet = installFakeAws([fake(ID(1)), fake(ID(2))]);
+    await warned(ID(1), '2026-11-15T08:00:00.000Z');
+    await keep(ID(1), '2026-11-15T16:00:00.000Z');
+    // Act
+    const s = await run(TEST_NOW);
+    // Assess
+    expect(entry(s, ID(1))).toMatchObject({ decision: 'skip', code: 'keep-until' });
+    expect(entry(s, ID(1)).reason).toBe('kept until 2026-11-15T16:00:00.000Z by bob: eval resumes at 3');
+    expect(fleet.get(ID(1))!.state).toBe('running');
+    expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
+    expect(textOf(server.posts()[0]!)).toContain('until 2026-11-15 16:00 UTC by bob (eval resumes at 3)');
+    // The warning given before the keep is withdrawn.
+    expect(record(ID(1))).toBeUndefined();
+  });
+
+  it('after a keep ends, warns again before any action, then acts once the new warning has had its grace period', async () => {
+    // Prepare: warned at 08:00 (due 09:00), kept from 08:30 to 11:30, no run in between withdrew the warning
+    const fleet = installFakeAws([fake(ID(1))]);
+    await warned(ID(1), '2026-11-15T08:00:00.000Z');
+    await keep(ID(1), '2026-11-15T11:30:00.000Z', { setAt: '2026-11-15T08:30:00.000Z' });
+    // Act
+    const s = await run(TEST_NOW);
+    // Assess
+    expect(entry(s, ID(1))).toMatchObject({ decision: 'warn', code: 'keep-expired' });
+    expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
+    const later = await run(minutesAfter(61));
+    expect(entry(later, ID(1)).action).toEqual({ kind: 'stop', status: 'done' });
+    expect(fleet.get(ID(1))!.state).toBe('stopped');
+  });
+
+  it('honours a keep pressed while the run read the metrics (the last look before acting)', async () => {
+    // Prepare: a warning past its grace period; the keep lands while GetMetricData is answered
+    const fleet = installFakeAws([fake(ID(1))]);
+    await warned(ID(1), '2026-11-15T08:00:00.000Z');
+    cwMock.on(GetMetricDataCommand).callsFake(async (input: GetMetricDataCommandInput) => {
+      await keep(ID(1), '2026-11-15T16:00:00.000Z');
+      return {
+        MetricDataResults: (input.MetricDataQueries ?? []).map((q) => ({
+          Id: q.Id,
+          Values: Array(12).fill(
+            q.MetricStat!.Metric!.MetricName === 'NetworkIn' || q.MetricStat!.Metric!.MetricName === 'NetworkOut'
+              ? 1000
+              : 0,
+          ),
+        })),
+      };
+    });
+    // Act
+    const s = await run(TEST_NOW);
+    // Assess
+    expect(entry(s, ID(1))).toMatchObject({ decision: 'skip', code: 'keep-until' });
+    expect(entry(s, ID(1)).reason).toContain('set while this run read the metrics');
+    expect(fleet.get(ID(1))!.state).toBe('running');
+    expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
+  });
+
+  it('in dry run looks nobody up and sends no direct message', async () => {
+    // Prepare
+    installFakeAws([fake(ID(1), { tags: { Owner: 'alice@example.com' } })]);
+    // Act
+    await reaperCapability.run(
+      testContext({
+        now: TEST_NOW,
+        notifier: notifier(),
+        config: { idleGpu: { action: 'stop' } },
+        stateTableName: TABLE,
+        dryRun: true,
+      }),
+    );
+    // Assess
+    expect(server.requests.filter((r) => !r.path.endsWith('/chat.postMessage'))).toHaveLength(0);
+    expect(server.posts().map((p) => p.channel)).toEqual(['C0MAIN01']);
+    expect(JSON.stringify(server.posts()[0]!.blocks)).not.toContain('"type":"actions"');
   });
 });
