@@ -68,7 +68,7 @@ export class ClientFactory {
 
   /** A factory with the same settings and a fresh call counter (one per report section). */
   fresh(): ClientFactory {
-    return new ClientFactory({ ...this.options, counter: new ApiCallCounter() });
+    return new ClientFactory({ ...this.options, counter: this.counter.fresh() });
   }
 
   get defaultRegion(): string {
@@ -79,7 +79,7 @@ export class ClientFactory {
     const key = `${service}@${region}`;
     let client = this.cache.get(key) as T | undefined;
     if (!client) {
-      client = this.counter.attach(create(), service);
+      client = this.counter.attach(create(), service, region);
       if (wrap) client = wrap(client);
       this.cache.set(key, client);
     }

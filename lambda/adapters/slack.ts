@@ -20,8 +20,12 @@ export interface PostResult {
 }
 
 export interface Notifier {
-  /** 'slack' posts to Slack, 'console' prints. */
-  readonly kind: 'slack' | 'console';
+  /**
+   * 'slack' posts to Slack, 'console' prints (nobody reads it: the guard then only reports). 'preview' posts nothing
+   * and stands for a Slack that accepts every message: `cost-guard plan` uses it, in dry-run only, to show what the
+   * deployed guard would do when it has a token.
+   */
+  readonly kind: 'slack' | 'console' | 'preview';
   /**
    * Sends one message to `channel` (a channel or DM channel ID or name; default: the configured channel); throws
    * SlackDeliveryError when Slack did not accept it.

@@ -5,24 +5,48 @@ import { budgetsCapability } from '../services/budgets';
 import { lifecycleCapability } from '../services/lifecycle';
 import { reaperCapability } from '../services/reaper';
 import { rightsizingCapability } from '../services/rightsizing';
-import { formatBudgetsText } from './format/budgets';
-import { formatLifecycleText } from './format/lifecycle';
-import { formatReaperText } from './format/reaper';
+import { budgetsDecisionLines, budgetsView, formatBudgetsText } from './format/budgets';
+import { formatLifecycleText, lifecycleDecisionLines, lifecycleView } from './format/lifecycle';
+import { formatReaperText, reaperDecisionLines, reaperView } from './format/reaper';
 import { formatRightsizingText } from './format/rightsizing';
+import type { RenderOptions, SectionView } from './format/view';
 
 /** A capability as the CLI runs it: the service's run plus its terminal report. */
 export interface CliCapability<R extends RunSummary = RunSummary> extends CapabilityModule<R> {
   /** Human-readable report of a run. */
-  formatText(summary: R): string;
+  formatText(summary: R, options?: Partial<RenderOptions>): string;
+  /** Its section of `cost-guard plan` (without one, the plan lists the run's action records). */
+  planView?(summary: R): SectionView;
+  /** One line per decision, for `--verbose`. */
+  decisionLines?(summary: R): string[];
 }
 
-const withText = <R extends RunSummary>(module: CapabilityModule<R>, formatText: (s: R) => string) =>
-  ({ ...module, formatText }) as unknown as CliCapability;
+const cli = <R extends RunSummary>(
+  module: CapabilityModule<R>,
+  parts: Omit<CliCapability<R>, keyof CapabilityModule<R>>,
+) => ({ ...module, ...parts }) as unknown as CliCapability;
 
 export const CAPABILITIES: ReadonlyMap<CapabilityName, CliCapability> = new Map<CapabilityName, CliCapability>([
-  ['reaper', withText(reaperCapability, formatReaperText)],
-  ['lifecycle', withText(lifecycleCapability, formatLifecycleText)],
-  ['budgets', withText(budgetsCapability, formatBudgetsText)],
+  [
+    'reaper',
+    cli(reaperCapability, { formatText: formatReaperText, planView: reaperView, decisionLines: reaperDecisionLines }),
+  ],
+  [
+    'lifecycle',
+    cli(lifecycleCapability, {
+      formatText: formatLifecycleText,
+      planView: lifecycleView,
+      decisionLines: lifecycleDecisionLines,
+    }),
+  ],
+  [
+    'budgets',
+    cli(budgetsCapability, {
+      formatText: formatBudgetsText,
+      planView: budgetsView,
+      decisionLines: budgetsDecisionLines,
+    }),
+  ],
   // Advice only: its plan section lists the recommendations as notes.
-  ['rightsizing', withText(rightsizingCapability, formatRightsizingText)],
+  ['rightsizing', cli(rightsizingCapability, { formatText: formatRightsizingText })],
 ]);

@@ -14,10 +14,12 @@ import { STATE_TABLE_NAME } from '../core/names';
 import { regionCodeProblem, unknownRegionWarning } from '../core/regions';
 import { buildContext, type RunContext } from '../runtime/context';
 import { resolvePricing } from '../runtime/pricing-source';
+import { type ApiCall, ApiCallCounter } from '../shared/api-calls';
 import { AwsAccessError, errorCode, errorMessage, STATE_TABLE_REMEDY, StateTableNotFoundError } from '../shared/errors';
 import { lineLogger, MemoryMetrics, silentLog } from '../shared/observability';
 import { captureServerDate, runClock } from './aws-clock';
 import { type CliIO, UsageError } from './io';
+import type { Progress } from './progress';
 
 export interface CliContextOptions {
   readonly config: CostGuardConfig;
@@ -34,6 +36,8 @@ export interface CliContextOptions {
    * without it a missing table throws StateTableNotFoundError.
    */
   readonly onMissingStateTable?: (error: StateTableNotFoundError) => void;
+  /** The progress line: services report to it, and it counts AWS calls and Slack posts. */
+  readonly progress?: Progress;
 }
 
 const CREDENTIAL_ERRORS = new Set([
@@ -121,42 +125,94 @@ async function checkStateTable(clients: ClientFactory, region: string, name: str
   }
 }
 
-async function cliNotifier(o: CliContextOptions, region: string): Promise<Notifier> {
-  const print = (t: string) => o.io.out(t);
-  if (o.printOnly) return new ConsoleNotifier(print, o.config.slack.channel);
-  const slack = (token: string) =>
-    new SlackNotifier({ token, channel: o.config.slack.channel, apiUrl: o.config.slack.apiUrl });
+/** Where a Slack bot token was found (`token` set), or why none was. Never holds the token in `source`. */
+export interface SlackTokenLookup {
+  readonly token?: string;
+  /** `SLACK_BOT_TOKEN`, `secret 'name'`, or why there is no token, in words. */
+  readonly source: string;
+}
+
+/**
+ * The Slack bot token the CLI (and, for `plan`, the deployed guard) would use: SLACK_BOT_TOKEN, else the value of
+ * the secret slack.tokenSecretName names (a placeholder is no token). A secret that cannot be read is no token.
+ */
+export async function findSlackToken(
+  o: Pick<CliContextOptions, 'config' | 'io'>,
+  region: string,
+): Promise<SlackTokenLookup> {
   const envToken = o.io.env.SLACK_BOT_TOKEN;
-  if (envToken) return slack(envToken);
+  if (envToken) return { token: envToken, source: 'SLACK_BOT_TOKEN' };
   const secretName = o.config.slack.tokenSecretName;
-  if (secretName) {
-    const client = new SecretsManagerClient({ region });
-    try {
-      const res = await client.send(new GetSecretValueCommand({ SecretId: secretName }));
-      const token = tokenFromSecret(res.SecretString);
-      if (token) return slack(token);
-    } catch (error) {
-      o.io.err(`warning: could not read Slack token secret '${secretName}' (${errorCode(error)}); printing messages`);
-    } finally {
-      client.destroy();
-    }
+  if (!secretName) {
+    return {
+      source:
+        "SLACK_BOT_TOKEN is not set and slack.tokenSecretName names no secret (the stack's own secret is not looked up)",
+    };
+  }
+  const client = new SecretsManagerClient({ region });
+  try {
+    const res = await client.send(new GetSecretValueCommand({ SecretId: secretName }));
+    const token = tokenFromSecret(res.SecretString);
+    return token
+      ? { token, source: `secret '${secretName}'` }
+      : { source: `secret '${secretName}' holds no token yet (empty or the placeholder)` };
+  } catch (error) {
+    return { source: `secret '${secretName}' could not be read (${errorCode(error)})` };
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Printed Slack messages are not the command's result: they go to stderr, so stdout holds only the report. */
+async function cliNotifier(o: CliContextOptions, region: string): Promise<Notifier> {
+  const print = (t: string) => o.io.err(t);
+  if (o.printOnly) return new ConsoleNotifier(print, o.config.slack.channel);
+  const found = await findSlackToken(o, region);
+  if (found.token) {
+    return new SlackNotifier({ token: found.token, channel: o.config.slack.channel, apiUrl: o.config.slack.apiUrl });
+  }
+  if (o.config.slack.tokenSecretName && !found.source.includes('holds no token')) {
+    o.io.err(`warning: ${found.source}; printing messages`);
   }
   return new ConsoleNotifier(print, o.config.slack.channel);
+}
+
+/** The notifier, reporting each post to the progress line (Slack retries can take a while). */
+function withProgress(notifier: Notifier, progress: Progress | undefined): Notifier {
+  if (!progress?.enabled) return notifier;
+  let posts = 0;
+  // Everything else (kind, and whatever else the notifier offers) is the notifier's own.
+  const wrapped = Object.create(notifier) as Notifier;
+  Object.defineProperty(wrapped, 'post', {
+    value: (...args: Parameters<Notifier['post']>) => {
+      posts += 1;
+      progress.update(`${notifier.kind === 'slack' ? 'posting' : 'printing'} Slack message ${posts}`);
+      progress.call('Slack chat.postMessage');
+      return notifier.post(...args);
+    },
+  });
+  return wrapped;
 }
 
 export async function cliContext(o: CliContextOptions): Promise<RunContext> {
   const region = cliRegion(o.io, o.region, o.config.regions[0]);
   const endpoint = o.io.env.AWS_ENDPOINT_URL;
+  const log = o.verbose ? lineLogger((l) => o.io.err(l), 'debug') : silentLog;
+  // --verbose: one line per AWS call (operation, region, time); progress counts them.
+  const counter = new ApiCallCounter({
+    ...(o.progress?.enabled ? { onStart: o.progress.call } : {}),
+    ...(o.verbose ? { onEnd: (c: ApiCall) => o.io.err(apiCallLine(c)) } : {}),
+  });
   const clients = new ClientFactory({
     defaultRegion: region,
     stateTableRemedy: STATE_TABLE_REMEDY.cli,
+    counter,
     ...(endpoint ? { endpoint } : {}),
   });
   // The run's clock is AWS's (the Date of the STS answer); a laptop more than 5 minutes off is refused.
   const serverDate = captureServerDate(clients.sts());
   const accountId = await callerAccount(clients);
   const clock = runClock(o.io.now(), serverDate());
-  const log = o.verbose ? lineLogger((l) => o.io.err(l), 'debug') : silentLog;
   if (clock.source === 'local') log.debug("no Date header from STS: using this machine's clock");
   const { pricing, note } = await resolvePricing(o.config, clients, region);
   const tableName = o.stateTable ?? o.config.state.tableName ?? STATE_TABLE_NAME;
@@ -176,12 +232,18 @@ export async function cliContext(o: CliContextOptions): Promise<RunContext> {
     now: clock.now,
     defaultRegion: region,
     dryRun: o.dryRun,
-    notifier: await cliNotifier(o, region),
+    notifier: withProgress(await cliNotifier(o, region), o.progress),
     log,
     metrics: new MemoryMetrics(),
     clients,
     accountId,
     ...(stateTableName ? { stateTableName } : {}),
     holder: cliHolder(o.io),
+    ...(o.progress?.enabled ? { progress: o.progress.event } : {}),
   });
+}
+
+/** `aws EC2.DescribeInstances us-east-1 182 ms` (with the error code when the call failed). */
+export function apiCallLine(c: ApiCall): string {
+  return `aws ${c.operation}${c.region ? ` ${c.region}` : ''} ${c.durationMs} ms${c.error ? ` failed: ${c.error}` : ''}`;
 }

@@ -8,8 +8,12 @@ export interface CliIO {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** True when stdout is a terminal (progress display allowed). */
+  /** True when stdout is a terminal. */
   readonly isTTY: boolean;
+  /** True when stderr is a terminal: progress is drawn there. @default false */
+  readonly errIsTTY?: boolean;
+  /** Width of the terminal stdout goes to; tables wrap to it. @default 100 (also when stdout is not a terminal) */
+  readonly columns?: number;
   readonly cwd: string;
   /** The clock, injected so commands are testable. */
   readonly now: () => Date;

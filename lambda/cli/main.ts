@@ -6,16 +6,17 @@
  *   cost-guard run <reaper|lifecycle|budgets> [...]     one run of one capability
  *   cost-guard restore [--budget NAME]                  restart what the guard recorded stopping
  *   cost-guard rightsize [--json]                       GPU right-sizing advice (reads only)
- *   cost-guard config [--config FILE]                   print the validated config with defaults
+ *   cost-guard config [--config FILE] [--json]          print the validated config with defaults
  */
 import { ConfigError } from '../core/config';
 import { didYouMean } from '../core/suggest';
 import { RunLeaseHeldError } from '../runtime/lease';
 import { AwsAccessError, StateTableNotFoundError } from '../shared/errors';
+import { parseCliArgs } from './args';
 import { CAPABILITIES } from './capabilities';
 import { estimateCommand } from './estimate';
 import { type CliIO, EXIT, UsageError } from './io';
-import { loadCliConfig } from './load-config';
+import { resolveConfig } from './load-config';
 import { planCommandFor } from './plan';
 import { restoreCommand } from './restore';
 import { rightsizeCommand } from './rightsize';
@@ -33,7 +34,8 @@ Commands:
 
 Common options:
   --config FILE   read the costGuard object from FILE (default: cdk.json context 'costGuard')
-  --json          machine-readable output
+  --json          machine-readable output: stdout holds exactly one JSON document, everything else goes to
+                  stderr (plan, run, restore, estimate, config)
   --help          help for a command
 
 Run 'cost-guard <command> --help' for a command's options.`;
@@ -49,11 +51,29 @@ const commands = new Map<string, Command>([
   ['config', configCommand],
 ]);
 
+export const CONFIG_USAGE = `Usage: cost-guard config [--config FILE] [--json]
+
+Prints the validated configuration with every default filled in, after a '# from …' line naming where it came
+from. With --json stdout holds only the JSON (the '# from …' line goes to stderr).`;
+
 async function configCommand(argv: string[], io: CliIO): Promise<number> {
-  const loaded = loadCliConfig(argv, io, 'Usage: cost-guard config [--config FILE]');
-  if (!loaded) return EXIT.ok;
-  const { config, source } = loaded;
-  io.out(`# from ${source}\n${JSON.stringify(config, null, 2)}`);
+  const { values } = parseCliArgs(
+    {
+      args: argv,
+      options: { config: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
+    },
+    CONFIG_USAGE,
+  );
+  if (values.help) {
+    io.out(CONFIG_USAGE);
+    return EXIT.ok;
+  }
+  const { config, source } = resolveConfig(values.config, io);
+  const json = JSON.stringify(config, null, 2);
+  if (values.json) {
+    io.err(`# from ${source}`);
+    io.out(json);
+  } else io.out(`# from ${source}\n${json}`);
   return EXIT.ok;
 }
 

@@ -1,37 +1,44 @@
 /**
  * `cost-guard plan`: every capability in dry-run against the account the AWS SDK chain points at, in one report —
- * what would be terminated, stopped, warned, changed or alerted, each with its reason and dollars, and the totals.
- * Nothing is changed and nothing is posted to Slack (messages the runs would send are counted, not printed).
+ * what would be terminated, stopped, warned, changed or alerted, each with its evidence, reason and dollars, what
+ * was left alone counted by reason, and subtotals that add up to the total. Nothing is changed and nothing is posted
+ * to Slack (the messages the runs would send are counted). With a Slack token the deployed guard could use, the
+ * sections show what it would do, assuming Slack accepts its messages; without one, the report-only outcome.
  */
 import type { Notifier } from '../adapters/slack';
 import { formatUsd } from '../core/money';
 import type { SlackMessage } from '../core/slack-blocks';
 import type { CapabilityName } from '../runtime/capability';
 import { type RunContext, type RunSummary, summaryOfFailedRun } from '../runtime/context';
-import type { ActionRecord } from '../shared/actions';
 import { ActionRunner } from '../shared/actions';
 import { errorMessage } from '../shared/errors';
 import { parseCliArgs } from './args';
 import type { CliCapability } from './capabilities';
-import { cliContext } from './cli-context';
+import { cliContext, findSlackToken } from './cli-context';
+import { DEFAULT_WIDTH, markdownText, paragraph, terminalText } from './format/table';
+import { actionsView, renderSection, type SectionView } from './format/view';
 import { type CliIO, EXIT, UsageError } from './io';
 import { resolveConfig } from './load-config';
 import { Progress } from './progress';
 
-export const PLAN_USAGE = `Usage: cost-guard plan [--config FILE] [--format table|json|markdown] [--only NAMES] [--region R]
+export const PLAN_USAGE = `Usage: cost-guard plan [--config FILE] [--format table|json|markdown] [--json] [--details] [--only NAMES] [--region R]
 
 Runs the idle GPU reaper, the storage lifecycle and the budget guard in dry-run against the account the AWS SDK
 chain points at (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL…) and prints one report. Changes nothing, posts
-nothing. Markdown suits a pull-request comment. A missing state table is reported at the top and the plan exits
+nothing. With a Slack token the deployed guard could use (SLACK_BOT_TOKEN, or a value in the slack.tokenSecretName
+secret) it shows what the guard would do, assuming Slack accepts its messages; without one, the report-only
+outcome. Markdown suits a pull-request comment. A missing state table is reported at the top and the plan exits
 1 (the sections then show what would happen without one).
 
 Options:
   --config FILE     costGuard config (default: ./cdk.json context)
   --format F        table (default), json or markdown
+  --json            the same as --format json
+  --details         list the instances and buckets counted as left alone, conflicts and notices
   --only NAMES      comma-separated subset: reaper,lifecycle,budgets
   --region R        default region (else AWS_REGION)
   --state-table T   the deployed state table (else state.tableName, else ml-cost-guard-state)
-  --verbose         log to stderr
+  --verbose         log each AWS call and each decision to stderr
   --help            this help`;
 
 export interface PlanSection {
@@ -39,6 +46,10 @@ export interface PlanSection {
   readonly summary?: RunSummary;
   readonly error?: string;
   readonly slackMessages: number;
+  /** How the section was evaluated, when it depends on Slack delivery (reaper, budgets). */
+  readonly assumption?: string;
+  /** The sum of the dollars the section's rows show, and what the figure means. */
+  readonly subtotal: { readonly monthlyUsd: number; readonly text: string };
 }
 
 export interface PlanReport {
@@ -46,97 +57,103 @@ export interface PlanReport {
   readonly generatedAt: string;
   /** What the shared checks found wrong before any section ran (a missing state table); the plan then exits 1. */
   readonly problems?: readonly string[];
+  /** Whether a Slack token the deployed guard could use was found, and where (or why not). Never the token. */
+  readonly slack?: { readonly tokenFound: boolean; readonly source: string };
   readonly sections: readonly PlanSection[];
+  /** `monthlySavingsUsd` is the sum of the sections' subtotals. */
   readonly totals: { readonly actions: number; readonly monthlySavingsUsd: number; readonly failed: number };
 }
 
-/** Counts the messages a dry-run would post, without printing or posting them. */
+/**
+ * Counts the messages a dry run would post, and posts or prints none. `preview`: as if Slack accepted each one (a
+ * token was found); `console`: as a run without a token (nobody could read them).
+ */
 class CountingNotifier implements Notifier {
-  readonly kind = 'console' as const;
   count = 0;
+  constructor(readonly kind: 'preview' | 'console') {}
   async post(_message: SlackMessage) {
     this.count += 1;
     return { channel: '(plan)' };
   }
 }
 
-/** Actions that save money by themselves; a tag (the reaper's warning) or an alert saves nothing yet. */
-const SAVING_KINDS = new Set(['terminate', 'stop', 'lifecycle-put']);
-
-function actionLine(a: ActionRecord): [string, string, string, string, string] {
-  return [
-    a.kind,
-    a.region ? `${a.target} (${a.region})` : a.target,
-    a.reason,
-    a.monthlySavingsUsd !== undefined
-      ? `${formatUsd(a.monthlySavingsUsd)}/mo`
-      : SAVING_KINDS.has(a.kind)
-        ? 'price unknown'
-        : '—',
-    a.status,
-  ];
+/** The lines of how a section was evaluated, for the capabilities whose outcome depends on Slack delivery. */
+function assumptionFor(name: CapabilityName, slack: { tokenFound: boolean; source: string }): string | undefined {
+  const what = name === 'reaper' ? 'a warning' : name === 'budgets' ? 'an alert' : undefined;
+  if (!what) return undefined;
+  return slack.tokenFound
+    ? `Slack token found (${slack.source}): shown as the deployed guard would run, assuming Slack accepts ${what.replace(/^an? /, 'the ')}. Nothing is posted.`
+    : `No Slack token (${slack.source}): the deployed guard could not deliver ${what} a person could read, so this is the report-only outcome.`;
 }
 
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, i) => Math.min(60, Math.max(...rows.map((r) => (r[i] ?? '').length))));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => (c.length > 60 ? `${c.slice(0, 59)}…` : c).padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+export interface PlanRenderOptions {
+  /** The capabilities' own sections (else their action records are listed). */
+  readonly modules?: ReadonlyMap<CapabilityName, CliCapability>;
+  /** Terminal width. @default 100 */
+  readonly width?: number;
+  /** List what was counted (`--details`). @default false */
+  readonly details?: boolean;
 }
 
-export function renderPlan(report: PlanReport, format: 'table' | 'json' | 'markdown'): string {
+/** A section's view: the capability's own, else its action records. */
+export function sectionView(summary: RunSummary, module: CliCapability | undefined): SectionView {
+  return module?.planView?.(summary) ?? actionsView(summary);
+}
+
+export function renderPlan(
+  report: PlanReport,
+  format: 'table' | 'json' | 'markdown',
+  options: PlanRenderOptions = {},
+): string {
   if (format === 'json') return JSON.stringify(report, null, 2);
   const md = format === 'markdown';
+  const width = options.width ?? DEFAULT_WIDTH;
+  const text = md ? markdownText : (t: string) => t;
+  // Markdown: every block is its own paragraph (a blank line between), so no table swallows what follows. Terminal:
+  // prose wrapped to the width.
   const out: string[] = [];
-  out.push(md ? '## ml-cost-guard plan (dry-run)' : 'ml-cost-guard plan (dry-run: nothing was changed)');
-  out.push(`${md ? '' : ''}Account ${report.account ?? 'unknown'} · ${report.generatedAt}`);
-  for (const p of report.problems ?? []) out.push(`${md ? '**error**: ' : 'ERROR: '}${p}`);
+  const push = (line: string) => out.push(md ? `${line}\n` : paragraph(line, width));
+  push(md ? '## ml-cost-guard plan (dry-run)' : 'ml-cost-guard plan (dry-run: nothing was changed)');
+  push(`Account ${report.account ?? 'unknown'} · ${report.generatedAt}`);
+  // Errors stay on one line each, whole (a reader may search for them).
+  const error = (e: string) => out.push(md ? `**error**: ${text(e)}\n` : `ERROR: ${terminalText(e)}`);
+  for (const p of report.problems ?? []) error(p);
   for (const s of report.sections) {
-    out.push('');
-    out.push(md ? `### ${s.capability}` : `== ${s.capability} ==`);
-    if (s.error) out.push(`${md ? '**error**: ' : 'ERROR: '}${s.error}`);
-    const summary = s.summary;
-    if (!summary) continue;
-    const rows = summary.actions.map(actionLine);
-    if (rows.length === 0) out.push('No action would be taken.');
-    else if (md) {
-      out.push('| action | target | reason | savings | status |', '| --- | --- | --- | --- | --- |');
-      for (const r of rows) out.push(`| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
-    } else out.push(table([['ACTION', 'TARGET', 'REASON', 'SAVINGS', 'STATUS'], ...rows]));
-    for (const note of summary.notes) out.push(`${md ? '- ' : '  note: '}${note}`);
-    out.push(
-      `${md ? '_' : ''}Subtotal: ${formatUsd(summary.monthlySavingsUsd)}/month; ${s.slackMessages} Slack message(s) would be sent${md ? '_' : ''}`,
-    );
+    if (!md) out.push('');
+    push(md ? `### ${s.capability}` : `== ${s.capability} ==`);
+    if (s.error) error(s.error);
+    if (s.assumption) push(text(s.assumption));
+    if (!s.summary) continue;
+    const view = sectionView(s.summary, options.modules?.get(s.capability));
+    const lines = renderSection(view, {
+      format: md ? 'markdown' : 'table',
+      width,
+      details: options.details ?? false,
+    });
+    // The subtotal line says how many messages the run would post.
+    const last = lines.pop() ?? '';
+    out.push(...lines);
+    const messages = `; ${s.slackMessages} Slack message(s) would be sent`;
+    out.push(md ? `${last.replace(/_$/, '')}${messages}_\n` : paragraph(`${last}${messages}`, width, '', '  '));
   }
-  out.push('');
-  out.push(
-    `${md ? '**' : ''}Total: ${report.totals.actions} action(s), ${formatUsd(report.totals.monthlySavingsUsd)}/month (${formatUsd(report.totals.monthlySavingsUsd * 12)}/year) estimated savings${md ? '**' : ''}`,
+  if (!md) out.push('');
+  const t = report.totals;
+  push(
+    `${md ? '**' : ''}Total: ${formatUsd(t.monthlySavingsUsd)}/month (${formatUsd(t.monthlySavingsUsd * 12)}/year), the sum of the subtotals above; ${t.actions} action(s) this run would take${md ? '**' : ''}`,
   );
-  return out.join('\n');
+  return out.join('\n').trimEnd();
 }
 
 export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapability>) {
   return async function planCommand(argv: string[], io: CliIO): Promise<number> {
-    let values: {
-      config?: string;
-      format?: string;
-      only?: string;
-      region?: string;
-      'state-table'?: string;
-      verbose?: boolean;
-      help?: boolean;
-    };
-    ({ values } = parseCliArgs(
+    const { values } = parseCliArgs(
       {
         args: argv,
         options: {
           config: { type: 'string' },
           format: { type: 'string' },
+          json: { type: 'boolean' },
+          details: { type: 'boolean' },
           only: { type: 'string' },
           region: { type: 'string' },
           'state-table': { type: 'string' },
@@ -145,12 +162,15 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
         },
       },
       PLAN_USAGE,
-    ));
+    );
     if (values.help) {
       io.out(PLAN_USAGE);
       return EXIT.ok;
     }
-    const format = values.format ?? 'table';
+    if (values.json && values.format !== undefined && values.format !== 'json') {
+      throw new UsageError(`--json and --format ${values.format} ask for two formats; pass one`, PLAN_USAGE);
+    }
+    const format = values.json ? 'json' : (values.format ?? 'table');
     if (format !== 'table' && format !== 'json' && format !== 'markdown') {
       throw new UsageError(`--format must be table, json or markdown; got '${format}'`, PLAN_USAGE);
     }
@@ -164,64 +184,88 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
       }
     }
     const { config } = resolveConfig(values.config, io);
+    const verbose = values.verbose === true;
     const progress = new Progress(io);
     const sections: PlanSection[] = [];
-    // One look-up of the account, state table and prices for the whole plan; each section gets its own action
-    // log and call counter. A missing state table does not pass: it heads the report and the plan exits 1.
+    // One look-up of the account, state table, prices and Slack token for the whole plan; each section gets its
+    // own action log and call counter. A missing state table does not pass: it heads the report and the plan exits 1.
+    progress.section('plan');
     progress.update('checking AWS access…');
     const problems: string[] = [];
     let base: RunContext;
+    let slack: { tokenFound: boolean; source: string };
     try {
       base = await cliContext({
         config,
         io,
         dryRun: true,
         printOnly: true,
-        verbose: values.verbose === true,
+        verbose,
+        progress,
         ...(values.region ? { region: values.region } : {}),
         ...(values['state-table'] ? { stateTable: values['state-table'] } : {}),
         onMissingStateTable: (error) => problems.push(error.message),
       });
+      progress.update('looking for a Slack token…');
+      const found = await findSlackToken({ config, io }, base.clients.defaultRegion);
+      slack = { tokenFound: found.token !== undefined, source: found.source };
     } finally {
       progress.done();
     }
     for (const name of names as CapabilityName[]) {
       const module = modules.get(name)!;
-      progress.update(`planning ${name}…`);
-      const notifier = new CountingNotifier();
+      progress.section(name);
+      // Never posts: with a token the messages are taken as accepted, without one as unread.
+      const notifier = new CountingNotifier(slack.tokenFound ? 'preview' : 'console');
       const ctx: RunContext = {
         ...base,
         clients: base.clients.fresh(),
         actions: new ActionRunner(true, base.now),
         notifier,
       };
+      const assumption = assumptionFor(name, slack);
+      const common = { capability: name, ...(assumption ? { assumption } : {}) };
+      let summary: RunSummary | undefined;
       try {
-        const summary = await module.run(ctx, { source: 'cost-guard.plan' });
-        sections.push({ capability: name, summary, slackMessages: notifier.count });
-      } catch (error) {
-        const partial = summaryOfFailedRun(error);
+        summary = await module.run(ctx, { source: 'cost-guard.plan' });
         sections.push({
-          capability: name,
-          ...(partial ? { summary: partial } : {}),
+          ...common,
+          summary,
+          slackMessages: notifier.count,
+          subtotal: sectionView(summary, module).subtotal,
+        });
+      } catch (error) {
+        summary = summaryOfFailedRun(error);
+        sections.push({
+          ...common,
+          ...(summary ? { summary } : {}),
           error: errorMessage(error),
           slackMessages: notifier.count,
+          subtotal: summary
+            ? sectionView(summary, module).subtotal
+            : { monthlyUsd: 0, text: 'not computed: the section failed' },
         });
+      } finally {
+        progress.done();
       }
+      if (verbose && summary) for (const line of module.decisionLines?.(summary) ?? []) io.err(line);
     }
-    progress.done();
     const effective = sections.flatMap((s) => s.summary?.actions ?? []);
     const report: PlanReport = {
       ...(base.accountId ? { account: base.accountId } : {}),
       generatedAt: io.now().toISOString(),
       ...(problems.length > 0 ? { problems } : {}),
+      slack,
       sections,
       totals: {
         actions: effective.length,
-        monthlySavingsUsd: sections.reduce((n, s) => n + (s.summary?.monthlySavingsUsd ?? 0), 0),
+        monthlySavingsUsd: sections.reduce((n, s) => n + Math.round(s.subtotal.monthlyUsd * 100), 0) / 100,
         failed: sections.filter((s) => s.error).length,
       },
     };
-    io.out(renderPlan(report, format));
+    io.out(
+      renderPlan(report, format, { modules, width: io.columns ?? DEFAULT_WIDTH, details: values.details === true }),
+    );
     return report.totals.failed > 0 || problems.length > 0 ? EXIT.failure : EXIT.ok;
   };
 }

@@ -5,19 +5,24 @@ import { recordRun } from '../runtime/record';
 import { type RestoreSummary, restoreInstances } from '../services/restore';
 import { parseCliArgs } from './args';
 import { cliContext, cliHolder } from './cli-context';
+import { terminalText } from './format/table';
 import { type CliIO, EXIT, UsageError } from './io';
 import { resolveConfig } from './load-config';
+import { Progress } from './progress';
 
 export function formatRestore(s: RestoreSummary): string {
   const verb = { done: 'started', 'dry-run': 'would start', failed: 'FAILED to start' } as const;
   const lines = [`Restore${s.budget ? ` (budget ${s.budget})` : ''}${s.dryRun ? ' [dry run]' : ''}`];
+  // Names are AWS values: one plain line each on a terminal.
+  const instanceLabel = (id: string, name?: string) => terminalText(name ? `${id} (${name})` : id);
   for (const i of s.instances) {
     const why = i.budget ? ` (budget ${i.budget})` : i.stoppedBy === 'reaper' ? ' (idle GPU reaper)' : '';
     lines.push(
-      `  ${verb[i.status]} ${i.instanceId} ${i.instanceType} ${i.region}${why}${i.errorCode ? `: ${i.errorCode}` : ''}`,
+      `  ${verb[i.status]} ${instanceLabel(i.instanceId, i.name)} ${i.instanceType} ${i.region}${why}${i.errorCode ? `: ${i.errorCode}` : ''}`,
     );
   }
-  for (const r of s.notStarted) lines.push(`  left alone ${r.instanceId} ${r.region}: ${r.reason}`);
+  for (const r of s.notStarted)
+    lines.push(`  left alone ${instanceLabel(r.instanceId, r.name)} ${r.region}: ${r.reason}`);
   for (const c of s.launchCaps ?? []) {
     const roles = c.detached.length > 0 ? c.detached.join(', ') : 'no role';
     lines.push(`  ${s.dryRun ? 'would lift' : 'lifted'} the GPU launch cap of budget ${c.budget} from ${roles}`);
@@ -43,7 +48,8 @@ Options:
   --region R      default region (else AWS_REGION)
   --state-table T the deployed state table (else state.tableName, else ml-cost-guard-state)
   --dry-run       list what would be started; change nothing
-  --json          print the summary as JSON
+  --json          print the summary as JSON (stdout holds only it)
+  --verbose       log each AWS call to stderr
   --help          this help`;
 
 /** `cost-guard restore [--budget NAME] [--config FILE] [--region R] [--dry-run] [--json]`. */
@@ -56,6 +62,7 @@ export async function restoreCommand(argv: string[], io: CliIO): Promise<number>
     'state-table'?: string;
     'dry-run'?: boolean;
     json?: boolean;
+    verbose?: boolean;
     help?: boolean;
   };
   ({ values } = parseCliArgs(
@@ -69,6 +76,7 @@ export async function restoreCommand(argv: string[], io: CliIO): Promise<number>
         'state-table': { type: 'string' },
         'dry-run': { type: 'boolean' },
         json: { type: 'boolean' },
+        verbose: { type: 'boolean' },
         help: { type: 'boolean' },
       },
     },
@@ -82,14 +90,18 @@ export async function restoreCommand(argv: string[], io: CliIO): Promise<number>
     throw new UsageError('--budget needs a budget name', RESTORE_USAGE);
   }
   const { config } = resolveConfig(values.config, io);
+  const progress = new Progress(io);
+  progress.section('restore');
   const ctx = await cliContext({
     config,
     io,
     dryRun: values['dry-run'] === true,
     printOnly: true,
+    verbose: values.verbose === true,
+    progress,
     ...(values.region ? { region: values.region } : {}),
     ...(values['state-table'] ? { stateTable: values['state-table'] } : {}),
-  });
+  }).finally(() => progress.done());
   const includeReaper = values['include-reaper'] === true;
   // Not while the budget guard (or the reaper, when its stops are restored too) acts in the same region: it could
   // stop again what this starts. The starts go to the ledger, which marks the stops restored, before the lease goes.
@@ -100,7 +112,7 @@ export async function restoreCommand(argv: string[], io: CliIO): Promise<number>
     } finally {
       for (const problem of await recordRun(ctx)) io.err(`warning: ${problem}`);
     }
-  });
+  }).finally(() => progress.done());
   io.out(values.json ? JSON.stringify(summary, null, 2) : formatRestore(summary));
   const failed =
     summary.instances.some((i) => i.status === 'failed') || summary.launchCaps.some((c) => c.failed.length > 0);

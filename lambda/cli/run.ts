@@ -10,21 +10,24 @@ import { recordRun } from '../runtime/record';
 import { parseCliArgs } from './args';
 import type { CliCapability } from './capabilities';
 import { cliContext, cliHolder } from './cli-context';
+import { DEFAULT_WIDTH } from './format/table';
 import { type CliIO, EXIT, UsageError } from './io';
 import { resolveConfig } from './load-config';
+import { Progress } from './progress';
 
 export const RUN_USAGE = `Usage: cost-guard run <reaper|lifecycle|budgets> [options]
 
 Runs one capability once against the account the AWS SDK chain points at (AWS_PROFILE, AWS_REGION,
-AWS_ENDPOINT_URL…). Slack: SLACK_BOT_TOKEN, else the configured secret, else messages are printed.
+AWS_ENDPOINT_URL…). Slack: SLACK_BOT_TOKEN, else the configured secret, else messages are printed (on stderr).
 
 Options:
   --config FILE   costGuard config (default: ./cdk.json context)
   --dry-run       change nothing; report what would happen (also on when the config says dryRun)
   --region R      default region (else AWS_REGION)
   --state-table T the deployed state table (else state.tableName, else ml-cost-guard-state); missing: exit 1
-  --json          print the run summary as JSON
-  --verbose       log to stderr
+  --json          print the run summary as JSON (stdout holds only it; messages and warnings go to stderr)
+  --details       list the instances counted as left alone (reaper)
+  --verbose       log each AWS call and each decision to stderr
   --help          this help`;
 
 const parseRunArgs = (args: string[]) =>
@@ -37,6 +40,7 @@ const parseRunArgs = (args: string[]) =>
         region: { type: 'string' },
         'state-table': { type: 'string' },
         json: { type: 'boolean' },
+        details: { type: 'boolean' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -66,16 +70,28 @@ export function runCommandFor(modules: ReadonlyMap<CapabilityName, CliCapability
       );
     }
     const { config } = resolveConfig(values.config, io);
+    const verbose = values.verbose === true;
+    // Progress on stderr while it runs (a terminal only): regions, what was read, AWS calls, Slack posts.
+    const progress = new Progress(io);
+    progress.section(`run ${module.name}`);
     const ctx = await cliContext({
       config,
       io,
       dryRun: values['dry-run'] === true,
-      verbose: values.verbose === true,
+      verbose,
+      progress,
       ...(values.region ? { region: values.region } : {}),
       ...(values['state-table'] ? { stateTable: values['state-table'] } : {}),
-    });
-    const print = (summary: RunSummary) =>
-      io.out(values.json ? JSON.stringify(summary, null, 2) : module.formatText(summary));
+    }).finally(() => progress.done());
+    const print = (summary: RunSummary) => {
+      progress.done();
+      if (verbose) for (const line of module.decisionLines?.(summary) ?? []) io.err(line);
+      io.out(
+        values.json
+          ? JSON.stringify(summary, null, 2)
+          : module.formatText(summary, { width: io.columns ?? DEFAULT_WIDTH, details: values.details === true }),
+      );
+    };
     let summary: RunSummary;
     try {
       // Never at the same time as the deployed function (or another CLI) on this capability and region; the run's
@@ -89,6 +105,7 @@ export function runCommandFor(modules: ReadonlyMap<CapabilityName, CliCapability
         }
       });
     } catch (error) {
+      progress.done();
       const partial = summaryOfFailedRun(error);
       if (!partial) throw error;
       print(partial);

@@ -112,7 +112,8 @@ describe('Command: plan (all capabilities)', () => {
     const text = io.stdout();
     expect(io.stderr()).toBe('');
     expect(code).toBe(1);
-    expect(text.split('\n')[2]).toBe(
+    // The first paragraph after the title and the account line.
+    expect(text.split('\n').filter(Boolean)[2]).toBe(
       "**error**: State table 'ml-cost-guard-state' not found in us-east-1: deploy the stack in that account and region (cdk deploy), or set state.tableName / pass --state-table NAME to name the deployed table.",
     );
     expect(text).toContain('### reaper');

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { CliCapability } from '../../../lambda/cli/capabilities';
 import { main } from '../../../lambda/cli/main';
 import { planCommandFor, renderPlan } from '../../../lambda/cli/plan';
-import { Progress } from '../../../lambda/cli/progress';
+import { Progress, progressText } from '../../../lambda/cli/progress';
 import { runCommandFor } from '../../../lambda/cli/run';
 import { header } from '../../../lambda/core/slack-blocks';
 import type { CapabilityName } from '../../../lambda/runtime/capability';
@@ -76,11 +76,11 @@ describe('Command: plan', () => {
     // Assess
     const text = io.stdout();
     expect(text).toContain('## ml-cost-guard plan (dry-run)');
-    expect(text).toContain('| stop | i-0abc (us-east-1) | idle 3 h | $734.38/mo | dry-run |');
+    expect(text).toContain('| stop | i-0abc (us-east-1) | $734.38/mo | dry-run | idle 3 h |');
     expect(text).toContain('- 1 instance skipped: opt-out tag');
     expect(text).toContain('1 Slack message(s) would be sent');
     expect(text).toContain('**error**: budget ml not found');
-    expect(text).toContain('Total: 1 action(s), $734.38/month ($8,812.56/year)');
+    expect(text).toContain('Total: $734.38/month ($8,812.56/year), the sum of the subtotals above; 1 action(s)');
     expect(code).toBe(1);
   });
 
@@ -216,6 +216,7 @@ describe('Function: renderPlan', () => {
           {
             capability: 'lifecycle',
             slackMessages: 0,
+            subtotal: { monthlyUsd: 0, text: '$0.00/month from the actions above' },
             summary: {
               capability: 'lifecycle',
               dryRun: true,
@@ -233,22 +234,39 @@ describe('Function: renderPlan', () => {
     );
     expect(text).toContain('== lifecycle ==');
     expect(text).toContain('No action would be taken.');
-    expect(text).toContain('Total: 0 action(s), $0.00/month');
+    expect(text).toContain('Total: $0.00/month ($0.00/year), the sum of the subtotals above; 0 action(s)');
   });
 });
 
 describe('Class: Progress', () => {
-  it('writes nothing when stdout is not a terminal', () => {
+  it('writes nothing when stderr is not a terminal', () => {
     const writes: string[] = [];
-    const p = new Progress({ isTTY: false }, (t) => writes.push(t));
+    const p = new Progress({ errIsTTY: false }, (t) => writes.push(t));
     p.update('scanning');
     p.done();
     expect(writes).toEqual([]);
   });
 
+  it('draws the section, the latest event and the calls sent so far', () => {
+    // Prepare
+    const writes: string[] = [];
+    const p = new Progress({ errIsTTY: true }, (t) => writes.push(t));
+    // Act
+    p.section('budgets');
+    p.event({ kind: 'read', what: 'running instances', count: 1200, region: 'eu-west-1' });
+    p.call('EC2.DescribeInstances');
+    p.call('EC2.StopInstances');
+    p.event({ kind: 'batch', what: 'stop batches for ml', done: 2, total: 5 });
+    p.done();
+    // Assess
+    expect(writes.at(-2)).toContain('budgets · stop batches for ml: 2 of 5 sent · 2 calls, last EC2.StopInstances');
+    expect(writes.some((w) => w.includes('1,200 running instances read in eu-west-1'))).toBe(true);
+    expect(progressText({ kind: 'region', region: 'us-west-2', index: 2, total: 3 })).toBe('region us-west-2 (2 of 3)');
+  });
+
   it('draws a spinner line and clears it on a terminal', () => {
     const writes: string[] = [];
-    const p = new Progress({ isTTY: true }, (t) => writes.push(t));
+    const p = new Progress({ errIsTTY: true }, (t) => writes.push(t));
     p.update('scanning us-east-1');
     p.done();
     expect(writes[0]).toContain('scanning us-east-1');

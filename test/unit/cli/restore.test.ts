@@ -243,6 +243,32 @@ describe('Function: restoreCommand', () => {
     expect(ec2Mock).toHaveReceivedCommandTimes(StartInstancesCommand, 0);
   });
 
+  it('names each instance by its Name tag next to its ID, as a plain line', async () => {
+    // Prepare: i-1 carries a Name with a terminal escape sequence; the hand-tagged one has a name too
+    await givenRecordedStops([{ id: 'i-1', budget: 'ml-platform' }]);
+    const named = stoppedInstance('i-1', 'ml-platform');
+    ec2 = new FakeEc2({
+      instances: [
+        { ...named, tags: { ...named.tags, Name: 'train-7\u001b[2J' } },
+        fakeInstance('i-hand', {
+          state: 'stopped',
+          tags: { Name: 'notebook-bob', 'cost-guard:stopped-by': 'budget-guard' },
+        }),
+      ],
+    }).install(ec2Mock);
+    stsMock.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });
+    const t = io(configDir(CONFIG));
+    // Act
+    await restoreCommand(['--config', 'cost-guard.json', '--dry-run'], t.io);
+    // Assess
+    const text = t.out.join('\n');
+    expect(text).toContain('would start i-1 (train-7 [2J) g5.xlarge us-east-1 (budget ml-platform)');
+    expect(text).toContain(
+      'left alone i-hand (notebook-bob) us-east-1: tagged cost-guard:stopped-by but not in the ledger',
+    );
+    expect(text).not.toContain('\u001b');
+  });
+
   it('exits 1 when an instance fails to start', async () => {
     await givenStopped([{ operation: 'StartInstances', code: 'IncorrectInstanceState' }]);
     stsMock.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });

@@ -3,7 +3,7 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ClientFactory } from '../../../lambda/adapters/clients';
 import { listGpuSeries } from '../../../lambda/adapters/cloudwatch-metrics';
-import { operationName } from '../../../lambda/shared/api-calls';
+import { type ApiCall, ApiCallCounter, operationName } from '../../../lambda/shared/api-calls';
 
 describe('Class: ApiCallCounter', () => {
   const ec2 = mockClient(EC2Client);
@@ -19,6 +19,37 @@ describe('Class: ApiCallCounter', () => {
     // Assess
     expect(clients.counter.byOperation()).toEqual({ 'EC2.DescribeInstances': 2 });
     expect(clients.counter.total()).toBe(2);
+  });
+
+  it('tells its hooks each call: the operation when sent, and its region, time and error code when answered', async () => {
+    // Prepare
+    ec2
+      .on(DescribeInstancesCommand, { InstanceIds: ['i-1'] })
+      .resolves({ Reservations: [] })
+      .on(DescribeInstancesCommand, { InstanceIds: ['i-bad'] })
+      .rejects(Object.assign(new Error('bad id'), { name: 'InvalidInstanceID.Malformed' }));
+    const started: string[] = [];
+    const ended: ApiCall[] = [];
+    const counter = new ApiCallCounter({ onStart: (op) => started.push(op), onEnd: (c) => ended.push(c) });
+    const clients = new ClientFactory({ defaultRegion: 'us-east-1', counter }).fresh();
+    // Act
+    await clients.ec2('eu-west-1').send(new DescribeInstancesCommand({ InstanceIds: ['i-1'] }));
+    await expect(clients.ec2().send(new DescribeInstancesCommand({ InstanceIds: ['i-bad'] }))).rejects.toThrow(
+      'bad id',
+    );
+    // Assess: a fresh factory (one per plan section) keeps the hooks and counts on its own
+    expect(started).toEqual(['EC2.DescribeInstances', 'EC2.DescribeInstances']);
+    expect(ended).toEqual([
+      { operation: 'EC2.DescribeInstances', region: 'eu-west-1', durationMs: expect.any(Number) },
+      {
+        operation: 'EC2.DescribeInstances',
+        region: 'us-east-1',
+        durationMs: expect.any(Number),
+        error: 'InvalidInstanceID.Malformed',
+      },
+    ]);
+    expect(clients.counter.total()).toBe(2);
+    expect(counter.total()).toBe(0);
   });
 
   it('counts every page an SDK paginator requests', async () => {
