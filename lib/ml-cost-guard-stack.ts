@@ -5,6 +5,7 @@ import { BudgetGuard } from './constructs/budget-guard';
 import { IdleGpuReaper } from './constructs/idle-gpu-reaper';
 import { type MonitoredFunction, Monitoring } from './constructs/monitoring';
 import { RightsizingAdvice } from './constructs/rightsizing';
+import { SageMakerGuard } from './constructs/sagemaker-guard';
 import { SharedResources } from './constructs/shared-resources';
 import { SpendAnomalies } from './constructs/spend-anomalies';
 import { StorageLifecycle } from './constructs/storage-lifecycle';
@@ -45,6 +46,15 @@ export class MlCostGuardStack extends Stack {
     if (config.budgets.enabled) {
       const guard = new BudgetGuard(this, 'BudgetGuard', { config, shared: this.shared });
       functions.push({ capability: 'budgets', title: 'Budget guard', fn: guard.fn, schedule: config.budgets.schedule });
+    }
+    if (config.sagemaker.enabled) {
+      const sagemaker = new SageMakerGuard(this, 'SageMakerGuard', { config, shared: this.shared });
+      functions.push({
+        capability: 'sagemaker',
+        title: 'SageMaker guard',
+        fn: sagemaker.fn,
+        schedule: config.sagemaker.schedule,
+      });
     }
     if (config.anomalies.enabled) {
       const anomalies = new SpendAnomalies(this, 'SpendAnomalies', { config, shared: this.shared });

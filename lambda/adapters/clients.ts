@@ -14,6 +14,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { PricingClient } from '@aws-sdk/client-pricing';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { ApiCallCounter } from '../shared/api-calls';
 import { errorCode, STATE_TABLE_REMEDY, StateTableNotFoundError } from '../shared/errors';
@@ -124,6 +125,17 @@ export class ClientFactory {
           forcePathStyle: this.options.endpoint !== undefined,
           followRegionRedirects: true,
         }),
+    );
+  }
+
+  sagemaker(region = this.defaultRegion): SageMakerClient {
+    return this.make(
+      'SageMaker',
+      region,
+      () =>
+        new (require('@aws-sdk/client-sagemaker') as typeof import('@aws-sdk/client-sagemaker')).SageMakerClient(
+          this.base(region),
+        ),
     );
   }
 

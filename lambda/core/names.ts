@@ -41,7 +41,7 @@ export const METRIC = {
   GpuMeasuredHours: 'GpuMeasuredHours',
   SpotGpuHours: 'SpotGpuHours',
   GpuHours: 'GpuHours',
-  /** Reaper and budget guard: savings of this run's actions (or what they would save, in dry-run). */
+  /** Reaper, budget guard and SageMaker guard: savings of this run's actions (or what they would save, in dry-run). */
   EstimatedMonthlySavingsUsd: 'EstimatedMonthlySavingsUsd',
   // storage lifecycle
   BucketsScanned: 'BucketsScanned',
@@ -64,6 +64,16 @@ export const METRIC = {
   RightsizingRecommendations: 'RightsizingRecommendations',
   /** What the recommendations would save a month (advice: nothing is changed). */
   RightsizingMonthlySavingsUsd: 'RightsizingMonthlySavingsUsd',
+  // SageMaker guard
+  SageMakerEndpointsScanned: 'SageMakerEndpointsScanned',
+  SageMakerIdleEndpoints: 'SageMakerIdleEndpoints',
+  SageMakerWarned: 'SageMakerWarned',
+  SageMakerEndpointsDeleted: 'SageMakerEndpointsDeleted',
+  SageMakerNotebooksStopped: 'SageMakerNotebooksStopped',
+  SageMakerDomainsUpdated: 'SageMakerDomainsUpdated',
+  /** GPU notebook instances and Studio apps running (reported, whatever the action). */
+  SageMakerGpuNotebooks: 'SageMakerGpuNotebooks',
+  SageMakerGpuStudioApps: 'SageMakerGpuStudioApps',
   // monthly summary
   SummaryMonthlySavingsUsd: 'SummaryMonthlySavingsUsd',
   // every function (the Lambda runtime)

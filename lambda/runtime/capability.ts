@@ -4,7 +4,7 @@
  */
 import type { RunContext, RunSummary } from './context';
 
-export type CapabilityName = 'reaper' | 'lifecycle' | 'budgets' | 'rightsizing';
+export type CapabilityName = 'reaper' | 'lifecycle' | 'budgets' | 'rightsizing' | 'sagemaker';
 
 export interface CapabilityModule<R extends RunSummary = RunSummary> {
   readonly name: CapabilityName;

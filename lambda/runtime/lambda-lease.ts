@@ -8,10 +8,11 @@ import type { RunContext, RunSummary } from './context';
 import { RunLeaseHeldError, withRunLeases } from './lease';
 
 /**
- * Capabilities whose function takes the lease: the ones that change resources (stop, terminate, lifecycle writes),
- * so that the deployed function and a `cost-guard run` never act on the same capability and region at once.
+ * Capabilities whose function takes the lease: the ones that change resources (stop, terminate, lifecycle writes,
+ * endpoint deletes), so that the deployed function and a `cost-guard run` never act on the same capability and
+ * region at once.
  */
-export const LEASED_IN_LAMBDA: ReadonlySet<string> = new Set(['reaper', 'budgets', 'lifecycle']);
+export const LEASED_IN_LAMBDA: ReadonlySet<string> = new Set(['reaper', 'budgets', 'lifecycle', 'sagemaker']);
 
 /** The summary of a run that found the lease held and did nothing. */
 export interface LeaseHeldSummary extends RunSummary {

@@ -1,8 +1,11 @@
 /**
  * After a run that may have acted (Lambda or CLI): its effective actions go to the savings ledger, and its stops
- * (and restores) to the stop index that `cost-guard restore` reads. Recording never fails the run: the problems are
- * returned for the caller to log or print. It runs while the run still holds its lease, so the next run sees it.
+ * (and restores) to the stop index that `cost-guard restore` reads; endpoints recreated by `restore --sagemaker` are
+ * marked restored in the endpoint index (the SageMaker guard writes its deletions there itself, before deleting).
+ * Recording never fails the run: the problems are returned for the caller to log or print. It runs while the run
+ * still holds its lease, so the next run sees it.
  */
+import { recordEndpointRestores } from '../adapters/endpoint-index';
 import { recordActions } from '../adapters/ledger';
 import { recordStops } from '../adapters/stop-index';
 import { errorMessage } from '../shared/errors';
@@ -28,6 +31,15 @@ export async function recordRun(ctx: RunContext): Promise<string[]> {
     }
   } catch (error) {
     problems.push(`stop index: write failed (${errorMessage(error)}); restore will not start what this run stopped`);
+  }
+  if (records.some((r) => r.status === 'done' && r.kind === 'create-endpoint')) {
+    try {
+      await recordEndpointRestores(client, ctx.stateTableName, records);
+    } catch (error) {
+      problems.push(
+        `endpoint index: restores not recorded (${errorMessage(error)}); a later restore reports those endpoints as existing`,
+      );
+    }
   }
   return problems;
 }

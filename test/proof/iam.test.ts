@@ -17,7 +17,10 @@
  *   an Auto Scaling, fleet, EKS or Karpenter tag, never an opted-out one;
  * - with dryRun: true no role holds a destructive action (stop, start, terminate, tag writes, lifecycle writes);
  * - no unused grant: the budget guard cannot start instances, and each function gets exactly the state table
- *   actions its code sends.
+ *   actions its code sends;
+ * - the SageMaker guard (issue 13) deletes only endpoints, stops only notebook instances and updates only Studio
+ *   domains of the configured regions whose opt-out tag is not true, never an endpoint or domain a CloudFormation
+ *   stack owns, never recreates, tags or deletes anything else, and holds none of it with dryRun.
  */
 import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
 import { App } from 'aws-cdk-lib';
@@ -48,6 +51,11 @@ const DEFAULT_KEY_POLICY = {
   Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
 };
 const BUCKET = 'arn:aws:s3:::ml-artifacts';
+const sageMakerArn = (resource: string, name: string, region = REGION) =>
+  `arn:aws:sagemaker:${region}:${ACCOUNT}:${resource}/${name}`;
+const ENDPOINT = sageMakerArn('endpoint', 'llm-demo');
+const NOTEBOOK = sageMakerArn('notebook-instance', 'alice-nb');
+const DOMAIN = sageMakerArn('domain', 'd-abc123');
 const OBJECT = `${BUCKET}/models/llama/model.safetensors`;
 
 type ReaperAction = 'terminate' | 'stop';
@@ -78,6 +86,7 @@ function fullConfig(
       stopScope: 'all',
       items: [{ name: 'ml-platform', limitUsd: 5000, scopeTags: { team: 'ml' } }, { name: 'existing-budget' }],
     },
+    sagemaker: { enabled: true, action: 'delete', notebookMaxHours: 12, studioIdleShutdownMinutes: 60 },
     pricing: { live: true },
     observability: { tracing: true, alarmsToSlack: true, alarmEmail: 'finops@example.com' },
   };
@@ -837,6 +846,9 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
       { action: 'ec2:CreateTags', resource: INSTANCE, context: { ...instanceOf(), ...tagKeys(...STOPPED) } },
       { action: 'ec2:DeleteTags', resource: INSTANCE, context: { ...instanceOf(), ...tagKeys(...STOPPED) } },
       { action: 's3:PutLifecycleConfiguration', resource: BUCKET },
+      { action: 'sagemaker:DeleteEndpoint', resource: ENDPOINT },
+      { action: 'sagemaker:StopNotebookInstance', resource: NOTEBOOK },
+      { action: 'sagemaker:UpdateDomain', resource: DOMAIN },
     ];
     const cases = (Object.keys(DRY_RUN) as ReaperAction[]).flatMap((mode) =>
       DRY_RUN[mode].roles.flatMap((role) =>
@@ -851,8 +863,9 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
     it.each(DESTRUCTIVE.map((request) => ({ action: request.action, request })))(
       'the same $action is allowed to its role when dryRun is false (control)',
       async ({ request }) => {
-        const owner =
-          request.action === 's3:PutLifecycleConfiguration'
+        const owner = request.action.startsWith('sagemaker:')
+          ? 'sagemaker'
+          : request.action === 's3:PutLifecycleConfiguration'
             ? 'lifecycle'
             : request.action === 'ec2:TerminateInstances' || JSON.stringify(request.context).includes(IDLE_SINCE)
               ? 'reaper'
@@ -867,7 +880,7 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
 
     it('names no destructive action in any Allow statement (and no service wildcard)', () => {
       const destructive =
-        /^(ec2:(Terminate|Stop|Start|Reboot|Hibernate)Instances|ec2:(Create|Delete)Tags|s3:Put|s3:Delete)/;
+        /^(ec2:(Terminate|Stop|Start|Reboot|Hibernate)Instances|ec2:(Create|Delete)Tags|s3:Put|s3:Delete|sagemaker:(Delete|Stop|Update|Create|AddTags))/;
       for (const stack of Object.values(DRY_RUN)) {
         for (const role of stack.roles) {
           const allowed = role.policies.flatMap(({ policy }) =>
@@ -933,6 +946,8 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
     const LEDGER_WRITE = ['dynamodb:BatchWriteItem'];
     const EXPECTED: Record<string, string[]> = {
       reaper: [...STATE, ...WARNINGS, ...LEDGER_WRITE],
+      // Its warnings (sagemaker-warnings.ts), limits and endpoint index (state), the ledger.
+      sagemaker: [...STATE, ...WARNINGS, ...LEDGER_WRITE],
       budgets: [...STATE, ...LEDGER_WRITE],
       // The lifecycle run takes the run lease (state-store.ts acquireLease / releaseLease).
       lifecycle: [...STATE, ...LEDGER_WRITE],
@@ -1011,6 +1026,114 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
         expect(result).not.toBe('Allowed');
       },
     );
+  });
+
+  describe('SageMaker guard role (sagemaker.action delete, notebookMaxHours and studioIdleShutdownMinutes set)', () => {
+    const guard = () => MAIN.role('sagemaker');
+    const CFN = 'aws:cloudformation:stack-name';
+
+    it.each([
+      // Allowed controls: untagged, opted in, other tags.
+      { action: 'sagemaker:DeleteEndpoint', resource: ENDPOINT, tags: {}, expected: 'Allowed' },
+      {
+        action: 'sagemaker:DeleteEndpoint',
+        resource: ENDPOINT,
+        tags: { [OPT_OUT]: 'false', team: 'ml' },
+        expected: 'Allowed',
+      },
+      { action: 'sagemaker:StopNotebookInstance', resource: NOTEBOOK, tags: {}, expected: 'Allowed' },
+      { action: 'sagemaker:UpdateDomain', resource: DOMAIN, tags: {}, expected: 'Allowed' },
+      // The opt-out tag, in any case and padded: explicitly denied.
+      ...['true', 'TRUE', ' True ', 'tRuE '].flatMap((value) =>
+        (
+          [
+            ['sagemaker:DeleteEndpoint', ENDPOINT],
+            ['sagemaker:StopNotebookInstance', NOTEBOOK],
+            ['sagemaker:UpdateDomain', DOMAIN],
+          ] as [string, string][]
+        ).map(([action, resource]) => ({ action, resource, tags: { [OPT_OUT]: value }, expected: 'ExplicitlyDenied' })),
+      ),
+      {
+        action: 'sagemaker:DeleteEndpoint',
+        resource: ENDPOINT,
+        tags: { 'Cost-Guard:Opt-Out': 'true' },
+        expected: 'ExplicitlyDenied',
+      },
+      // Resources a CloudFormation stack owns: deleting or changing them drifts the stack.
+      {
+        action: 'sagemaker:DeleteEndpoint',
+        resource: ENDPOINT,
+        tags: { [CFN]: 'serving' },
+        expected: 'ExplicitlyDenied',
+      },
+      { action: 'sagemaker:UpdateDomain', resource: DOMAIN, tags: { [CFN]: 'studio' }, expected: 'ExplicitlyDenied' },
+    ])('$action on a resource tagged $tags is $expected', async ({ action, resource, tags, expected }) => {
+      expectDecision(await simulate(guard(), { action, resource, context: resourceTags(tags) }), expected);
+    });
+
+    it.each([
+      { region: 'us-east-1', expected: 'Allowed' },
+      { region: 'eu-west-1', expected: 'Allowed' },
+      { region: UNCONFIGURED_REGION, expected: 'denied' },
+    ])('DeleteEndpoint on an untagged endpoint in $region is $expected', async ({ region, expected }) => {
+      expectDecision(
+        await simulate(guard(), {
+          action: 'sagemaker:DeleteEndpoint',
+          resource: sageMakerArn('endpoint', 'x', region),
+        }),
+        expected,
+      );
+    });
+
+    it.each([
+      // Restore runs with the user's own credentials; configs and models always stay.
+      { action: 'sagemaker:CreateEndpoint', resource: ENDPOINT },
+      { action: 'sagemaker:DeleteEndpointConfig', resource: sageMakerArn('endpoint-config', 'llm-demo-config') },
+      { action: 'sagemaker:DeleteModel', resource: sageMakerArn('model', 'llm') },
+      { action: 'sagemaker:DeleteNotebookInstance', resource: NOTEBOOK },
+      { action: 'sagemaker:DeleteDomain', resource: DOMAIN },
+      { action: 'sagemaker:DeleteApp', resource: sageMakerArn('app', 'd-abc123/alice/JupyterLab/default') },
+      // No tag writes: it can never opt a resource back in.
+      { action: 'sagemaker:AddTags', resource: ENDPOINT },
+      { action: 'sagemaker:DeleteTags', resource: ENDPOINT },
+      { action: 'sagemaker:UpdateEndpoint', resource: ENDPOINT },
+    ])('cannot $action', async ({ action, resource }) => {
+      // A policy allowing everything could (the request is valid and simulable).
+      await expect(
+        simulateAs(`arn:aws:iam::${ACCOUNT}:role/any`, ALLOW_EVERYTHING, { action, resource }),
+      ).resolves.toBe('Allowed');
+      await expect(simulate(guard(), { action, resource })).resolves.not.toBe('Allowed');
+    });
+
+    it.each(['terminate', 'stop'] as ReaperAction[])(
+      'with dryRun (idleGpu.action %s) may delete, stop and update nothing, and can still read',
+      async (mode) => {
+        const dry = DRY_RUN[mode].role('sagemaker');
+        for (const [action, resource] of [
+          ['sagemaker:DeleteEndpoint', ENDPOINT],
+          ['sagemaker:StopNotebookInstance', NOTEBOOK],
+          ['sagemaker:UpdateDomain', DOMAIN],
+        ] as const) {
+          await expect(simulate(dry, { action, resource })).resolves.not.toBe('Allowed');
+        }
+        await expect(simulate(dry, { action: 'sagemaker:DescribeEndpoint', resource: ENDPOINT })).resolves.toBe(
+          'Allowed',
+        );
+        await expect(simulate(dry, { action: 'cloudwatch:GetMetricData', resource: '*' })).resolves.toBe('Allowed');
+      },
+    );
+
+    it('no other role may delete an endpoint, stop a notebook instance or update a domain', async () => {
+      for (const role of MAIN.roles.filter((r) => r.name !== 'sagemaker')) {
+        for (const [action, resource] of [
+          ['sagemaker:DeleteEndpoint', ENDPOINT],
+          ['sagemaker:StopNotebookInstance', NOTEBOOK],
+          ['sagemaker:UpdateDomain', DOMAIN],
+        ] as const) {
+          await expect(simulate(role, { action, resource })).resolves.not.toBe('Allowed');
+        }
+      }
+    });
   });
 
   /**

@@ -117,11 +117,11 @@ export function acceleratedVariants(endpoint: EndpointFacts) {
 }
 
 /**
- * Is this endpoint one the guard looks at (a GPU or accelerator variant, or a serverless one it reports as skipped)?
- * CPU-only endpoints are left out of the report altogether, as the reaper leaves out non-GPU instances.
+ * Is this endpoint one the guard looks at: a GPU or accelerator variant, or a serverless one (reported as skipped)?
+ * Endpoints on CPU instances only are left out of the report altogether, as the reaper leaves out non-GPU instances.
  */
 export function isEndpointOfInterest(endpoint: EndpointFacts): boolean {
-  return endpoint.variants.some((v) => isAcceleratedType(v.instanceType));
+  return endpoint.variants.some((v) => v.serverless || isAcceleratedType(v.instanceType));
 }
 
 /**

@@ -59,8 +59,8 @@ describe('Function: runUnderLambdaLease', () => {
     );
   });
 
-  it('holds the lease for every capability that changes resources, lifecycle writes included', () => {
-    expect([...LEASED_IN_LAMBDA].sort()).toEqual(['budgets', 'lifecycle', 'reaper']);
+  it('holds the lease for every capability that changes resources, lifecycle writes and endpoint deletes included', () => {
+    expect([...LEASED_IN_LAMBDA].sort()).toEqual(['budgets', 'lifecycle', 'reaper', 'sagemaker']);
   });
 
   it('takes no lease for functions that change nothing', async () => {

@@ -121,10 +121,12 @@ describe('Function: decideEndpoint (guard rules)', () => {
     });
   });
 
-  it('leaves CPU-only endpoints out of the report altogether', () => {
+  it('leaves endpoints on CPU instances only out of the report altogether', () => {
     const cpu = endpoint({ variants: [{ variantName: 'v', instanceType: 'ml.m5.xlarge', serverless: false }] });
     expect(isEndpointOfInterest(cpu)).toBe(false);
     expect(isEndpointOfInterest(endpoint())).toBe(true);
+    // Serverless: reported as skipped.
+    expect(isEndpointOfInterest(endpoint({ variants: [{ variantName: 'v', serverless: true }] }))).toBe(true);
   });
 });
 

@@ -1,0 +1,193 @@
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { CostGuardConfig } from '../../lambda/core/config';
+import { CLOUDFORMATION_STACK_TAG } from '../../lambda/core/sagemaker/types';
+import { CostGuardFunction } from './cost-guard-function';
+import { denyWhenTagTrue } from './iam-conditions';
+import type { SharedResources } from './shared-resources';
+
+export interface SageMakerGuardProps {
+  /** The validated config; the function reads `sagemaker` (and the shared keys). */
+  readonly config: CostGuardConfig;
+  readonly shared: SharedResources;
+  /** EventBridge Scheduler expression. @default config.sagemaker.schedule (rate(1 hour)) */
+  readonly schedule?: string;
+  /**
+   * Function timeout. 500 endpoints in a region take about 1,500 describe and tag calls (8 at a time) and one or two
+   * GetMetricData calls; 10 minutes leaves room for throttling retries and several regions. @default Duration.minutes(10)
+   */
+  readonly timeout?: Duration;
+  /** @default 1024 */
+  readonly memorySize?: number;
+}
+
+/**
+ * The SageMaker guard: a scheduled CostGuardFunction that warns about idle GPU endpoints and then deletes them,
+ * warns about GPU notebook instances in service longer than `notebookMaxHours` and then stops them, and reports (or,
+ * with `studioIdleShutdownMinutes`, enables) Studio idle shutdown.
+ *
+ * IAM guard rails (enforced by IAM, not only by the code):
+ * - With `dryRun: true` or `sagemaker.action: notify` the role holds no DeleteEndpoint and no StopNotebookInstance;
+ *   StopNotebookInstance only with `notebookMaxHours` set, UpdateDomain only with `studioIdleShutdownMinutes` set and
+ *   `dryRun: false`.
+ * - Those actions are allowed on resources of the configured regions whose opt-out tag is not `true`
+ *   (`StringNotEqualsIgnoreCase`, which also matches an absent tag), with explicit Denies, in every mode, when it is
+ *   (any case, padded values too), and on endpoints and domains that carry `aws:cloudformation:stack-name` (the
+ *   stack owns them; deleting or changing them drifts it).
+ * - No CreateEndpoint (restore runs with the user's own credentials), no tag writes (the guard can never opt a
+ *   resource back in), no model or endpoint config deletion.
+ * - The state table: its warnings, state records (per-period counters, leases, the endpoint index), the savings
+ *   ledger; no Scan and no table action.
+ * - List* calls and GetMetricData do not support resource-level permissions: `*`, acknowledged for cdk-nag.
+ */
+export class SageMakerGuard extends Construct {
+  readonly fn: CostGuardFunction;
+
+  constructor(scope: Construct, id: string, props: SageMakerGuardProps) {
+    super(scope, id);
+    const { config } = props;
+    const stack = Stack.of(this);
+    const sm = config.sagemaker;
+    this.fn = new CostGuardFunction(this, 'Function', {
+      capability: 'sagemaker',
+      handlerFile: 'sagemaker-guard.ts',
+      config,
+      configKeys: ['sagemaker'],
+      schedule: props.schedule ?? sm.schedule,
+      timeout: props.timeout ?? Duration.minutes(10),
+      memorySize: props.memorySize ?? 1024,
+      reservedConcurrency: 1,
+      // A retried run would act again in the same period; the next scheduled run is the retry.
+      retryAttempts: 0,
+      stateTable: props.shared.stateTable,
+      stateTableUses: ['ledgerWrite', 'state', 'warnings'],
+      slackSecret: props.shared.slackSecret,
+      logRetentionDays: config.observability.logRetentionDays,
+      tracing: config.observability.tracing,
+    });
+
+    const regions = config.regions.length > 0 ? config.regions : [stack.region];
+    const arns = (resource: string) =>
+      regions.map((region) => stack.formatArn({ service: 'sagemaker', region, resource, resourceName: '*' }));
+    const endpoints = arns('endpoint');
+    const endpointConfigs = arns('endpoint-config');
+    const notebooks = arns('notebook-instance');
+    const domains = arns('domain');
+    const role = this.fn.role;
+    const optOut = { [`aws:ResourceTag/${config.tags.optOut}`]: 'true' };
+    const acts = !config.dryRun && sm.action === 'delete';
+
+    if (acts) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'DeleteEndpointsNotOptedOut',
+          actions: ['sagemaker:DeleteEndpoint'],
+          resources: endpoints,
+          conditions: { StringNotEqualsIgnoreCase: optOut },
+        }),
+      );
+      if (sm.notebookMaxHours !== undefined) {
+        role.addToPolicy(
+          new iam.PolicyStatement({
+            sid: 'StopNotebooksNotOptedOut',
+            actions: ['sagemaker:StopNotebookInstance'],
+            resources: notebooks,
+            conditions: { StringNotEqualsIgnoreCase: optOut },
+          }),
+        );
+      }
+    }
+    if (!config.dryRun && sm.studioIdleShutdownMinutes !== undefined) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'UpdateDomainsNotOptedOut',
+          actions: ['sagemaker:UpdateDomain'],
+          resources: domains,
+          conditions: { StringNotEqualsIgnoreCase: optOut },
+        }),
+      );
+    }
+    // In every mode: what the code never does, IAM refuses too.
+    const destructive = ['sagemaker:DeleteEndpoint', 'sagemaker:StopNotebookInstance', 'sagemaker:UpdateDomain'];
+    for (const deny of denyWhenTagTrue(
+      'NeverActOnOptedOut',
+      destructive,
+      [...endpoints, ...notebooks, ...domains],
+      config.tags.optOut,
+    )) {
+      role.addToPolicy(deny);
+    }
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'NeverChangeStackResources',
+        effect: iam.Effect.DENY,
+        actions: ['sagemaker:DeleteEndpoint', 'sagemaker:UpdateDomain'],
+        resources: [...endpoints, ...domains],
+        conditions: { Null: { [`aws:ResourceTag/${CLOUDFORMATION_STACK_TAG}`]: 'false' } },
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeEndpointsAndDomains',
+        actions: [
+          'sagemaker:DescribeEndpoint',
+          'sagemaker:DescribeEndpointConfig',
+          'sagemaker:DescribeDomain',
+          'sagemaker:ListTags',
+        ],
+        resources: [...endpoints, ...endpointConfigs, ...domains, ...notebooks],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListAndMetrics',
+        actions: [
+          'sagemaker:ListEndpoints',
+          'sagemaker:ListInferenceComponents',
+          'sagemaker:ListNotebookInstances',
+          'sagemaker:ListDomains',
+          'sagemaker:ListApps',
+          'cloudwatch:GetMetricData',
+        ],
+        resources: ['*'],
+      }),
+    );
+
+    const shown = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+    const wildcard = (resource: string, region: string) =>
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sagemaker:${shown(region, 'Region')}:${shown(stack.account, 'AccountId')}:${resource}/*]`;
+    Validations.of(role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'sagemaker:ListEndpoints, ListInferenceComponents, ListNotebookInstances, ListDomains, ListApps and ' +
+          'cloudwatch:GetMetricData do not support resource-level permissions; they only read.',
+      },
+      ...regions.flatMap((region) => [
+        {
+          id: wildcard('endpoint', region),
+          reason:
+            'The guard describes any endpoint and deletes idle GPU ones; DeleteEndpoint only with dryRun off and action ' +
+            'delete, never when the opt-out tag is true or the endpoint belongs to a CloudFormation stack (explicit Denies).',
+        },
+        {
+          id: wildcard('endpoint-config', region),
+          reason: 'DescribeEndpointConfig only: instance types of the variants.',
+        },
+        {
+          id: wildcard('notebook-instance', region),
+          reason:
+            'ListTags on any notebook instance; StopNotebookInstance only with notebookMaxHours set and dryRun off, ' +
+            'never when the opt-out tag is true (explicit Deny).',
+        },
+        {
+          id: wildcard('domain', region),
+          reason:
+            'DescribeDomain and ListTags on any Studio domain; UpdateDomain only with studioIdleShutdownMinutes set and ' +
+            'dryRun off, never when the opt-out tag is true or the domain belongs to a CloudFormation stack.',
+        },
+      ]),
+    );
+  }
+}
