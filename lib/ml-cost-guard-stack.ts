@@ -7,6 +7,7 @@ import { type MonitoredFunction, Monitoring } from './constructs/monitoring';
 import { RightsizingAdvice } from './constructs/rightsizing';
 import { SageMakerGuard } from './constructs/sagemaker-guard';
 import { SharedResources } from './constructs/shared-resources';
+import { SlackInteractivity } from './constructs/slack-interactivity';
 import { SpendAnomalies } from './constructs/spend-anomalies';
 import { StorageLifecycle } from './constructs/storage-lifecycle';
 
@@ -69,6 +70,11 @@ export class MlCostGuardStack extends Stack {
         fn: advice.fn,
         // No missed-run alarm: its period is at most a day, and a weekly schedule would breach it six days a week.
       });
+    }
+    if (config.slack.interactivity) {
+      const slack = new SlackInteractivity(this, 'SlackInteractivity', { config, shared: this.shared });
+      // Runs when someone presses a button, not on a schedule: no missed-run alarm.
+      functions.push({ capability: 'slack', title: 'Slack buttons', fn: slack.fn });
     }
     this.monitoring = new Monitoring(this, 'Monitoring', { config, shared: this.shared, functions });
   }

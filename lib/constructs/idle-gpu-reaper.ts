@@ -25,6 +25,51 @@ export interface IdleGpuReaperProps {
 }
 
 /**
+ * What may stop or terminate an instance on the reaper's behalf, as IAM statements: the configured action (only with
+ * `dryRun` off and an action other than `notify`) on the GPU types the reaper handles whose opt-out tag is not true,
+ * and the explicit Denies that hold in every mode (opt-out tag true, padded or any case; Auto Scaling, fleet, EKS or
+ * Karpenter tags). The reaper's function and the Slack "stop now" button (lib/constructs/slack-interactivity.ts) get
+ * exactly these, so a press can do no more than a scheduled run.
+ */
+export function reaperActionStatements(
+  config: CostGuardConfig,
+  instanceArns: readonly string[],
+): iam.PolicyStatement[] {
+  const resources = [...instanceArns];
+  const optOutCondition = { [`aws:ResourceTag/${config.tags.optOut}`]: 'true' };
+  const destructive = ['ec2:TerminateInstances', 'ec2:StopInstances'];
+  const action = config.idleGpu.action;
+  const statements: iam.PolicyStatement[] = [];
+  if (!config.dryRun && action !== 'notify') {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'ActOnReapableTypesNotOptedOut',
+        actions: [action === 'terminate' ? 'ec2:TerminateInstances' : 'ec2:StopInstances'],
+        resources,
+        conditions: {
+          StringNotEqualsIgnoreCase: optOutCondition,
+          StringLike: { 'ec2:InstanceType': [...reapableInstanceTypePatterns(config.idleGpu.includeNeuron)] },
+        },
+      }),
+    );
+  }
+  statements.push(...denyWhenTagTrue('NeverActOnOptedOut', destructive, resources, config.tags.optOut));
+  // One statement per key: the keys of one Null block are ANDed, and any one of these tags must deny.
+  [AUTO_SCALING_TAG, ...FLEET_TAG_KEYS, ...KUBERNETES_TAG_KEYS].forEach((key, i) => {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: `NeverActOnGroupMembers${i}`,
+        effect: iam.Effect.DENY,
+        actions: destructive,
+        resources,
+        conditions: { Null: { [`aws:ResourceTag/${key}`]: 'false' } },
+      }),
+    );
+  });
+  return statements;
+}
+
+/**
  * The idle GPU reaper: a scheduled CostGuardFunction that finds idle GPU instances, warns in Slack, then terminates
  * or stops them.
  *
@@ -73,23 +118,9 @@ export class IdleGpuReaper extends Construct {
     const instanceArns = regions.map((region) =>
       stack.formatArn({ service: 'ec2', region, resource: 'instance', resourceName: '*' }),
     );
-    const optOutCondition = { [`aws:ResourceTag/${config.tags.optOut}`]: 'true' };
-    const destructive = ['ec2:TerminateInstances', 'ec2:StopInstances'];
     const role = this.fn.role;
-    const action = config.idleGpu.action;
-
-    if (!config.dryRun && action !== 'notify') {
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'ActOnReapableTypesNotOptedOut',
-          actions: [action === 'terminate' ? 'ec2:TerminateInstances' : 'ec2:StopInstances'],
-          resources: instanceArns,
-          conditions: {
-            StringNotEqualsIgnoreCase: optOutCondition,
-            StringLike: { 'ec2:InstanceType': [...reapableInstanceTypePatterns(config.idleGpu.includeNeuron)] },
-          },
-        }),
-      );
+    for (const statement of reaperActionStatements(config, instanceArns)) role.addToPolicy(statement);
+    if (!config.dryRun && config.idleGpu.action !== 'notify') {
       role.addToPolicy(
         new iam.PolicyStatement({
           sid: 'TagIdleSinceOnly',
@@ -102,21 +133,6 @@ export class IdleGpuReaper extends Construct {
         }),
       );
     }
-    for (const deny of denyWhenTagTrue('NeverActOnOptedOut', destructive, instanceArns, config.tags.optOut)) {
-      role.addToPolicy(deny);
-    }
-    // One statement per key: the keys of one Null block are ANDed, and any one of these tags must deny.
-    [AUTO_SCALING_TAG, ...FLEET_TAG_KEYS, ...KUBERNETES_TAG_KEYS].forEach((key, i) => {
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: `NeverActOnGroupMembers${i}`,
-          effect: iam.Effect.DENY,
-          actions: destructive,
-          resources: instanceArns,
-          conditions: { Null: { [`aws:ResourceTag/${key}`]: 'false' } },
-        }),
-      );
-    });
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'NeverTouchProtectionTags',
