@@ -4,6 +4,7 @@
  */
 import { Lexer, type Token, type Tokens } from 'marked';
 import { CAPABILITIES } from '../../../lambda/cli/capabilities';
+import { formatLifecycleText } from '../../../lambda/cli/format/lifecycle';
 import { formatReaperText } from '../../../lambda/cli/format/reaper';
 import { type PlanReport, type PlanSection, renderPlan, sectionView } from '../../../lambda/cli/plan';
 import type { StopOutcome } from '../../../lambda/core/budgets/messages';
@@ -332,5 +333,43 @@ describe('Function: formatReaperText', () => {
     const text = formatReaperText(reaper(FLEET), { width: 100 });
     expect(text).toMatch(/i-0g5\s+notebook-alice/);
     expect(text).toContain('Subtotal: $16,765.18/month would be saved if acted on');
+  });
+
+  it('in a real run: each figure of the subtotal is the sum of the rows of that kind', () => {
+    // Prepare: two stopped, one warned, one whose stop failed
+    const run = reaper([
+      instance({ decision: 'act', code: 'grace-passed', action: { kind: 'stop', status: 'done' } }),
+      instance({
+        instanceId: 'i-0g5a',
+        instanceType: 'g5.xlarge',
+        decision: 'act',
+        monthlySavingsUsd: 734.384,
+        action: { kind: 'stop', status: 'done' },
+      }),
+      instance({ instanceId: 'i-0g5b', decision: 'warn', monthlySavingsUsd: 734.384, actAt: '2026-11-15T13:00:00Z' }),
+      instance({ instanceId: 'i-0g5c', decision: 'act', action: { kind: 'stop', status: 'failed', errorCode: 'X' } }),
+    ]);
+    // Act
+    const text = formatReaperText({ ...run, dryRun: false }, { width: 120 });
+    // Assess
+    const cell = (id: string) => new RegExp(`${id}\\s.*?\\s(\\$[\\d,]+\\.\\d{2}|—)\\n`).exec(text)![1];
+    expect([cell('i-0p4d'), cell('i-0g5a'), cell('i-0g5b'), cell('i-0g5c')]).toEqual([
+      '$16,030.80',
+      '$734.38',
+      '$734.38',
+      '—',
+    ]);
+    expect(text).toContain(
+      'Subtotal: $16,765.18/month saved; $734.38/month would be saved if acted on (together $17,499.56/month)',
+    );
+  });
+});
+
+describe('Function: formatLifecycleText', () => {
+  it('says "no size data" for a bucket without size metrics, and leaves it out of the figure', () => {
+    const text = formatLifecycleText(lifecycle(BUCKETS));
+    expect(text).toContain('Savings: ~$951.28/month projected; 1 bucket: no size data');
+    expect(text).toMatch(/acme-new-bucket \(us-east-1\): would-change\n.*\n {2}savings: no size data/);
+    expect(text).not.toMatch(/price unknown|\$0\.00/);
   });
 });
