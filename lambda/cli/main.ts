@@ -35,7 +35,7 @@ Commands:
 Common options:
   --config FILE   read the costGuard object from FILE (default: cdk.json context 'costGuard')
   --json          machine-readable output: stdout holds exactly one JSON document, everything else goes to
-                  stderr (plan, run, restore, estimate, config)
+                  stderr (plan, run, restore, rightsize, estimate, config)
   --help          help for a command
 
 Run 'cost-guard <command> --help' for a command's options.`;

@@ -128,6 +128,7 @@ describe('Function: main (--json)', () => {
     ['restore', ['restore', '--config', 'guard.json', '--dry-run', '--json']],
     ['estimate', ['estimate', 'idle', '--instance-type', 'g5.xlarge', '--idle-fraction', '0.5', '--json']],
     ['config', ['config', '--config', 'guard.json', '--json']],
+    ['rightsize', ['rightsize', '--config', 'guard.json', '--json']],
   ])('%s: stdout is exactly one JSON document', async (_name, argv) => {
     // Prepare: no Slack token, so messages are printed
     const io = fakeIO({ cwd: configDir(), env: { AWS_REGION: 'us-east-1' } });
