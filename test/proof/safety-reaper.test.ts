@@ -4,16 +4,18 @@
  * EKS / Karpenter / fleet membership, forged or back-dated idle-since tags), ages, instance types (GPU, Neuron,
  * non-GPU, unknown), lifecycles (on-demand, one-time and persistent Spot), termination protection, GPU evidence
  * (per-instance agent series, agent series without `InstanceId`, no agent), metric gaps, warning records in the state
- * table (pending, delivered long ago or lately, for another action, from before the last start), configs (terminate /
- * stop / notify, warn period, limit, dry-run, CPU-only evidence, Slack token or not, state table or not) and injected
- * faults (throttling, 5xx, timeouts, partial failures of Stop / Terminate / CreateTags / DescribeInstanceAttribute
- * per instance, Slack refusing the digest).
+ * table (pending, delivered long ago or lately, for another action, from before the last start), keep records in the
+ * state table (set from Slack or the CLI: lasting, ending between the runs, ended before them, an end that does not
+ * parse), configs (terminate / stop / notify, warn period, limit, dry-run, CPU-only evidence, Slack token or not,
+ * state table or not, a team channel or not) and injected faults (throttling, 5xx, timeouts, partial failures of
+ * Stop / Terminate / CreateTags / DescribeInstanceAttribute per instance, Slack refusing the digest or the team's).
  *
  * The oracle (`forbiddenReason`) states the rules from ground truth, independently of the reaper's code: an instance
  * may be stopped or terminated only if no guard rail applies, its idleness is proven by per-instance GPU series (or,
  * when the team chose it, CPU and network alone, and then only by stopping), and a Slack message that was accepted
  * (the fake Slack's record of what a person could read, not the reaper's own records) warned of this very action a
- * grace period ago, after the instance's last start. Tags other than the protection tags are noise to it. The
+ * grace period ago, after the instance's last start and after the end of any keep on record, and no keep on record
+ * lasts at the run's time. Tags other than the protection tags are noise to it. The
  * end-to-end property runs the whole capability three times over a stateful fake EC2 + CloudWatch + state table
  * (the second run is a retry of the first scheduled event) and checks every Stop/Terminate call the mock recorded,
  * and the number acted on in each scheduled period.
@@ -111,6 +113,19 @@ const KEEP_VALUES: Readonly<Record<KeepKind, readonly string[]>> = {
 };
 const KEPT: ReadonlySet<KeepKind> = new Set(['future', 'today-date', 'future-date', 'garbage']);
 
+/**
+ * A keep record in the state table (lambda/adapters/keep-store.ts), as a Slack button or `cost-guard keep` sets it,
+ * relative to the runs (at TEST_NOW, a minute later, and 30 to 600 minutes later): lasting past every run, ending
+ * between the second and the third run, ended before the first, or an end that does not parse (it protects).
+ */
+type KeepRecordKind = 'lasting' | 'ends-between' | 'ended' | 'garbage';
+const KEEP_RECORD_END: Readonly<Record<KeepRecordKind, string>> = {
+  lasting: new Date(NOW_MS + 2 * DAY).toISOString(),
+  'ends-between': new Date(NOW_MS + 20 * 60_000).toISOString(),
+  ended: new Date(NOW_MS - 45 * 60_000).toISOString(),
+  garbage: 'soon',
+};
+
 const MEMBERSHIP: readonly (readonly [string, string])[] = [
   ['aws:autoscaling:groupName', 'trainers'],
   ['eks:cluster-name', 'ml'],
@@ -164,6 +179,8 @@ interface InstanceSpec {
   readonly protected: boolean;
   readonly optOut: { readonly key: string; readonly value: string } | null;
   readonly keepUntil: { readonly key: string; readonly kind: KeepKind; readonly pick: number } | null;
+  /** A keep record in the state table. */
+  readonly keepRecord: KeepRecordKind | null;
   readonly member: number | null;
   /** An idle-since tag anyone could have written: minutes before TEST_NOW (negative: future), or garbage. */
   readonly idleSinceTag:
@@ -194,6 +211,8 @@ interface ConfigSpec {
   /** 'console': no Slack token, messages only printed. */
   readonly notifier: 'slack' | 'console';
   readonly table: boolean;
+  /** The team `ml` (every instance's team tag) has its own channel (slack.teamChannels); absent: not drawn. */
+  readonly teamChannel?: boolean;
 }
 
 const GPU_IDLE = 3;
@@ -283,6 +302,7 @@ const instanceSpecArb: fc.Arbitrary<InstanceSpec> = fc.record({
     1,
     4,
   ),
+  keepRecord: sometimes(fc.constantFrom<KeepRecordKind>('lasting', 'ends-between', 'ended', 'garbage'), 1, 4),
   member: sometimes(fc.nat(MEMBERSHIP.length - 1), 1, 6),
   idleSinceTag: fc.oneof(
     { arbitrary: fc.constant(null), weight: 3 },
@@ -330,9 +350,12 @@ const configSpecArb: fc.Arbitrary<ConfigSpec> = fc.record({
     { arbitrary: fc.constant('console' as const), weight: 1 },
   ),
   table: fc.oneof({ arbitrary: fc.constant(true), weight: 8 }, { arbitrary: fc.constant(false), weight: 1 }),
+  teamChannel: fc.boolean(),
 });
 
+const TEAM_CHANNEL = 'C0TEAMML1';
 const toConfig = (c: ConfigSpec) => ({
+  ...(c.teamChannel ? { slack: { teamChannels: { ml: TEAM_CHANNEL } } } : {}),
   idleGpu: {
     action: c.action,
     schedule: SCHEDULE,
@@ -361,6 +384,7 @@ interface FakeInstance {
   readonly spotType?: 'one-time' | 'persistent';
   readonly protected: boolean;
   readonly keepKind?: KeepKind;
+  readonly keepRecord?: KeepRecordKind;
   readonly agent: Agent;
   readonly memory: boolean;
   readonly gpu: readonly SeriesSpec[];
@@ -379,6 +403,7 @@ const BASE_SPEC: InstanceSpec = {
   protected: false,
   optOut: null,
   keepUntil: null,
+  keepRecord: null,
   member: null,
   idleSinceTag: null,
   record: null,
@@ -419,6 +444,7 @@ function materialize(spec: InstanceSpec, index: number): FakeInstance {
     ...(spot ? { spotRequestId: `sir-${index}`, spotType: spec.lifecycle as 'one-time' | 'persistent' } : {}),
     protected: spec.protected,
     ...(spec.keepUntil ? { keepKind: spec.keepUntil.kind } : {}),
+    ...(spec.keepRecord ? { keepRecord: spec.keepRecord } : {}),
     agent: spec.agent,
     memory: spec.memory,
     gpu: spec.gpu.slice(0, TYPES[spec.type]!.gpus),
@@ -481,6 +507,26 @@ function warningItem(w: WarningState): Record<string, { S: string } | { N: strin
   };
 }
 
+/** The keep record of an instance as the keep store keeps it (pk `keep#<region>`, sk the instance ID). */
+function keepItem(i: FakeInstance, kind: KeepRecordKind): Record<string, { S: string } | { N: string }> {
+  const S = (s: string) => ({ S: s });
+  return {
+    pk: S(`keep#${REGION}`),
+    sk: S(i.id),
+    keepUntil: S(KEEP_RECORD_END[kind]),
+    by: S('U0KEEPER1'),
+    byName: S('keeper'),
+    reason: S('still needed'),
+    at: S(new Date(NOW_MS - 6 * 60 * MINUTE).toISOString()),
+    source: S('slack'),
+    guard: S('reaper'),
+    ttl: { N: String(Math.floor(NOW_MS / 1000) + 3 * 86_400) },
+  };
+}
+
+/** When a keep record ends (NaN for an end that does not parse: it protects). */
+const keepRecordEndMs = (kind: KeepRecordKind) => Date.parse(KEEP_RECORD_END[kind]);
+
 const lowerKeyValue = (tags: Readonly<Record<string, string>>, key: string) =>
   Object.entries(tags).find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
 
@@ -525,6 +571,8 @@ function forbiddenReason(
   if (kind === 'neuron' && !c.includeNeuron) return 'Neuron type excluded';
   if (lowerKeyValue(i.tags, OPT_OUT)?.trim().toLowerCase() === 'true') return 'opted out';
   if (i.keepKind && KEPT.has(i.keepKind)) return `keep-until ${i.keepKind}`;
+  const keptUntil = i.keepRecord ? keepRecordEndMs(i.keepRecord) : Number.NEGATIVE_INFINITY;
+  if (Number.isNaN(keptUntil) || keptUntil > nowMs) return `kept by a keep record (${i.keepRecord})`;
   const member = Object.keys(i.tags).find(
     (k) => MEMBER_KEYS.includes(k.toLowerCase()) || k.toLowerCase().startsWith('kubernetes.io/cluster/'),
   );
@@ -545,8 +593,10 @@ function forbiddenReason(
   if (!complete(i.cpu)) return 'CPU busy or CPU datapoints missing';
   if (!complete(i.net)) return 'network busy or network datapoints missing';
   const grace = c.warnMinutesBeforeAction * MINUTE;
-  const read = accepted.some((w) => w.action === c.action && w.atMs >= i.launchMs! && w.atMs + grace <= nowMs);
-  if (!read) return `no accepted warning of ${c.action} a grace period ago, since the last start`;
+  // A warning counts from the last start, and from the end of a keep: the person who kept it read the one before.
+  const since = Math.max(i.launchMs!, keptUntil);
+  const read = accepted.some((w) => w.action === c.action && w.atMs >= since && w.atMs + grace <= nowMs);
+  if (!read) return `no accepted warning of ${c.action} a grace period ago, since the last start and any keep`;
   if (c.action === 'terminate' && i.protected) return 'termination protection';
   if (c.action === 'terminate' && fired.attr.has(i.id)) return 'termination protection unknown';
   return undefined;
@@ -573,6 +623,8 @@ interface World {
   readonly posts: { readonly atMs: number; readonly message: SlackMessage }[];
   /** Messages printed by a notifier without a token (nobody reads them). */
   readonly printed: SlackMessage[];
+  /** The team's channel refuses every message (the bot was not invited). */
+  refuseTeamChannel: boolean;
   /** DeleteTags fails for every call (the reaper cannot withdraw a tag). */
   failDeleteTags: boolean;
   /** Successful Stop/Terminate effects per instance, over the whole sample. */
@@ -788,7 +840,10 @@ function installFakeAws(): void {
 
 const slackNotifier: Notifier = {
   kind: 'slack',
-  async post(message: SlackMessage) {
+  async post(message: SlackMessage, channel?: string) {
+    if (channel === TEAM_CHANNEL && world.refuseTeamChannel) {
+      throw new SlackDeliveryError('Slack did not accept the message: not_in_channel', 'not_in_channel');
+    }
     if (world.slackFailures > 0) {
       world.slackFailures -= 1;
       throw new SlackDeliveryError('Slack did not accept the message: internal_error', 'internal_error');
@@ -835,10 +890,17 @@ function warningsIn(message: SlackMessage): { id: string; action: 'stop' | 'term
   return found;
 }
 
-function newWorld(fleet: FakeInstance[], c?: ConfigSpec, faults: GlobalFaults = {}, slackFailures = 0): World {
+function newWorld(
+  fleet: FakeInstance[],
+  c?: ConfigSpec,
+  faults: GlobalFaults = {},
+  slackFailures = 0,
+  refuseTeamChannel = false,
+): World {
   table.items.clear();
   const accepted = new Map<string, Accepted[]>();
   for (const i of fleet) {
+    if (i.keepRecord) table.items.set(`keep#${REGION}\u0000${i.id}`, keepItem(i, i.keepRecord) as never);
     if (!i.record) continue;
     const record = c ? seededRecord(i.record, c) : i.record;
     const w = warningState(i, record, c?.warnMinutesBeforeAction ?? 60);
@@ -855,6 +917,7 @@ function newWorld(fleet: FakeInstance[], c?: ConfigSpec, faults: GlobalFaults = 
     slackFailures,
     posts: [],
     printed: [],
+    refuseTeamChannel,
     failDeleteTags: false,
     effects: new Map(),
     repeated: [],
@@ -893,6 +956,8 @@ interface RunStats {
   acted: number;
   failedActions: number;
   threw: number;
+  /** Instances a keep record alone held back (the rules would have allowed acting on them without it). */
+  keptBack?: number;
 }
 
 async function runAndCheck(
@@ -962,6 +1027,11 @@ async function runAndCheck(
   // Assess: every instance asked to stop or terminate was allowed to be
   const reasonOf = (i: FakeInstance) => forbiddenReason(i, c, nowMs, world.fired, acceptedBefore.get(i.id) ?? []);
   const allowed = before.filter((i) => reasonOf(i) === undefined).map((i) => i.id);
+  if (stats.keptBack !== undefined) {
+    stats.keptBack += before.filter(
+      (i) => i.keepRecord && reasonOf(i) !== undefined && reasonOf({ ...i, keepRecord: undefined }) === undefined,
+    ).length;
+  }
   for (const id of attempted) {
     const reason = reasonOf(before.find((i) => i.id === id)!);
     assert.equal(reason, undefined, `${id} was acted on although: ${reason}`);
@@ -1048,6 +1118,10 @@ const globalFaultsArb = fc.record({
     { arbitrary: fc.constant(0), weight: 6 },
     { arbitrary: fc.constantFrom(1, Number.POSITIVE_INFINITY), weight: 1 },
   ),
+  refuseTeamChannel: fc.oneof(
+    { arbitrary: fc.constant(false), weight: 4 },
+    { arbitrary: fc.constant(true), weight: 1 },
+  ),
 });
 
 beforeAll(() => {
@@ -1109,8 +1183,12 @@ describe('Proof: idle GPU reaper safety (properties)', () => {
           inst.record?.status === 'delivered' && inst.record.action
             ? [{ atMs: recordTimeMs(inst, inst.record), action: inst.record.action }]
             : [];
+        const keep = inst.keepRecord
+          ? { instanceId: inst.id, region: REGION, until: KEEP_RECORD_END[inst.keepRecord], by: 'U0KEEPER1' }
+          : undefined;
         const decided = decideInstance(facts, typeFacts, metrics, new Date(nowMs), config, {
           ...(warning ? { warning } : {}),
+          ...(keep ? { keep } : {}),
         });
         const final =
           decided.kind === 'act' && c.action !== 'notify'
@@ -1131,7 +1209,7 @@ describe('Proof: idle GPU reaper safety (properties)', () => {
   });
 
   it('over fleets of up to 200 instances and three runs with faults, acts only where the rules allow, never twice, within the limit of each period', async () => {
-    const stats: RunStats = { acted: 0, failedActions: 0, threw: 0 };
+    const stats: RunStats = { acted: 0, failedActions: 0, threw: 0, keptBack: 0 };
     await fc.assert(
       fc.asyncProperty(
         fleetArb,
@@ -1141,7 +1219,7 @@ describe('Proof: idle GPU reaper safety (properties)', () => {
         async (specs, c, faults, laterMinutes) => {
           // Prepare
           const fleet = specs.map(materialize);
-          const { slackFailures, ...global } = faults;
+          const { slackFailures, refuseTeamChannel, ...global } = faults;
           const copy = (f: { code: string; times: number } | null) => (f ? { ...f } : undefined);
           world = newWorld(
             fleet,
@@ -1154,6 +1232,7 @@ describe('Proof: idle GPU reaper safety (properties)', () => {
               getMetricData: copy(global.getMetricData),
             },
             slackFailures,
+            refuseTeamChannel,
           );
           // Act + Assess: the scheduled run, its retry (same event, a minute later), then a later run over the
           // fleet and the table as they were left
@@ -1171,6 +1250,8 @@ describe('Proof: idle GPU reaper safety (properties)', () => {
     expect(stats.acted).toBeGreaterThan(FLEET_RUNS / 3);
     expect(stats.failedActions).toBeGreaterThan(FLEET_RUNS / 100);
     expect(stats.threw).toBeGreaterThan(FLEET_RUNS / 50);
+    // ...and keep records held back instances the rules would otherwise have let it act on.
+    expect(stats.keptBack).toBeGreaterThan(FLEET_RUNS / 20);
   }, 180_000);
 
   it('changes nothing in dry-run or with action notify, whatever the fleet and its records', async () => {
