@@ -55,6 +55,8 @@ const ADAPTER_USES: Record<string, { uses: StateTableUse[]; cliOnly?: string[] }
   // recordStops after a run (BatchWriteItem); marking a stop restored (UpdateItem) and guardStops (Query): restore.
   'stop-index.ts': { uses: ['ledgerWrite'], cliOnly: ['dynamodb:UpdateItem', 'dynamodb:Query'] },
   'state-store.ts': { uses: ['state'] },
+  // The launch cap's record (GetItem, PutItem): the budget guard, and `cost-guard restore` with the user's credentials.
+  'launch-cap-store.ts': { uses: ['state'] },
   'warning-store.ts': { uses: ['warnings'] },
   // The SageMaker guard's warnings (same calls as the reaper's), and its endpoint index: written before and after each
   // DeleteEndpoint (PutItem, UpdateItem); read (Query) and marked restored (UpdateItem) by `restore --sagemaker`.
