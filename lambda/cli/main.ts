@@ -5,6 +5,8 @@
  *   cost-guard plan [--config FILE] [--format …]        dry-run of every capability, one report
  *   cost-guard run <reaper|lifecycle|budgets> [...]     one run of one capability
  *   cost-guard restore [--budget NAME]                  restart what the guard recorded stopping
+ *   cost-guard keep INSTANCE_ID --hours N               keep an instance from the guards for N hours
+ *   cost-guard slack serve [--port N]                   the Slack buttons endpoint on this machine
  *   cost-guard rightsize [--json]                       GPU right-sizing advice (reads only)
  *   cost-guard config [--config FILE] [--json]          print the validated config with defaults
  */
@@ -16,11 +18,13 @@ import { parseCliArgs } from './args';
 import { CAPABILITIES } from './capabilities';
 import { estimateCommand } from './estimate';
 import { type CliIO, EXIT, UsageError } from './io';
+import { keepCommand } from './keep';
 import { resolveConfig } from './load-config';
 import { planCommandFor } from './plan';
 import { restoreCommand } from './restore';
 import { rightsizeCommand } from './rightsize';
 import { runCommandFor } from './run';
+import { slackCommand } from './slack';
 
 export const USAGE = `Usage: cost-guard <command> [options]
 
@@ -29,6 +33,8 @@ Commands:
   plan                                 dry-run every capability against your AWS account, one report
   run <reaper|lifecycle|budgets>       one run of one capability (honours dryRun in the config)
   restore                              restart instances the budget guard stopped
+  keep INSTANCE_ID --hours N           keep an instance from the reaper and the budget guard for N hours
+  slack serve [--port N]               the Slack buttons endpoint on this machine (POST /slack/events)
   rightsize                            GPU right-sizing advice: a cheaper type for busy, under-used GPUs (reads only)
   config                               print the validated configuration, defaults filled in
 
@@ -47,6 +53,8 @@ const commands = new Map<string, Command>([
   ['plan', planCommandFor(CAPABILITIES)],
   ['run', runCommandFor(CAPABILITIES)],
   ['restore', restoreCommand],
+  ['keep', keepCommand],
+  ['slack', slackCommand],
   ['rightsize', rightsizeCommand],
   ['config', configCommand],
 ]);
