@@ -5,10 +5,12 @@ import { budgetsCapability } from '../services/budgets';
 import { lifecycleCapability } from '../services/lifecycle';
 import { reaperCapability } from '../services/reaper';
 import { rightsizingCapability } from '../services/rightsizing';
+import { sageMakerCapability } from '../services/sagemaker';
 import { budgetsDecisionLines, budgetsView, formatBudgetsText } from './format/budgets';
 import { formatLifecycleText, lifecycleDecisionLines, lifecycleView } from './format/lifecycle';
 import { formatReaperText, reaperDecisionLines, reaperView } from './format/reaper';
 import { formatRightsizingText } from './format/rightsizing';
+import { formatSageMakerText, sageMakerDecisionLines, sageMakerView } from './format/sagemaker';
 import type { RenderOptions, SectionView } from './format/view';
 
 /** A capability as the CLI runs it: the service's run plus its terminal report. */
@@ -45,6 +47,14 @@ export const CAPABILITIES: ReadonlyMap<CapabilityName, CliCapability> = new Map<
       formatText: formatBudgetsText,
       planView: budgetsView,
       decisionLines: budgetsDecisionLines,
+    }),
+  ],
+  [
+    'sagemaker',
+    cli(sageMakerCapability, {
+      formatText: formatSageMakerText,
+      planView: sageMakerView,
+      decisionLines: sageMakerDecisionLines,
     }),
   ],
   // Advice only: its plan section lists the recommendations as notes.

@@ -3,7 +3,7 @@
  *
  *   cost-guard estimate <calculator> [flags] [--json]   savings calculators (no AWS access)
  *   cost-guard plan [--config FILE] [--format …]        dry-run of every capability, one report
- *   cost-guard run <reaper|lifecycle|budgets> [...]     one run of one capability
+ *   cost-guard run <reaper|lifecycle|budgets|sagemaker> one run of one capability
  *   cost-guard restore [--budget NAME]                  restart what the guard recorded stopping
  *   cost-guard keep INSTANCE_ID --hours N               keep an instance from the guards for N hours
  *   cost-guard slack serve [--port N]                   the Slack buttons endpoint on this machine
@@ -31,8 +31,9 @@ export const USAGE = `Usage: cost-guard <command> [options]
 Commands:
   estimate <gpu|network|reservation|storage|idle|autoscaling|roi>   savings calculators (offline)
   plan                                 dry-run every capability against your AWS account, one report
-  run <reaper|lifecycle|budgets>       one run of one capability (honours dryRun in the config)
-  restore                              restart instances the budget guard stopped
+  run <reaper|lifecycle|budgets|sagemaker>  one run of one capability (honours dryRun in the config)
+  restore                              restart instances the budget guard stopped (--sagemaker: recreate the
+                                       endpoints the SageMaker guard deleted)
   keep INSTANCE_ID --hours N           keep an instance from the reaper and the budget guard for N hours
   slack serve [--port N]               the Slack buttons endpoint on this machine (POST /slack/events)
   rightsize                            GPU right-sizing advice: a cheaper type for busy, under-used GPUs (reads only)

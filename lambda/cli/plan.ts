@@ -23,8 +23,8 @@ import { Progress } from './progress';
 
 export const PLAN_USAGE = `Usage: cost-guard plan [--config FILE] [--format table|json|markdown] [--json] [--details] [--only NAMES] [--region R]
 
-Runs the idle GPU reaper, the storage lifecycle and the budget guard in dry-run against the account the AWS SDK
-chain points at (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL…) and prints one report. Changes nothing, posts
+Runs the idle GPU reaper, the storage lifecycle, the budget guard and the SageMaker guard in dry-run against the
+account the AWS SDK chain points at (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL…) and prints one report. Changes nothing, posts
 nothing. With a Slack token the deployed guard could use (SLACK_BOT_TOKEN, or a value in the slack.tokenSecretName
 secret) it shows what the guard would do, assuming Slack accepts its messages; without one, the report-only
 outcome. Markdown suits a pull-request comment. A missing state table is reported at the top and the plan exits
@@ -35,7 +35,7 @@ Options:
   --format F        table (default), json or markdown
   --json            the same as --format json
   --details         list the instances and buckets counted as left alone, conflicts and notices
-  --only NAMES      comma-separated subset: reaper,lifecycle,budgets
+  --only NAMES      comma-separated subset: reaper,lifecycle,budgets,sagemaker
   --region R        default region (else AWS_REGION)
   --state-table T   the deployed state table (else state.tableName, else ml-cost-guard-state)
   --verbose         log each AWS call and each decision to stderr

@@ -2,7 +2,12 @@
 import { STOPPED_BY_TAG } from '../core/budgets/tags';
 import { withRunLeases } from '../runtime/lease';
 import { recordRun } from '../runtime/record';
-import { type RestoreSummary, restoreInstances } from '../services/restore';
+import {
+  type EndpointRestoreSummary,
+  type RestoreSummary,
+  restoreEndpoints,
+  restoreInstances,
+} from '../services/restore';
 import { parseCliArgs } from './args';
 import { cliContext, cliHolder } from './cli-context';
 import { terminalText } from './format/table';
@@ -32,7 +37,27 @@ export function formatRestore(s: RestoreSummary): string {
   return lines.join('\n');
 }
 
+/** The text report of `cost-guard restore --sagemaker`. */
+export function formatEndpointRestore(s: EndpointRestoreSummary): string {
+  const verb = { done: 'recreated', 'dry-run': 'would recreate', failed: 'FAILED to recreate' } as const;
+  const lines = [`Restore SageMaker endpoints${s.dryRun ? ' [dry run]' : ''}`];
+  for (const e of s.endpoints) {
+    lines.push(
+      `  ${verb[e.status]} ${terminalText(e.endpointName)} ${e.region} from config ${terminalText(e.endpointConfigName)}` +
+        ` (deleted ${e.deletedAt})${e.errorCode ? `: ${e.errorCode}` : ''}`,
+    );
+  }
+  for (const r of s.notRecreated)
+    lines.push(`  left alone ${terminalText(r.endpointName)} ${r.region}: ${terminalText(r.reason)}`);
+  for (const n of s.notes) lines.push(`note: ${terminalText(n)}`);
+  if (s.endpoints.some((e) => e.status === 'done')) {
+    lines.push('note: SageMaker provisions the instances again: each endpoint takes minutes to be InService.');
+  }
+  return lines.join('\n');
+}
+
 export const RESTORE_USAGE = `Usage: cost-guard restore [--budget NAME] [options]
+       cost-guard restore --sagemaker [options]
 
 Starts the EC2 instances the budget guard stopped, in every configured region, and removes the guard's
 cost-guard:stopped-* tags from each one that started. Takes the budget's GPU launch cap (budgets.launchCap) off
@@ -41,9 +66,14 @@ table, not from tags: a stopped instance tagged ${STOPPED_BY_TAG} that the recor
 alone, and so is one started by someone since the guard stopped it. Waits for (refuses during) a run of the
 deployed budget guard in the same region.
 
+With --sagemaker it recreates instead, with CreateEndpoint from the same endpoint config and with their tags, the
+SageMaker endpoints the SageMaker guard deleted, and only those its records name; an endpoint of that name that
+exists again, or whose config is gone, is reported and left alone. Waits for a run of the deployed guard.
+
 Options:
   --budget NAME     only instances stopped for this budget
   --include-reaper  also instances the idle GPU reaper stopped
+  --sagemaker       recreate the endpoints the SageMaker guard deleted (no instance is started)
   --config FILE   costGuard config (default: ./cdk.json context)
   --region R      default region (else AWS_REGION)
   --state-table T the deployed state table (else state.tableName, else ml-cost-guard-state)
@@ -57,6 +87,7 @@ export async function restoreCommand(argv: string[], io: CliIO): Promise<number>
   let values: {
     budget?: string;
     'include-reaper'?: boolean;
+    sagemaker?: boolean;
     config?: string;
     region?: string;
     'state-table'?: string;
@@ -71,6 +102,7 @@ export async function restoreCommand(argv: string[], io: CliIO): Promise<number>
       options: {
         budget: { type: 'string' },
         'include-reaper': { type: 'boolean' },
+        sagemaker: { type: 'boolean' },
         config: { type: 'string' },
         region: { type: 'string' },
         'state-table': { type: 'string' },
@@ -89,6 +121,12 @@ export async function restoreCommand(argv: string[], io: CliIO): Promise<number>
   if (values.budget !== undefined && values.budget.trim() === '') {
     throw new UsageError('--budget needs a budget name', RESTORE_USAGE);
   }
+  if (values.sagemaker && (values.budget !== undefined || values['include-reaper'])) {
+    throw new UsageError(
+      '--sagemaker recreates endpoints only: it takes no --budget or --include-reaper',
+      RESTORE_USAGE,
+    );
+  }
   const { config } = resolveConfig(values.config, io);
   const progress = new Progress(io);
   progress.section('restore');
@@ -102,6 +140,19 @@ export async function restoreCommand(argv: string[], io: CliIO): Promise<number>
     ...(values.region ? { region: values.region } : {}),
     ...(values['state-table'] ? { stateTable: values['state-table'] } : {}),
   }).finally(() => progress.done());
+  if (values.sagemaker) {
+    // Not while the deployed SageMaker guard acts in the same region; the creates reach the ledger (which marks the
+    // deletions restored) before the lease goes.
+    const summary = await withRunLeases(ctx, { capabilities: ['sagemaker'], holder: cliHolder(io) }, async () => {
+      try {
+        return await restoreEndpoints(ctx);
+      } finally {
+        for (const problem of await recordRun(ctx)) io.err(`warning: ${problem}`);
+      }
+    }).finally(() => progress.done());
+    io.out(values.json ? JSON.stringify(summary, null, 2) : formatEndpointRestore(summary));
+    return summary.endpoints.some((e) => e.status === 'failed') ? EXIT.failure : EXIT.ok;
+  }
   const includeReaper = values['include-reaper'] === true;
   // Not while the budget guard (or the reaper, when its stops are restored too) acts in the same region: it could
   // stop again what this starts. The starts go to the ledger, which marks the stops restored, before the lease goes.

@@ -1,5 +1,5 @@
 /**
- * `cost-guard run <reaper|lifecycle|budgets>`: one run of one capability from a laptop, with the same code as
+ * `cost-guard run <reaper|lifecycle|budgets|sagemaker>`: one run of one capability from a laptop, with the same code as
  * its Lambda.
  */
 import { closestName } from '../core/suggest';
@@ -15,7 +15,7 @@ import { type CliIO, EXIT, UsageError } from './io';
 import { resolveConfig } from './load-config';
 import { Progress } from './progress';
 
-export const RUN_USAGE = `Usage: cost-guard run <reaper|lifecycle|budgets> [options]
+export const RUN_USAGE = `Usage: cost-guard run <reaper|lifecycle|budgets|sagemaker> [options]
 
 Runs one capability once against the account the AWS SDK chain points at (AWS_PROFILE, AWS_REGION,
 AWS_ENDPOINT_URL…). Slack: SLACK_BOT_TOKEN, else the configured secret, else messages are printed (on stderr).
@@ -58,7 +58,7 @@ export function runCommandFor(modules: ReadonlyMap<CapabilityName, CliCapability
       return EXIT.ok;
     }
     const [name, ...extra] = positionals;
-    if (!name) throw new UsageError('name a capability: reaper, lifecycle or budgets', RUN_USAGE);
+    if (!name) throw new UsageError('name a capability: reaper, lifecycle, budgets or sagemaker', RUN_USAGE);
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`, RUN_USAGE);
     const module = modules.get(name as CapabilityName);
     if (!module) {

@@ -8,6 +8,8 @@
  */
 import type { Filter } from '@aws-sdk/client-ec2';
 import { Ec2Writer, listInstances } from '../adapters/ec2';
+import { guardDeletions } from '../adapters/endpoint-index';
+import { createEndpoint, endpointConfigExists, endpointNow } from '../adapters/sagemaker';
 import { guardStops } from '../adapters/stop-index';
 import { STOPPED_BY_TAG, STOPPED_TAG_KEYS } from '../core/budgets/tags';
 import {
@@ -17,6 +19,13 @@ import {
   type RestoreRefusal,
   type StoppedInstanceFacts,
 } from '../core/restore';
+import {
+  type EndpointRestoreFacts,
+  type EndpointRestoreRefusal,
+  planEndpointRestore,
+  type RecordedEndpointDeletion,
+  restorableTags,
+} from '../core/sagemaker/restore';
 import type { RunContext, RunSummary } from '../runtime/context';
 import { errorCode, errorMessage } from '../shared/errors';
 import { type LaunchCapRestore, liftLaunchCaps } from './launch-cap';
@@ -189,4 +198,97 @@ async function describeForRestore(
   ];
   for (const facts of await listInstances(ec2, region, tagged)) byId.set(facts.instanceId, facts);
   return [...byId.values()];
+}
+
+/** One endpoint `restore --sagemaker` recreated (or would, or failed to). */
+export interface RestoredEndpoint {
+  readonly endpointName: string;
+  readonly region: string;
+  readonly endpointConfigName: string;
+  readonly deletedAt: string;
+  readonly status: 'done' | 'dry-run' | 'failed';
+  readonly errorCode?: string;
+}
+
+export interface EndpointRestoreSummary extends RunSummary {
+  readonly capability: 'restore';
+  readonly endpoints: readonly RestoredEndpoint[];
+  /** Recorded deletions left alone, with the reason: a new endpoint of the name, the config gone… */
+  readonly notRecreated: readonly EndpointRestoreRefusal[];
+}
+
+/**
+ * `cost-guard restore --sagemaker`: recreates, with CreateEndpoint from the same endpoint config and with its tags,
+ * every endpoint the SageMaker guard's own records (the endpoint index, lambda/adapters/endpoint-index.ts) say it
+ * deleted, and only those; a name nobody recorded is never touched (lambda/core/sagemaker/restore.ts decides).
+ * Every create goes through the action runner (`--dry-run` lists them); the caller records them, which marks the
+ * records restored.
+ */
+export async function restoreEndpoints(ctx: RunContext): Promise<EndpointRestoreSummary> {
+  const endpoints: RestoredEndpoint[] = [];
+  const notRecreated: EndpointRestoreRefusal[] = [];
+  const notes: string[] = [];
+  if (!ctx.stateTableName) {
+    notes.push(
+      "No state table (state.tableName, or the deployed stack's table in this region): restore recreates only what the " +
+        "guard's records say it deleted, and there are none to read. Nothing recreated.",
+    );
+  } else {
+    for (const region of ctx.regions) {
+      const sm = ctx.clients.sagemaker(region);
+      const deletions = await guardDeletions(ctx.clients.dynamodb(), ctx.stateTableName, region);
+      const facts = new Map<string, EndpointRestoreFacts>();
+      for (const d of deletions) {
+        try {
+          const now = await endpointNow(sm, d.endpointName);
+          facts.set(d.endpointName, {
+            ...(now ? { endpointStatus: now.status ?? 'unknown' } : {}),
+            configExists: await endpointConfigExists(sm, d.endpointConfigName),
+          });
+        } catch (error) {
+          notes.push(`${d.endpointName} (${region}) could not be checked: ${errorCode(error)}: ${errorMessage(error)}`);
+        }
+      }
+      const plan = planEndpointRestore(deletions, facts);
+      notRecreated.push(...plan.refused);
+      for (const d of plan.create) endpoints.push(await recreate(ctx, d));
+    }
+    if (endpoints.length === 0) {
+      notes.push(`No endpoint the SageMaker guard deleted is waiting to be recreated in ${ctx.regions.join(', ')}.`);
+    }
+  }
+  return {
+    capability: 'restore',
+    dryRun: ctx.dryRun,
+    startedAt: ctx.now.toISOString(),
+    actions: ctx.actions.records().filter((r) => r.capability === 'restore'),
+    // Recreating spends money again; the guard's savings are reported by its own runs.
+    monthlySavingsUsd: 0,
+    apiCalls: ctx.clients.counter.byOperation(),
+    notes,
+    endpoints,
+    notRecreated,
+  };
+}
+
+async function recreate(ctx: RunContext, d: RecordedEndpointDeletion): Promise<RestoredEndpoint> {
+  const record = await ctx.actions.perform(
+    {
+      capability: 'restore',
+      kind: 'create-endpoint',
+      target: d.endpointName,
+      region: d.region,
+      reason: `deleted by the SageMaker guard at ${d.deletedAt} (state table record): recreated from endpoint config ${d.endpointConfigName}`,
+      details: { endpointConfigName: d.endpointConfigName, tags: d.tags },
+    },
+    () => createEndpoint(ctx.clients.sagemaker(d.region), d.endpointName, d.endpointConfigName, restorableTags(d.tags)),
+  );
+  return {
+    endpointName: d.endpointName,
+    region: d.region,
+    endpointConfigName: d.endpointConfigName,
+    deletedAt: d.deletedAt,
+    status: record.status,
+    ...(record.errorCode ? { errorCode: record.errorCode } : {}),
+  };
 }

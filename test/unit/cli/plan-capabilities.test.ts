@@ -18,6 +18,7 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { ListBucketsCommand, PutBucketLifecycleConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { main } from '../../../lambda/cli/main';
@@ -35,6 +36,8 @@ const ec2 = mockClient(EC2Client);
 const cw = mockClient(CloudWatchClient);
 const s3 = mockClient(S3Client);
 const budgets = mockClient(BudgetsClient);
+/** An account without SageMaker endpoints, notebook instances or Studio domains. */
+const sagemaker = mockClient(SageMakerClient);
 
 function configDir(extra: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'cost-guard-plan-'));
@@ -46,7 +49,8 @@ function configDir(extra: Record<string, unknown> = {}): string {
 }
 
 beforeEach(() => {
-  for (const m of [sts, dynamodb, ec2, cw, s3, budgets]) m.reset();
+  for (const m of [sts, dynamodb, ec2, cw, s3, budgets, sagemaker]) m.reset();
+  sagemaker.onAnyCommand().resolves({});
   sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333' });
   noStateTable();
   ec2.on(DescribeInstancesCommand).resolves({
@@ -140,6 +144,7 @@ describe('Command: plan (all capabilities)', () => {
       'reaper',
       'lifecycle',
       'budgets',
+      'sagemaker',
       'rightsizing',
     ]);
     expect(report.sections.every((s: { summary: { dryRun: boolean } }) => s.summary.dryRun)).toBe(true);
