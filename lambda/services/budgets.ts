@@ -23,18 +23,20 @@ import {
   type StateStore,
 } from '../adapters/state-store';
 
-import { countSkipped, selectStopCandidates } from '../core/budgets/candidates';
+import { countSkipped, listSkipped, type SkippedIds, selectStopCandidates } from '../core/budgets/candidates';
 
 import { type Trigger, triggerOf } from '../core/budgets/event';
 
 import {
   type ActionMode,
+  type BudgetButtons,
   budgetAlertMessages,
   budgetLimitMismatchMessage,
   budgetProblemMessage,
   budgetStopContinuationMessages,
   budgetStopResultMessages,
   type InstanceStoreWarning,
+  MAX_NEXT_LISTED,
   type StopOutcome,
 } from '../core/budgets/messages';
 import { currentPeriod } from '../core/budgets/period';
@@ -110,6 +112,8 @@ export interface BudgetReport {
   /** In a run that goes on with an action announced earlier in the period: instances stopped by earlier runs. */
   readonly stoppedEarlier?: number;
   readonly skipped?: CountedSkips;
+  /** The skipped instances worth naming, by reason (`cost-guard plan --details` lists them). */
+  readonly skippedIds?: SkippedIds;
   /** What this run did with the budget's GPU launch cap (budgets.launchCap), when it did anything. */
   readonly launchCap?: LaunchCapReport;
 }
@@ -256,7 +260,7 @@ function timeShort(ctx: RunContext): boolean {
 async function selectCandidates(
   state: RunState,
   item: BudgetItemConfig,
-): Promise<{ candidates: InstanceFacts[]; skipped: CountedSkips }> {
+): Promise<{ candidates: InstanceFacts[]; skipped: CountedSkips; skippedIds: SkippedIds }> {
   const { ctx } = state;
   const candidates: InstanceFacts[] = [];
   const skippedAll = [];
@@ -304,7 +308,7 @@ async function selectCandidates(
   // When not all can be stopped in this run, the ones that cost the most go first.
   const hourly = (i: InstanceFacts) => savingsOf(ctx, i)?.hourlyUsd ?? 0;
   candidates.sort((a, b) => hourly(b) - hourly(a) || (a.instanceId < b.instanceId ? -1 : 1));
-  return { candidates, skipped: countSkipped(skippedAll) };
+  return { candidates, skipped: countSkipped(skippedAll), skippedIds: listSkipped(skippedAll) };
 }
 
 function savingsOf(ctx: RunContext, instance: InstanceFacts) {
@@ -330,16 +334,17 @@ function outcomeOf(ctx: RunContext, instance: InstanceFacts, status: StopOutcome
 /**
  * The candidates this run stops (or would): at most what is left of `budgets.maxStopsPerRun` in this run, and (when
  * stopping) what the per-period reservation in the state table grants, so that retries and overlapping runs of one
- * scheduled period together stop no more. Nothing when the Lambda's time already runs short. The rest is deferred.
+ * scheduled period together stop no more. Nothing when the Lambda's time already runs short. The rest is deferred
+ * (`rest`, in the order later runs would stop them).
  */
 async function planStops(
   state: RunState,
   candidates: readonly InstanceFacts[],
-): Promise<{ planned: InstanceFacts[]; deferred: number }> {
+): Promise<{ planned: InstanceFacts[]; deferred: number; rest: InstanceFacts[] }> {
   const { ctx } = state;
   if (timeShort(ctx)) {
     if (candidates.length > 0) state.notes.push("The run's time ran short: nothing more is stopped in this run.");
-    return { planned: [], deferred: candidates.length };
+    return { planned: [], deferred: candidates.length, rest: [...candidates] };
   }
   let planned = candidates.slice(0, Math.max(0, state.stopsLeft));
   if (state.mode === 'stop' && planned.length > 0) {
@@ -362,7 +367,24 @@ async function planStops(
     planned = planned.filter((i) => granted.has(i.instanceId));
   }
   state.stopsLeft -= planned.length;
-  return { planned, deferred: candidates.length - planned.length };
+  const chosen = new Set(planned.map((i) => i.instanceId));
+  return {
+    planned,
+    deferred: candidates.length - planned.length,
+    rest: candidates.filter((i) => !chosen.has(i.instanceId)),
+  };
+}
+
+/**
+ * The buttons of this budget's action messages (slack.interactivity on, stopping for real), or undefined. "Keep this
+ * one running" keeps an instance until the budget period ends, at most slack.maxKeepHours.
+ */
+function budgetButtons(ctx: RunContext, mode: ActionMode, periodEnd: string): BudgetButtons | undefined {
+  if (!ctx.config.slack.interactivity || mode !== 'stop') return undefined;
+  const { maxKeepHours } = ctx.config.slack;
+  const untilEnd = Math.ceil((Date.parse(periodEnd) - ctx.now.getTime()) / 3_600_000);
+  const keepRunningHours = Number.isFinite(untilEnd) ? Math.min(maxKeepHours, Math.max(1, untilEnd)) : maxKeepHours;
+  return { maxKeepHours, keepRunningHours };
 }
 
 /**
@@ -570,14 +592,22 @@ async function guardBudget(
   const action = claimed.find((c) => c.threshold.kind === 'action');
   // An earlier run of the period may have announced the action and stopped a first batch.
   const earlier = parseDetail(action?.previousDetail);
-  let plan: { planned: InstanceFacts[]; deferred: number; skipped: CountedSkips } | undefined;
+  let plan:
+    | {
+        planned: InstanceFacts[];
+        deferred: number;
+        rest: InstanceFacts[];
+        skipped: CountedSkips;
+        skippedIds: SkippedIds;
+      }
+    | undefined;
   if (action) {
     try {
       const selection = await selectCandidates(state, item);
       // What an earlier run of the period stopped and someone started again stays running.
       const before = new Set(earlier.stopped);
       const candidates = selection.candidates.filter((i) => !before.has(i.instanceId));
-      plan = { ...(await planStops(state, candidates)), skipped: selection.skipped };
+      plan = { ...(await planStops(state, candidates)), skipped: selection.skipped, skippedIds: selection.skippedIds };
     } catch (error) {
       // EC2 (or the state table) could not be read: release the action's claim so the retry (or the next run)
       // announces and stops; the other thresholds are still alerted now, so an EC2 outage never silences a budget.
@@ -609,6 +639,11 @@ async function guardBudget(
   // the other new thresholds and a notice of the next batch of stops.
   const alertThresholds = claimed.filter((c) => !(continuing && c === acting)).map((c) => c.threshold);
   const messages: SlackMessage[] = [];
+  // Restore under what is stopped, "keep this one running" under what is next (slack.interactivity).
+  const buttons = budgetButtons(ctx, mode, period.end);
+  const withButtons = buttons
+    ? { buttons, next: (plan?.rest ?? []).slice(0, MAX_NEXT_LISTED).map((i) => outcomeOf(ctx, i, 'would-stop')) }
+    : {};
   if (alertThresholds.length > 0) {
     const withAction = acting !== undefined && !continuing;
     messages.push(
@@ -619,6 +654,7 @@ async function guardBudget(
         ...(withAction ? { stops: announcedStops, deferred: plan!.deferred, instanceStore: storeWarning } : {}),
         ...(withAction ? { skipped: plan!.skipped } : {}),
         ...(withAction && capInAlert ? { launchCap: capPlan!.notice! } : {}),
+        ...(withAction ? withButtons : {}),
         essentialTag: ctx.config.tags.essential,
       }),
     );
@@ -633,6 +669,7 @@ async function guardBudget(
         skipped: plan!.skipped,
         instanceStore: storeWarning,
         essentialTag: ctx.config.tags.essential,
+        ...withButtons,
       }),
     );
   }
@@ -715,7 +752,7 @@ async function guardBudget(
     stops,
     deferred,
     ...(continuing ? { stoppedEarlier: earlier.stopped.length } : {}),
-    ...(plan ? { skipped: plan.skipped } : {}),
+    ...(plan ? { skipped: plan.skipped, skippedIds: plan.skippedIds } : {}),
     ...(launchCap ? { launchCap } : {}),
   };
 }

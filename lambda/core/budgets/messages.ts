@@ -4,8 +4,10 @@
 
 import { formatPercentValue, formatUsd } from '../money';
 import { round2 } from '../savings/calculators';
+import { ActionValueError, actionButtons } from '../slack-actions';
 import {
   type Block,
+  type BlockGroup,
   context,
   divider,
   escapeCode,
@@ -17,6 +19,7 @@ import {
   MAX_SECTION_TEXT,
   type SlackMessage,
   section,
+  splitGroups,
   splitIntoMessages,
   truncate,
   wellFormed,
@@ -64,6 +67,20 @@ export interface StopOutcome {
   readonly note?: string;
 }
 
+/**
+ * The buttons of a budget action message (slack.interactivity on, stopping for real): "Restore" under each instance
+ * stopped (or being stopped) for the budget, "Keep this one running" under each instance listed to be stopped next.
+ */
+export interface BudgetButtons {
+  /** slack.maxKeepHours: every keep is checked against it. */
+  readonly maxKeepHours: number;
+  /** How long "Keep this one running" keeps an instance out of the budget guard's stops. */
+  readonly keepRunningHours: number;
+}
+
+/** How many of the instances left for later runs a message lists, each with its "Keep this one running". */
+export const MAX_NEXT_LISTED = 10;
+
 /** How the action threshold was handled. */
 export type ActionMode = 'stop' | 'notify' | 'dry-run';
 
@@ -88,6 +105,10 @@ export interface BudgetAlertInput {
   readonly essentialTag: string;
   /** The GPU launch cap this alert announces (budgets.launchCap), with the action threshold. */
   readonly launchCap?: LaunchCapNotice;
+  /** Buttons (only when the guard stops for real); absent: the message has none. */
+  readonly buttons?: BudgetButtons;
+  /** Instances in scope left for a later run, in the order they would be stopped (listed only with buttons). */
+  readonly next?: readonly StopOutcome[];
 }
 
 const KIND_TITLE: Readonly<Record<CrossedThreshold['kind'], string>> = {
@@ -139,6 +160,55 @@ export function hourlySaved(stops: readonly StopOutcome[]): number {
   return round2(stops.filter((s) => s.status !== 'failed').reduce((sum, s) => sum + (s.hourlyUsd ?? 0), 0));
 }
 
+/** The buttons under one instance's line, or none (no buttons asked, nothing to press, or values the endpoint refuses). */
+function stopButtons(
+  s: StopOutcome,
+  budget: string,
+  buttons: BudgetButtons | undefined,
+  kind: 'restore' | 'keep-running',
+): Block[] {
+  if (!buttons) return [];
+  try {
+    return actionButtons(
+      { instanceId: s.instanceId, region: s.region },
+      [kind === 'restore' ? { kind, budget } : { kind, budget, hours: buttons.keepRunningHours }],
+      { maxKeepHours: buttons.maxKeepHours },
+    );
+  } catch (error) {
+    // A name the endpoint would refuse (a budget name with `:`), an id EC2 would never give: no button.
+    if (error instanceof ActionValueError) return [];
+    throw error;
+  }
+}
+
+/** An instance left for a later run. */
+function nextLine(s: StopOutcome): string {
+  const saves = s.hourlyUsd !== undefined ? `${formatUsd(s.hourlyUsd)}/h` : 'price unknown';
+  return `• ${s.name ? `*${escapeName(s.name)}* ` : ''}\`${escapeCode(s.instanceId)}\` ${escapeName(s.instanceType)} (${escapeName(s.region)}): next to stop, saves ${saves}`;
+}
+
+/**
+ * The lines of some instances: packed into sections, except that a line with buttons is a section of its own with
+ * its actions block right under it (one group, never split across messages).
+ */
+function lineGroups(lines: readonly { readonly text: string; readonly buttons: readonly Block[] }[]): BlockGroup[] {
+  const groups: BlockGroup[] = [];
+  let plain: string[] = [];
+  const flush = () => {
+    groups.push(...lineSections(plain).map((b) => [b]));
+    plain = [];
+  };
+  for (const line of lines) {
+    if (line.buttons.length === 0) plain.push(line.text);
+    else {
+      flush();
+      groups.push([section(line.text), ...line.buttons]);
+    }
+  }
+  flush();
+  return groups;
+}
+
 /** Packs lines into sections of at most MAX_SECTION_TEXT characters. */
 function lineSections(lines: readonly string[]): Block[] {
   const blocks: Block[] = [];
@@ -154,10 +224,13 @@ function lineSections(lines: readonly string[]): Block[] {
   return blocks;
 }
 
-function actionBlocks(input: BudgetAlertInput): Block[] {
+function actionBlocks(input: BudgetAlertInput): BlockGroup[] {
   const stops = input.stops ?? [];
   const name = input.evaluation.name;
   const blocks: Block[] = [divider()];
+  const groups: BlockGroup[] = [];
+  // Buttons only when the guard stops for real: a dry run or `notify` changes nothing, so nothing to restore or keep.
+  const buttons = input.mode === 'stop' ? input.buttons : undefined;
   const acted = stops.filter((s) => s.status === 'done' || s.status === 'stopping');
   const stopping = stops.filter((s) => s.status === 'stopping');
   const failed = stops.filter((s) => s.status === 'failed');
@@ -191,7 +264,30 @@ function actionBlocks(input: BudgetAlertInput): Block[] {
       ),
     );
   }
-  blocks.push(...lineSections(stops.map(stopLine)));
+  groups.push(
+    ...blocks.map((b) => [b]),
+    ...lineGroups(
+      stops.map((s) => ({
+        text: stopLine(s),
+        buttons: s.status === 'stopping' || s.status === 'done' ? stopButtons(s, name, buttons, 'restore') : [],
+      })),
+    ),
+  );
+  blocks.length = 0;
+  const next = buttons ? (input.next ?? []) : [];
+  if (next.length > 0) {
+    const shown = next.slice(0, MAX_NEXT_LISTED);
+    blocks.push(
+      section(
+        `*Next to stop* (a later run, unless kept):${deferred > shown.length ? ` the first ${shown.length} of ${deferred}.` : ''}`,
+      ),
+    );
+    groups.push(
+      ...blocks.map((b) => [b]),
+      ...lineGroups(shown.map((s) => ({ text: nextLine(s), buttons: stopButtons(s, name, buttons, 'keep-running') }))),
+    );
+    blocks.length = 0;
+  }
   if (acted.length + would.length > 0) {
     const store = input.instanceStore;
     const warning =
@@ -210,7 +306,7 @@ function actionBlocks(input: BudgetAlertInput): Block[] {
         `Restart what the guard stopped: \`npx cost-guard restore --budget ${escapeCode(shellWord(name))}\`.`,
     ),
   );
-  return blocks;
+  return [...groups, ...blocks.map((b) => [b])];
 }
 
 /** The alert of one budget: the figures, the link, and at the action threshold what was (or would be) stopped. */
@@ -238,8 +334,9 @@ export function budgetAlertMessages(input: BudgetAlertInput): SlackMessage[] {
     ]),
     section(`<${budgetConsoleUrl(e.name)}|Open the budget in the AWS console>`),
   ];
-  if (input.thresholds.some((t) => t.kind === 'action')) body.push(...actionBlocks(input));
-  return splitIntoMessages(input.mode === 'dry-run' ? `[dry run] ${text}` : text, head, body);
+  const groups: BlockGroup[] = body.map((b) => [b]);
+  if (input.thresholds.some((t) => t.kind === 'action')) groups.push(...actionBlocks(input));
+  return splitGroups(input.mode === 'dry-run' ? `[dry run] ${text}` : text, head, groups).messages;
 }
 
 /** A notice that a watched budget cannot be judged (missing, no limit, not USD, limit 0…). */
@@ -269,6 +366,9 @@ export interface StopContinuationInput {
   readonly skipped?: CountedSkips;
   readonly instanceStore?: InstanceStoreWarning;
   readonly essentialTag: string;
+  /** As in BudgetAlertInput: "Restore" under each instance stopped, "Keep this one running" under each next one. */
+  readonly buttons?: BudgetButtons;
+  readonly next?: readonly StopOutcome[];
 }
 
 /**
@@ -279,11 +379,13 @@ export function budgetStopContinuationMessages(input: StopContinuationInput): Sl
   const e = input.evaluation;
   const used = e.percentUsed !== undefined ? formatPercentValue(e.percentUsed) : '?';
   const text = `Budget ${e.name} still at ${used}: stopping ${input.stops.length} more instance(s)`;
-  const body: Block[] = [
-    section(
-      `The action threshold was announced earlier this period; ${input.stoppedBefore} instance(s) were stopped ` +
-        'since. The rest in scope is stopped a batch a run.',
-    ),
+  const body: BlockGroup[] = [
+    [
+      section(
+        `The action threshold was announced earlier this period; ${input.stoppedBefore} instance(s) were stopped ` +
+          'since. The rest in scope is stopped a batch a run.',
+      ),
+    ],
     ...actionBlocks({
       evaluation: e,
       thresholds: [],
@@ -293,9 +395,11 @@ export function budgetStopContinuationMessages(input: StopContinuationInput): Sl
       ...(input.skipped ? { skipped: input.skipped } : {}),
       ...(input.instanceStore ? { instanceStore: input.instanceStore } : {}),
       essentialTag: input.essentialTag,
+      ...(input.buttons ? { buttons: input.buttons } : {}),
+      ...(input.next ? { next: input.next } : {}),
     }),
   ];
-  return splitIntoMessages(escapeMrkdwn(text), [header(`🚨 ${text}`)], body);
+  return splitGroups(escapeMrkdwn(text), [header(`🚨 ${text}`)], body).messages;
 }
 
 export interface StopResultInput {

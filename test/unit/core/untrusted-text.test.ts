@@ -343,6 +343,30 @@ const ROWS: readonly Row[] = [
     ],
   },
   { name: 'budget alert at the action threshold', build: (v) => budgetAlert(v, 'stop') },
+  {
+    name: 'budget alert with restore and keep-running buttons (instance names, types, budget name)',
+    build: (v) => {
+      const evaluation = budgetEvaluation(v);
+      const valid = (n: number, status: StopOutcome['status']): StopOutcome => ({
+        instanceId: `i-0123456789abcdef${n}`,
+        region: 'us-east-1',
+        instanceType: v,
+        name: v,
+        hourlyUsd: 1.006,
+        status,
+      });
+      return budgetAlertMessages({
+        evaluation,
+        thresholds: evaluation.crossed,
+        mode: 'stop',
+        stops: [valid(1, 'stopping'), valid(2, 'done'), ...stops(v)],
+        deferred: 4,
+        next: [valid(3, 'would-stop'), valid(4, 'would-stop')],
+        buttons: { maxKeepHours: 168, keepRunningHours: 24 },
+        essentialTag: 'cost-guard:essential',
+      });
+    },
+  },
   { name: 'budget alert in dry run', build: (v) => budgetAlert(v, 'dry-run') },
   {
     name: 'budget stop continuation',

@@ -527,6 +527,36 @@ describe('Function: budgetsCapability.run, fleets larger than one run stops', ()
     expect(table.get('budget#ml-platform', '2026-11#action-95')).toMatchObject({ status: 'sent' });
   });
 
+  it('with slack.interactivity puts Restore under each stop and "Keep this one running" under the next ones, kept until the period ends', async () => {
+    // Prepare
+    givenBudget(960);
+    givenFleet(5);
+    const config: CostGuardConfigInput = {
+      ...withLimit(2),
+      slack: { interactivity: true, teamId: 'T0TEST001' },
+    };
+    // Act
+    await budgetsCapability.run(context({ config }), SCHEDULE_EVENT);
+    // Assess
+    const blocks = server.posts().flatMap((p) => p.blocks as Block[]);
+    const values = blocks
+      .filter((b) => b.type === 'actions')
+      .flatMap((b) => b.elements.map((e) => JSON.parse((e as { value: string }).value) as Record<string, unknown>));
+    expect(values.filter((v) => v.kind === 'restore').map((v) => v.instanceId)).toEqual([
+      'i-00000000000000000',
+      'i-00000000000000001',
+    ]);
+    const keeps = values.filter((v) => v.kind === 'keep-running');
+    expect(keeps.map((v) => v.instanceId)).toEqual([
+      'i-00000000000000002',
+      'i-00000000000000003',
+      'i-00000000000000004',
+    ]);
+    // TEST_NOW is 2026-11-15 12:00 UTC: the period ends 2026-12-01 00:00, 372 hours later, over maxKeepHours (168).
+    expect(new Set(keeps.map((v) => v.hours))).toEqual(new Set([168]));
+    expect(keeps.every((v) => v.budget === 'ml-platform')).toBe(true);
+  });
+
   it('never stops again in the period what an earlier run stopped and someone started again', async () => {
     // Prepare: the first run stops three of seven; someone restores one of them
     givenBudget(960);

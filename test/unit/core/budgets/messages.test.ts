@@ -326,3 +326,137 @@ describe('Function: budgetAlertMessages (names)', () => {
     expect(messageToText(message!)).toMatch(/train .*`i-1` g5\.xlarge \(us-east-1\): stopping now/);
   });
 });
+
+describe('Buttons on budget action messages', () => {
+  const BUTTONS = { maxKeepHours: 168, keepRunningHours: 120 };
+  const id = (n: number) => `i-${n.toString(16).padStart(17, '0')}`;
+  const stop = (n: number, status: 'stopping' | 'done' | 'failed' | 'dry-run') => ({
+    instanceId: id(n),
+    region: 'us-east-1',
+    instanceType: 'g5.xlarge',
+    hourlyUsd: 1.006,
+    status,
+    ...(status === 'failed' ? { errorCode: 'UnsupportedOperation' } : {}),
+  });
+  const alert = (over: Partial<Parameters<typeof budgetAlertMessages>[0]> = {}) => {
+    const e = evaluation(960);
+    return budgetAlertMessages({
+      evaluation: e,
+      thresholds: e.crossed.filter((t) => t.kind === 'action'),
+      mode: 'stop',
+      essentialTag: 'cost-guard:essential',
+      buttons: BUTTONS,
+      ...over,
+    });
+  };
+  type Actions = Extract<Block, { type: 'actions' }>;
+  const actionsOf = (messages: readonly SlackMessage[]) =>
+    messages.flatMap((m) => m.blocks.filter((b): b is Actions => b.type === 'actions'));
+  const values = (a: Actions) =>
+    a.elements.map((e) => ('value' in e ? JSON.parse(e.value as string) : undefined) as Record<string, unknown>);
+
+  it('puts "Restore" under each instance stopped for the budget, naming the budget, and none under a failed stop', () => {
+    // Act
+    const messages = alert({ stops: [stop(1, 'stopping'), stop(2, 'failed'), stop(3, 'done')] });
+    // Assess
+    const actions = actionsOf(messages);
+    expect(actions.map((a) => a.block_id)).toEqual([`cost-guard.actions.${id(1)}`, `cost-guard.actions.${id(3)}`]);
+    expect(values(actions[0]!)).toEqual([
+      { v: 1, kind: 'restore', instanceId: id(1), region: 'us-east-1', budget: 'ml platform' },
+    ]);
+    // Each button sits right under its instance's line.
+    for (const m of messages)
+      m.blocks.forEach((b, i) => {
+        if (b.type !== 'actions') return;
+        const line = m.blocks[i - 1]!;
+        expect(line.type === 'section' && line.text?.text).toContain(b.block_id!.replace('cost-guard.actions.', ''));
+      });
+  });
+
+  it('lists the instances next to stop, each with "Keep this one running" for the configured hours', () => {
+    // Act
+    const next = [stop(7, 'dry-run'), stop(8, 'dry-run')];
+    const messages = alert({ stops: [stop(1, 'stopping')], deferred: 12, next });
+    // Assess
+    const text = messages.map(messageToText).join('\n');
+    expect(text).toContain('*Next to stop* (a later run, unless kept): the first 2 of 12.');
+    expect(text).toContain(`\`${id(7)}\` g5.xlarge (us-east-1): next to stop, saves $1.01/h`);
+    const keeps = actionsOf(messages).filter((a) => values(a)[0]!.kind === 'keep-running');
+    expect(keeps.map((a) => values(a)[0])).toEqual(
+      next.map((s) => ({
+        v: 1,
+        kind: 'keep-running',
+        instanceId: s.instanceId,
+        region: 'us-east-1',
+        budget: 'ml platform',
+        hours: 120,
+      })),
+    );
+    expect(keeps[0]!.elements[0]).toMatchObject({ text: { type: 'plain_text', text: 'Keep this one running' } });
+  });
+
+  it('has no buttons and no "next" list in a dry run, with action notify, or without interactivity', () => {
+    // Act
+    const dry = alert({ mode: 'dry-run', stops: [stop(1, 'dry-run')], next: [stop(2, 'dry-run')] });
+    const notify = alert({ mode: 'notify', stops: [stop(1, 'dry-run')], next: [stop(2, 'dry-run')] });
+    const off = budgetAlertMessages({
+      evaluation: evaluation(960),
+      thresholds: evaluation(960).crossed.filter((t) => t.kind === 'action'),
+      mode: 'stop',
+      essentialTag: 'cost-guard:essential',
+      stops: [stop(1, 'stopping')],
+      next: [stop(2, 'dry-run')],
+    });
+    // Assess
+    for (const messages of [dry, notify, off]) {
+      expect(actionsOf(messages)).toEqual([]);
+      expect(messages.map(messageToText).join('\n')).not.toContain('Next to stop');
+    }
+  });
+
+  it('leaves the button out for a budget name the endpoint would refuse, and keeps the line', () => {
+    // Prepare: AWS Budgets allows no ':' in a name, so the endpoint refuses one
+    const e = evaluateBudget(
+      'a:b',
+      {
+        name: 'a:b',
+        timeUnit: 'MONTHLY',
+        limit: { amount: 1000, unit: 'USD' },
+        actual: { amount: 960, unit: 'USD' },
+      },
+      { alertPercent: 80, actionPercent: 95 },
+      NOW,
+    );
+    // Act
+    const messages = alert({ evaluation: e, thresholds: e.crossed, stops: [stop(1, 'stopping')] });
+    // Assess
+    expect(actionsOf(messages)).toEqual([]);
+    expect(messages.map(messageToText).join('\n')).toContain(`\`${id(1)}\` g5.xlarge (us-east-1): stopping now`);
+  });
+
+  it('fits 50 stops with buttons in messages of at most 50 blocks, 25 buttons at most a block', () => {
+    // Act
+    const messages = alert({ stops: Array.from({ length: 50 }, (_, n) => stop(n, 'stopping')) });
+    // Assess
+    expect(messages.length).toBeGreaterThan(1);
+    for (const m of messages) expect(m.blocks.length).toBeLessThanOrEqual(MAX_BLOCKS_PER_MESSAGE);
+    const actions = actionsOf(messages);
+    expect(actions).toHaveLength(50);
+    for (const a of actions) expect(a.elements.length).toBeLessThanOrEqual(25);
+  });
+
+  it('puts the same buttons on the continuation of a later run', () => {
+    // Act
+    const messages = budgetStopContinuationMessages({
+      evaluation: evaluation(960),
+      stops: [stop(1, 'stopping')],
+      stoppedBefore: 50,
+      deferred: 3,
+      essentialTag: 'cost-guard:essential',
+      buttons: BUTTONS,
+      next: [stop(2, 'dry-run')],
+    });
+    // Assess
+    expect(actionsOf(messages).map((a) => values(a)[0]!.kind)).toEqual(['restore', 'keep-running']);
+  });
+});
