@@ -1,5 +1,6 @@
 /** The budget guard in the terminal: its plan section and the report of `cost-guard run budgets`. */
 
+import type { SkippedIds } from '../../core/budgets/candidates';
 import { hourlySaved, type StopOutcome } from '../../core/budgets/messages';
 import type { CountedSkips } from '../../core/budgets/report';
 import { formatPercentValue, formatUsd } from '../../core/money';
@@ -34,21 +35,30 @@ function budgetLine(b: BudgetReport): string {
   );
 }
 
-function skippedGroups(skipped: CountedSkips | undefined): { label: string; count: number }[] {
+function skippedGroups(
+  skipped: CountedSkips | undefined,
+  ids: SkippedIds | undefined,
+): { label: string; count: number; items: readonly string[] }[] {
   return Object.entries(skipped ?? {})
     .filter(([reason, n]) => (n ?? 0) > 0 && reason !== 'out-of-scope' && reason !== 'not-running')
     .map(([reason, n]) => ({
       label: SKIP_REASON_TEXT[reason as keyof typeof SKIP_REASON_TEXT] ?? reason,
       count: n ?? 0,
+      items: ids?.[reason as keyof SkippedIds] ?? [],
     }));
 }
 
 /** The budget guard's section: each budget's figures, one row per instance it would stop, the skipped counted. */
 export function budgetsView(s: BudgetsSummary): SectionView {
   const stops = s.budgets.flatMap((b) => b.stops.map((st) => ({ budget: b.name, st })));
-  const counted = new Map<string, number>();
+  const counted = new Map<string, { count: number; items: string[] }>();
   for (const b of s.budgets) {
-    for (const g of skippedGroups(b.skipped)) counted.set(g.label, (counted.get(g.label) ?? 0) + g.count);
+    for (const g of skippedGroups(b.skipped, b.skippedIds)) {
+      const c = counted.get(g.label) ?? { count: 0, items: [] };
+      c.count += g.count;
+      c.items.push(...g.items);
+      counted.set(g.label, c);
+    }
   }
   const byKind = new Map<SavingsKind, { cents: number; unpriced: number }>();
   for (const { st } of stops) {
@@ -91,7 +101,10 @@ export function budgetsView(s: BudgetsSummary): SectionView {
     detailHeader: 'note',
     empty: 'No instance would be stopped.',
     counted: [
-      { title: 'Not stopped', groups: [...counted.entries()].map(([label, count]) => ({ label, count })) },
+      {
+        title: 'Not stopped',
+        groups: [...counted.entries()].map(([label, c]) => ({ label, count: c.count, items: c.items })),
+      },
       ...(deferred > 0 ? [{ title: 'Left for later runs', groups: [{ label: 'in scope', count: deferred }] }] : []),
     ],
     notes: s.notes,

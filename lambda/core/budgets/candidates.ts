@@ -13,7 +13,7 @@ import type { TagsConfig } from '../config';
 import type { InstanceFacts, InstanceTypeFacts } from '../instances';
 import { managedBy } from '../managed';
 import type { SkipReason } from '../skip-reasons';
-import { isTagTrue } from '../tags';
+import { isTagTrue, tagValue } from '../tags';
 
 export interface CandidateOptions {
   readonly scopeTags: Readonly<Record<string, string>>;
@@ -91,6 +91,21 @@ export function selectStopCandidates(
 }
 
 /** Counts skipped instances by reason, for the report. */
+/** Skipped instances worth naming, by reason: `i-… (Name)` (out-of-scope and not-running ones are not news). */
+export type SkippedIds = Partial<Record<BudgetSkipReason, readonly string[]>>;
+
+export function listSkipped(skipped: readonly SkippedInstance[]): SkippedIds {
+  const out: Partial<Record<BudgetSkipReason, string[]>> = {};
+  for (const s of skipped) {
+    if (s.reason === 'out-of-scope' || s.reason === 'not-running') continue;
+    const name = tagValue(s.instance.tags, 'Name');
+    const list = out[s.reason] ?? [];
+    list.push(name ? `${s.instance.instanceId} (${name})` : s.instance.instanceId);
+    out[s.reason] = list;
+  }
+  return out;
+}
+
 export function countSkipped(skipped: readonly SkippedInstance[]): Partial<Record<BudgetSkipReason, number>> {
   const counts: Partial<Record<BudgetSkipReason, number>> = {};
   for (const s of skipped) counts[s.reason] = (counts[s.reason] ?? 0) + 1;

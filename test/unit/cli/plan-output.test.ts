@@ -175,6 +175,7 @@ const budgets = (stops: StopOutcome[]): BudgetsSummary => ({
       deliveryFailed: [],
       stops,
       skipped: { essential: 2, 'opt-out': 1 },
+      skippedIds: { essential: ['i-0ess1 (db-train)', 'i-0ess2'], 'opt-out': ['i-0opt'] },
     },
   ],
   alertsSent: 0,
@@ -272,6 +273,9 @@ describe('Function: renderPlan (capability sections)', () => {
       '\n  cost-guard-logs not added (a bucket rule covers its prefix): acme-logs (rule keep)\n',
     );
     expect(detailed).toContain('Bucket notices (2): 2 no TransitionDefaultMinimumObjectSize on the bucket\n');
+    // The budget guard's skipped instances are named too.
+    expect(text).not.toContain('i-0ess1');
+    expect(detailed).toContain('\n  tagged essential: i-0ess1 (db-train), i-0ess2\n');
     expect(detailed).toContain(
       '\n  no TransitionDefaultMinimumObjectSize on the bucket: acme-ml-artifacts, acme-new-bucket\n',
     );

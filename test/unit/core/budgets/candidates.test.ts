@@ -1,5 +1,10 @@
 import fc from 'fast-check';
-import { type CandidateOptions, selectStopCandidates, skipReason } from '../../../../lambda/core/budgets/candidates';
+import {
+  type CandidateOptions,
+  listSkipped,
+  selectStopCandidates,
+  skipReason,
+} from '../../../../lambda/core/budgets/candidates';
 import type { InstanceFacts, InstanceTypeFacts } from '../../../../lambda/core/instances';
 import { isTagTrue } from '../../../../lambda/core/tags';
 
@@ -142,5 +147,21 @@ describe('Function: selectStopCandidates', () => {
         },
       ),
     );
+  });
+});
+
+describe('Function: listSkipped', () => {
+  it('names the skipped instances worth naming by reason, with their Name tag, and leaves out-of-scope ones out', () => {
+    // Prepare
+    const { skipped } = selectStopCandidates(
+      [
+        instance('i-essential', { tags: { team: 'ml', 'cost-guard:essential': 'true', Name: 'train-1' } }),
+        instance('i-asg', { tags: { team: 'ml', 'aws:autoscaling:groupName': 'web' } }),
+        instance('i-other', { tags: { team: 'search' } }),
+      ],
+      options(),
+    );
+    // Act + Assess
+    expect(listSkipped(skipped)).toEqual({ essential: ['i-essential (train-1)'], 'auto-scaling-group': ['i-asg'] });
   });
 });
