@@ -163,7 +163,7 @@ const slackSchema = z
       )
       .default({})
       .describe(
-        "Team tag value (`tags.team`) to Slack channel: the warnings and digest lines of that team's instances also go to its channel.",
+        "Team tag value (`tags.team`) to Slack channel: the reaper lists that team's instances in a digest of their own in that channel (invite the bot), and the main digest keeps one line for the team; when the team's channel refuses the message, its instances are listed in the main digest.",
       ),
   })
   .prefault({})
