@@ -6,7 +6,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, type CostGuardConfig, parseConfig } from '../core/config';
 import { parseJsonText } from '../core/json-text';
-import { parseCliArgs } from './args';
 import type { CliIO } from './io';
 
 export interface LoadedConfig {
@@ -35,17 +34,4 @@ export function resolveConfig(configFile: string | undefined, io: Pick<CliIO, 'c
     return { config: parseConfig({}, 'defaults'), source: 'defaults (no cdk.json)' };
   const { raw, source } = readConfigFile(file);
   return { config: parseConfig(raw, source), source };
-}
-
-/** For commands whose only option is --config. Prints the usage and returns undefined for --help. */
-export function loadCliConfig(argv: string[], io: CliIO, usage: string): LoadedConfig | undefined {
-  const { values } = parseCliArgs(
-    { args: argv, options: { config: { type: 'string' }, help: { type: 'boolean' } } },
-    usage,
-  );
-  if (values.help) {
-    io.out(usage);
-    return undefined;
-  }
-  return resolveConfig(values.config, io);
 }
