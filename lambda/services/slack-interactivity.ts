@@ -31,7 +31,7 @@ import { markOnce, pressMarkKey, requestMarkKey } from '../adapters/interaction-
 import { activeKeeps, setKeep } from '../adapters/keep-store';
 import { recordActions } from '../adapters/ledger';
 import type { SlackInteractivityApi } from '../adapters/slack-interactivity';
-import { type SignedRequest, verifySlackSignature } from '../adapters/slack-signature';
+import { MAX_REQUEST_AGE_S, type SignedRequest, verifySlackSignature } from '../adapters/slack-signature';
 import { DynamoStateStore } from '../adapters/state-store';
 import { guardStops } from '../adapters/stop-index';
 import { WarningStore } from '../adapters/warning-store';
@@ -160,7 +160,9 @@ export function verifyHandedOver(
   const stamp = Number(
     Object.entries(request.headers).find(([k]) => k.toLowerCase() === 'x-slack-request-timestamp')?.[1],
   );
-  if (!Number.isInteger(stamp) || now.getTime() / 1000 - stamp > MAX_WORK_DELAY_S) return undefined;
+  const age = now.getTime() / 1000 - stamp;
+  // Never older than the work may be, nor from the future (the first step refused more than 5 minutes ahead).
+  if (!Number.isInteger(stamp) || age > MAX_WORK_DELAY_S || age < -MAX_REQUEST_AGE_S) return undefined;
   // The signature is checked at the time Slack signed it: the age rule above replaces the 5-minute window.
   if (!verifySlackSignature(request, signingSecret, new Date(stamp * 1000)).ok) return undefined;
   try {

@@ -224,6 +224,8 @@ describe('Function: verifyHandedOver', () => {
     expect(verifyHandedOver(signedRequest(body, NOW_S), TEST_SIGNING_SECRET, TEST_TEAM, later)).toBeUndefined();
     expect(verifyHandedOver(signedRequest(body, NOW_S, 'x'), TEST_SIGNING_SECRET, TEST_TEAM, TEST_NOW)).toBeUndefined();
     expect(verifyHandedOver(signedRequest(body, NOW_S), TEST_SIGNING_SECRET, 'T0OTHER', TEST_NOW)).toBeUndefined();
+    const early = new Date(TEST_NOW.getTime() - 6 * 60_000);
+    expect(verifyHandedOver(signedRequest(body, NOW_S), TEST_SIGNING_SECRET, TEST_TEAM, early)).toBeUndefined();
   });
 });
 
