@@ -22,11 +22,13 @@
 import { randomUUID } from 'node:crypto';
 import { markDeletion, recordDeleting } from '../adapters/endpoint-index';
 import {
+  DEFAULT_CONCURRENCY,
   deleteEndpoint,
   endpointNow,
   listEndpoints,
   listGpuNotebooks,
   listStudio,
+  mapLimit,
   stopNotebook,
   updateDomainAppSettings,
 } from '../adapters/sagemaker';
@@ -398,8 +400,8 @@ async function run(ctx: RunContext, event?: unknown): Promise<SageMakerSummary> 
     }
   };
 
-  // Act: oldest first, then the most expensive; endpoints described again just before deleting; at most
-  // maxActionsPerRun per scheduled period, counted in the state table so that retries and overlapping runs share it.
+  // Act: oldest first, then the most expensive; at most maxActionsPerRun per scheduled period, counted in the state
+  // table so that retries and overlapping runs share it.
   if (action !== 'notify') {
     const acting = entries
       .filter((e) => e.decision.kind === 'act')
@@ -413,51 +415,62 @@ async function run(ctx: RunContext, event?: unknown): Promise<SageMakerSummary> 
       ? new DynamoStateStore(ctx.clients.dynamodb(), ctx.stateTableName, { now })
       : undefined;
     const period = actionPeriod(config.sagemaker.schedule, event, now);
-    let taken = 0;
+    const target = (e: Entry) => `${e.region}/${e.key}`;
+    const selected: Entry[] = [];
+    let remaining = acting;
     let full = false;
-    for (const e of acting) {
-      if (full) {
-        e.decision = deferSageMakerDecision(e.decision, maxActionsPerRun);
-        continue;
-      }
-      const sm = ctx.clients.sagemaker(e.region);
-      if (e.resource.kind === 'endpoint') {
+    // A chunk at a time, as many as the limit still has room for: each endpoint described again just before
+    // deleting (a few at a time), then the chunk reserved in two table calls (reserveActions: retries and overlapping
+    // runs share the period's count), then everything selected acted on together.
+    while (!full && remaining.length > 0) {
+      const room = maxActionsPerRun - selected.length;
+      if (room <= 0) break;
+      const chunk = remaining.slice(0, room);
+      remaining = remaining.slice(room);
+      await mapLimit(chunk, DEFAULT_CONCURRENCY, async (e) => {
+        if (e.resource.kind !== 'endpoint') return;
         let seen: Awaited<ReturnType<typeof endpointNow>>;
         try {
-          seen = await endpointNow(sm, e.resource.facts.name);
+          seen = await endpointNow(ctx.clients.sagemaker(e.region), e.resource.facts.name);
         } catch (error) {
           notes.push(`${e.resource.facts.name}: DescribeEndpoint failed just before deleting (${errorCode(error)})`);
           seen = {};
         }
         e.decision = checkBeforeDelete(e.decision, seen, e.resource.facts.endpointConfigName);
-        if (e.decision.kind !== 'act') continue;
-      }
-      let reserved = taken < maxActionsPerRun;
-      if (reserved && mutating && limits) {
+      });
+      const ready = chunk.filter((e) => e.decision.kind === 'act');
+      let granted = new Set(ready.map(target));
+      if (mutating && limits && ready.length > 0) {
         try {
-          reserved = await limits.reserveAction({
-            capability: 'sagemaker',
-            scope: 'all-regions',
-            period,
-            limit: maxActionsPerRun,
-            target: `${e.region}/${e.key}`,
-            now,
-          });
+          granted = new Set(
+            await limits.reserveActions({
+              capability: 'sagemaker',
+              scope: 'all-regions',
+              period,
+              limit: maxActionsPerRun,
+              targets: ready.map(target),
+              now,
+            }),
+          );
         } catch (error) {
-          reserved = false;
+          granted = new Set();
           const line = `action limit could not be checked (${errorCode(error)}): nothing acted on past this point`;
           notes.push(line);
           failures.push(line);
         }
       }
-      if (!reserved) {
-        full = true;
-        e.decision = deferSageMakerDecision(e.decision, maxActionsPerRun);
-        continue;
+      for (const e of ready) {
+        if (granted.has(target(e))) selected.push(e);
+        else {
+          full = true;
+          e.decision = deferSageMakerDecision(e.decision, maxActionsPerRun);
+        }
       }
-      taken += 1;
-      await act(ctx, e, costOf(e)?.monthlyUsd, tableWrite, warnings);
     }
+    for (const e of remaining) {
+      if (e.decision.kind === 'act') e.decision = deferSageMakerDecision(e.decision, maxActionsPerRun);
+    }
+    await Promise.all(selected.map((e) => act(ctx, e, costOf(e)?.monthlyUsd, tableWrite, warnings)));
   }
 
   // Studio: domains given idle shutdown (no warning first: nothing stops until an app has been idle that long).

@@ -45,7 +45,10 @@ export interface FakeEndpoint {
   invocations: Record<string, number[]>;
   /** Error name DeleteEndpoint answers with for this endpoint. */
   deleteFailsWith?: string;
-  /** Statuses the next DescribeEndpoint calls report, one each (e.g. someone deleting it meanwhile). */
+  /**
+   * Statuses the next DescribeEndpoint calls report, one each (e.g. someone deleting it meanwhile); `NotFound` and
+   * `Throttled` make that call fail as SageMaker would.
+   */
   describeStatuses?: string[];
 }
 
@@ -207,6 +210,8 @@ export function installFakeSageMaker(world: FakeSageMakerWorld, o: { latencyMs?:
     answer('DescribeEndpoint', (input: { EndpointName: string }) => {
       const e = endpointOr404(input.EndpointName);
       const next = e.describeStatuses?.shift();
+      if (next === 'NotFound') throw awsError('ValidationException', `Could not find endpoint "${e.name}".`);
+      if (next === 'Throttled') throw awsError('ThrottlingException');
       if (next) e.status = next;
       const config = world.configs.get(e.configName);
       return {

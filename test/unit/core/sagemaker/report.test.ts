@@ -122,6 +122,24 @@ describe('Function: buildSageMakerDigest', () => {
     expect(t).toContain(JSON.stringify(escapeMrkdwn('<!channel>')).slice(1, -1));
   });
 
+  it('keeps every section within Slack limits and never splits a character of a 4,000-character emoji value', () => {
+    // Prepare
+    const emoji = '\u{1F680}'.repeat(2000);
+    const plan = buildSageMakerDigest(
+      input({ resources: [report({ name: emoji, reason: emoji, owner: emoji, endpointConfigName: emoji })] }),
+    );
+    // Assess
+    for (const m of plan.messages) {
+      for (const b of m.blocks) {
+        const t = (b as { text?: { text: string } }).text?.text ?? '';
+        expect(t.length).toBeLessThanOrEqual(3000);
+        expect(t).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+      }
+    }
+    // The opt-out command, needed to act on the warning, is never cut.
+    expect(JSON.stringify(plan.messages)).toContain('Key=cost-guard:opt-out,Value=true');
+  });
+
   it('adds up the headline from the figures it lists', () => {
     const plan = buildSageMakerDigest(
       input({
