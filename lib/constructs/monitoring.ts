@@ -194,7 +194,7 @@ export class Monitoring extends Construct {
   }
 
   private savingsRow(): cloudwatch.IWidget[] {
-    const realized = ['reaper', 'lifecycle', 'budgets'].map((c, i) => [
+    const realized = ['reaper', 'lifecycle', 'budgets', 'sagemaker'].map((c, i) => [
       `r${i}`,
       metric(c, METRIC.RealizedMonthlySavingsUsd, c, 'Sum', Duration.days(1)),
     ]);
@@ -206,6 +206,7 @@ export class Monitoring extends Construct {
           metric('reaper', METRIC.EstimatedMonthlySavingsUsd, 'Idle GPU reaper'),
           metric('lifecycle', METRIC.ProjectedMonthlySavingsUsd, 'Storage lifecycle'),
           metric('budgets', METRIC.EstimatedMonthlySavingsUsd, 'Budget guard'),
+          metric('sagemaker', METRIC.EstimatedMonthlySavingsUsd, 'SageMaker guard'),
         ],
       }),
       new cloudwatch.GraphWidget({
