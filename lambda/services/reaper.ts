@@ -42,6 +42,7 @@ import { DynamoStateStore } from '../adapters/state-store';
 import { WarningStore } from '../adapters/warning-store';
 import { type GpuHours, gpuUtilizationPercent, spotCoveragePercent, teamValue } from '../core/finops/metrics';
 import type { InstanceFacts, InstanceTypeFacts } from '../core/instances';
+import { keepActiveAt, keptText } from '../core/keeps';
 import { METRIC } from '../core/names';
 import {
   buildDigestPlan,
@@ -56,9 +57,6 @@ import {
   IDLE_SINCE_TAG,
   type InstanceReport,
   type KeepState,
-  keepActive,
-  keepReason,
-  keptBy,
   type OutcomeReport,
   type OwnerMessageReport,
   orderForAction,
@@ -222,13 +220,13 @@ async function lastKeepCheck(
       };
     }
     const keep = keeps.get(e.instance.instanceId);
-    if (!keep || !keepActive(keep, now)) return undefined;
+    if (!keep || !keepActiveAt(keep, now)) return undefined;
     e.keep = keep;
     return {
       instanceId: e.decision.instanceId,
       kind: 'skip',
       code: 'keep-until' satisfies SkipReason,
-      reason: `${keepReason(keep)} (set while this run read the metrics)`,
+      reason: `${keptText(keep)} (set while this run read the metrics)`,
       ...(e.decision.confidence ? { confidence: e.decision.confidence } : {}),
       clearWarning: true,
     };
@@ -1021,11 +1019,11 @@ function toReport(
     ...(e.cleared ? { warningCleared: true } : {}),
     ...(e.action ? { action: e.action } : {}),
     ...(e.tag ? { tag: e.tag } : {}),
-    ...(d.code === 'keep-until' && e.keep && keepActive(e.keep, now)
+    ...(d.code === 'keep-until' && e.keep && keepActiveAt(e.keep, now)
       ? {
           keep: {
             until: e.keep.until,
-            ...(keptBy(e.keep) ? { by: keptBy(e.keep)! } : {}),
+            by: e.keep.byName ?? e.keep.by,
             ...(e.keep.reason ? { reason: e.keep.reason } : {}),
           },
         }

@@ -10,6 +10,7 @@
  * API call per instance.
  */
 import type { InstanceFacts, InstanceTypeFacts } from '../instances';
+import { keepActiveAt, keptText } from '../keeps';
 import { managedBy } from '../managed';
 import type { SkipReason } from '../skip-reasons';
 import { isTagTrue, tagValue } from '../tags';
@@ -88,24 +89,6 @@ export function typeSkip(
   return { code: 'not-gpu', reason: 'no GPU' };
 }
 
-/** `alice` (the name the store has), else the ID or caller as stored; undefined when nobody is on record. */
-export function keptBy(keep: Pick<KeepState, 'by' | 'byName'>): string | undefined {
-  return keep.byName ?? keep.by;
-}
-
-/** The words for an active keep record: `kept until 2026-11-15T16:00:00.000Z by alice: training resumes at 3`. */
-export function keepReason(keep: KeepState): string {
-  const who = keptBy(keep);
-  return `kept until ${keep.until}${who ? ` by ${who}` : ''}${keep.reason ? `: ${keep.reason}` : ''}`;
-}
-
-/** True while a keep record protects the instance (its end is later than `now`; an unreadable end protects). */
-export function keepActive(keep: KeepState | undefined, now: Date): boolean {
-  if (!keep) return false;
-  const until = Date.parse(keep.until);
-  return Number.isNaN(until) || until > now.getTime();
-}
-
 /**
  * The guard rules that need no metrics: undefined when the instance is a candidate (its metrics are worth fetching),
  * else the `skip` decision. The caller fetches metrics only for candidates. `keep` is the instance's keep record in
@@ -147,7 +130,7 @@ export function guardDecision(
       );
     }
   }
-  if (keepActive(keep, now)) return skip(instance, 'keep-until', keepReason(keep!), hasWarning);
+  if (keep && keepActiveAt(keep, now)) return skip(instance, 'keep-until', keptText(keep), hasWarning);
   const managed = managedBy(tags);
   if (managed) return skip(instance, managed.code, managed.reason, hasWarning);
   if (instance.launchTime === undefined || Number.isNaN(Date.parse(instance.launchTime))) {
@@ -335,7 +318,7 @@ export function decideInstance(
   // warning is spent. (guardDecision has skipped every active keep; this one is expired.)
   const keptUntil = keep ? parseIso(keep.until) : undefined;
   if (keep && (keptUntil === undefined || delivered < keptUntil)) {
-    return warn('keep-expired', `; ${keepReason(keep).replace(/^kept/, 'was kept')}: the keep ended, so warned again`);
+    return warn('keep-expired', `; ${keptText(keep).replace(/^kept/, 'was kept')}: the keep ended, so warned again`);
   }
   if (warning.action !== action) {
     return warn(

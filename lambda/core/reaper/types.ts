@@ -3,6 +3,7 @@
  * take them as arguments (with `now` and the config) and never read the clock or the network.
  */
 import type { IdleGpuConfig, TagsConfig } from '../config';
+import type { KeepRecord } from '../keeps';
 
 /**
  * The tag the reaper writes once Slack accepted an instance's warning: when it was first seen idle (ISO 8601). A
@@ -80,19 +81,8 @@ export interface WarningState {
  * expired the instance is back in the normal flow, and a warning given before the keep ended no longer counts: it is
  * warned again before any action.
  */
-export interface KeepState {
-  readonly instanceId: string;
-  readonly region: string;
-  /** The end of the keep (ISO). */
-  readonly until: string;
-  /** Who set it, as the store has it (a Slack user ID, or the CLI's caller). */
-  readonly by?: string;
-  /** A name to show for `by` (the Slack user's name), when the store has one. */
-  readonly byName?: string;
-  readonly reason?: string;
-  /** When it was set (ISO). */
-  readonly setAt?: string;
-}
+export type KeepState = Pick<KeepRecord, 'instanceId' | 'region' | 'until' | 'by'> &
+  Partial<Pick<KeepRecord, 'byName' | 'reason' | 'setAt'>>;
 
 /** The warning a `warn` decision records, posts, and marks delivered once Slack accepts it. */
 export interface NewWarning {

@@ -698,7 +698,7 @@ describe('Handler: idle GPU reaper, warnings routed to owners and teams, keeps h
     const s = await run(TEST_NOW);
     // Assess
     expect(entry(s, ID(1))).toMatchObject({ decision: 'skip', code: 'keep-until' });
-    expect(entry(s, ID(1)).reason).toBe('kept until 2026-11-15T16:00:00.000Z by bob: eval resumes at 3');
+    expect(entry(s, ID(1)).reason).toBe('kept until 2026-11-15T16:00:00.000Z by bob (U0BOB0001): eval resumes at 3');
     expect(fleet.get(ID(1))!.state).toBe('running');
     expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
     expect(textOf(server.posts()[0]!)).toContain('until 2026-11-15 16:00 UTC by bob (eval resumes at 3)');

@@ -472,7 +472,7 @@ describe('Keep records (set from Slack or `cost-guard keep`)', () => {
     });
     // Assess
     expect(d).toMatchObject({ kind: 'skip', code: 'keep-until', clearWarning: true });
-    expect(d.reason).toBe(`kept until ${ahead(1)} by alice: eval run resumes at 3`);
+    expect(d.reason).toBe(`kept until ${ahead(1)} by alice (U0ALICE01): eval run resumes at 3`);
   });
 
   it('skips before any metric is fetched (guardDecision), and a keep with an end that does not parse protects', () => {
