@@ -1,7 +1,8 @@
 /**
  * Keeps in the state table: the record the reaper and the budget guard trust (a keep-until tag is only a mirror for
  * people). One item per kept instance, pk `keep#<region>`, sk `<instanceId>`: keepUntil, by, byName, reason, at,
- * source, guard. A run reads its region's keeps with one paginated Query ({@link activeKeeps}).
+ * source, guard. A run reads its region's keeps with one paginated Query ({@link activeKeeps}; the reaper reads the
+ * ended ones too, {@link keepsOnRecord}).
  *
  * {@link setKeep} writes with a condition: a keep replaces the one on record (longer or shorter) unless the one on
  * record was set later (two presses crossing on the way: the later one stands). Items expire a day after the keep
@@ -54,6 +55,22 @@ export async function activeKeeps(
   now: Date,
 ): Promise<Map<string, KeepRecord>> {
   const found = new Map<string, KeepRecord>();
+  for (const [id, keep] of await keepsOnRecord(client, tableName, region)) {
+    if (keepActiveAt(keep, now)) found.set(id, keep);
+  }
+  return found;
+}
+
+/**
+ * Every keep of the region still in the table, ended ones included (an item stays a day after its keep ended): the
+ * reaper reads them so that a warning given before a keep ended does not count after it. One Query.
+ */
+export async function keepsOnRecord(
+  client: DynamoDBClient,
+  tableName: string,
+  region: string,
+): Promise<Map<string, KeepRecord>> {
+  const found = new Map<string, KeepRecord>();
   const pages = paginateQuery(
     { client },
     {
@@ -65,7 +82,7 @@ export async function activeKeeps(
   for await (const page of pages) {
     for (const item of page.Items ?? []) {
       const keep = toKeep(item, region);
-      if (keep && keepActiveAt(keep, now)) found.set(keep.instanceId, keep);
+      if (keep) found.set(keep.instanceId, keep);
     }
   }
   return found;

@@ -36,7 +36,7 @@ import {
   listRunningInstances,
   spotRequestTypes,
 } from '../adapters/ec2';
-import { activeKeeps } from '../adapters/keep-store';
+import { keepsOnRecord } from '../adapters/keep-store';
 import { OwnerDirectory, type PostResult } from '../adapters/slack';
 import { DynamoStateStore } from '../adapters/state-store';
 import { WarningStore } from '../adapters/warning-store';
@@ -175,13 +175,13 @@ export interface KeepReader {
 }
 
 /**
- * The keeps on record in the state table (lambda/adapters/keep-store.ts), expired ones included: an expired keep
- * still in the table (a day after its end) voids a warning given before it ended. `activeKeeps` at the epoch is
- * every keep with an end on record; the decisions compare each end with the run's clock themselves.
+ * The keeps on record in the state table (lambda/adapters/keep-store.ts), ended ones included: an ended keep still in
+ * the table (a day after its end) voids a warning given before it ended. The decisions compare each end with the
+ * run's clock themselves.
  */
 function keepReaderOf(ctx: RunContext, tableName: string): KeepReader {
   const client = ctx.clients.dynamodb();
-  return { keeps: (region) => activeKeeps(client, tableName, region, new Date(0)) };
+  return { keeps: (region) => keepsOnRecord(client, tableName, region) };
 }
 
 /**
