@@ -11,5 +11,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!marked/)'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/setup-matchers.ts'],
+  // Both cores: jest's default (cores - 1) runs one worker on a 2-core machine.
+  maxWorkers: 2,
   testTimeout: 60000,
 };
