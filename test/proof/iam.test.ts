@@ -20,7 +20,9 @@
  *   actions its code sends;
  * - the SageMaker guard (issue 13) deletes only endpoints, stops only notebook instances and updates only Studio
  *   domains of the configured regions whose opt-out tag is not true, never an endpoint or domain a CloudFormation
- *   stack owns, never recreates, tags or deletes anything else, and holds none of it with dryRun.
+ *   stack owns, never recreates, tags or deletes anything else, and holds none of it with dryRun;
+ * - the Slack buttons endpoint (issue 12, slack.interactivity on here) stops/terminates only as the reaper may, starts
+ *   no untagged instance, and holds none of it with dryRun (its own cases: test/proof/iam-slack-interactivity.test.ts).
  */
 import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
 import { App } from 'aws-cdk-lib';
@@ -87,6 +89,8 @@ function fullConfig(
       items: [{ name: 'ml-platform', limitUsd: 5000, scopeTags: { team: 'ml' } }, { name: 'existing-budget' }],
     },
     sagemaker: { enabled: true, action: 'delete', notebookMaxHours: 12, studioIdleShutdownMinutes: 60 },
+    // The Slack buttons endpoint (issue 12): its role is proved with the others.
+    slack: { interactivity: true, teamId: 'T0PROOF', approvers: ['S0ONCALL'] },
     pricing: { live: true },
     observability: { tracing: true, alarmsToSlack: true, alarmEmail: 'finops@example.com' },
   };
@@ -292,7 +296,12 @@ function synth(config: CostGuardConfigInput): Synth {
       arn: String(resolve({ 'Fn::GetAtt': [id, 'Arn'] })),
       policy: resolve(key.Properties.KeyPolicy),
     })),
-    secretArn: String(resolve({ Ref: only('AWS::SecretsManager::Secret') })),
+    // The bot token's secret (the Slack endpoint's signing secret is the other one).
+    secretArn: String(
+      resolve({
+        Ref: ofType('AWS::SecretsManager::Secret').find(([id]) => id.startsWith('SharedSlackToken'))?.[0] ?? 'none',
+      }),
+    ),
     tableArn: String(resolve({ 'Fn::GetAtt': [only('AWS::DynamoDB::Table'), 'Arn'] })),
   };
 }
@@ -953,6 +962,9 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
       lifecycle: [...STATE, ...LEDGER_WRITE],
       summary: ['dynamodb:Query'],
       alarms: [],
+      // The Slack endpoint: keeps, once-only marks, leases and limits (state), the warning it clears after a stop
+      // (warnings), the ledger and stop index (ledgerWrite).
+      slack: [...STATE, ...WARNINGS, ...LEDGER_WRITE],
     };
 
     it.each(MAIN.roles.map((role) => ({ role: role.name, expected: EXPECTED[role.name] ?? [] })))(
@@ -990,10 +1002,11 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
   describe('Every role', () => {
     const instanceStateCases = (Object.keys(STACKS) as ReaperAction[]).flatMap((mode) =>
       STACKS[mode].roles.flatMap((role) =>
-        // StartInstances: no role (restore runs with the user's own credentials).
+        // StartInstances: no role on an untagged instance (restore runs with the user's own credentials; the Slack
+        // role starts only instances carrying the guard's stopped-by tag). "Stop now" in Slack: the reaper's grant.
         ['ec2:TerminateInstances', 'ec2:StopInstances', 'ec2:StartInstances'].map((action) => {
           const may =
-            (role.name === 'reaper' &&
+            ((role.name === 'reaper' || role.name === 'slack') &&
               action === (mode === 'terminate' ? 'ec2:TerminateInstances' : 'ec2:StopInstances')) ||
             (role.name === 'budgets' && action === 'ec2:StopInstances');
           return { mode, role: role.name, action, verdict: may ? 'can' : 'cannot' };
