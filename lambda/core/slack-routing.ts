@@ -6,6 +6,12 @@
  * `<@U…>` or `@U…`). Anything else is `invalid`: the warning then stays in the channel, which says so.
  */
 
+/**
+ * Direct messages one owner gets from one run at most: the first run over an idle fleet of one person's instances
+ * must not bury them; the rest of their warnings are in the channel digest, which says so.
+ */
+export const MAX_DIRECT_MESSAGES_PER_OWNER = 10;
+
 /** What an owner tag's value addresses. */
 export type OwnerAddress =
   | { readonly kind: 'email'; readonly email: string }

@@ -77,7 +77,7 @@ import { actionSavings, wasteSoFar } from '../core/savings';
 import { actionPeriod } from '../core/schedule';
 import type { SkipReason } from '../core/skip-reasons';
 import type { SlackMessage } from '../core/slack-blocks';
-import { teamChannelOf } from '../core/slack-routing';
+import { MAX_DIRECT_MESSAGES_PER_OWNER, teamChannelOf } from '../core/slack-routing';
 import { tagValue } from '../core/tags';
 import type { CapabilityModule } from '../runtime/capability';
 import { type RunContext, RunIncompleteError, type RunSummary } from '../runtime/context';
@@ -710,12 +710,19 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
       : undefined;
   const dmChannel = new Map<string, string>();
   if (directory) {
+    const perOwner = new Map<string, number>();
     for (const e of warned) {
       const owner = tagValue(e.instance.tags, config.tags.owner)?.trim();
       if (!owner) continue;
       const route = await directory.route(owner);
-      if (route.status === 'found') dmChannel.set(e.instance.instanceId, route.channel);
-      else {
+      if (route.status === 'found') {
+        const sent = perOwner.get(route.userId) ?? 0;
+        if (sent >= MAX_DIRECT_MESSAGES_PER_OWNER) e.ownerMessage = { owner, status: 'over-limit' };
+        else {
+          perOwner.set(route.userId, sent + 1);
+          dmChannel.set(e.instance.instanceId, route.channel);
+        }
+      } else {
         e.ownerMessage = {
           owner,
           status: route.status,

@@ -22,6 +22,7 @@ import {
   truncate,
   truncateMrkdwn,
 } from '../slack-blocks';
+import { MAX_DIRECT_MESSAGES_PER_OWNER } from '../slack-routing';
 import { tagValue } from '../tags';
 
 import { AGENT_CONFIG_FIX, type Confidence, type DecisionKind, type ReaperAction } from './types';
@@ -94,13 +95,14 @@ export interface InstanceReport {
 /**
  * The direct message of a warning to the instance's owner. `sent`: Slack accepted it in the owner's DM; `not-found`:
  * no Slack user has that e-mail address (or ID); `invalid`: the tag is neither an e-mail address nor a Slack user
- * ID; `failed`: the lookup, the DM channel or the post failed (`errorCode` says how). Whatever the status, the
+ * ID; `failed`: the lookup, the DM channel or the post failed (`errorCode` says how); `over-limit`: the owner already
+ * got MAX_DIRECT_MESSAGES_PER_OWNER direct messages from this run. Whatever the status, the
  * channel digest lists the warning too; when the DM was not sent it says so there.
  */
 export interface OwnerMessageReport {
   /** The owner tag's value, as written. */
   readonly owner: string;
-  readonly status: 'sent' | 'not-found' | 'invalid' | 'failed';
+  readonly status: 'sent' | 'not-found' | 'invalid' | 'failed' | 'over-limit';
   readonly errorCode?: string;
   readonly slackChannel?: string;
   readonly slackTs?: string;
@@ -378,6 +380,8 @@ function ownerLine(r: InstanceReport): string | undefined {
       return `_Owner tag ${owner} is neither an e-mail address nor a Slack user ID: warned here._`;
     case 'failed':
       return `_Owner ${owner} could not be sent a direct message (${escapeName(m.errorCode ?? 'error')}): warned here._`;
+    case 'over-limit':
+      return `_Owner ${owner} already has ${MAX_DIRECT_MESSAGES_PER_OWNER} direct messages from this run: warned here._`;
   }
 }
 

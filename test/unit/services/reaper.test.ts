@@ -616,6 +616,22 @@ describe('Handler: idle GPU reaper, warnings routed to owners and teams, keeps h
     expect(server.posts().filter((p) => p.channel === 'DU0ALICE01')).toHaveLength(3);
   });
 
+  it('sends one owner at most 10 direct messages a run; the rest of their warnings are in the digest, which says so', async () => {
+    // Prepare
+    installFakeAws(Array.from({ length: 12 }, (_, n) => fake(ID(n + 1), { tags: { Owner: 'alice@example.com' } })));
+    // Act
+    const s = await run(TEST_NOW);
+    // Assess
+    expect(server.posts().filter((p) => p.channel === 'DU0ALICE01')).toHaveLength(10);
+    const limited = s.instances.filter((r) => r.ownerMessage?.status === 'over-limit');
+    expect(limited).toHaveLength(2);
+    expect(readable(server.posts().find((p) => p.channel === 'C0MAIN01')!)).toContain(
+      'Owner alice@example.com already has 10 direct messages from this run: warned here.',
+    );
+    for (const r of limited)
+      expect(record(r.instanceId)).toMatchObject({ status: 'delivered', slackChannel: 'C0MAIN01' });
+  });
+
   it('counts a warning Slack accepted in the DM even when the channel refused the digest: acts after the grace period', async () => {
     // Prepare
     const fleet = installFakeAws([fake(ID(1), { tags: { Owner: 'alice@example.com' } })]);

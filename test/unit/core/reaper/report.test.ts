@@ -434,6 +434,7 @@ describe('Buttons, owners, teams and keeps in the digest', () => {
       report({ instanceId: id(2), ownerMessage: { owner: 'alice@example.com', status: 'not-found' } }),
       report({ instanceId: id(3), ownerMessage: { owner: 'alice', status: 'invalid' } }),
       report({ instanceId: id(4), ownerMessage: { owner: 'U0CAROL01', status: 'failed', errorCode: 'cannot_dm_bot' } }),
+      report({ instanceId: id(5), ownerMessage: { owner: 'dave@example.com', status: 'over-limit' } }),
     ];
     // Act
     const text = messageToText(buildDigest(input(reports))[0]!);
@@ -442,6 +443,7 @@ describe('Buttons, owners, teams and keeps in the digest', () => {
     expect(text).toContain('Owner alice@example.com not found in Slack: warned here.');
     expect(text).toContain('Owner tag alice is neither an e-mail address nor a Slack user ID: warned here.');
     expect(text).toContain('Owner U0CAROL01 could not be sent a direct message (cannot_dm_bot): warned here.');
+    expect(text).toContain('Owner dave@example.com already has 10 direct messages from this run: warned here.');
   });
 
   it("summarizes a team with its own digest in one line and lists its instances only in the team's digest", () => {
