@@ -1,6 +1,7 @@
 import { BudgetsClient, DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
 import { CreateTagsCommand, DescribeInstancesCommand, EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { setKeep } from '../../../lambda/adapters/keep-store';
 import { SlackNotifier } from '../../../lambda/adapters/slack';
 import { formatBudgetsText } from '../../../lambda/cli/format/budgets';
 import type { CostGuardConfigInput } from '../../../lambda/core/config';
@@ -655,5 +656,31 @@ describe('Function: budgetsCapability.run, fleets larger than one run stops', ()
       'Budget ml-platform at 96.0% (alert threshold 80%)',
     ]);
     expect(formatBudgetsText(summary)).toContain('live limit 1000 USD is not the configured $900.00');
+  });
+});
+
+describe('Function: budgetsCapability.run, keeps (issue 12)', () => {
+  it('never stops an instance someone kept ("keep this one running"), and stops the others as before', async () => {
+    // Prepare: i-gpu kept for 4 hours from Slack.
+    givenBudget(960);
+    givenInstances();
+    await setKeep(testContext().clients.dynamodb(), 'state', {
+      instanceId: 'i-gpu',
+      region: 'us-east-1',
+      until: new Date(TEST_NOW.getTime() + 4 * 3_600_000).toISOString(),
+      by: 'U0ALICE',
+      setAt: TEST_NOW.toISOString(),
+      source: 'slack',
+      guard: 'budgets',
+    });
+    // Act
+    const kept = await budgetsCapability.run(context(), SCHEDULE_EVENT);
+    // Assess
+    expect(askedToStop()).not.toContain('i-gpu');
+    expect(ec2.get('i-gpu').state).toBe('running');
+    expect(budget(kept).skipped).toMatchObject({ 'keep-until': 1 });
+
+    expect(ec2.get('i-gpu-spot').state).toBe('running'); // one-time Spot: failed, as without the keep
+    expect(askedToStop()).toEqual(['i-gpu-spot']);
   });
 });
