@@ -3,6 +3,10 @@
  * test secret, sent over real HTTP), then a reaper run (mocked AWS) that skips the kept instance and names the keep
  * in its digest.
  */
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import {
   CloudWatchClient,
   GetMetricDataCommand,
@@ -12,6 +16,7 @@ import {
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SlackNotifier } from '../../../lambda/adapters/slack';
+import { main } from '../../../lambda/cli/main';
 import { SLACK_PATH, serveSlack } from '../../../lambda/cli/slack';
 import { encodeActionValue, reaperWarningButtons } from '../../../lambda/core/slack-actions';
 import { reaperCapability } from '../../../lambda/services/reaper';
@@ -153,5 +158,25 @@ describe('Command: cost-guard slack serve (loopback, end to end)', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('Command: cost-guard slack', () => {
+  it.each([
+    [['slack', 'serve'], {}, 'SLACK_SIGNING_SECRET is not set'],
+    [['slack', 'listen'], { SLACK_SIGNING_SECRET: 's' }, "unknown slack command 'listen'"],
+    [['slack', 'serve', '--port', '70000'], { SLACK_SIGNING_SECRET: 's' }, '--port must be'],
+  ])('refuses %j before listening (exit 2)', async (argv, env, message) => {
+    const io = fakeIO({ env });
+    expect(await main(argv, io)).toBe(2);
+    expect(io.stderr()).toContain(message);
+  });
+
+  it('needs slack.teamId to accept anything', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'slack-'));
+    writeFileSync(path.join(dir, 'cost-guard.json'), JSON.stringify({}));
+    const io = fakeIO({ env: { SLACK_SIGNING_SECRET: 's' }, cwd: dir });
+    expect(await main(['slack', 'serve', '--config', 'cost-guard.json'], io)).toBe(2);
+    expect(io.stderr()).toContain('slack.teamId is not set');
   });
 });
