@@ -6,7 +6,7 @@
  */
 import { utcTimeText } from '../keeps';
 import { keepLengthText } from '../slack-actions';
-import { context, escapeMrkdwn, type TextContextBlock, truncate } from '../slack-blocks';
+import { context, escapeMrkdwn, escapeName, type TextContextBlock, truncate } from '../slack-blocks';
 
 /** What one press came to. */
 export type PressOutcome =
@@ -34,7 +34,8 @@ export type PressOutcome =
   | { readonly kind: 'refused'; readonly reason: string }
   | { readonly kind: 'not-allowed'; readonly reason: string };
 
-const mention = (userId: string) => `<@${userId}>`;
+/** A Slack user ID as a mention; anything else (an AWS principal from `cost-guard keep`) as escaped text. */
+const mention = (userId: string) => (/^[UW][A-Z0-9]{2,20}$/.test(userId) ? `<@${userId}>` : escapeName(userId));
 
 /** The context line that replaces the instance's buttons; undefined when the message stays as it is. */
 export function outcomeLine(outcome: PressOutcome, now: Date): TextContextBlock | undefined {

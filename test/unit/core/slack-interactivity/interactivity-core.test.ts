@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { KeepRequestError, keepActiveAt, keepEnd, keepReasonText, utcTimeText } from '../../../../lambda/core/keeps';
 import { authorize, isOwner, ownerOf } from '../../../../lambda/core/slack-interactivity/authorize';
 import { parseInteraction, SlackPayloadError } from '../../../../lambda/core/slack-interactivity/payload';
 import { ephemeralText, outcomeLine } from '../../../../lambda/core/slack-interactivity/replies';
+import { untrustedText } from '../../../helpers/arbitraries';
 import { formBody, pressPayload } from '../../../helpers/slack-signing';
 
 const NOW = new Date('2026-11-15T12:00:00.000Z');
@@ -164,5 +166,33 @@ describe('Function: outcomeLine / ephemeralText', () => {
     expect(ephemeralText({ kind: 'not-allowed', reason: 'only the owner' }, NOW)).toContain(
       'Not allowed: only the owner',
     );
+  });
+});
+
+describe('Untrusted text in the answers to a press', () => {
+  it('never lets a reason, an error or a stored name mention, link or format', () => {
+    fc.assert(
+      fc.property(untrustedText(), (text) => {
+        const answers = [
+          ephemeralText({ kind: 'refused', reason: text }, NOW),
+          ephemeralText({ kind: 'not-allowed', reason: text }, NOW),
+          ephemeralText({ kind: 'failed', action: 'stop', error: text }, NOW),
+          ephemeralText({ kind: 'keep-superseded', until: '2026-11-15T13:00:00Z', by: text }, NOW),
+        ];
+        for (const a of answers) {
+          expect(a).not.toMatch(/<[!#@]|<https?:/);
+          expect(a.length).toBeLessThanOrEqual(3000);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('mentions a Slack user, and shows anyone else (an AWS principal) as text', () => {
+    expect(ephemeralText({ kind: 'keep-superseded', until: '2026-11-15T13:00:00Z', by: 'U0BOB' }, NOW)).toContain(
+      '<@U0BOB>',
+    );
+    const arn = 'arn:aws:sts::123456789012:assumed-role/Dev/alice';
+    expect(ephemeralText({ kind: 'keep-superseded', until: '2026-11-15T13:00:00Z', by: arn }, NOW)).toContain(arn);
   });
 });
