@@ -741,8 +741,9 @@ export type BudgetItemConfig = BudgetsConfig['items'][number];
 export type AnomaliesConfig = CostGuardConfig['anomalies'];
 export type PricingConfig = CostGuardConfig['pricing'];
 export type TagsConfig = CostGuardConfig['tags'];
-export type SageMakerConfig = CostGuardConfig['sagemaker'];
+export type SlackConfig = CostGuardConfig['slack'];
 export type RightsizingConfig = CostGuardConfig['rightsizing'];
+export type SageMakerConfig = CostGuardConfig['sagemaker'];
 
 /** A config value that fails the schema; `issues` lists each field at fault. */
 export class ConfigError extends CostGuardError {
@@ -839,7 +840,6 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
   }
   return [`${where}: ${issue.message}${got}`];
 }
-export type SlackConfig = CostGuardConfig['slack'];
 
 /**
  * Parses and validates a `costGuard` object. Throws ConfigError naming every offending field, its value and

@@ -58,13 +58,13 @@ const ADAPTER_USES: Record<string, { uses: StateTableUse[]; cliOnly?: string[] }
   // The launch cap's record (GetItem, PutItem): the budget guard, and `cost-guard restore` with the user's credentials.
   'launch-cap-store.ts': { uses: ['state'] },
   'warning-store.ts': { uses: ['warnings'] },
+  // Keeps (Query, conditional PutItem) and the Slack endpoint's once-only marks (conditional PutItem).
+  'keep-store.ts': { uses: ['state'] },
+  'interaction-store.ts': { uses: ['state'] },
   // The SageMaker guard's warnings (same calls as the reaper's), and its endpoint index: written before and after each
   // DeleteEndpoint (PutItem, UpdateItem); read (Query) and marked restored (UpdateItem) by `restore --sagemaker`.
   'sagemaker-warnings.ts': { uses: ['warnings'] },
   'endpoint-index.ts': { uses: ['state'] },
-  // Keeps (Query, conditional PutItem) and the Slack endpoint's once-only marks (conditional PutItem).
-  'keep-store.ts': { uses: ['state'] },
-  'interaction-store.ts': { uses: ['state'] },
 };
 
 function dynamoAdapters(): string[] {
