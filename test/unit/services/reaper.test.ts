@@ -7,19 +7,11 @@ import {
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateTagsCommand,
-  type CreateTagsCommandInput,
   DeleteTagsCommand,
-  type DeleteTagsCommandInput,
   DescribeInstanceAttributeCommand,
-  DescribeInstancesCommand,
-  DescribeInstanceTypesCommand,
-  type DescribeInstanceTypesCommandInput,
-  DescribeSpotInstanceRequestsCommand,
   EC2Client,
   StopInstancesCommand,
-  type StopInstancesCommandInput,
   TerminateInstancesCommand,
-  type TerminateInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { setKeep } from '../../../lambda/adapters/keep-store';
@@ -37,6 +29,7 @@ import {
   reportOnlyReason,
 } from '../../../lambda/services/reaper';
 import { TEST_NOW, testContext } from '../../helpers/context';
+import { type Ec2Fault, FakeEc2, type FakeInstance, type FakeType } from '../../helpers/fake-ec2';
 import { type FakeStateTable, fakeStateTable } from '../../helpers/fake-state-table';
 import { type SlackTestServer, startSlackServer } from '../../helpers/slack-server';
 
@@ -44,7 +37,6 @@ const ec2Mock = mockClient(EC2Client);
 const cwMock = mockClient(CloudWatchClient);
 const IDLE_SINCE = 'cost-guard:idle-since';
 const minutesAfter = (m: number) => new Date(TEST_NOW.getTime() + m * 60_000);
-const awsError = (name: string) => Object.assign(new Error(`${name} (simulated)`), { name });
 const TABLE = 'state';
 
 /** A warning of `action` that Slack accepted at `at`, as a run of the reaper records it. */
@@ -61,95 +53,54 @@ async function warned(instanceId: string, at: string, action: 'stop' | 'terminat
   });
 }
 
-interface FakeInstance {
-  id: string;
-  type: string;
-  tags: Record<string, string>;
-  state: 'running' | 'stopped' | 'terminated';
+/** An instance of the shared fake EC2 with what CloudWatch reports for it. */
+interface Box extends FakeInstance {
   /** GPU utilization % of every GPU; null = no CloudWatch agent. */
-  gpu: number | null;
-  cpu: number;
-  lifecycle?: 'spot';
-  spotRequestId?: string;
-  protected?: boolean;
-  /** Error code StopInstances/TerminateInstances answers for this instance. */
-  failWith?: string;
+  readonly gpu: number | null;
+  readonly cpu: number;
+  /** Error code StopInstances/TerminateInstances answers for a call naming this instance. */
+  readonly failWith?: string;
 }
 
-const GPU_TYPES: Record<string, number> = { 'g5.xlarge': 1, 'p4d.24xlarge': 8 };
-const CPU_TYPES = new Set(['m5.large']);
+const TYPES: Record<string, FakeType> = {
+  'g5.xlarge': { kind: 'gpu' },
+  'p4d.24xlarge': { kind: 'gpu', count: 8 },
+  'm5.large': { kind: 'none' },
+};
+const gpuCount = (type: string) => (TYPES[type]?.kind === 'gpu' ? (TYPES[type].count ?? 1) : 0);
 
-function fake(id: string, over: Partial<FakeInstance> = {}): FakeInstance {
+function fake(id: string, over: Partial<Box> = {}): Box {
   return {
     id,
     type: 'g5.xlarge',
     tags: { Name: `box-${id}`, owner: 'alice' },
     state: 'running',
+    launchTime: new Date(TEST_NOW.getTime() - 86_400_000),
     gpu: 0,
     cpu: 1,
     ...over,
   };
 }
 
-/** A tiny EC2 + CloudWatch that keeps state across runs: tags stick, stopped instances stop running. */
-function installFakeAws(fleet: FakeInstance[]) {
+/** The shared fake EC2 and a tiny CloudWatch over the same fleet: tags stick, stopped instances stop running. */
+function installFakeAws(fleet: Box[]) {
   const byId = new Map(fleet.map((i) => [i.id, i]));
-  ec2Mock.on(DescribeInstancesCommand).callsFake(() => ({
-    Reservations: [
-      {
-        Instances: fleet
-          .filter((i) => i.state === 'running')
-          .map((i) => ({
-            InstanceId: i.id,
-            InstanceType: i.type,
-            LaunchTime: new Date(TEST_NOW.getTime() - 86_400_000),
-            Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
-            ...(i.lifecycle ? { InstanceLifecycle: i.lifecycle, SpotInstanceRequestId: i.spotRequestId } : {}),
-          })),
-      },
-    ],
-  }));
-  ec2Mock.on(DescribeInstanceTypesCommand).callsFake((input: DescribeInstanceTypesCommandInput) => {
-    const names = input.InstanceTypes ?? [];
-    if (names.some((n) => !(n in GPU_TYPES) && !CPU_TYPES.has(n))) throw awsError('InvalidInstanceType');
-    return {
-      InstanceTypes: names.map((n) =>
-        n in GPU_TYPES
-          ? { InstanceType: n, GpuInfo: { Gpus: [{ Name: 'A10G', Manufacturer: 'NVIDIA', Count: GPU_TYPES[n] }] } }
-          : { InstanceType: n },
-      ),
-    };
-  });
-  ec2Mock.on(DescribeInstanceAttributeCommand).callsFake((input: { InstanceId: string }) => ({
-    DisableApiTermination: { Value: byId.get(input.InstanceId)?.protected === true },
-  }));
-  ec2Mock.on(DescribeSpotInstanceRequestsCommand).callsFake((input: { SpotInstanceRequestIds: string[] }) => ({
-    SpotInstanceRequests: input.SpotInstanceRequestIds.map((id) => ({ SpotInstanceRequestId: id, Type: 'one-time' })),
-  }));
-  ec2Mock.on(CreateTagsCommand).callsFake((input: CreateTagsCommandInput) => {
-    for (const id of input.Resources ?? []) for (const t of input.Tags ?? []) byId.get(id)!.tags[t.Key!] = t.Value!;
-    return {};
-  });
-  ec2Mock.on(DeleteTagsCommand).callsFake((input: DeleteTagsCommandInput) => {
-    for (const id of input.Resources ?? []) for (const t of input.Tags ?? []) delete byId.get(id)!.tags[t.Key!];
-    return {};
-  });
-  const act = (to: 'stopped' | 'terminated') => (input: StopInstancesCommandInput | TerminateInstancesCommandInput) => {
-    const ids = input.InstanceIds ?? [];
-    const bad = ids.map((id) => byId.get(id)!).find((i) => i.failWith);
-    if (bad) throw awsError(bad.failWith!);
-    for (const id of ids) byId.get(id)!.state = to;
-    const list = ids.map((InstanceId) => ({ InstanceId }));
-    return to === 'stopped' ? { StoppingInstances: list } : { TerminatingInstances: list };
-  };
-  ec2Mock.on(StopInstancesCommand).callsFake(act('stopped'));
-  ec2Mock.on(TerminateInstancesCommand).callsFake(act('terminated'));
+  const faults = fleet.flatMap((i): Ec2Fault[] =>
+    i.failWith
+      ? (['StopInstances', 'TerminateInstances'] as const).map((operation) => ({
+          operation,
+          code: i.failWith!,
+          instanceId: i.id,
+        }))
+      : [],
+  );
+  new FakeEc2({ instances: fleet, types: TYPES, faults }).install(ec2Mock);
 
   cwMock.on(ListMetricsCommand).callsFake(() => ({
     Metrics: fleet
-      .filter((i) => i.state === 'running' && i.gpu !== null && i.type in GPU_TYPES)
+      .filter((i) => i.state === 'running' && i.gpu !== null && gpuCount(i.type) > 0)
       .flatMap((i) =>
-        Array.from({ length: GPU_TYPES[i.type]! }, (_, g) => ({
+        Array.from({ length: gpuCount(i.type) }, (_, g) => ({
           Namespace: 'CWAgent',
           MetricName: 'nvidia_smi_utilization_gpu',
           Dimensions: [
@@ -279,7 +230,7 @@ describe('Handler: idle GPU reaper (end to end, mocked AWS, Slack on loopback)',
     // Prepare
     installFakeAws([
       fake('i-a'),
-      fake('i-protected', { protected: true }),
+      fake('i-protected', { terminationProtected: true }),
       fake('i-gone', { failWith: 'InvalidInstanceID.NotFound' }),
       fake('i-b'),
     ]);
@@ -343,7 +294,12 @@ describe('Handler: idle GPU reaper (end to end, mocked AWS, Slack on loopback)',
 
   it('does not stop a one-time Spot instance and says why', async () => {
     installFakeAws([
-      fake('i-spot', { lifecycle: 'spot', spotRequestId: 'sir-1', tags: { [IDLE_SINCE]: '2026-11-15T08:00:00.000Z' } }),
+      fake('i-spot', {
+        lifecycle: 'spot',
+        spotRequestId: 'sir-1',
+        spotType: 'one-time',
+        tags: { [IDLE_SINCE]: '2026-11-15T08:00:00.000Z' },
+      }),
     ]);
     const s = await runAt(TEST_NOW).result;
     expect(entry(s, 'i-spot')).toMatchObject({ decision: 'skip', code: 'spot-cannot-stop' });
