@@ -13,7 +13,10 @@ export interface LoadedConfig {
   readonly source: string;
 }
 
-/** Reads the costGuard object from a file: either the object itself or a cdk.json with `context.costGuard`. */
+/**
+ * Reads the costGuard object from a file: the object itself, the object under a `costGuard` key, or a cdk.json with
+ * `context.costGuard`.
+ */
 export function readConfigFile(file: string): { raw: unknown; source: string } {
   let text: string;
   try {
@@ -24,6 +27,11 @@ export function readConfigFile(file: string): { raw: unknown; source: string } {
   const json = parseJsonText(text, `Config file ${file}`);
   const ctx = (json as { context?: { costGuard?: unknown } } | null)?.context;
   if (ctx && typeof ctx === 'object') return { raw: ctx.costGuard ?? {}, source: `${file} context 'costGuard'` };
+  // `{"costGuard": {...}}`: the object under its own name (no config key is called costGuard, so this is unambiguous).
+  const wrapped = (json as { costGuard?: unknown } | null)?.costGuard;
+  if (wrapped && typeof wrapped === 'object' && !Array.isArray(wrapped)) {
+    return { raw: wrapped, source: `${file} 'costGuard'` };
+  }
   return { raw: json, source: file };
 }
 

@@ -77,6 +77,21 @@ describe('Function: main', () => {
     expect(io.stdout()).toContain('"dryRun": false');
   });
 
+  it('reads --config FILE holding the object under a costGuard key, and still checks what is inside', async () => {
+    // Prepare
+    const cwd = tempDir({
+      'guard.json': { costGuard: { idleGpu: { action: 'terminate' } } },
+      'bad.json': { costGuard: { idelGpu: {} } },
+    });
+    // Act + Assess
+    const io = fakeIO({ cwd });
+    expect(await main(['config', '--config', 'guard.json', '--json'], io)).toBe(0);
+    expect(JSON.parse(io.stdout()).idleGpu.action).toBe('terminate');
+    const bad = fakeIO({ cwd });
+    expect(await main(['config', '--config', 'bad.json'], bad)).toBe(2);
+    expect(bad.stderr()).toContain('did you mean idleGpu?');
+  });
+
   it('exits 2 with the field, value and range when the config is invalid', async () => {
     const cwd = tempDir({ 'guard.json': { budgets: { alertPercent: 150 } } });
     const io = fakeIO({ cwd });
