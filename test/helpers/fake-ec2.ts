@@ -7,7 +7,8 @@
  * - DescribeInstanceTypes fails the whole call with `InvalidInstanceType` when one name is unknown;
  * - Stop/Start/Terminate and CreateTags/DeleteTags fail the whole call when one instance fails (a one-time Spot
  *   instance cannot be stopped, a termination-protected one cannot be terminated, a terminated one cannot change);
- * - injected faults fail the next `times` calls of an operation (naming one instance, when `instanceId` is given).
+ * - injected faults fail the next `times` calls of an operation (naming one instance, when `instanceId` is given);
+ * - `effects` counts the state changes per instance and `changes` logs each with the tags the instance had then.
  *
  * Install it on a mock (`fake.install(ec2Mock)`), or route it with other services' fakes (`fake.routeOn(fakes)`).
  */
@@ -105,6 +106,15 @@ export function awsError(code: string, status = 400): Error {
   });
 }
 
+/** One state change a Stop/Start/Terminate call made, with the instance's tags at that moment. */
+export interface FakeEc2Change {
+  readonly operation: 'StopInstances' | 'StartInstances' | 'TerminateInstances';
+  readonly id: string;
+  readonly from: FakeInstanceState;
+  readonly to: FakeInstanceState;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
 export interface FakeEc2Options {
   readonly instances?: readonly FakeInstance[];
   /** @default FAKE_TYPES */
@@ -126,6 +136,8 @@ export class FakeEc2 {
   pageSize: number;
   /** Times each instance changed state because of a Stop/Start/Terminate call. */
   readonly effects = new Map<string, number>();
+  /** Every state change, in order (what `effects` counts, with the tags each instance had when it changed). */
+  readonly changes: FakeEc2Change[] = [];
 
   constructor(options: FakeEc2Options = {}) {
     this.instances = [...(options.instances ?? [])];
@@ -268,7 +280,10 @@ export class FakeEc2 {
     const to: FakeInstanceState =
       operation === 'StopInstances' ? 'stopped' : operation === 'StartInstances' ? 'running' : 'terminated';
     for (const i of targets) {
-      if (i.state !== to) this.effects.set(i.id, (this.effects.get(i.id) ?? 0) + 1);
+      if (i.state !== to) {
+        this.effects.set(i.id, (this.effects.get(i.id) ?? 0) + 1);
+        this.changes.push({ operation, id: i.id, from: i.state, to, tags: { ...i.tags } });
+      }
       i.state = to;
     }
     const list = targets.map((i) => ({ InstanceId: i.id }));

@@ -56,6 +56,25 @@ describe('Class: FakeEc2', () => {
     );
   });
 
+  it('logs each state change with the tags the instance had at that moment, and no change for a repeated call', async () => {
+    // Prepare
+    const fake = new FakeEc2({
+      instances: [fakeInstance('i-1', { tags: { why: 'idle' } }), fakeInstance('i-2', { state: 'stopped' })],
+    }).install(ec2Mock);
+    const writer = new Ec2Writer(client());
+    // Act: stop i-1, retag it, stop it again (no change), start i-2
+    await writer.stop('i-1');
+    await writer.tag('i-1', { why: 'later' });
+    await writer.stop('i-1');
+    await writer.start('i-2');
+    // Assess
+    expect(fake.changes).toEqual([
+      { operation: 'StopInstances', id: 'i-1', from: 'running', to: 'stopped', tags: { why: 'idle' } },
+      { operation: 'StartInstances', id: 'i-2', from: 'stopped', to: 'running', tags: {} },
+    ]);
+    expect(fake.get('i-1').tags).toEqual({ why: 'later' });
+  });
+
   it('refuses to terminate a protected instance and to change a terminated one', async () => {
     new FakeEc2({
       instances: [
