@@ -14,16 +14,11 @@ import assert from 'node:assert/strict';
 import { type Budget, BudgetsClient, DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
 import {
   CreateTagsCommand,
-  type CreateTagsCommandInput,
   DeleteTagsCommand,
-  type DeleteTagsCommandInput,
-  DescribeInstancesCommand,
-  type DescribeInstancesCommandInput,
-  DescribeInstanceTypesCommand,
-  type DescribeInstanceTypesCommandInput,
   EC2Client,
+  StartInstancesCommand,
   StopInstancesCommand,
-  type StopInstancesCommandInput,
+  TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
@@ -37,7 +32,13 @@ import { budgetsCapability } from '../../lambda/services/budgets';
 import { SlackDeliveryError } from '../../lambda/shared/errors';
 import { randomCase } from '../helpers/arbitraries';
 import { TEST_NOW, testContext } from '../helpers/context';
-import { FakeEc2, type FakeInstance as FakeEc2Instance, fakeInstance } from '../helpers/fake-ec2';
+import {
+  type Ec2Fault,
+  FakeEc2,
+  type FakeInstance as FakeEc2Instance,
+  type FakeType,
+  fakeInstance,
+} from '../helpers/fake-ec2';
 import { type FakeStateTable, fakeStateTable } from '../helpers/fake-state-table';
 import { RoutedFakes } from '../helpers/routed-fakes';
 
@@ -58,6 +59,12 @@ const TYPES: Readonly<Record<string, 'gpu' | 'none' | 'unknown'>> = {
   'p4d.24xlarge': 'gpu',
   'm5.large': 'none',
   'zz9.large': 'unknown',
+};
+/** What the fake EC2 answers for TYPES (it knows no unknown type). */
+const EC2_TYPES: Readonly<Record<string, FakeType>> = {
+  'g5.xlarge': { kind: 'gpu' },
+  'p4d.24xlarge': { kind: 'gpu' },
+  'm5.large': { kind: 'none' },
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -245,135 +252,70 @@ function describeBudget(b: BudgetSpec, name: string): Budget | undefined {
 // The fake EC2 / Budgets / Slack (stateful over the runs of one sample)
 // ---------------------------------------------------------------------------------------------------------------
 
-interface FakeInstance {
-  readonly id: string;
-  readonly type: string;
-  state: string;
-  readonly tags: Record<string, string>;
-  readonly oneTimeSpot: boolean;
-  readonly stopFault?: Fault;
-  readonly tagFault?: Fault;
-}
-
 interface World {
-  readonly fleet: FakeInstance[];
-  readonly byId: Map<string, FakeInstance>;
+  /** The fleet of the sample: its `effects` count successful stops, its `changes` log each with its tags. */
+  readonly ec2: FakeEc2;
   readonly budgets: Budget[];
   slackFailures: number;
   readonly posts: SlackMessage[];
-  /** Successful stops per instance over the sample. */
-  readonly effects: Map<string, number>;
-  /** Each successful stop with the budget named by the instance's stopped-budget tag at that moment. */
-  readonly stops: { readonly id: string; readonly budget: string | undefined; readonly tags: Record<string, string> }[];
-  /** Mutating calls made (CreateTags, DeleteTags, StopInstances). */
+  /** Mutating EC2 calls made (CreateTags, DeleteTags, Stop/Start/TerminateInstances), failed ones too. */
   mutations: number;
 }
 
 let world: World;
 
-function awsError(code: string): Error {
-  const status = code === 'InternalError' ? 500 : code === 'RequestTimeout' ? 408 : 400;
-  return Object.assign(new Error(`${code} (simulated)`), {
-    name: code,
-    $fault: status >= 500 ? 'server' : 'client',
-    $metadata: { httpStatusCode: status },
-  });
-}
+const idOf = (index: number) => `i-${(0x2000 + index).toString(16).padStart(17, '0')}`;
 
-function materialize(spec: InstanceSpec, index: number): FakeInstance {
+/** The instance a spec describes; a one-time Spot instance is `spot` without a request type (EC2's default). */
+function materialize(spec: InstanceSpec, index: number): FakeEc2Instance {
   const tags: Record<string, string> = { Name: `box-${index}` };
   if (spec.team !== null) tags.team = spec.team;
   if (spec.env !== null) tags.env = spec.env;
   if (spec.essential) tags[spec.essential.key] = spec.essential.value;
   if (spec.optOut) tags[spec.optOut.key] = spec.optOut.value;
-  return {
-    id: `i-${(0x2000 + index).toString(16).padStart(17, '0')}`,
+  return fakeInstance(idOf(index), {
     type: spec.type,
     state: spec.state,
     tags,
-    oneTimeSpot: spec.oneTimeSpot,
-    ...(spec.stopFault ? { stopFault: { ...spec.stopFault } } : {}),
-    ...(spec.tagFault ? { tagFault: { ...spec.tagFault } } : {}),
-  };
+    ...(spec.oneTimeSpot ? { lifecycle: 'spot' as const } : {}),
+  });
 }
+
+/** The Stop and CreateTags faults of the specs, each failing the calls that name its instance. */
+function faultsOf(specs: readonly InstanceSpec[]): Ec2Fault[] {
+  const fault = (operation: 'StopInstances' | 'CreateTags', f: Fault, index: number): Ec2Fault => ({
+    operation,
+    code: f.code,
+    times: f.times,
+    instanceId: idOf(index),
+    status: f.code === 'InternalError' ? 500 : f.code === 'RequestTimeout' ? 408 : 400,
+  });
+  return specs.flatMap((spec, index) => [
+    ...(spec.stopFault ? [fault('StopInstances', spec.stopFault, index)] : []),
+    ...(spec.tagFault ? [fault('CreateTags', spec.tagFault, index)] : []),
+  ]);
+}
+
+const MUTATING = [
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  StopInstancesCommand,
+  StartInstancesCommand,
+  TerminateInstancesCommand,
+];
 
 const fakes = new RoutedFakes();
 const route: RoutedFakes['route'] = (command, fake) => fakes.route(command, fake);
 const dispatch = fakes.dispatch;
 
 function installFakeAws(): void {
-  ec2Mock.send.callsFake(dispatch as never);
+  const countingDispatch = (command: { readonly constructor: unknown; readonly input: unknown }) => {
+    if (MUTATING.some((c) => command instanceof c)) world.mutations += 1;
+    return dispatch(command);
+  };
+  ec2Mock.send.callsFake(countingDispatch as never);
   budgetsMock.send.callsFake(dispatch as never);
   route(DescribeBudgetsCommand, () => ({ Budgets: world.budgets }));
-  route(DescribeInstancesCommand, (input: DescribeInstancesCommandInput) => {
-    const filters = input.Filters ?? [];
-    const matches = (i: FakeInstance) =>
-      filters.every((f) => {
-        if (f.Name === 'instance-state-name') return f.Values!.includes(i.state);
-        if (f.Name?.startsWith('tag:')) return f.Values!.includes(i.tags[f.Name.slice(4)] ?? '\u0000');
-        throw new Error(`unexpected filter ${f.Name}`);
-      });
-    return {
-      Reservations: [
-        {
-          Instances: world.fleet.filter(matches).map((i) => ({
-            InstanceId: i.id,
-            InstanceType: i.type,
-            State: { Name: i.state },
-            Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
-            ...(i.oneTimeSpot ? { InstanceLifecycle: 'spot' } : {}),
-          })),
-        },
-      ],
-    };
-  });
-  route(DescribeInstanceTypesCommand, (input: DescribeInstanceTypesCommandInput) => {
-    const names = (input.InstanceTypes ?? []) as string[];
-    if (names.some((n) => TYPES[n] === 'unknown' || !TYPES[n])) throw awsError('InvalidInstanceType');
-    return {
-      InstanceTypes: names.map((n) => ({
-        InstanceType: n,
-        InstanceStorageSupported: n !== 'm5.large',
-        ...(TYPES[n] === 'gpu' ? { GpuInfo: { Gpus: [{ Name: 'A10G', Count: 1 }] } } : {}),
-      })),
-    };
-  });
-  route(CreateTagsCommand, (input: CreateTagsCommandInput) => {
-    world.mutations += 1;
-    const targets = (input.Resources ?? []).map((id) => world.byId.get(id)!);
-    for (const i of targets) {
-      if (i.tagFault && i.tagFault.times > 0) {
-        i.tagFault.times -= 1;
-        throw awsError(i.tagFault.code);
-      }
-    }
-    for (const i of targets) for (const t of input.Tags ?? []) i.tags[t.Key!] = t.Value ?? '';
-    return {};
-  });
-  route(DeleteTagsCommand, (input: DeleteTagsCommandInput) => {
-    world.mutations += 1;
-    for (const id of input.Resources ?? []) for (const t of input.Tags ?? []) delete world.byId.get(id)!.tags[t.Key!];
-    return {};
-  });
-  route(StopInstancesCommand, (input: StopInstancesCommandInput) => {
-    world.mutations += 1;
-    const targets = (input.InstanceIds ?? []).map((id) => world.byId.get(id)!);
-    for (const i of targets) {
-      if (i.stopFault && i.stopFault.times > 0) {
-        i.stopFault.times -= 1;
-        throw awsError(i.stopFault.code);
-      }
-      if (i.oneTimeSpot) throw awsError('UnsupportedOperation');
-    }
-    for (const i of targets) {
-      if (i.state === 'running') {
-        world.effects.set(i.id, (world.effects.get(i.id) ?? 0) + 1);
-        world.stops.push({ id: i.id, budget: i.tags[STOPPED_BUDGET], tags: { ...i.tags } });
-      }
-      i.state = 'stopped';
-    }
-    return { StoppingInstances: targets.map((i) => ({ InstanceId: i.id })) };
-  });
 }
 
 const notifier: Notifier = {
@@ -431,7 +373,7 @@ describe('Proof: budget guard safety (properties)', () => {
             instanceType: i.type,
             state: i.state,
             tags: i.tags,
-            lifecycle: i.oneTimeSpot ? 'spot' : 'on-demand',
+            lifecycle: i.lifecycle === 'spot' ? 'spot' : 'on-demand',
           }));
           // Act
           const selection = selectStopCandidates(instances, {
@@ -541,17 +483,18 @@ describe('Proof: budget guard safety (properties)', () => {
         ),
         async (budgetSpecs, instanceSpecs, c, slackFailures) => {
           // Prepare
-          const fleet = instanceSpecs.map(materialize);
           world = {
-            fleet,
-            byId: new Map(fleet.map((i) => [i.id, i])),
+            ec2: new FakeEc2({
+              instances: instanceSpecs.map(materialize),
+              types: EC2_TYPES,
+              faults: faultsOf(instanceSpecs),
+            }),
             budgets: budgetSpecs.flatMap((b, i) => describeBudget(b, `b${i}`) ?? []),
             slackFailures,
             posts: [],
-            effects: new Map(),
-            stops: [],
             mutations: 0,
           };
+          world.ec2.routeOn(fakes);
           table.items.clear();
           const config = toConfig(c, budgetSpecs);
           const run = (event: unknown, now = TEST_NOW) =>
@@ -574,22 +517,23 @@ describe('Proof: budget guard safety (properties)', () => {
           const mutating = !c.dryRun && c.action === 'stop-non-essential';
           if (!mutating) assert.equal(world.mutations, 0, 'a mutating EC2 call in dry-run or notify mode');
 
-          // Assess: each stop was of an allowed instance, for a budget at its action threshold
-          for (const s of world.stops) {
-            const index = budgetSpecs.findIndex((_, i) => `b${i}` === s.budget);
+          // Assess: each state change was a stop of an allowed instance, for a budget at its action threshold
+          for (const s of world.ec2.changes) {
+            assert.equal(s.operation, 'StopInstances', `${s.id}: ${s.operation} by the budget guard`);
+            const index = budgetSpecs.findIndex((_, i) => `b${i}` === s.tags[STOPPED_BUDGET]);
             assert.ok(index >= 0, `${s.id} stopped without a stopped-budget tag`);
             const b = budgetSpecs[index]!;
             assert.ok(b.kind === 'ok' && b.percent >= c.thresholds[1], `${s.id} stopped for b${index} under action`);
-            const inst = world.byId.get(s.id)!;
+            const inst = world.ec2.get(s.id);
             const reason = forbiddenReason(
-              { tags: s.tags, type: inst.type, state: 'running' },
+              { tags: s.tags, type: inst.type, state: s.from },
               scopeOf(index, b),
               c.stopScope,
             );
             assert.equal(reason, undefined, `${s.id} stopped for b${index} although: ${reason}`);
           }
           // ...and never twice
-          for (const [id, n] of world.effects) assert.equal(n, 1, `${id} stopped ${n} times`);
+          for (const [id, n] of world.ec2.effects) assert.equal(n, 1, `${id} stopped ${n} times`);
 
           // Assess: each alert of the period delivered exactly once over the four runs
           const delivered = new Map<string, number>();
@@ -624,7 +568,10 @@ describe('Proof: budget guard safety (properties)', () => {
             for (const b of s.budgets) {
               for (const st of b.stops) {
                 if (st.status === 'done') {
-                  assert.ok(world.effects.has(st.instanceId), `run ${r}: ${st.instanceId} reported stopped, was not`);
+                  assert.ok(
+                    world.ec2.effects.has(st.instanceId),
+                    `run ${r}: ${st.instanceId} reported stopped, was not`,
+                  );
                 } else if (st.status === 'failed') {
                   assert.ok(st.errorCode, `run ${r}: ${st.instanceId} failed without an error code`);
                   stats.failedStops += 1;
@@ -634,7 +581,7 @@ describe('Proof: budget guard safety (properties)', () => {
               }
             }
           }
-          for (const id of world.effects.keys()) {
+          for (const id of world.ec2.effects.keys()) {
             assert.ok(
               summaries.some((s) =>
                 s.budgets.some((b) => b.stops.some((st) => st.instanceId === id && st.status === 'done')),
@@ -642,7 +589,7 @@ describe('Proof: budget guard safety (properties)', () => {
               `${id} stopped but never reported`,
             );
           }
-          stats.stopped += world.effects.size;
+          stats.stopped += world.ec2.effects.size;
           stats.alerts += delivered.size;
         },
       ),
