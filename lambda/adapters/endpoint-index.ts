@@ -10,18 +10,14 @@
  * trusts: it recreates only an endpoint that no longer exists. The ledger keeps the action and its savings like
  * every other capability's. Items expire after ~400 days.
  *
- * Calls: PutItem, UpdateItem (a function); Query and UpdateItem (restore, with the user's credentials).
+ * Calls: PutItem, UpdateItem (a function); Query (restore, with the user's credentials), which marks a record
+ * restored through state-table.ts.
  */
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  PutItemCommand,
-  paginateQuery,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand, paginateQuery, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ActionRecord } from '../core/run';
 import type { RecordedEndpointDeletion } from '../core/sagemaker/restore';
 import { errorCode } from '../shared/errors';
+import { markRestored, S } from './state-table';
 
 const TTL_DAYS = 400;
 
@@ -29,8 +25,6 @@ export const endpointIndexKey = (region: string, endpointName: string) => ({
   pk: `sagemaker-deleted#${region}`,
   sk: endpointName,
 });
-
-const S = (s: string): AttributeValue => ({ S: s });
 
 export interface EndpointDeletionRecord {
   readonly endpointName: string;
@@ -152,22 +146,7 @@ export async function recordEndpointRestores(
   let marked = 0;
   for (const r of records) {
     if (r.status !== 'done' || r.capability !== 'restore' || r.kind !== 'create-endpoint' || !r.region) continue;
-    const key = endpointIndexKey(r.region, r.target);
-    try {
-      await client.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: { pk: S(key.pk), sk: S(key.sk) },
-          UpdateExpression: 'SET #state = :restored, restoredAt = :at',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':restored': S('restored'), ':at': S(r.at) },
-        }),
-      );
-      marked += 1;
-    } catch (error) {
-      if (errorCode(error) !== 'ConditionalCheckFailedException') throw error;
-    }
+    if (await markRestored(client, tableName, endpointIndexKey(r.region, r.target), r.at)) marked += 1;
   }
   return marked;
 }

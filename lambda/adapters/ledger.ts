@@ -4,13 +4,12 @@
  *
  * Keys: pk = `ledger#<YYYY-MM>`, sk = `<ISO time>#<capability>#<kind>#<target>`.
  */
-import { BatchWriteItemCommand, type DynamoDBClient, paginateQuery, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, paginateQuery, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ActionRecord, LedgerEntry } from '../core/run';
+import { batchWriteWithRetry, realSleep, type Sleep } from './state-table';
 
 const TTL_DAYS = 400;
-const BATCH = 25;
-const MAX_BATCH_ATTEMPTS = 5;
 
 export type { LedgerEntry } from '../core/run';
 
@@ -70,19 +69,10 @@ export async function recordActions(
   client: DynamoDBClient,
   tableName: string,
   records: readonly ActionRecord[],
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  sleep: Sleep = realSleep,
 ): Promise<{ written: number; unprocessed: number }> {
   const done = records.filter((r) => r.status === 'done');
-  let unprocessed = 0;
-  for (let i = 0; i < done.length; i += BATCH) {
-    let pending: WriteRequest[] = done.slice(i, i + BATCH).map(toItem);
-    for (let attempt = 0; pending.length > 0 && attempt < MAX_BATCH_ATTEMPTS; attempt++) {
-      if (attempt > 0) await sleep(100 * 2 ** attempt);
-      const res = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
-      pending = res.UnprocessedItems?.[tableName] ?? [];
-    }
-    unprocessed += pending.length;
-  }
+  const unprocessed = await batchWriteWithRetry(client, tableName, done.map(toItem), sleep);
   return { written: done.length - unprocessed, unprocessed };
 }
 

@@ -9,21 +9,12 @@
  * A later stop of the same instance overwrites the item; a restore marks it 'restored'. Items expire after ~400 days
  * like the ledger. Only the guard's own runs write here (a tag on an instance is no evidence: anyone can write one).
  */
-import {
-  type AttributeValue,
-  BatchWriteItemCommand,
-  type DynamoDBClient,
-  paginateQuery,
-  UpdateItemCommand,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, paginateQuery, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { RecordedStop } from '../core/restore';
 import type { ActionRecord } from '../core/run';
-import { errorCode } from '../shared/errors';
+import { batchWriteWithRetry, markRestored, realSleep, S, type Sleep } from './state-table';
 
 const TTL_DAYS = 400;
-const BATCH = 25;
-const MAX_BATCH_ATTEMPTS = 5;
 
 /** Capabilities whose stops restore may undo. */
 export type StoppingCapability = RecordedStop['capability'];
@@ -33,7 +24,6 @@ export type GuardStop = RecordedStop;
 
 export const stopIndexKey = (region: string, instanceId: string) => ({ pk: `stopped#${region}`, sk: instanceId });
 
-const S = (s: string): AttributeValue => ({ S: s });
 const ttlOf = (iso: string) => Math.floor(Date.parse(iso) / 1000) + TTL_DAYS * 86_400;
 
 function isGuardStop(r: ActionRecord): r is ActionRecord & { region: string; capability: StoppingCapability } {
@@ -73,38 +63,14 @@ export async function recordStops(
   client: DynamoDBClient,
   tableName: string,
   records: readonly ActionRecord[],
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  sleep: Sleep = realSleep,
 ): Promise<{ written: number; unprocessed: number }> {
   const stops = records.filter(isGuardStop);
-  let unprocessed = 0;
-  for (let i = 0; i < stops.length; i += BATCH) {
-    let pending: WriteRequest[] = stops.slice(i, i + BATCH).map(toItem);
-    for (let attempt = 0; pending.length > 0 && attempt < MAX_BATCH_ATTEMPTS; attempt++) {
-      if (attempt > 0) await sleep(100 * 2 ** attempt);
-      const res = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
-      pending = res.UnprocessedItems?.[tableName] ?? [];
-    }
-    unprocessed += pending.length;
-  }
+  const unprocessed = await batchWriteWithRetry(client, tableName, stops.map(toItem), sleep);
   let restored = 0;
   for (const r of records) {
     if (r.status !== 'done' || r.capability !== 'restore' || r.kind !== 'start' || !r.region) continue;
-    const key = stopIndexKey(r.region, r.target);
-    try {
-      await client.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: { pk: S(key.pk), sk: S(key.sk) },
-          UpdateExpression: 'SET #state = :restored, restoredAt = :at',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':restored': S('restored'), ':at': S(r.at) },
-        }),
-      );
-      restored += 1;
-    } catch (error) {
-      if (errorCode(error) !== 'ConditionalCheckFailedException') throw error;
-    }
+    if (await markRestored(client, tableName, stopIndexKey(r.region, r.target), r.at)) restored += 1;
   }
   return { written: stops.length - unprocessed + restored, unprocessed };
 }

@@ -9,6 +9,9 @@
  * {@link WARNING_TTL_DAYS} (TTL), so a warning nobody acted on is repeated about once a month; an expired item the
  * TTL sweeper has not removed yet is ignored.
  *
+ * The SageMaker guard keeps its warnings the same way under its own partition (sagemaker-warnings.ts): both go
+ * through {@link WarningRecords}, which holds what the two share; each guard says only its key and its own fields.
+ *
  * Calls: Query, PutItem, UpdateItem, DeleteItem (no Scan, no GetItem).
  */
 import {
@@ -22,33 +25,42 @@ import {
 import type { NewWarning, WarningState } from '../core/reaper/types';
 import { errorCode } from '../shared/errors';
 
-/** A warning not acted on for this long is dropped (and, if the instance is still idle, given again). */
+/** A warning not acted on for this long is dropped (and, if the resource is still idle, given again). */
 export const WARNING_TTL_DAYS = 30;
 
 export const warningKey = (region: string, instanceId: string) => ({ pk: `warning#${region}`, sk: instanceId });
 
+type Item = Record<string, AttributeValue>;
+
 const S = (s: string): AttributeValue => ({ S: s });
 const N = (n: number): AttributeValue => ({ N: String(n) });
-const str = (item: Record<string, AttributeValue>, name: string): string | undefined => item[name]?.S;
+const str = (item: Item, name: string): string | undefined => item[name]?.S;
 
-function toState(item: Record<string, AttributeValue>): WarningState | undefined {
-  const instanceId = str(item, 'instanceId') ?? str(item, 'sk');
+/** What every stored warning has, whichever guard wrote it. */
+export interface StoredWarning {
+  readonly region: string;
+  readonly status: 'pending' | 'delivered';
+  readonly idleSince: string;
+  readonly warnedAt?: string;
+  readonly slackChannel?: string;
+  readonly slackTs?: string;
+  readonly actionDue?: string;
+}
+
+/** The shared part of a stored item, or undefined when it is not a usable warning. */
+export function storedWarning(item: Item): StoredWarning | undefined {
   const region = str(item, 'region');
   const status = str(item, 'status');
   const idleSince = str(item, 'idleSince');
-  if (!instanceId || !region || !idleSince || (status !== 'pending' && status !== 'delivered')) return undefined;
-  const action = str(item, 'action');
-  const optional = (name: keyof WarningState) => {
+  if (!region || !idleSince || (status !== 'pending' && status !== 'delivered')) return undefined;
+  const optional = (name: 'warnedAt' | 'slackChannel' | 'slackTs' | 'actionDue') => {
     const v = str(item, name);
     return v !== undefined ? { [name]: v } : {};
   };
   return {
-    instanceId,
     region,
     status,
     idleSince,
-    ...(action === 'stop' || action === 'terminate' ? { action } : {}),
-    ...optional('launchTime'),
     ...optional('warnedAt'),
     ...optional('slackChannel'),
     ...optional('slackTs'),
@@ -56,16 +68,16 @@ function toState(item: Record<string, AttributeValue>): WarningState | undefined
   };
 }
 
-export interface PendingWarning extends NewWarning {
-  readonly instanceId: string;
-  readonly region: string;
-  readonly launchTime?: string;
-  readonly confidence: 'high' | 'low';
+/** One guard's warnings: the partition of a region's warnings, and how a stored item reads back. */
+export interface WarningShape<W> {
+  /** `warning#<region>`, `sagemaker-warning#<region>`. */
+  readonly partition: (region: string) => string;
+  /** A stored item as the guard's warning, and its sort key; undefined when it is not a usable warning. */
+  readonly parse: (item: Item) => { readonly id: string; readonly warning: W } | undefined;
 }
 
-export interface DeliveredWarning {
-  readonly instanceId: string;
-  readonly region: string;
+/** Slack accepted the message that carried a warning. */
+export interface Delivery {
   readonly slackChannel: string;
   readonly slackTs: string;
   /** When Slack accepted the message (the run's clock). */
@@ -74,54 +86,57 @@ export interface DeliveredWarning {
   readonly actionDue?: string;
 }
 
-export class WarningStore {
+/**
+ * The warn-then-act records of one guard, one item per warned resource (pk from the shape, sk the resource's ID).
+ * Only the run that wrote a pending warning (its token) marks it delivered.
+ */
+export class WarningRecords<W> {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
-    /** This run's token: only the run that wrote a pending warning marks it delivered. */
     private readonly runToken: string,
     private readonly now: Date,
+    private readonly shape: WarningShape<W>,
   ) {}
 
-  /** The region's warnings by instance ID (expired items ignored). */
-  async list(region: string): Promise<Map<string, WarningState>> {
-    const found = new Map<string, WarningState>();
+  private key(region: string, id: string) {
+    return { pk: S(this.shape.partition(region)), sk: S(id) };
+  }
+
+  /** The region's warnings by sort key (expired items ignored). */
+  async list(region: string): Promise<Map<string, W>> {
+    const found = new Map<string, W>();
     const nowSeconds = Math.floor(this.now.getTime() / 1000);
     const pages = paginateQuery(
       { client: this.client },
       {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': S(warningKey(region, '').pk) },
+        ExpressionAttributeValues: { ':pk': S(this.shape.partition(region)) },
       },
     );
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const ttl = item.ttl?.N !== undefined ? Number(item.ttl.N) : undefined;
         if (ttl !== undefined && ttl < nowSeconds) continue;
-        const state = toState(item);
-        if (state) found.set(state.instanceId, state);
+        const parsed = this.shape.parse(item);
+        if (parsed) found.set(parsed.id, parsed.warning);
       }
     }
     return found;
   }
 
-  /** Records a warning about to be posted; replaces any earlier warning of the instance. */
-  async putPending(w: PendingWarning): Promise<void> {
-    const key = warningKey(w.region, w.instanceId);
+  /** Records a warning about to be posted, with the guard's own `fields`; replaces any earlier one of the resource. */
+  async putPending(region: string, id: string, idleSince: string, fields: Item): Promise<void> {
     await this.client.send(
       new PutItemCommand({
         TableName: this.tableName,
         Item: {
-          pk: S(key.pk),
-          sk: S(key.sk),
-          instanceId: S(w.instanceId),
-          region: S(w.region),
+          ...this.key(region, id),
+          ...fields,
+          region: S(region),
           status: S('pending'),
-          idleSince: S(w.idleSince),
-          confidence: S(w.confidence),
-          ...(w.action ? { action: S(w.action) } : {}),
-          ...(w.launchTime ? { launchTime: S(w.launchTime) } : {}),
+          idleSince: S(idleSince),
           recordedAt: S(this.now.toISOString()),
           runToken: S(this.runToken),
           ttl: N(Math.floor(this.now.getTime() / 1000) + WARNING_TTL_DAYS * 86_400),
@@ -134,13 +149,12 @@ export class WarningStore {
    * Marks this run's pending warning delivered. False when the record is no longer this run's pending one (deleted,
    * or replaced by another run): then nothing is marked.
    */
-  async markDelivered(d: DeliveredWarning): Promise<boolean> {
-    const key = warningKey(d.region, d.instanceId);
+  async markDelivered(region: string, id: string, d: Delivery): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { pk: S(key.pk), sk: S(key.sk) },
+          Key: this.key(region, id),
           UpdateExpression: `SET #status = :delivered, warnedAt = :at, slackChannel = :channel, slackTs = :ts${d.actionDue ? ', actionDue = :due' : ''}`,
           ConditionExpression: '#status = :pending AND runToken = :token',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -162,9 +176,79 @@ export class WarningStore {
     }
   }
 
+  /** Removes the resource's warning (busy again, protected, acted on, or gone). */
+  async remove(region: string, id: string): Promise<void> {
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: this.key(region, id) }));
+  }
+}
+
+/** The reaper's shape: items also carry instanceId, confidence, and the announced action and launch time. */
+const REAPER_WARNINGS: WarningShape<WarningState> = {
+  partition: (region) => warningKey(region, '').pk,
+  parse(item) {
+    const common = storedWarning(item);
+    const instanceId = str(item, 'instanceId') ?? str(item, 'sk');
+    if (!common || !instanceId) return undefined;
+    const action = str(item, 'action');
+    const launchTime = str(item, 'launchTime');
+    const warning: WarningState = {
+      instanceId,
+      ...common,
+      ...(action === 'stop' || action === 'terminate' ? { action } : {}),
+      ...(launchTime !== undefined ? { launchTime } : {}),
+    };
+    return { id: instanceId, warning };
+  },
+};
+
+export interface PendingWarning extends NewWarning {
+  readonly instanceId: string;
+  readonly region: string;
+  readonly launchTime?: string;
+  readonly confidence: 'high' | 'low';
+}
+
+export interface DeliveredWarning extends Delivery {
+  readonly instanceId: string;
+  readonly region: string;
+}
+
+/** The idle GPU reaper's warnings (see the top of this file). */
+export class WarningStore {
+  private readonly records: WarningRecords<WarningState>;
+
+  constructor(
+    client: DynamoDBClient,
+    tableName: string,
+    /** This run's token: only the run that wrote a pending warning marks it delivered. */
+    runToken: string,
+    now: Date,
+  ) {
+    this.records = new WarningRecords(client, tableName, runToken, now, REAPER_WARNINGS);
+  }
+
+  /** The region's warnings by instance ID (expired items ignored). */
+  list(region: string): Promise<Map<string, WarningState>> {
+    return this.records.list(region);
+  }
+
+  /** Records a warning about to be posted; replaces any earlier warning of the instance. */
+  putPending(w: PendingWarning): Promise<void> {
+    return this.records.putPending(w.region, w.instanceId, w.idleSince, {
+      instanceId: S(w.instanceId),
+      confidence: S(w.confidence),
+      ...(w.action ? { action: S(w.action) } : {}),
+      ...(w.launchTime ? { launchTime: S(w.launchTime) } : {}),
+    });
+  }
+
+  /** Marks this run's pending warning delivered; false when the record is no longer this run's pending one. */
+  markDelivered(d: DeliveredWarning): Promise<boolean> {
+    return this.records.markDelivered(d.region, d.instanceId, d);
+  }
+
   /** Removes the instance's warning (busy again, protected, acted on, or gone). */
-  async remove(region: string, instanceId: string): Promise<void> {
-    const key = warningKey(region, instanceId);
-    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { pk: S(key.pk), sk: S(key.sk) } }));
+  remove(region: string, instanceId: string): Promise<void> {
+    return this.records.remove(region, instanceId);
   }
 }

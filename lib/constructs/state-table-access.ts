@@ -1,6 +1,6 @@
 /**
  * The DynamoDB actions a function may call on the state table, by what it does there. The commands behind each use
- * live in lambda/adapters (ledger.ts, stop-index.ts, state-store.ts, warning-store.ts);
+ * live in lambda/adapters (ledger.ts, stop-index.ts, state-table.ts, state-store.ts, warning-store.ts);
  * test/infra/state-table-access.test.ts fails when an adapter sends a command its use does not grant. No function
  * gets Scan, PartiQL or table-level actions, and only the reaper and the SageMaker guard DeleteItem (their warnings):
  * nothing else sends them.
@@ -8,7 +8,7 @@
 export const STATE_TABLE_ACCESS = {
   /**
    * The savings ledger and the stop index: after a run the Lambda runtime writes its effective actions
-   * (ledger.ts recordActions) and stops (stop-index.ts recordStops).
+   * (ledger.ts recordActions) and stops (stop-index.ts recordStops), both through state-table.ts.
    */
   ledgerWrite: ['dynamodb:BatchWriteItem'],
   /** Reading a month of the ledger (ledger.ts readMonth). */

@@ -51,19 +51,23 @@ function actionsOf(file: string): string[] {
  * only from the CLI (`cost-guard restore` runs with the user's own credentials, so no role needs it).
  */
 const ADAPTER_USES: Record<string, { uses: StateTableUse[]; cliOnly?: string[] }> = {
+  // readMonth (Query); its writes after a run go through state-table.ts.
   'ledger.ts': { uses: ['ledgerWrite', 'ledgerRead'] },
-  // recordStops after a run (BatchWriteItem); marking a stop restored (UpdateItem) and guardStops (Query): restore.
-  'stop-index.ts': { uses: ['ledgerWrite'], cliOnly: ['dynamodb:UpdateItem', 'dynamodb:Query'] },
+  // The batch writes of the ledger and the stop index after a run (BatchWriteItem); marking a stop or a deleted
+  // endpoint restored (UpdateItem): restore.
+  'state-table.ts': { uses: ['ledgerWrite'], cliOnly: ['dynamodb:UpdateItem'] },
+  // recordStops after a run (through state-table.ts); guardStops (Query): restore.
+  'stop-index.ts': { uses: ['ledgerWrite'], cliOnly: ['dynamodb:Query'] },
   'state-store.ts': { uses: ['state'] },
   // The launch cap's record (GetItem, PutItem): the budget guard, and `cost-guard restore` with the user's credentials.
   'launch-cap-store.ts': { uses: ['state'] },
+  // The reaper's warnings and the SageMaker guard's (sagemaker-warnings.ts says only its key and fields).
   'warning-store.ts': { uses: ['warnings'] },
   // Keeps (Query, conditional PutItem) and the Slack endpoint's once-only marks (conditional PutItem).
   'keep-store.ts': { uses: ['state'] },
   'interaction-store.ts': { uses: ['state'] },
-  // The SageMaker guard's warnings (same calls as the reaper's), and its endpoint index: written before and after each
-  // DeleteEndpoint (PutItem, UpdateItem); read (Query) and marked restored (UpdateItem) by `restore --sagemaker`.
-  'sagemaker-warnings.ts': { uses: ['warnings'] },
+  // The SageMaker guard's endpoint index: written before and after each DeleteEndpoint (PutItem, UpdateItem); read
+  // (Query) by `restore --sagemaker`.
   'endpoint-index.ts': { uses: ['state'] },
 };
 
@@ -76,7 +80,8 @@ function dynamoAdapters(): string[] {
 
 describe('State table grants (lib/constructs/state-table-access.ts) against the adapters', () => {
   it('finds the commands the adapters send (the scan works)', () => {
-    expect(dynamoCommands('ledger.ts')).toEqual(['BatchWriteItem', 'Query']);
+    expect(dynamoCommands('state-table.ts')).toEqual(['BatchWriteItem', 'UpdateItem']);
+    expect(dynamoCommands('ledger.ts')).toEqual(['Query']);
     expect(dynamoCommands('clients.ts')).toEqual([]);
   });
 
