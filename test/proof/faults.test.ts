@@ -18,24 +18,7 @@ import {
   type GetMetricDataCommandInput,
   ListMetricsCommand,
 } from '@aws-sdk/client-cloudwatch';
-import {
-  CreateTagsCommand,
-  type CreateTagsCommandInput,
-  DeleteTagsCommand,
-  type DeleteTagsCommandInput,
-  DescribeInstanceAttributeCommand,
-  type DescribeInstanceAttributeCommandInput,
-  DescribeInstancesCommand,
-  type DescribeInstancesCommandInput,
-  DescribeInstanceTypesCommand,
-  type DescribeInstanceTypesCommandInput,
-  DescribeSpotInstanceRequestsCommand,
-  EC2Client,
-  StopInstancesCommand,
-  type StopInstancesCommandInput,
-  TerminateInstancesCommand,
-  type TerminateInstancesCommandInput,
-} from '@aws-sdk/client-ec2';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import {
   DeleteBucketLifecycleCommand,
   GetBucketLifecycleConfigurationCommand,
@@ -62,6 +45,7 @@ import { type LifecycleRunSummary, lifecycleCapability } from '../../lambda/serv
 import { type ReaperSummary, reaperCapability } from '../../lambda/services/reaper';
 import { MemoryMetrics, silentLog } from '../../lambda/shared/observability';
 import { TEST_NOW } from '../helpers/context';
+import { FakeEc2, type FakeInstance, fakeInstance } from '../helpers/fake-ec2';
 import { type FakeStateTable, fakeStateTable } from '../helpers/fake-state-table';
 import { RoutedFakes } from '../helpers/routed-fakes';
 import { type ScriptedResponse, type SlackTestServer, startSlackServer } from '../helpers/slack-server';
@@ -259,113 +243,48 @@ const SLACK_CASES: readonly (readonly [string, readonly ScriptedResponse[], bool
 // Idle GPU reaper
 // ---------------------------------------------------------------------------------------------------------------
 
-interface ReaperInstance {
-  readonly id: string;
-  readonly type: string;
-  readonly tags: Record<string, string>;
-  state: 'running' | 'stopped' | 'terminated';
+/** An instance of the reaper's fake EC2, with the GPU utilization CloudWatch reports for it. */
+interface ReaperInstance extends FakeInstance {
   readonly gpu: number;
-  readonly spot?: boolean;
 }
 
 const OLD_WARNING = new Date(NOW_MS - 3 * HOUR).toISOString();
 const IDLE_SINCE = 'cost-guard:idle-since';
 
+/** The reaper's fleet on the shared fake EC2 (routed by `reset`, which the budget guard's fleet also does). */
 const reaper = {
   fleet: [] as ReaperInstance[],
-  effects: new Map<string, number>(),
+  ec2: new FakeEc2(),
   reset() {
     const make = (id: string, over: Partial<ReaperInstance> = {}): ReaperInstance => ({
       id,
       type: 'g5.xlarge',
       tags: { Name: id, [IDLE_SINCE]: OLD_WARNING },
       state: 'running',
+      launchTime: new Date(NOW_MS - 24 * HOUR),
       gpu: 0,
       ...over,
     });
     this.fleet = [
       make('i-act'),
       make('i-act2'),
-      make('i-spot', { spot: true }),
+      make('i-spot', { lifecycle: 'spot', spotRequestId: 'sir-i-spot', spotType: 'persistent' }),
       make('i-new', { tags: { Name: 'i-new' } }),
       make('i-busy', { gpu: 80 }),
       make('i-cpu', { type: 'm5.large', tags: { Name: 'i-cpu' } }),
     ];
-    this.effects = new Map();
+    this.ec2 = new FakeEc2({ instances: this.fleet });
+    this.ec2.routeOn(fakes);
   },
-  get(id: string) {
+  /** Successful stops and terminations per instance. */
+  get effects(): ReadonlyMap<string, number> {
+    return this.ec2.effects;
+  },
+  get(id: string): ReaperInstance {
     return this.fleet.find((i) => i.id === id)!;
   },
 };
 
-route(DescribeInstancesCommand, (input: DescribeInstancesCommandInput) => {
-  if (budgets.active) return budgets.describeInstances(input);
-  return {
-    Reservations: [
-      {
-        Instances: reaper.fleet
-          .filter((i) => i.state === 'running')
-          .map((i) => ({
-            InstanceId: i.id,
-            InstanceType: i.type,
-            LaunchTime: new Date(NOW_MS - 24 * HOUR),
-            State: { Name: i.state },
-            Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
-            ...(i.spot ? { InstanceLifecycle: 'spot', SpotInstanceRequestId: `sir-${i.id}` } : {}),
-          })),
-      },
-    ],
-  };
-});
-route(DescribeInstanceTypesCommand, (input: DescribeInstanceTypesCommandInput) => ({
-  InstanceTypes: (input.InstanceTypes ?? []).map((n) =>
-    String(n).startsWith('g5')
-      ? {
-          InstanceType: n,
-          GpuInfo: { Gpus: [{ Name: 'A10G', Manufacturer: 'NVIDIA', Count: 1 }] },
-          InstanceStorageSupported: true,
-        }
-      : { InstanceType: n, InstanceStorageSupported: false },
-  ),
-}));
-route(DescribeSpotInstanceRequestsCommand, (input: { SpotInstanceRequestIds?: string[] }) => ({
-  SpotInstanceRequests: (input.SpotInstanceRequestIds ?? []).map((id) => ({
-    SpotInstanceRequestId: id,
-    Type: 'persistent',
-  })),
-}));
-route(DescribeInstanceAttributeCommand, (input: DescribeInstanceAttributeCommandInput) => ({
-  InstanceId: input.InstanceId,
-  DisableApiTermination: { Value: false },
-}));
-route(CreateTagsCommand, (input: CreateTagsCommandInput) => {
-  for (const id of input.Resources ?? []) {
-    const tags = budgets.active ? budgets.get(id).tags : reaper.get(id).tags;
-    for (const t of input.Tags ?? []) tags[t.Key!] = t.Value ?? '';
-  }
-  return {};
-});
-route(DeleteTagsCommand, (input: DeleteTagsCommandInput) => {
-  for (const id of input.Resources ?? []) {
-    const tags = budgets.active ? budgets.get(id).tags : reaper.get(id).tags;
-    for (const t of input.Tags ?? []) delete tags[t.Key!];
-  }
-  return {};
-});
-const act = (to: 'stopped' | 'terminated') => (input: StopInstancesCommandInput | TerminateInstancesCommandInput) => {
-  const ids = input.InstanceIds ?? [];
-  for (const id of ids) {
-    const inst = budgets.active ? budgets.get(id) : reaper.get(id);
-    if (budgets.active && budgets.oneTimeSpot.has(id)) throw awsError('UnsupportedOperation');
-    const effects = budgets.active ? budgets.effects : reaper.effects;
-    if (inst.state === 'running') effects.set(id, (effects.get(id) ?? 0) + 1);
-    inst.state = to;
-  }
-  const list = ids.map((InstanceId) => ({ InstanceId }));
-  return to === 'stopped' ? { StoppingInstances: list } : { TerminatingInstances: list };
-};
-route(StopInstancesCommand, act('stopped'));
-route(TerminateInstancesCommand, act('terminated'));
 route(ListMetricsCommand, () => ({
   Metrics: reaper.fleet
     .filter((i) => i.state === 'running' && i.type.startsWith('g5'))
@@ -978,56 +897,33 @@ describe('Proof: storage lifecycle faults', () => {
 // Budget guard
 // ---------------------------------------------------------------------------------------------------------------
 
-interface BudgetInstance {
-  readonly id: string;
-  readonly type: string;
-  readonly tags: Record<string, string>;
-  state: string;
-}
-
+/** The budget guard's fleet on the shared fake EC2 (routed by `reset`, which the reaper's fleet also does). */
 const budgets = {
-  active: false,
-  fleet: [] as BudgetInstance[],
-  effects: new Map<string, number>(),
-  oneTimeSpot: new Set<string>(),
+  ec2: new FakeEc2(),
   reset() {
-    this.active = true;
-    this.fleet = [
-      { id: 'i-ml-1', type: 'g5.xlarge', tags: { team: 'ml' }, state: 'running' },
-      { id: 'i-ml-2', type: 'g5.xlarge', tags: { team: 'ml' }, state: 'running' },
-      {
-        id: 'i-ml-essential',
-        type: 'g5.xlarge',
-        tags: { team: 'ml', 'Cost-Guard:Essential': 'TRUE' },
-        state: 'running',
-      },
-      { id: 'i-data', type: 'g5.xlarge', tags: { team: 'data' }, state: 'running' },
-    ];
-    this.effects = new Map();
-    this.oneTimeSpot = new Set();
-  },
-  get(id: string) {
-    return this.fleet.find((i) => i.id === id)!;
-  },
-  describeInstances(input: DescribeInstancesCommandInput) {
-    const matches = (i: BudgetInstance) =>
-      (input.Filters ?? []).every((f) =>
-        f.Name === 'instance-state-name'
-          ? f.Values!.includes(i.state)
-          : f.Values!.includes(i.tags[f.Name!.slice('tag:'.length)] ?? '\u0000'),
-      );
-    return {
-      Reservations: [
-        {
-          Instances: this.fleet.filter(matches).map((i) => ({
-            InstanceId: i.id,
-            InstanceType: i.type,
-            State: { Name: i.state },
-            Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
-          })),
-        },
+    this.ec2 = new FakeEc2({
+      instances: [
+        fakeInstance('i-ml-1', { tags: { team: 'ml' } }),
+        fakeInstance('i-ml-2', { tags: { team: 'ml' } }),
+        fakeInstance('i-ml-essential', { tags: { team: 'ml', 'Cost-Guard:Essential': 'TRUE' } }),
+        fakeInstance('i-data', { tags: { team: 'data' } }),
       ],
-    };
+    });
+    this.ec2.routeOn(fakes);
+  },
+  /** Successful stops per instance. */
+  get effects(): ReadonlyMap<string, number> {
+    return this.ec2.effects;
+  },
+  get(id: string): FakeInstance {
+    return this.ec2.get(id);
+  },
+  /**
+   * Makes EC2 refuse to stop `id` as it refuses a one-time Spot instance (UnsupportedOperation), while
+   * DescribeInstances still lists it as on-demand: the guard learns only from the failed stop.
+   */
+  refuseStop(id: string): void {
+    this.ec2.faults.push({ operation: 'StopInstances', code: 'UnsupportedOperation', instanceId: id });
   },
 };
 
@@ -1184,15 +1080,12 @@ async function assessBudgetRetry(refused = 0): Promise<BudgetsSummary> {
 
 describe('Proof: budget guard faults', () => {
   beforeEach(() => budgets.reset());
-  afterAll(() => {
-    budgets.active = false;
-  });
 
   it.each(BUDGET_STEPS.flatMap((s) => FAULT_KINDS.map((k) => [s.step, k, s] as const)))(
     'finishes or fails cleanly when %s fails with %s, and the retry alerts exactly once',
     async (_step, kind, s) => {
       // Prepare
-      for (const id of s.oneTimeSpot ?? []) budgets.oneTimeSpot.add(id);
+      for (const id of s.oneTimeSpot ?? []) budgets.refuseStop(id);
       const ctx = context(BUDGETS_CONFIG, { stateTable: true, accountId: s.step !== 'GetCallerIdentity' });
       const fault = faultOf(kind, s.injections[0]!.service);
       const hits = s.injections.map((i) => inject(ctx, i, fault));
@@ -1202,7 +1095,7 @@ describe('Proof: budget guard faults', () => {
       for (const [i, h] of hits.entries()) assert.ok(h.fired > 0, `${s.injections[i]!.operation} was never called`);
       assessBudgetRun(outcome);
       s.assess(outcome, fault);
-      budgets.oneTimeSpot.clear();
+      budgets.ec2.faults.length = 0;
       await assessBudgetRetry();
     },
   );
