@@ -5,8 +5,8 @@
  *   npx tsx scripts/gen-price-catalog.ts [--dry-run]
  *
  * For each catalog region it asks GetProducts (endpoint us-east-1) for the EC2 on-demand Linux prices of the GPU and
- * ML-accelerator families (the same filters as the live prices, lambda/adapters/pricing-api.ts) and for the SageMaker
- * real-time inference (Hosting) prices of `ml.*` instances, keeps the families lambda/core/savings/gpu-facts.ts
+ * ML-accelerator families and for the SageMaker real-time inference (Hosting) prices (the same filters as the live
+ * prices, lambda/adapters/pricing-api.ts) of `ml.*` instances, keeps the families lambda/core/savings/gpu-facts.ts
  * tracks, and writes the file (--dry-run prints a summary instead). Review the diff: a type that disappeared, or a
  * price that moved more than a few percent, deserves a look before committing. New families need a row in
  * gpu-facts.ts first. Never run by tests; test/unit/core/savings/catalog.test.ts runs the pure transform
@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type Filter, PricingClient, paginateGetProducts } from '@aws-sdk/client-pricing';
-import { ACCELERATED_FAMILIES, onDemandLinuxFilters } from '../lambda/adapters/pricing-api';
+import { ACCELERATED_FAMILIES, onDemandLinuxFilters, sageMakerHostingFilters } from '../lambda/adapters/pricing-api';
 import {
   CATALOG_DATA_FILE,
   CATALOG_REGIONS,
@@ -47,14 +47,7 @@ async function regionEntries(client: PricingClient, region: string): Promise<Cat
   for (const family of ACCELERATED_FAMILIES) {
     add('ec2', await products(client, 'AmazonEC2', onDemandLinuxFilters(region, family)));
   }
-  add(
-    'sagemaker',
-    await products(client, 'AmazonSageMaker', [
-      { Type: 'TERM_MATCH', Field: 'regionCode', Value: region },
-      { Type: 'TERM_MATCH', Field: 'productFamily', Value: 'ML Instance' },
-      { Type: 'TERM_MATCH', Field: 'component', Value: 'Hosting' },
-    ]),
-  );
+  add('sagemaker', await products(client, 'AmazonSageMaker', sageMakerHostingFilters(region)));
   return entries;
 }
 

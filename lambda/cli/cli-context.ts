@@ -13,7 +13,7 @@ import type { CostGuardConfig } from '../core/config';
 import { STATE_TABLE_NAME } from '../core/names';
 import { regionCodeProblem, unknownRegionWarning } from '../core/regions';
 import { buildContext, type RunContext } from '../runtime/context';
-import { resolvePricing } from '../runtime/pricing-source';
+import { type PriceListName, resolvePricing } from '../runtime/pricing-source';
 import { type ApiCall, ApiCallCounter } from '../shared/api-calls';
 import { AwsAccessError, errorCode, errorMessage, STATE_TABLE_REMEDY, StateTableNotFoundError } from '../shared/errors';
 import { lineLogger, MemoryMetrics, silentLog } from '../shared/observability';
@@ -38,6 +38,8 @@ export interface CliContextOptions {
   readonly onMissingStateTable?: (error: StateTableNotFoundError) => void;
   /** The progress line: services report to it, and it counts AWS calls and Slack posts. */
   readonly progress?: Progress;
+  /** The live price lists the run prices from when `pricing.live` is on (default EC2); see priceListsFor. */
+  readonly priceLists?: readonly PriceListName[];
 }
 
 const CREDENTIAL_ERRORS = new Set([
@@ -214,7 +216,7 @@ export async function cliContext(o: CliContextOptions): Promise<RunContext> {
   const accountId = await callerAccount(clients);
   const clock = runClock(o.io.now(), serverDate());
   if (clock.source === 'local') log.debug("no Date header from STS: using this machine's clock");
-  const { pricing, note } = await resolvePricing(o.config, clients, region);
+  const { pricing, note } = await resolvePricing(o.config, clients, region, o.priceLists);
   const tableName = o.stateTable ?? o.config.state.tableName ?? STATE_TABLE_NAME;
   let stateTableName: string | undefined = tableName;
   try {

@@ -10,6 +10,7 @@ import { formatUsd } from '../core/money';
 import type { SlackMessage } from '../core/slack-blocks';
 import type { CapabilityName } from '../runtime/capability';
 import { type RunContext, type RunSummary, summaryOfFailedRun } from '../runtime/context';
+import { priceListsFor } from '../runtime/pricing-source';
 import { ActionRunner } from '../shared/actions';
 import { errorMessage } from '../shared/errors';
 import { parseCliArgs } from './args';
@@ -202,6 +203,7 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
         printOnly: true,
         verbose,
         progress,
+        priceLists: [...new Set(names.flatMap((n) => priceListsFor(n)))],
         ...(values.region ? { region: values.region } : {}),
         ...(values['state-table'] ? { stateTable: values['state-table'] } : {}),
         onMissingStateTable: (error) => problems.push(error.message),

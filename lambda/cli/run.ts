@@ -6,6 +6,7 @@ import { closestName } from '../core/suggest';
 import type { CapabilityName } from '../runtime/capability';
 import { type RunSummary, summaryOfFailedRun } from '../runtime/context';
 import { withRunLeases } from '../runtime/lease';
+import { priceListsFor } from '../runtime/pricing-source';
 import { recordRun } from '../runtime/record';
 import { parseCliArgs } from './args';
 import type { CliCapability } from './capabilities';
@@ -80,6 +81,7 @@ export function runCommandFor(modules: ReadonlyMap<CapabilityName, CliCapability
       dryRun: values['dry-run'] === true,
       verbose,
       progress,
+      priceLists: priceListsFor(module.name),
       ...(values.region ? { region: values.region } : {}),
       ...(values['state-table'] ? { stateTable: values['state-table'] } : {}),
     }).finally(() => progress.done());

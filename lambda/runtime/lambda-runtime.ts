@@ -11,7 +11,7 @@ import { errorMessage, InvalidEnvironmentError, MissingEnvironmentError } from '
 import { PowertoolsMetrics, powertoolsLogger } from '../shared/observability';
 import { buildContext, type RunContext, type RunSummary } from './context';
 import { type LeaseHeldSummary, lambdaHolder, runUnderLambdaLease } from './lambda-lease';
-import { resolvePricing } from './pricing-source';
+import { priceListsFor, resolvePricing } from './pricing-source';
 import { recordRun } from './record';
 
 export interface LambdaEnvironment {
@@ -90,13 +90,13 @@ export function lambdaHandler<E, R extends RunSummary>(
     environment ??= readLambdaEnvironment(process.env);
     const notifier = await notifierFor(environment, (m) => logger.info(m));
     const clients = new ClientFactory({ defaultRegion: environment.region });
-    // Functions that price nothing (alarms, summary) never call the Price List API, whatever pricing.live says.
+    // Functions that price nothing (alarms, summary) never call the Price List API, whatever pricing.live says; the
+    // others fetch only the price list their capability prices from (EC2, or SageMaker hosting for ml.*).
     const { pricing, note } = await resolvePricing(
-      options.pricesInstances === false
-        ? { ...environment.config, pricing: { ...environment.config.pricing, live: false } }
-        : environment.config,
+      environment.config,
       clients,
       environment.region,
+      options.pricesInstances === false ? [] : priceListsFor(capability),
     );
     const ctx = buildContext({
       clients,

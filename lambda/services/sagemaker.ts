@@ -328,7 +328,7 @@ async function run(ctx: RunContext, event?: unknown): Promise<SageMakerSummary> 
   const config: SageMakerGuardConfig = { sagemaker: ctx.config.sagemaker, tags: ctx.config.tags };
   const { action, maxActionsPerRun, warnMinutesBeforeAction, endpointIdleHours } = config.sagemaker;
   const { now } = ctx;
-  const pricingNote = `ml.* prices from the embedded catalog of ${ctx.pricing.asOf} (SageMaker hosting, us-east-1; other regions use the us-east-1 figure) and pricing.instanceHourlyUsd overrides`;
+  const pricingNote = `ml.* prices: ${ctx.pricingNote}; pricing.instanceHourlyUsd overrides win, and a region the catalog has no ml.* figure for uses its us-east-1 one`;
   const empty = (notes: string[]): SageMakerSummary => ({
     capability: 'sagemaker',
     dryRun: ctx.dryRun,

@@ -178,7 +178,7 @@ describe('CLI: the sagemaker capability in run and plan', () => {
     const text = formatSageMakerText(s, { width: 160 });
     expect(text).toContain('SageMaker guard: action delete, regions us-east-1');
     expect(text).toContain('1 GPU notebook instance(s)');
-    expect(text).toContain('Prices: ml.* prices from the embedded catalog');
+    expect(text).toContain('Prices: ml.* prices: embedded price catalog of');
     expect(fake.sm).not.toHaveReceivedCommand(DeleteEndpointCommand);
   });
 });
