@@ -1,8 +1,9 @@
 /**
  * SageMaker for the SageMaker guard: endpoints (ListEndpoints, DescribeEndpoint, DescribeEndpointConfig, ListTags,
  * ListInferenceComponents), notebook instances (ListNotebookInstances, ListTags), Studio (ListDomains,
- * DescribeDomain, ListApps, ListTags), and the writes (DeleteEndpoint, StopNotebookInstance, UpdateDomain,
- * CreateEndpoint for restore).
+ * DescribeDomain, ListApps, ListTags; per domain ListUserProfiles / DescribeUserProfile and ListSpaces /
+ * DescribeSpace), and the writes (DeleteEndpoint, StopNotebookInstance, UpdateDomain, UpdateUserProfile,
+ * UpdateSpace, CreateEndpoint for restore).
  *
  * Calls per region: list pages of 100; one DescribeEndpoint per InService endpoint; one DescribeEndpointConfig per
  * distinct config; ListTags only for endpoints and notebooks on GPU or accelerator types, and for domains. The
@@ -18,18 +19,24 @@ import {
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   type DescribeEndpointConfigOutput,
+  DescribeSpaceCommand,
+  DescribeUserProfileCommand,
   paginateListApps,
   paginateListDomains,
   paginateListEndpoints,
   paginateListInferenceComponents,
   paginateListNotebookInstances,
+  paginateListSpaces,
   paginateListTags,
+  paginateListUserProfiles,
   type SageMakerClient,
   StopNotebookInstanceCommand,
   UpdateDomainCommand,
+  UpdateSpaceCommand,
+  UpdateUserProfileCommand,
 } from '@aws-sdk/client-sagemaker';
 import { isAcceleratedType } from '../core/sagemaker/decide';
-import type { AppSettings, StudioAppFacts, StudioDomainFacts } from '../core/sagemaker/studio';
+import type { AppSettings, StudioAppFacts, StudioDomainFacts, StudioOwnerFacts } from '../core/sagemaker/studio';
 import type { EndpointFacts, EndpointVariant, NotebookFacts } from '../core/sagemaker/types';
 import { errorCode } from '../shared/errors';
 
@@ -352,6 +359,110 @@ export async function updateDomainAppSettings(
       DefaultUserSettings: update as NonNullable<
         ConstructorParameters<typeof UpdateDomainCommand>[0]['DefaultUserSettings']
       >,
+    }),
+  );
+}
+
+type OwnerSettings = { JupyterLabAppSettings?: unknown; CodeEditorAppSettings?: unknown } | undefined;
+
+function ownerAppSettings(s: OwnerSettings): StudioOwnerFacts['appSettings'] {
+  return {
+    ...(s?.JupyterLabAppSettings ? { JupyterLab: s.JupyterLabAppSettings as AppSettings } : {}),
+    ...(s?.CodeEditorAppSettings ? { CodeEditor: s.CodeEditorAppSettings as AppSettings } : {}),
+  };
+}
+
+export interface StudioOwnerScan {
+  readonly owners: StudioOwnerFacts[];
+  readonly errors: string[];
+}
+
+/**
+ * The user profiles and spaces of the given domains with their own JupyterLab / Code Editor settings; tags are read
+ * only for those that set idle settings of their own (the others inherit the domain's and are never changed). A
+ * domain whose profiles or spaces cannot be listed, or one that cannot be described, is reported in `errors`.
+ */
+export async function listStudioOwners(
+  client: SageMakerClient,
+  region: string,
+  domainIds: readonly string[],
+  concurrency = DEFAULT_CONCURRENCY,
+): Promise<StudioOwnerScan> {
+  const errors: string[] = [];
+  const found: { kind: StudioOwnerFacts['kind']; domainId: string; name: string }[] = [];
+  for (const domainId of domainIds) {
+    try {
+      for await (const page of paginateListUserProfiles({ client, pageSize: 100 }, { DomainIdEquals: domainId })) {
+        for (const u of page.UserProfiles ?? []) {
+          if (u.UserProfileName) found.push({ kind: 'user-profile', domainId, name: u.UserProfileName });
+        }
+      }
+    } catch (error) {
+      errors.push(`${region}: user profiles of Studio domain ${domainId} could not be listed (${errorCode(error)})`);
+    }
+    try {
+      for await (const page of paginateListSpaces({ client, pageSize: 100 }, { DomainIdEquals: domainId })) {
+        for (const sp of page.Spaces ?? []) {
+          if (sp.SpaceName) found.push({ kind: 'space', domainId, name: sp.SpaceName });
+        }
+      }
+    } catch (error) {
+      errors.push(`${region}: spaces of Studio domain ${domainId} could not be listed (${errorCode(error)})`);
+    }
+  }
+  const owners = await mapLimit(found, concurrency, async (o): Promise<StudioOwnerFacts | undefined> => {
+    try {
+      const d =
+        o.kind === 'user-profile'
+          ? await client.send(new DescribeUserProfileCommand({ DomainId: o.domainId, UserProfileName: o.name }))
+          : await client.send(new DescribeSpaceCommand({ DomainId: o.domainId, SpaceName: o.name }));
+      const arn = 'UserProfileArn' in d ? d.UserProfileArn : 'SpaceArn' in d ? d.SpaceArn : undefined;
+      const settings = 'UserSettings' in d ? d.UserSettings : 'SpaceSettings' in d ? d.SpaceSettings : undefined;
+      const appSettings = ownerAppSettings(settings);
+      const facts: StudioOwnerFacts = {
+        kind: o.kind,
+        domainId: o.domainId,
+        name: o.name,
+        arn: arn ?? '',
+        region,
+        status: d.Status ?? 'unknown',
+        appSettings,
+        tags: {},
+      };
+      const ownIdle = Object.values(appSettings).some((a) => a?.AppLifecycleManagement?.IdleSettings !== undefined);
+      if (!ownIdle) return facts;
+      if (!arn) return { ...facts, tagsUnknown: true };
+      return { ...facts, ...(await tagsOrUnknown(client, arn)) };
+    } catch (error) {
+      const noun = o.kind === 'space' ? 'space' : 'user profile';
+      errors.push(`${region}: Studio ${noun} ${o.name} (${o.domainId}) could not be described (${errorCode(error)})`);
+      return undefined;
+    }
+  });
+  return { owners: owners.filter((o): o is StudioOwnerFacts => o !== undefined), errors };
+}
+
+/** Sends a user profile's or space's new app settings (each one whole, as read, with new idle settings). */
+export async function updateStudioOwnerAppSettings(
+  client: SageMakerClient,
+  owner: Pick<StudioOwnerFacts, 'kind' | 'domainId' | 'name'>,
+  update: Readonly<Record<string, AppSettings>>,
+): Promise<void> {
+  if (owner.kind === 'user-profile') {
+    await client.send(
+      new UpdateUserProfileCommand({
+        DomainId: owner.domainId,
+        UserProfileName: owner.name,
+        UserSettings: update as NonNullable<ConstructorParameters<typeof UpdateUserProfileCommand>[0]['UserSettings']>,
+      }),
+    );
+    return;
+  }
+  await client.send(
+    new UpdateSpaceCommand({
+      DomainId: owner.domainId,
+      SpaceName: owner.name,
+      SpaceSettings: update as NonNullable<ConstructorParameters<typeof UpdateSpaceCommand>[0]['SpaceSettings']>,
     }),
   );
 }

@@ -19,6 +19,8 @@ export type ActionKind =
   | 'delete-endpoint'
   | 'stop-notebook'
   | 'update-domain'
+  | 'update-user-profile'
+  | 'update-space'
   | 'create-endpoint'
   // a keep set from Slack or with `cost-guard keep` (the state record; its mirror tag is a 'tag')
   | 'keep';

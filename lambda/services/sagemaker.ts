@@ -28,9 +28,11 @@ import {
   listEndpoints,
   listGpuNotebooks,
   listStudio,
+  listStudioOwners,
   mapLimit,
   stopNotebook,
   updateDomainAppSettings,
+  updateStudioOwnerAppSettings,
 } from '../adapters/sagemaker';
 import { fetchEndpointInvocations, invocationsWindow } from '../adapters/sagemaker-metrics';
 import { SageMakerWarningStore } from '../adapters/sagemaker-warnings';
@@ -45,6 +47,7 @@ import {
   decideEndpoint,
   decideNotebook,
   decideStudioDomain,
+  decideStudioOwner,
   deferSageMakerDecision,
   type EndpointFacts,
   type EndpointInvocations,
@@ -66,6 +69,7 @@ import {
   type StudioAppReport,
   type StudioDomainDecision,
   type StudioDomainReport,
+  type StudioOwnerDecision,
   sageMakerCost,
 } from '../core/sagemaker';
 import { actionPeriod } from '../core/schedule';
@@ -130,8 +134,11 @@ interface Entry {
   cleared?: boolean;
 }
 
+/** A domain, or one of its user profiles or spaces whose own idle settings are looser than the configured ones. */
 interface DomainEntry {
-  readonly decision: StudioDomainDecision;
+  readonly decision: StudioDomainDecision | StudioOwnerDecision;
+  /** For a user profile or space: its domain's name. */
+  readonly domainName?: string;
   readonly runningApps: number;
   readonly gpuApps: number;
   action?: SageMakerOutcome;
@@ -314,6 +321,35 @@ async function scanRegion(
         gpuApps: apps.filter((a) => a.domainId === d.domainId).length,
       });
     }
+    // User profiles and spaces overriding the domain's idle shutdown with a looser setting of their own.
+    const owners = await listStudioOwners(
+      sm,
+      region,
+      studio.domains.map((d) => d.domainId),
+    );
+    for (const line of owners.errors) {
+      notes.push(line);
+      failures.push(line);
+    }
+    for (const o of owners.owners) {
+      const decision = decideStudioOwner(
+        o,
+        config.sagemaker.studioIdleShutdownMinutes,
+        now,
+        config.tags,
+        regionReportOnly,
+      );
+      if (decision.kind === 'ok') continue;
+      const mine = studio.apps.filter(
+        (a) => a.domainId === o.domainId && (o.kind === 'space' ? a.spaceName : a.userProfileName) === o.name,
+      );
+      domains.push({
+        decision,
+        domainName: studio.domains.find((d) => d.domainId === o.domainId)?.name ?? o.domainId,
+        runningApps: mine.length,
+        gpuApps: mine.filter(isGpuApp).length,
+      });
+    }
   } catch (error) {
     const line = `${region}: Studio domains and apps could not be listed (${errorCode(error)})`;
     notes.push(line);
@@ -478,6 +514,24 @@ async function run(ctx: RunContext, event?: unknown): Promise<SageMakerSummary> 
     domains
       .filter((d) => d.decision.kind === 'update' && d.decision.update)
       .map(async (d) => {
+        if ('owner' in d.decision) {
+          const { owner, update, reason } = d.decision;
+          const kind = owner.kind === 'space' ? 'update-space' : 'update-user-profile';
+          const noun = owner.kind === 'space' ? 'space' : 'user profile';
+          const ownerRecord = await ctx.actions.perform(
+            {
+              capability: 'sagemaker',
+              kind,
+              target: owner.arn || `${owner.domainId}/${owner.name}`,
+              region: owner.region,
+              reason: `Studio ${noun} ${owner.name} (domain ${owner.domainId}): ${reason}`,
+              details: { domainId: owner.domainId, update },
+            },
+            () => updateStudioOwnerAppSettings(ctx.clients.sagemaker(owner.region), owner, update!),
+          );
+          d.action = outcome(ownerRecord, kind);
+          return;
+        }
         const { domain, update, reason } = d.decision;
         const record = await ctx.actions.perform(
           {
@@ -774,6 +828,32 @@ function toReport(e: Entry, cost: ReturnType<typeof sageMakerCost>, now: Date): 
 }
 
 function toDomainReport(d: DomainEntry): StudioDomainReport {
+  if ('owner' in d.decision) {
+    const { owner, looser } = d.decision;
+    return {
+      domainId: owner.domainId,
+      name: d.domainName ?? owner.domainId,
+      owner: { kind: owner.kind, name: owner.name },
+      region: owner.region,
+      idleShutdown: looser.map((app) => {
+        const idle = owner.appSettings[app]?.AppLifecycleManagement?.IdleSettings;
+        return {
+          app,
+          enabled: owner.kind === 'space' || idle?.LifecycleManagement === 'ENABLED',
+          ...(idle?.IdleTimeoutInMinutes !== undefined ? { timeoutMinutes: idle.IdleTimeoutInMinutes } : {}),
+        };
+      }),
+      withoutIdleShutdown: looser.some(
+        (app) => owner.appSettings[app]?.AppLifecycleManagement?.IdleSettings?.LifecycleManagement === 'DISABLED',
+      ),
+      decision: d.decision.kind,
+      code: d.decision.code,
+      reason: d.decision.reason,
+      runningApps: d.runningApps,
+      gpuApps: d.gpuApps,
+      ...(d.action ? { action: d.action } : {}),
+    };
+  }
   const { domain } = d.decision;
   return {
     domainId: domain.domainId,

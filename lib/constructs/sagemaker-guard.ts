@@ -29,12 +29,12 @@ export interface SageMakerGuardProps {
  *
  * IAM guard rails (enforced by IAM, not only by the code):
  * - With `dryRun: true` or `sagemaker.action: notify` the role holds no DeleteEndpoint and no StopNotebookInstance;
- *   StopNotebookInstance only with `notebookMaxHours` set, UpdateDomain only with `studioIdleShutdownMinutes` set and
- *   `dryRun: false`.
+ *   StopNotebookInstance only with `notebookMaxHours` set, UpdateDomain, UpdateUserProfile and UpdateSpace only with
+ *   `studioIdleShutdownMinutes` set and `dryRun: false`.
  * - Those actions are allowed on resources of the configured regions whose opt-out tag is not `true`
  *   (`StringNotEqualsIgnoreCase`, which also matches an absent tag), with explicit Denies, in every mode, when it is
- *   (any case, padded values too), and on endpoints and domains that carry `aws:cloudformation:stack-name` (the
- *   stack owns them; deleting or changing them drifts it).
+ *   (any case, padded values too), and on endpoints, domains, user profiles and spaces that carry
+ *   `aws:cloudformation:stack-name` (the stack owns them; deleting or changing them drifts it).
  * - No CreateEndpoint (restore runs with the user's own credentials), no tag writes (the guard can never opt a
  *   resource back in), no model or endpoint config deletion.
  * - The state table: its warnings, state records (per-period counters, leases, the endpoint index), the savings
@@ -74,6 +74,7 @@ export class SageMakerGuard extends Construct {
     const endpointConfigs = arns('endpoint-config');
     const notebooks = arns('notebook-instance');
     const domains = arns('domain');
+    const studioOwners = [...arns('user-profile'), ...arns('space')];
     const role = this.fn.role;
     const optOut = { [`aws:ResourceTag/${config.tags.optOut}`]: 'true' };
     const acts = !config.dryRun && sm.action === 'delete';
@@ -107,13 +108,27 @@ export class SageMakerGuard extends Construct {
           conditions: { StringNotEqualsIgnoreCase: optOut },
         }),
       );
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'UpdateProfilesAndSpacesNotOptedOut',
+          actions: ['sagemaker:UpdateUserProfile', 'sagemaker:UpdateSpace'],
+          resources: studioOwners,
+          conditions: { StringNotEqualsIgnoreCase: optOut },
+        }),
+      );
     }
     // In every mode: what the code never does, IAM refuses too.
-    const destructive = ['sagemaker:DeleteEndpoint', 'sagemaker:StopNotebookInstance', 'sagemaker:UpdateDomain'];
+    const destructive = [
+      'sagemaker:DeleteEndpoint',
+      'sagemaker:StopNotebookInstance',
+      'sagemaker:UpdateDomain',
+      'sagemaker:UpdateUserProfile',
+      'sagemaker:UpdateSpace',
+    ];
     for (const deny of denyWhenTagTrue(
       'NeverActOnOptedOut',
       destructive,
-      [...endpoints, ...notebooks, ...domains],
+      [...endpoints, ...notebooks, ...domains, ...studioOwners],
       config.tags.optOut,
     )) {
       role.addToPolicy(deny);
@@ -122,8 +137,13 @@ export class SageMakerGuard extends Construct {
       new iam.PolicyStatement({
         sid: 'NeverChangeStackResources',
         effect: iam.Effect.DENY,
-        actions: ['sagemaker:DeleteEndpoint', 'sagemaker:UpdateDomain'],
-        resources: [...endpoints, ...domains],
+        actions: [
+          'sagemaker:DeleteEndpoint',
+          'sagemaker:UpdateDomain',
+          'sagemaker:UpdateUserProfile',
+          'sagemaker:UpdateSpace',
+        ],
+        resources: [...endpoints, ...domains, ...studioOwners],
         conditions: { Null: { [`aws:ResourceTag/${CLOUDFORMATION_STACK_TAG}`]: 'false' } },
       }),
     );
@@ -134,9 +154,11 @@ export class SageMakerGuard extends Construct {
           'sagemaker:DescribeEndpoint',
           'sagemaker:DescribeEndpointConfig',
           'sagemaker:DescribeDomain',
+          'sagemaker:DescribeUserProfile',
+          'sagemaker:DescribeSpace',
           'sagemaker:ListTags',
         ],
-        resources: [...endpoints, ...endpointConfigs, ...domains, ...notebooks],
+        resources: [...endpoints, ...endpointConfigs, ...domains, ...notebooks, ...studioOwners],
       }),
     );
     role.addToPolicy(
@@ -148,6 +170,8 @@ export class SageMakerGuard extends Construct {
           'sagemaker:ListNotebookInstances',
           'sagemaker:ListDomains',
           'sagemaker:ListApps',
+          'sagemaker:ListUserProfiles',
+          'sagemaker:ListSpaces',
           'cloudwatch:GetMetricData',
         ],
         resources: ['*'],
@@ -161,7 +185,8 @@ export class SageMakerGuard extends Construct {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'sagemaker:ListEndpoints, ListInferenceComponents, ListNotebookInstances, ListDomains, ListApps and ' +
+          'sagemaker:ListEndpoints, ListInferenceComponents, ListNotebookInstances, ListDomains, ListApps, ' +
+          'ListUserProfiles, ListSpaces and ' +
           'cloudwatch:GetMetricData do not support resource-level permissions; they only read.',
       },
       ...regions.flatMap((region) => [
@@ -187,6 +212,13 @@ export class SageMakerGuard extends Construct {
             'DescribeDomain and ListTags on any Studio domain; UpdateDomain only with studioIdleShutdownMinutes set and ' +
             'dryRun off, never when the opt-out tag is true or the domain belongs to a CloudFormation stack.',
         },
+        ...(['user-profile', 'space'] as const).map((kind) => ({
+          id: wildcard(kind, region),
+          reason:
+            `Describe${kind === 'space' ? 'Space' : 'UserProfile'} and ListTags on any Studio ${kind.replace('-', ' ')}; ` +
+            `Update${kind === 'space' ? 'Space' : 'UserProfile'} only with studioIdleShutdownMinutes set and dryRun ` +
+            'off, never when the opt-out tag is true or it belongs to a CloudFormation stack (explicit Denies).',
+        })),
       ]),
     );
   }

@@ -12,16 +12,24 @@ import {
   DescribeDomainCommand,
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
+  DescribeSpaceCommand,
+  DescribeUserProfileCommand,
   ListAppsCommand,
   ListDomainsCommand,
   ListEndpointsCommand,
   ListInferenceComponentsCommand,
   ListNotebookInstancesCommand,
+  ListSpacesCommand,
   ListTagsCommand,
+  ListUserProfilesCommand,
   SageMakerClient,
   StopNotebookInstanceCommand,
   UpdateDomainCommand,
   type UpdateDomainCommandInput,
+  UpdateSpaceCommand,
+  type UpdateSpaceCommandInput,
+  UpdateUserProfileCommand,
+  type UpdateUserProfileCommandInput,
 } from '@aws-sdk/client-sagemaker';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 
@@ -75,6 +83,16 @@ export interface FakeDomain {
   tags: Record<string, string>;
 }
 
+/** A user profile or space of a domain, with its own UserSettings / SpaceSettings. */
+export interface FakeStudioOwner {
+  readonly kind: 'user-profile' | 'space';
+  readonly domainId: string;
+  readonly name: string;
+  status: string;
+  settings: Record<string, Record<string, unknown>>;
+  tags: Record<string, string>;
+}
+
 export interface FakeApp {
   readonly domainId: string;
   readonly appType: string;
@@ -93,6 +111,7 @@ export interface FakeSageMakerWorld {
   readonly notebooks: Map<string, FakeNotebook>;
   readonly domains: Map<string, FakeDomain>;
   readonly apps: FakeApp[];
+  readonly owners: FakeStudioOwner[];
   readonly inferenceComponents: { name: string; endpoint: string }[];
   /** Operations that fail (error name), for fault tests: e.g. `{ ListTags: 'ThrottlingException' }`. */
   readonly fail: Partial<Record<string, string>>;
@@ -108,6 +127,7 @@ export function emptyWorld(region = 'us-east-1'): FakeSageMakerWorld {
     notebooks: new Map(),
     domains: new Map(),
     apps: [],
+    owners: [],
     inferenceComponents: [],
     fail: {},
   };
@@ -253,6 +273,7 @@ export function installFakeSageMaker(world: FakeSageMakerWorld, o: { latencyMs?:
         ...[...world.endpoints.values()].map((e) => [arn(world, 'endpoint', e.name), e.tags] as const),
         ...[...world.notebooks.values()].map((n) => [arn(world, 'notebook-instance', n.name), n.tags] as const),
         ...[...world.domains.values()].map((d) => [arn(world, 'domain', d.id), d.tags] as const),
+        ...world.owners.map((o) => [arn(world, o.kind, `${o.domainId}/${o.name}`), o.tags] as const),
       ];
       const found = all.find(([a]) => a === input.ResourceArn);
       if (!found) throw awsError('ValidationException', `Resource ${input.ResourceArn} not found`);
@@ -364,6 +385,75 @@ export function installFakeSageMaker(world: FakeSageMakerWorld, o: { latencyMs?:
       // UpdateDomain replaces each app settings object it is given, and leaves the others.
       for (const [k, v] of Object.entries(input.DefaultUserSettings ?? {})) d.settings[k] = structuredClone(v);
       return { DomainArn: arn(world, 'domain', d.id) };
+    }),
+  );
+  const ownerOr404 = (kind: FakeStudioOwner['kind'], domainId: string, name: string) => {
+    const o = world.owners.find((x) => x.kind === kind && x.domainId === domainId && x.name === name);
+    if (!o) throw awsError('ResourceNotFound');
+    return o;
+  };
+  const listOwners =
+    (kind: FakeStudioOwner['kind']) => (input: { DomainIdEquals?: string; NextToken?: string; MaxResults?: number }) =>
+      page(
+        world.owners.filter((o) => o.kind === kind && (!input.DomainIdEquals || o.domainId === input.DomainIdEquals)),
+        input.NextToken,
+        input.MaxResults,
+      );
+  sm.on(ListUserProfilesCommand).callsFake(
+    answer('ListUserProfiles', (input: { DomainIdEquals?: string; NextToken?: string; MaxResults?: number }) => {
+      const p = listOwners('user-profile')(input);
+      return {
+        UserProfiles: p.items.map((o) => ({ DomainId: o.domainId, UserProfileName: o.name, Status: o.status })),
+        ...(p.NextToken ? { NextToken: p.NextToken } : {}),
+      };
+    }),
+  );
+  sm.on(ListSpacesCommand).callsFake(
+    answer('ListSpaces', (input: { DomainIdEquals?: string; NextToken?: string; MaxResults?: number }) => {
+      const p = listOwners('space')(input);
+      return {
+        Spaces: p.items.map((o) => ({ DomainId: o.domainId, SpaceName: o.name, Status: o.status })),
+        ...(p.NextToken ? { NextToken: p.NextToken } : {}),
+      };
+    }),
+  );
+  sm.on(DescribeUserProfileCommand).callsFake(
+    answer('DescribeUserProfile', (input: { DomainId: string; UserProfileName: string }) => {
+      const o = ownerOr404('user-profile', input.DomainId, input.UserProfileName);
+      return {
+        DomainId: o.domainId,
+        UserProfileName: o.name,
+        UserProfileArn: arn(world, o.kind, `${o.domainId}/${o.name}`),
+        Status: o.status,
+        UserSettings: structuredClone(o.settings),
+      };
+    }),
+  );
+  sm.on(DescribeSpaceCommand).callsFake(
+    answer('DescribeSpace', (input: { DomainId: string; SpaceName: string }) => {
+      const o = ownerOr404('space', input.DomainId, input.SpaceName);
+      return {
+        DomainId: o.domainId,
+        SpaceName: o.name,
+        SpaceArn: arn(world, o.kind, `${o.domainId}/${o.name}`),
+        Status: o.status,
+        SpaceSettings: structuredClone(o.settings),
+      };
+    }),
+  );
+  // Updates replace each app settings object they are given, and leave the others.
+  sm.on(UpdateUserProfileCommand).callsFake(
+    answer('UpdateUserProfile', (input: UpdateUserProfileCommandInput) => {
+      const o = ownerOr404('user-profile', input.DomainId!, input.UserProfileName!);
+      for (const [k, v] of Object.entries(input.UserSettings ?? {})) o.settings[k] = structuredClone(v);
+      return { UserProfileArn: arn(world, o.kind, `${o.domainId}/${o.name}`) };
+    }),
+  );
+  sm.on(UpdateSpaceCommand).callsFake(
+    answer('UpdateSpace', (input: UpdateSpaceCommandInput) => {
+      const o = ownerOr404('space', input.DomainId!, input.SpaceName!);
+      for (const [k, v] of Object.entries(input.SpaceSettings ?? {})) o.settings[k] = structuredClone(v);
+      return { SpaceArn: arn(world, o.kind, `${o.domainId}/${o.name}`) };
     }),
   );
   sm.on(ListAppsCommand).callsFake(

@@ -85,18 +85,33 @@ describe('Construct: SageMakerGuard', () => {
     const deny = statements(template).find((s) => s.Sid === 'NeverActOnOptedOut')!;
     expect(deny.Effect).toBe('Deny');
     expect(actionsOf(deny)).toEqual(
-      expect.arrayContaining(['sagemaker:DeleteEndpoint', 'sagemaker:StopNotebookInstance', 'sagemaker:UpdateDomain']),
+      expect.arrayContaining([
+        'sagemaker:DeleteEndpoint',
+        'sagemaker:StopNotebookInstance',
+        'sagemaker:UpdateDomain',
+        'sagemaker:UpdateUserProfile',
+        'sagemaker:UpdateSpace',
+      ]),
     );
+    expect(JSON.stringify(deny.Resource)).toContain(':user-profile/*');
+    expect(JSON.stringify(deny.Resource)).toContain(':space/*');
   });
 
-  it('denies DeleteEndpoint and UpdateDomain on resources of a CloudFormation stack, in every mode', () => {
+  it('denies DeleteEndpoint and the Studio updates on resources of a CloudFormation stack, in every mode', () => {
     for (const raw of [{ sagemaker: { action: 'delete' as const } }, { dryRun: true }]) {
       const deny = statements(synth(raw).template).find((s) => s.Sid === 'NeverChangeStackResources')!;
       expect(deny).toMatchObject({
         Effect: 'Deny',
         Condition: { Null: { 'aws:ResourceTag/aws:cloudformation:stack-name': 'false' } },
       });
-      expect(actionsOf(deny).sort()).toEqual(['sagemaker:DeleteEndpoint', 'sagemaker:UpdateDomain']);
+      expect(actionsOf(deny).sort()).toEqual([
+        'sagemaker:DeleteEndpoint',
+        'sagemaker:UpdateDomain',
+        'sagemaker:UpdateSpace',
+        'sagemaker:UpdateUserProfile',
+      ]);
+      expect(JSON.stringify(deny.Resource)).toContain(':user-profile/*');
+      expect(JSON.stringify(deny.Resource)).toContain(':space/*');
     }
   });
 
@@ -123,6 +138,25 @@ describe('Construct: SageMakerGuard', () => {
     expect(allowed(synth({ dryRun: true, sagemaker: { studioIdleShutdownMinutes: 120 } }).template)).not.toContain(
       'sagemaker:UpdateDomain',
     );
+  });
+
+  it('allows UpdateUserProfile and UpdateSpace only with studioIdleShutdownMinutes and dryRun off, unless opted out', () => {
+    for (const action of ['sagemaker:UpdateUserProfile', 'sagemaker:UpdateSpace']) {
+      expect(allowed(synth({}).template)).not.toContain(action);
+      expect(allowed(synth({ dryRun: true, sagemaker: { studioIdleShutdownMinutes: 120 } }).template)).not.toContain(
+        action,
+      );
+    }
+    const { template } = synth({ sagemaker: { studioIdleShutdownMinutes: 120 } });
+    const allow = statements(template).find((s) => s.Sid === 'UpdateProfilesAndSpacesNotOptedOut')!;
+    expect(allow).toMatchObject({
+      Effect: 'Allow',
+      Condition: { StringNotEqualsIgnoreCase: { 'aws:ResourceTag/cost-guard:opt-out': 'true' } },
+    });
+    expect(actionsOf(allow).sort()).toEqual(['sagemaker:UpdateSpace', 'sagemaker:UpdateUserProfile']);
+    expect(JSON.stringify(allow.Resource)).toContain(':user-profile/*');
+    expect(JSON.stringify(allow.Resource)).toContain(':space/*');
+    expect(JSON.stringify(allow.Resource)).not.toContain(':domain/*');
   });
 
   it('never holds CreateEndpoint, tag writes or deletions of configs and models', () => {

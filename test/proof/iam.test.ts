@@ -58,6 +58,8 @@ const sageMakerArn = (resource: string, name: string, region = REGION) =>
 const ENDPOINT = sageMakerArn('endpoint', 'llm-demo');
 const NOTEBOOK = sageMakerArn('notebook-instance', 'alice-nb');
 const DOMAIN = sageMakerArn('domain', 'd-abc123');
+const USER_PROFILE = sageMakerArn('user-profile', 'd-abc123/alice');
+const SPACE = sageMakerArn('space', 'd-abc123/team-space');
 const OBJECT = `${BUCKET}/models/llama/model.safetensors`;
 
 type ReaperAction = 'terminate' | 'stop';
@@ -858,6 +860,8 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
       { action: 'sagemaker:DeleteEndpoint', resource: ENDPOINT },
       { action: 'sagemaker:StopNotebookInstance', resource: NOTEBOOK },
       { action: 'sagemaker:UpdateDomain', resource: DOMAIN },
+      { action: 'sagemaker:UpdateUserProfile', resource: USER_PROFILE },
+      { action: 'sagemaker:UpdateSpace', resource: SPACE },
     ];
     const cases = (Object.keys(DRY_RUN) as ReaperAction[]).flatMap((mode) =>
       DRY_RUN[mode].roles.flatMap((role) =>
@@ -1056,6 +1060,8 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
       },
       { action: 'sagemaker:StopNotebookInstance', resource: NOTEBOOK, tags: {}, expected: 'Allowed' },
       { action: 'sagemaker:UpdateDomain', resource: DOMAIN, tags: {}, expected: 'Allowed' },
+      { action: 'sagemaker:UpdateUserProfile', resource: USER_PROFILE, tags: {}, expected: 'Allowed' },
+      { action: 'sagemaker:UpdateSpace', resource: SPACE, tags: { [OPT_OUT]: 'false' }, expected: 'Allowed' },
       // The opt-out tag, in any case and padded: explicitly denied.
       ...['true', 'TRUE', ' True ', 'tRuE '].flatMap((value) =>
         (
@@ -1063,6 +1069,8 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
             ['sagemaker:DeleteEndpoint', ENDPOINT],
             ['sagemaker:StopNotebookInstance', NOTEBOOK],
             ['sagemaker:UpdateDomain', DOMAIN],
+            ['sagemaker:UpdateUserProfile', USER_PROFILE],
+            ['sagemaker:UpdateSpace', SPACE],
           ] as [string, string][]
         ).map(([action, resource]) => ({ action, resource, tags: { [OPT_OUT]: value }, expected: 'ExplicitlyDenied' })),
       ),
@@ -1080,6 +1088,13 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
         expected: 'ExplicitlyDenied',
       },
       { action: 'sagemaker:UpdateDomain', resource: DOMAIN, tags: { [CFN]: 'studio' }, expected: 'ExplicitlyDenied' },
+      {
+        action: 'sagemaker:UpdateUserProfile',
+        resource: USER_PROFILE,
+        tags: { [CFN]: 'studio' },
+        expected: 'ExplicitlyDenied',
+      },
+      { action: 'sagemaker:UpdateSpace', resource: SPACE, tags: { [CFN]: 'studio' }, expected: 'ExplicitlyDenied' },
     ])('$action on a resource tagged $tags is $expected', async ({ action, resource, tags, expected }) => {
       expectDecision(await simulate(guard(), { action, resource, context: resourceTags(tags) }), expected);
     });
@@ -1126,6 +1141,8 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
           ['sagemaker:DeleteEndpoint', ENDPOINT],
           ['sagemaker:StopNotebookInstance', NOTEBOOK],
           ['sagemaker:UpdateDomain', DOMAIN],
+          ['sagemaker:UpdateUserProfile', USER_PROFILE],
+          ['sagemaker:UpdateSpace', SPACE],
         ] as const) {
           await expect(simulate(dry, { action, resource })).resolves.not.toBe('Allowed');
         }
@@ -1142,6 +1159,8 @@ describe('Proof: IAM of the whole MlCostGuard stack (every capability on)', () =
           ['sagemaker:DeleteEndpoint', ENDPOINT],
           ['sagemaker:StopNotebookInstance', NOTEBOOK],
           ['sagemaker:UpdateDomain', DOMAIN],
+          ['sagemaker:UpdateUserProfile', USER_PROFILE],
+          ['sagemaker:UpdateSpace', SPACE],
         ] as const) {
           await expect(simulate(role, { action, resource })).resolves.not.toBe('Allowed');
         }

@@ -20,7 +20,13 @@ const KIND: Record<SageMakerResourceReport['kind'], string> = { endpoint: 'endpo
 export function sageMakerDecisionWords(r: SageMakerResourceReport): string {
   const verb = r.kind === 'endpoint' ? 'delete' : 'stop';
   if (r.action) {
-    const done = { delete: 'deleted', stop: 'stopped', 'update-domain': 'updated' }[r.action.kind];
+    const done = {
+      delete: 'deleted',
+      stop: 'stopped',
+      'update-domain': 'updated',
+      'update-user-profile': 'updated',
+      'update-space': 'updated',
+    }[r.action.kind];
     if (r.action.status === 'done') return done;
     if (r.action.status === 'dry-run') return `would ${verb}`;
     return `${verb} FAILED${r.action.errorCode ? ` (${r.action.errorCode})` : ''}`;
@@ -146,7 +152,7 @@ export function formatSageMakerText(s: SageMakerSummary, o?: Partial<RenderOptio
       `${s.resources.filter((r) => r.kind === 'notebook').length} GPU notebook instance(s), ${s.studio.domains.length} Studio domain(s), ` +
       `${s.studio.gpuApps.length} GPU Studio app(s). Deleted ${c.deleted}, stopped ${c.stopped}, warned ${c.warned}, ` +
       `deferred ${c.deferred}, failed ${c.failed}${c.wouldAct ? `, would act on ${c.wouldAct}` : ''}` +
-      `${c.domainsUpdated ? `, ${c.domainsUpdated} domain(s) given idle shutdown` : ''}.`,
+      `${c.domainsUpdated ? `, ${c.domainsUpdated} Studio domain(s), profile(s) or space(s) given idle shutdown` : ''}.`,
     '',
     ...renderSection(sageMakerView(s), {
       format: 'table',

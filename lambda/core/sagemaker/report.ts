@@ -26,7 +26,7 @@ import type { IdleShutdownState } from './studio';
 import type { SageMakerAction, SageMakerDecisionKind, SageMakerResourceKind } from './types';
 
 export interface SageMakerOutcome {
-  readonly kind: SageMakerAction | 'update-domain';
+  readonly kind: SageMakerAction | 'update-domain' | 'update-user-profile' | 'update-space';
   readonly status: 'done' | 'dry-run' | 'failed';
   readonly errorCode?: string;
   readonly errorMessage?: string;
@@ -72,6 +72,8 @@ export interface SageMakerResourceReport {
 export interface StudioDomainReport {
   readonly domainId: string;
   readonly name: string;
+  /** Set for a user profile or space of the domain whose own settings are looser (`name` is then the domain's). */
+  readonly owner?: { readonly kind: 'user-profile' | 'space'; readonly name: string };
   readonly region: string;
   readonly idleShutdown: readonly IdleShutdownState[];
   readonly withoutIdleShutdown: boolean;
@@ -137,6 +139,7 @@ export interface SageMakerCounts {
   readonly deferred: number;
   readonly failed: number;
   readonly cancelled: number;
+  /** Domains, user profiles and spaces updated. */
   readonly domainsUpdated: number;
   readonly domainsWithoutIdleShutdown: number;
 }
@@ -254,13 +257,14 @@ function resourceBlock(r: SageMakerResourceReport, input: SageMakerDigestInput):
 
 function domainBlock(d: StudioDomainReport): Block | undefined {
   let head: string | undefined;
-  if (d.action?.status === 'failed') head = `:x: *Studio domain: idle shutdown update failed* (${failure(d.action)})`;
-  else if (d.action?.status === 'dry-run') head = ':eyes: *Studio domain: would enable idle shutdown* (dry run)';
-  else if (d.action?.status === 'done') head = ':white_check_mark: *Studio domain: idle shutdown enabled*';
-  else if (d.withoutIdleShutdown && d.gpuApps > 0)
-    head = ':bell: *Studio domain without idle shutdown, GPU apps running*';
+  const noun = d.owner ? `Studio ${d.owner.kind === 'space' ? 'space' : 'user profile'}` : 'Studio domain';
+  if (d.action?.status === 'failed') head = `:x: *${noun}: idle shutdown update failed* (${failure(d.action)})`;
+  else if (d.action?.status === 'dry-run') head = `:eyes: *${noun}: would enable idle shutdown* (dry run)`;
+  else if (d.action?.status === 'done') head = `:white_check_mark: *${noun}: idle shutdown enabled*`;
+  else if (d.withoutIdleShutdown && d.gpuApps > 0) head = `:bell: *${noun} without idle shutdown, GPU apps running*`;
   if (!head) return undefined;
-  const who = `*${escapeName(d.name)}* (\`${escapeCode(d.domainId)}\`, ${escapeName(d.region)}) · ${d.runningApps} app(s) running, ${d.gpuApps} on GPU`;
+  const owner = d.owner ? `*${escapeName(d.owner.name)}* in ` : '';
+  const who = `${owner}*${escapeName(d.name)}* (\`${escapeCode(d.domainId)}\`, ${escapeName(d.region)}) · ${d.runningApps} app(s) running, ${d.gpuApps} on GPU`;
   return section(truncateMrkdwn([head, who, escapeMrkdwn(d.reason)].join('\n'), MAX_SECTION_TEXT));
 }
 
@@ -329,7 +333,9 @@ export function buildSageMakerDigest(input: SageMakerDigestInput): SageMakerDige
     counts.notified ? `${counts.notified} idle` : '',
     counts.deferred ? `${counts.deferred} deferred` : '',
     counts.cancelled ? `${counts.cancelled} warning(s) cancelled` : '',
-    counts.domainsUpdated ? `${counts.domainsUpdated} Studio domain(s) given idle shutdown` : '',
+    counts.domainsUpdated
+      ? `${counts.domainsUpdated} Studio domain(s), user profile(s) or space(s) given idle shutdown`
+      : '',
     counts.failed ? `${counts.failed} failed` : '',
   ].filter(Boolean);
   const text = `${input.dryRun ? '[DRY RUN] ' : ''}SageMaker guard: ${parts.join(', ') || 'no change'}${totals.map((t) => ` · ${t}`).join('')}`;

@@ -149,32 +149,151 @@ export function decideStudioDomain(
   const change = `would set idle shutdown to ${minutes} min for ${Object.keys(update)
     .map((k) => k.replace('AppSettings', ''))
     .join(' and ')}`;
-  const held = (code: string, why: string): StudioDomainDecision => ({
-    ...base,
-    kind: code === 'report-only' ? 'report' : 'skip',
-    code,
-    reason: `${offText}; ${change}, but ${why}`,
-    update,
-  });
-  if (domain.status !== 'InService') return held('not-in-service', `the domain is ${domain.status}`);
-  if (domain.tagsUnknown) return held('tags-unknown', 'its tags could not be read');
-  if (isTagTrue(domain.tags, tags.optOut)) return held('opt-out', `it is opted out (${tags.optOut}=true)`);
-  const keep = tagValue(domain.tags, tags.keepUntil);
-  if (keep !== undefined) {
-    const until = parseTagTime(keep, true);
-    if (until === undefined) return held('keep-until-invalid', `its ${tags.keepUntil} tag is not a date (kept)`);
-    if (until > now.getTime()) return held('keep-until', `it is kept until ${new Date(until).toISOString()}`);
+  const hold = studioHold(domain, 'domain', now, tags, reportOnly);
+  if (hold) {
+    return {
+      ...base,
+      kind: hold.code === 'report-only' ? 'report' : 'skip',
+      code: hold.code,
+      reason: `${offText}; ${change}, but ${hold.why}`,
+      update,
+    };
   }
-  const stack = tagValue(domain.tags, CLOUDFORMATION_STACK_TAG);
-  if (stack !== undefined) {
-    return held('cloudformation-managed', `it belongs to CloudFormation stack '${stack}' (change it there)`);
-  }
-  if (reportOnly !== undefined) return held('report-only', reportOnly);
   return {
     ...base,
     kind: 'update',
     code: 'enforce',
     reason: `${offText}; ${change.replace('would set', 'sets')}`,
+    update,
+  };
+}
+
+/** Why an update of a domain, user profile or space is held back (reported only), or undefined when it may go ahead. */
+function studioHold(
+  target: { readonly status: string; readonly tags: Tags; readonly tagsUnknown?: boolean },
+  noun: string,
+  now: Date,
+  tags: { readonly optOut: string; readonly keepUntil: string },
+  reportOnly: string | undefined,
+): { code: string; why: string } | undefined {
+  if (target.status !== 'InService') return { code: 'not-in-service', why: `the ${noun} is ${target.status}` };
+  if (target.tagsUnknown) return { code: 'tags-unknown', why: 'its tags could not be read' };
+  if (isTagTrue(target.tags, tags.optOut)) return { code: 'opt-out', why: `it is opted out (${tags.optOut}=true)` };
+  const keep = tagValue(target.tags, tags.keepUntil);
+  if (keep !== undefined) {
+    const until = parseTagTime(keep, true);
+    if (until === undefined)
+      return { code: 'keep-until-invalid', why: `its ${tags.keepUntil} tag is not a date (kept)` };
+    if (until > now.getTime()) return { code: 'keep-until', why: `it is kept until ${new Date(until).toISOString()}` };
+  }
+  const stack = tagValue(target.tags, CLOUDFORMATION_STACK_TAG);
+  if (stack !== undefined) {
+    return { code: 'cloudformation-managed', why: `it belongs to CloudFormation stack '${stack}' (change it there)` };
+  }
+  if (reportOnly !== undefined) return { code: 'report-only', why: reportOnly };
+  return undefined;
+}
+
+/**
+ * A user profile or space inside a domain. Its own `UserSettings` / `SpaceSettings` app settings override the
+ * domain's defaults; absent ones inherit them (and the domain decision covers them). A space's idle settings carry
+ * only `IdleTimeoutInMinutes` (no ENABLED/DISABLED switch, no bounds).
+ */
+export interface StudioOwnerFacts {
+  readonly kind: 'user-profile' | 'space';
+  readonly domainId: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly region: string;
+  readonly status: string;
+  readonly tags: Tags;
+  readonly tagsUnknown?: boolean;
+  readonly appSettings: Readonly<Partial<Record<IdleShutdownApp, AppSettings>>>;
+}
+
+export interface StudioOwnerDecision {
+  readonly owner: StudioOwnerFacts;
+  /** The app types whose own setting disables idle shutdown or allows a longer timeout than the configured one. */
+  readonly looser: readonly IdleShutdownApp[];
+  /** `ok`: nothing of its own looser than the configured minutes (not reported); otherwise as a domain's. */
+  readonly kind: 'update' | 'ok' | 'report' | 'skip';
+  readonly code: string;
+  readonly reason: string;
+  readonly update?: Readonly<Partial<Record<`${IdleShutdownApp}AppSettings`, AppSettings>>>;
+}
+
+/** Whether one app type's own setting is looser: DISABLED, or a timeout above `minutes` (when set). */
+function ownLooser(idle: IdleSettings | undefined, minutes: number | undefined): boolean {
+  if (!idle) return false;
+  if (idle.LifecycleManagement === 'DISABLED') return true;
+  return minutes !== undefined && idle.IdleTimeoutInMinutes !== undefined && idle.IdleTimeoutInMinutes > minutes;
+}
+
+/**
+ * What to do with one user profile or space. Only its own looser settings are reported and (with `minutes`)
+ * enforced: ENABLED with `minutes` (a profile's bounds lowered as a domain's; a space gets only the timeout), every
+ * other field sent back as read; a stricter own setting is left alone. Held back as a domain's update is.
+ */
+export function decideStudioOwner(
+  owner: StudioOwnerFacts,
+  minutes: number | undefined,
+  now: Date,
+  tags: { readonly optOut: string; readonly keepUntil: string },
+  reportOnly?: string,
+): StudioOwnerDecision {
+  const looser = IDLE_SHUTDOWN_APPS.filter((app) =>
+    ownLooser(owner.appSettings[app]?.AppLifecycleManagement?.IdleSettings, minutes),
+  );
+  const noun = owner.kind === 'space' ? 'space' : 'user profile';
+  if (looser.length === 0) {
+    return { owner, looser, kind: 'ok', code: 'not-looser', reason: `no ${noun} setting looser than the domain's` };
+  }
+  const what = `own idle shutdown ${looser
+    .map((app) => {
+      const idle = owner.appSettings[app]?.AppLifecycleManagement?.IdleSettings;
+      return idle?.LifecycleManagement === 'DISABLED'
+        ? `off for ${app}`
+        : `${idle?.IdleTimeoutInMinutes} min for ${app}`;
+    })
+    .join(' and ')}`;
+  if (minutes === undefined) {
+    return {
+      owner,
+      looser,
+      kind: 'report',
+      code: 'no-minutes',
+      reason: `${what}; studioIdleShutdownMinutes is not set`,
+    };
+  }
+  const update: Partial<Record<`${IdleShutdownApp}AppSettings`, AppSettings>> = {};
+  for (const app of looser) {
+    const current = owner.appSettings[app]!;
+    const idle = current.AppLifecycleManagement?.IdleSettings;
+    const next: IdleSettings =
+      owner.kind === 'space' ? { IdleTimeoutInMinutes: minutes } : (enforcedIdleSettings(idle, minutes) ?? {});
+    update[`${app}AppSettings`] = {
+      ...current,
+      AppLifecycleManagement: { ...(current.AppLifecycleManagement ?? {}), IdleSettings: { ...idle, ...next } },
+    };
+  }
+  const change = `would set idle shutdown to ${minutes} min for ${looser.join(' and ')}`;
+  const hold = studioHold(owner, noun, now, tags, reportOnly);
+  if (hold) {
+    return {
+      owner,
+      looser,
+      kind: hold.code === 'report-only' ? 'report' : 'skip',
+      code: hold.code,
+      reason: `${what}; ${change}, but ${hold.why}`,
+      update,
+    };
+  }
+  return {
+    owner,
+    looser,
+    kind: 'update',
+    code: 'enforce',
+    reason: `${what}; ${change.replace('would set', 'sets')}`,
     update,
   };
 }

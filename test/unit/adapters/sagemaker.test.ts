@@ -4,10 +4,14 @@ import {
   DeleteEndpointCommand,
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
+  DescribeUserProfileCommand,
   ListEndpointsCommand,
   ListTagsCommand,
+  ListUserProfilesCommand,
   SageMakerClient,
   UpdateDomainCommand,
+  UpdateSpaceCommand,
+  UpdateUserProfileCommand,
 } from '@aws-sdk/client-sagemaker';
 import {
   endpointIndexKey,
@@ -22,8 +26,10 @@ import {
   listEndpoints,
   listGpuNotebooks,
   listStudio,
+  listStudioOwners,
   mapLimit,
   updateDomainAppSettings,
+  updateStudioOwnerAppSettings,
 } from '../../../lambda/adapters/sagemaker';
 import { fetchEndpointInvocations, invocationsWindow } from '../../../lambda/adapters/sagemaker-metrics';
 import { SageMakerWarningStore, sageMakerWarningKey } from '../../../lambda/adapters/sagemaker-warnings';
@@ -211,6 +217,106 @@ describe('Function: listGpuNotebooks / listStudio / updateDomainAppSettings', ()
     };
     await updateDomainAppSettings(client(), 'd-1', update);
     expect(fake.sm).toHaveReceivedCommandWith(UpdateDomainCommand, { DomainId: 'd-1', DefaultUserSettings: update });
+  });
+});
+
+describe('Function: listStudioOwners / updateStudioOwnerAppSettings', () => {
+  let world: FakeSageMakerWorld;
+  let fake: FakeSageMaker;
+  beforeEach(() => {
+    world = emptyWorld();
+    fake = installFakeSageMaker(world);
+  });
+  afterEach(() => fake.restore());
+  const idle = (s: Record<string, unknown>) => ({ AppLifecycleManagement: { IdleSettings: s } });
+
+  it('reads every page of user profiles and spaces per domain, with their own app settings', async () => {
+    for (let i = 0; i < 205; i++) {
+      world.owners.push({
+        kind: 'user-profile',
+        domainId: 'd-1',
+        name: `u${i}`,
+        status: 'InService',
+        settings: {},
+        tags: {},
+      });
+    }
+    world.owners.push(
+      { kind: 'user-profile', domainId: 'd-2', name: 'other', status: 'InService', settings: {}, tags: {} },
+      {
+        kind: 'space',
+        domainId: 'd-1',
+        name: 'team',
+        status: 'InService',
+        settings: { JupyterLabAppSettings: { CodeRepositories: [], ...idle({ IdleTimeoutInMinutes: 600 }) } },
+        tags: { team: 'ml' },
+      },
+    );
+    const { owners, errors } = await listStudioOwners(client(), REGION, ['d-1']);
+    expect(errors).toEqual([]);
+    expect(owners.filter((o) => o.kind === 'user-profile')).toHaveLength(205);
+    expect(fake.sm).toHaveReceivedCommandTimes(ListUserProfilesCommand, 3);
+    expect(owners.find((o) => o.kind === 'space')).toEqual(
+      expect.objectContaining({
+        name: 'team',
+        domainId: 'd-1',
+        arn: 'arn:aws:sagemaker:us-east-1:123456789012:space/d-1/team',
+        appSettings: { JupyterLab: { CodeRepositories: [], ...idle({ IdleTimeoutInMinutes: 600 }) } },
+        tags: { team: 'ml' },
+      }),
+    );
+    // Tags are read only for the one with idle settings of its own.
+    expect(fake.sm).toHaveReceivedCommandTimes(ListTagsCommand, 1);
+  });
+
+  it('reports a profile it cannot describe and one whose tags cannot be read is tagsUnknown', async () => {
+    world.owners.push({
+      kind: 'user-profile',
+      domainId: 'd-1',
+      name: 'alice',
+      status: 'InService',
+      settings: { JupyterLabAppSettings: idle({ LifecycleManagement: 'DISABLED' }) },
+      tags: {},
+    });
+    world.fail.ListTags = 'AccessDeniedException';
+    const tagless = await listStudioOwners(client(), REGION, ['d-1']);
+    expect(tagless.owners).toEqual([expect.objectContaining({ name: 'alice', tagsUnknown: true })]);
+    world.fail.DescribeUserProfile = 'ThrottlingException';
+    const failed = await listStudioOwners(client(), REGION, ['d-1']);
+    expect(failed.owners).toEqual([]);
+    expect(failed.errors).toEqual([
+      expect.stringContaining('alice (d-1) could not be described (ThrottlingException)'),
+    ]);
+    expect(fake.sm).toHaveReceivedCommandWith(DescribeUserProfileCommand, {
+      DomainId: 'd-1',
+      UserProfileName: 'alice',
+    });
+  });
+
+  it('reports a domain whose spaces cannot be listed', async () => {
+    world.fail.ListSpaces = 'AccessDeniedException';
+    const { errors } = await listStudioOwners(client(), REGION, ['d-1']);
+    expect(errors).toEqual([expect.stringContaining('spaces of Studio domain d-1 could not be listed')]);
+  });
+
+  it('sends UpdateUserProfile or UpdateSpace with only the app settings it was given', async () => {
+    const update = { JupyterLabAppSettings: idle({ LifecycleManagement: 'ENABLED', IdleTimeoutInMinutes: 120 }) };
+    world.owners.push(
+      { kind: 'user-profile', domainId: 'd-1', name: 'alice', status: 'InService', settings: {}, tags: {} },
+      { kind: 'space', domainId: 'd-1', name: 'team', status: 'InService', settings: {}, tags: {} },
+    );
+    await updateStudioOwnerAppSettings(client(), { kind: 'user-profile', domainId: 'd-1', name: 'alice' }, update);
+    await updateStudioOwnerAppSettings(client(), { kind: 'space', domainId: 'd-1', name: 'team' }, update);
+    expect(fake.sm).toHaveReceivedCommandWith(UpdateUserProfileCommand, {
+      DomainId: 'd-1',
+      UserProfileName: 'alice',
+      UserSettings: update,
+    });
+    expect(fake.sm).toHaveReceivedCommandWith(UpdateSpaceCommand, {
+      DomainId: 'd-1',
+      SpaceName: 'team',
+      SpaceSettings: update,
+    });
   });
 });
 

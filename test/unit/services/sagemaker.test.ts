@@ -1,6 +1,12 @@
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteEndpointCommand, StopNotebookInstanceCommand, UpdateDomainCommand } from '@aws-sdk/client-sagemaker';
+import {
+  DeleteEndpointCommand,
+  StopNotebookInstanceCommand,
+  UpdateDomainCommand,
+  UpdateSpaceCommand,
+  UpdateUserProfileCommand,
+} from '@aws-sdk/client-sagemaker';
 import { endpointIndexKey } from '../../../lambda/adapters/endpoint-index';
 import { SageMakerWarningStore } from '../../../lambda/adapters/sagemaker-warnings';
 import { ConsoleNotifier, SlackNotifier } from '../../../lambda/adapters/slack';
@@ -339,6 +345,107 @@ describe('Service: SageMaker guard (mocked SageMaker and CloudWatch, Slack on lo
     // A second run finds nothing to change.
     await runAt(minutesAfter(60), { sagemaker: { studioIdleShutdownMinutes: 120 } }).result;
     expect(fake.sm).toHaveReceivedCommandTimes(UpdateDomainCommand, 1);
+  });
+
+  describe('Studio user profiles and spaces overriding the domain', () => {
+    const idle = (s: Record<string, unknown>) => ({ AppLifecycleManagement: { IdleSettings: s } });
+    const strict = { LifecycleManagement: 'ENABLED', IdleTimeoutInMinutes: 60, MaxIdleTimeoutInMinutes: 60 };
+    const setUp = () => {
+      world.domains.set('d-1', {
+        id: 'd-1',
+        name: 'research',
+        status: 'InService',
+        settings: { JupyterLabAppSettings: idle(strict), CodeEditorAppSettings: idle(strict) },
+        tags: {},
+      });
+      const owner = (
+        kind: 'user-profile' | 'space',
+        name: string,
+        settings: Record<string, Record<string, unknown>>,
+        tags: Record<string, string> = {},
+      ) => world.owners.push({ kind, domainId: 'd-1', name, status: 'InService', settings, tags });
+      owner('user-profile', 'alice', {
+        JupyterLabAppSettings: { CustomImages: [{ ImageName: 'torch' }], ...idle({ LifecycleManagement: 'DISABLED' }) },
+      });
+      owner('user-profile', 'bob', {
+        JupyterLabAppSettings: idle({ LifecycleManagement: 'ENABLED', IdleTimeoutInMinutes: 90 }),
+      });
+      owner('user-profile', 'carol', {});
+      owner(
+        'user-profile',
+        'dave',
+        { CodeEditorAppSettings: idle({ LifecycleManagement: 'DISABLED' }) },
+        {
+          'cost-guard:opt-out': 'true',
+        },
+      );
+      owner(
+        'user-profile',
+        'erin',
+        { CodeEditorAppSettings: idle({ LifecycleManagement: 'DISABLED' }) },
+        {
+          'aws:cloudformation:stack-name': 'studio-stack',
+        },
+      );
+      owner('space', 'team', { JupyterLabAppSettings: idle({ IdleTimeoutInMinutes: 1440 }) });
+      owner('space', 'quick', { JupyterLabAppSettings: idle({ IdleTimeoutInMinutes: 60 }) });
+    };
+    const ownersOf = (s: SageMakerSummary) =>
+      Object.fromEntries(s.studio.domains.filter((d) => d.owner).map((d) => [d.owner!.name, d]));
+
+    it('enforces the configured minutes on looser profiles and spaces only, through the action runner', async () => {
+      setUp();
+      // Act
+      const run = runAt(TEST_NOW, { sagemaker: { studioIdleShutdownMinutes: 120 } });
+      const s = await run.result;
+      // Assess
+      expect(fake.sm).not.toHaveReceivedCommand(UpdateDomainCommand);
+      expect(fake.sm).toHaveReceivedCommandTimes(UpdateUserProfileCommand, 1);
+      expect(fake.sm).toHaveReceivedCommandTimes(UpdateSpaceCommand, 1);
+      const alice = world.owners.find((o) => o.name === 'alice')!;
+      expect(alice.settings.JupyterLabAppSettings).toEqual({
+        CustomImages: [{ ImageName: 'torch' }],
+        ...idle({ LifecycleManagement: 'ENABLED', IdleTimeoutInMinutes: 120, MaxIdleTimeoutInMinutes: 120 }),
+      });
+      expect(world.owners.find((o) => o.name === 'team')!.settings.JupyterLabAppSettings).toEqual(
+        idle({ IdleTimeoutInMinutes: 120 }),
+      );
+      const o = ownersOf(s);
+      expect(Object.keys(o).sort()).toEqual(['alice', 'dave', 'erin', 'team']);
+      expect(o.alice!.action).toEqual({ kind: 'update-user-profile', status: 'done' });
+      expect(o.team!.action).toEqual({ kind: 'update-space', status: 'done' });
+      expect(o.dave).toMatchObject({ decision: 'skip', code: 'opt-out' });
+      expect(o.erin).toMatchObject({ decision: 'skip', code: 'cloudformation-managed' });
+      expect(o.dave!.action).toBeUndefined();
+      expect(o.erin!.action).toBeUndefined();
+      const kinds = run.ctx.actions
+        .records()
+        .map((r) => r.kind)
+        .sort();
+      expect(kinds).toEqual(['update-space', 'update-user-profile']);
+      expect(posted()).toContain('Studio user profile: idle shutdown enabled');
+      // A second run finds nothing to change.
+      await runAt(minutesAfter(60), { sagemaker: { studioIdleShutdownMinutes: 120 } }).result;
+      expect(fake.sm).toHaveReceivedCommandTimes(UpdateUserProfileCommand, 1);
+      expect(fake.sm).toHaveReceivedCommandTimes(UpdateSpaceCommand, 1);
+    });
+
+    it('in dry run and without a Slack token changes no profile or space', async () => {
+      setUp();
+      const dry = await runAt(TEST_NOW, { sagemaker: { studioIdleShutdownMinutes: 120 } }, { dryRun: true }).result;
+      expect(ownersOf(dry).alice!.action).toEqual({ kind: 'update-user-profile', status: 'dry-run' });
+      expect(ownersOf(dry).team!.action).toEqual({ kind: 'update-space', status: 'dry-run' });
+      const ctx = testContext({
+        config: { sagemaker: { action: 'delete', studioIdleShutdownMinutes: 120 } },
+        notifier: new ConsoleNotifier(() => undefined),
+        stateTableName: TABLE,
+      });
+      const s = await sageMakerCapability.run(ctx);
+      expect(ownersOf(s).alice).toMatchObject({ decision: 'report', code: 'report-only' });
+      expect(ownersOf(s).alice!.action).toBeUndefined();
+      expect(fake.sm).not.toHaveReceivedCommand(UpdateUserProfileCommand);
+      expect(fake.sm).not.toHaveReceivedCommand(UpdateSpaceCommand);
+    });
   });
 
   it('skips and reports serverless, asynchronous and inference-component endpoints', async () => {
