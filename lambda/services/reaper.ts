@@ -81,6 +81,7 @@ import { MAX_DIRECT_MESSAGES_PER_OWNER, teamChannelOf } from '../core/slack-rout
 import { tagValue } from '../core/tags';
 import type { CapabilityModule } from '../runtime/capability';
 import { type RunContext, RunIncompleteError, type RunSummary } from '../runtime/context';
+import { reportOnlyBecause } from '../runtime/report-only';
 import type { ActionRecord, PlannedAction } from '../shared/actions';
 import { errorCode, errorMessage } from '../shared/errors';
 
@@ -160,13 +161,7 @@ const RANK: Record<Decision['kind'], number> = {
  * none can be read. Either way the reaper reports and never tags for action, and never acts.
  */
 export function reportOnlyReason(ctx: Pick<RunContext, 'stateTableName' | 'notifier'>): string | undefined {
-  if (!ctx.stateTableName) {
-    return 'no state table, so no warning can be recorded: the reaper reports and never tags for action or acts';
-  }
-  if (ctx.notifier.kind === 'console') {
-    return 'no Slack token (messages only go to the log), so no warning can be read: the reaper reports and never tags for action or acts';
-  }
-  return undefined;
+  return reportOnlyBecause(ctx, 'the reaper reports and never tags for action or acts');
 }
 
 /** The keeps on record in the state table, by instance ID: active and (until their items expire) expired ones. */

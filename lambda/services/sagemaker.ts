@@ -75,6 +75,7 @@ import {
 import { actionPeriod } from '../core/schedule';
 import type { CapabilityModule } from '../runtime/capability';
 import { type RunContext, RunIncompleteError, type RunSummary } from '../runtime/context';
+import { reportOnlyBecause } from '../runtime/report-only';
 import type { ActionRecord } from '../shared/actions';
 import { errorCode, errorMessage } from '../shared/errors';
 
@@ -110,13 +111,7 @@ export class SageMakerRunError extends RunIncompleteError<SageMakerSummary> {
  * (no state table, no Slack token) the guard reports and never deletes, stops or updates anything.
  */
 export function sageMakerReportOnlyReason(ctx: Pick<RunContext, 'stateTableName' | 'notifier'>): string | undefined {
-  if (!ctx.stateTableName) {
-    return 'no state table, so no warning can be recorded: the SageMaker guard reports and never deletes, stops or updates anything';
-  }
-  if (ctx.notifier.kind === 'console') {
-    return 'no Slack token (messages only go to the log), so no warning can be read: the SageMaker guard reports and never deletes, stops or updates anything';
-  }
-  return undefined;
+  return reportOnlyBecause(ctx, 'the SageMaker guard reports and never deletes, stops or updates anything');
 }
 
 type Resource =
