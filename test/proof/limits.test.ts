@@ -10,6 +10,7 @@
  * Each case fails on the main of before this change (no clock check, no lease, no per-period count, tag-driven
  * restore, stops with a printing notifier).
  */
+
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -23,6 +24,7 @@ import { main } from '../../lambda/cli/main';
 import { ENV } from '../../lambda/core/names';
 import { lambdaHandler } from '../../lambda/runtime/lambda-runtime';
 import { budgetsCapability } from '../../lambda/services/budgets';
+import { clockAt } from '../helpers/clock';
 import { TEST_NOW, testContext } from '../helpers/context';
 import { FakeEc2, fakeInstance } from '../helpers/fake-ec2';
 import { type FakeStateTable, fakeStateTable } from '../helpers/fake-state-table';
@@ -157,28 +159,6 @@ describe('Proof: the CLI never acts beside the deployed function', () => {
     expect(String(table.get('lease#budgets#us-east-1', 'lease')?.holder)).toMatch(/^cli:ana@.+:\d+$/);
   });
 });
-
-/** Only `Date` reads `at`: the Lambda shell takes its `now` from the clock; timers stay real. */
-const clockAt = (at: Date) =>
-  jest.useFakeTimers({
-    now: at,
-    doNotFake: [
-      'hrtime',
-      'nextTick',
-      'performance',
-      'queueMicrotask',
-      'requestAnimationFrame',
-      'cancelAnimationFrame',
-      'requestIdleCallback',
-      'cancelIdleCallback',
-      'setImmediate',
-      'clearImmediate',
-      'setInterval',
-      'clearInterval',
-      'setTimeout',
-      'clearTimeout',
-    ],
-  });
 
 /** The deployed budget guard's handler, on this test's environment (a fresh cold start). */
 function deployedBudgetGuard(config: unknown) {

@@ -65,6 +65,7 @@ import { lambdaHandler } from '../../lambda/runtime/lambda-runtime';
 import { type ReaperSummary, reaperCapability } from '../../lambda/services/reaper';
 import { SlackDeliveryError } from '../../lambda/shared/errors';
 import { randomCase } from '../helpers/arbitraries';
+import { clockAt } from '../helpers/clock';
 import { TEST_NOW, testContext } from '../helpers/context';
 import { type FakeStateTable, fakeStateTable } from '../helpers/fake-state-table';
 import { RoutedFakes } from '../helpers/routed-fakes';
@@ -1587,25 +1588,7 @@ describe('Proof: the ledger is complete', () => {
       }),
     });
     // The handler reads its clock (new Date()): only Date is faked, timers and microtasks run for real.
-    jest.useFakeTimers({
-      now: TEST_NOW,
-      doNotFake: [
-        'hrtime',
-        'nextTick',
-        'performance',
-        'queueMicrotask',
-        'requestAnimationFrame',
-        'cancelAnimationFrame',
-        'requestIdleCallback',
-        'cancelIdleCallback',
-        'setImmediate',
-        'clearImmediate',
-        'setInterval',
-        'clearInterval',
-        'setTimeout',
-        'clearTimeout',
-      ],
-    });
+    clockAt(TEST_NOW);
   });
   afterEach(async () => {
     jest.useRealTimers();

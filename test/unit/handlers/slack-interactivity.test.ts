@@ -2,6 +2,7 @@
  * The Lambda entry of the Slack endpoint, as a function URL and the asynchronous hand-over call it: the request is
  * answered at once, only a verified press is handed over, and the hand-over checks the signed request again.
  */
+
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { InvokeCommand, type InvokeCommandInput, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -9,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ENV } from '../../../lambda/core/names';
 import { encodeActionValue } from '../../../lambda/core/slack-actions';
 import { handler } from '../../../lambda/handlers/slack-interactivity';
+import { clockAt } from '../../helpers/clock';
 import { TEST_NOW } from '../../helpers/context';
 import { FakeEc2, fakeInstance } from '../../helpers/fake-ec2';
 import { type FakeStateTable, fakeStateTable } from '../../helpers/fake-state-table';
@@ -26,20 +28,7 @@ let ec2: FakeEc2;
 
 beforeAll(() => {
   // Only the clock is fake: the handler reads the time as Lambda does, the test signs at that time.
-  jest.useFakeTimers({
-    now: TEST_NOW,
-    doNotFake: [
-      'nextTick',
-      'setImmediate',
-      'setTimeout',
-      'clearTimeout',
-      'setInterval',
-      'clearInterval',
-      'queueMicrotask',
-      'hrtime',
-      'performance',
-    ],
-  });
+  clockAt(TEST_NOW);
   process.env[ENV.config] = JSON.stringify({
     dryRun: false,
     slack: { teamId: TEST_TEAM },
