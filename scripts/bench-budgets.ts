@@ -10,6 +10,7 @@
  * reserves its stops in the state table, posts the alert naming them, then tags and stops at most
  * `budgets.maxStopsPerRun` (50) through the shared EC2 writer, with a Lambda deadline of 5 minutes.
  */
+
 import { BudgetsClient, DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -23,17 +24,11 @@ import { MemoryMetrics, silentLog } from '../lambda/shared/observability';
 import { FakeEc2, fakeInstance } from '../test/helpers/fake-ec2';
 import { fakeStateTable } from '../test/helpers/fake-state-table';
 import { RoutedFakes } from '../test/helpers/routed-fakes';
+import { LATENCY_MS, sleep } from './bench-kit';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-process.env.AWS_ACCESS_KEY_ID ??= 'AKIAIOSFODNN7EXAMPLE';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
-
-const LATENCY_MS = 20;
 const NOW = new Date('2026-11-15T12:00:00.000Z');
 const REGION = 'us-east-1';
 const LAMBDA_TIMEOUT_MS = 5 * 60_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every client it hands out answers each call `LATENCY_MS` later (counted first, as in a run). */
 class SlowClientFactory extends ClientFactory {

@@ -5,6 +5,7 @@
  *
  *   npx tsx scripts/bench-lifecycle.ts [buckets=500] [latencyMs=20]
  */
+
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import {
   GetBucketLifecycleConfigurationCommand,
@@ -25,16 +26,12 @@ import { parseConfig } from '../lambda/core/config';
 import { buildContext } from '../lambda/runtime/context';
 import { lifecycleCapability } from '../lambda/services/lifecycle';
 import { MemoryMetrics, silentLog } from '../lambda/shared/observability';
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-process.env.AWS_ACCESS_KEY_ID ??= 'AKIAIOSFODNN7EXAMPLE';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
+import { sleep } from './bench-kit';
 
 const BUCKETS = Number(process.argv[2] ?? 500);
 const LATENCY_MS = Number(process.argv[3] ?? 20);
 const REGIONS = ['us-east-1', 'eu-west-1', 'us-west-2'];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const calls = new Map<string, number>();
 const count = (op: string) => calls.set(op, (calls.get(op) ?? 0) + 1);
 const slow =

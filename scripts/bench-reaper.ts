@@ -10,6 +10,7 @@
  * maxActionsPerRun), half are new (they get a pending warning, the digest, then a delivered mark and the mirror tag).
  * The state table and Slack answer after the same 20 ms.
  */
+
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   BatchWriteItemCommand,
@@ -33,25 +34,10 @@ import { parseConfig } from '../lambda/core/config';
 import { buildContext } from '../lambda/runtime/context';
 import { reaperCapability } from '../lambda/services/reaper';
 import { MemoryMetrics, silentLog } from '../lambda/shared/observability';
+import { LATENCY_MS, later } from './bench-kit';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-process.env.AWS_ACCESS_KEY_ID ??= 'AKIAIOSFODNN7EXAMPLE';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
-
-const LATENCY_MS = 20;
 const NOW = new Date('2026-11-15T12:00:00.000Z');
 const REGION = 'us-east-1';
-
-const later = <T>(value: () => T): Promise<T> =>
-  new Promise((resolve, reject) =>
-    setTimeout(() => {
-      try {
-        resolve(value());
-      } catch (error) {
-        reject(error);
-      }
-    }, LATENCY_MS),
-  );
 
 function installFleet(n: number) {
   const ec2 = mockClient(EC2Client);

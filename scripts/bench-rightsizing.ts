@@ -10,6 +10,7 @@
  * returns at most 100,800 datapoints a GetMetricData page, so 500 queries of 336 hourly datapoints take two pages,
  * as they would in AWS.
  */
+
 import {
   CloudWatchClient,
   GetMetricDataCommand,
@@ -24,28 +25,13 @@ import { parseConfig } from '../lambda/core/config';
 import { buildContext } from '../lambda/runtime/context';
 import { rightsizingCapability } from '../lambda/services/rightsizing';
 import { MemoryMetrics, silentLog } from '../lambda/shared/observability';
+import { LATENCY_MS, later } from './bench-kit';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-process.env.AWS_ACCESS_KEY_ID ??= 'AKIAIOSFODNN7EXAMPLE';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
-
-const LATENCY_MS = 20;
 const NOW = new Date('2026-11-16T08:00:00.000Z');
 const REGION = 'us-east-1';
 const HOURS = 14 * 24;
 /** GetMetricData returns at most this many datapoints a page. */
 const DATAPOINTS_PER_PAGE = 100_800;
-
-const later = <T>(value: () => T): Promise<T> =>
-  new Promise((resolve, reject) =>
-    setTimeout(() => {
-      try {
-        resolve(value());
-      } catch (error) {
-        reject(error);
-      }
-    }, LATENCY_MS),
-  );
 
 const TYPES: Record<string, { name: string; count: number }> = {
   'p4d.24xlarge': { name: 'A100', count: 8 },

@@ -10,6 +10,7 @@
  * delivered warning in the state table: due for deletion, capped by maxActionsPerRun), half are new (pending warning,
  * digest, delivered mark). Slack answers after the same 20 ms.
  */
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ClientFactory } from '../lambda/adapters/clients';
 import { SageMakerWarningStore } from '../lambda/adapters/sagemaker-warnings';
@@ -20,17 +21,11 @@ import { sageMakerCapability } from '../lambda/services/sagemaker';
 import { MemoryMetrics, silentLog } from '../lambda/shared/observability';
 import { addEndpoint, emptyWorld, installFakeSageMaker } from '../test/helpers/fake-sagemaker';
 import { fakeStateTable } from '../test/helpers/fake-state-table';
+import { LATENCY_MS, sleep } from './bench-kit';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-process.env.AWS_ACCESS_KEY_ID ??= 'AKIAIOSFODNN7EXAMPLE';
-process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
-
-const LATENCY_MS = 20;
 const NOW = new Date('2026-11-15T12:00:00.000Z');
 const REGION = 'us-east-1';
 const TABLE = 'state';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function bench(n: number): Promise<void> {
   const world = emptyWorld(REGION);
