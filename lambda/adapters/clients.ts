@@ -12,6 +12,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { IAMClient } from '@aws-sdk/client-iam';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { PricingClient } from '@aws-sdk/client-pricing';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -29,6 +30,16 @@ export interface ClientFactoryOptions {
   readonly endpoint?: string;
   /** What a StateTableNotFoundError tells the reader to do. @default STATE_TABLE_REMEDY.lambda */
   readonly stateTableRemedy?: string;
+  /**
+   * Credentials of another account (a spoke role's, organization mode); absent: the standard credential chain.
+   * The shape every SDK client's `credentials` option takes.
+   */
+  readonly credentials?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+    readonly expiration?: Date;
+  };
 }
 
 type Send = (this: unknown, command: unknown, ...rest: unknown[]) => Promise<unknown> | undefined;
@@ -72,6 +83,14 @@ export class ClientFactory {
     return new ClientFactory({ ...this.options, counter: this.counter.fresh() });
   }
 
+  /**
+   * A factory for another account: the same settings with that account's credentials and a call counter of its own
+   * (each unit of an organization run counts its own calls).
+   */
+  forAccount(credentials: NonNullable<ClientFactoryOptions['credentials']>): ClientFactory {
+    return new ClientFactory({ ...this.options, credentials, counter: this.counter.fresh() });
+  }
+
   get defaultRegion(): string {
     return this.options.defaultRegion;
   }
@@ -92,6 +111,7 @@ export class ClientFactory {
       region,
       maxAttempts: this.options.maxAttempts ?? 5,
       ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+      ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
     };
   }
 
@@ -180,6 +200,21 @@ export class ClientFactory {
         new (require('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam')).IAMClient(
           this.base(this.defaultRegion),
         ),
+    );
+  }
+
+  /**
+   * AWS Organizations has one endpoint per partition (us-east-1 in the commercial partition); the SDK resolves it
+   * from any region of the partition.
+   */
+  organizations(): OrganizationsClient {
+    return this.make(
+      'Organizations',
+      this.defaultRegion,
+      () =>
+        new (
+          require('@aws-sdk/client-organizations') as typeof import('@aws-sdk/client-organizations')
+        ).OrganizationsClient(this.base(this.defaultRegion)),
     );
   }
 

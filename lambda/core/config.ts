@@ -77,6 +77,12 @@ const SLACK_TEAM_ID = /^[TE][A-Z0-9]{2,20}$/;
 /** A Slack user ID (`U…`, `W…` for Enterprise Grid) or user-group ID (`S…`). */
 const SLACK_APPROVER_ID = /^[UWS][A-Z0-9]{2,20}$/;
 
+/** A 12-digit AWS account ID. */
+const ACCOUNT_ID = /^\d{12}$/;
+
+/** An organizational unit ID (ou-xxxx-yyyyyyyy) or the organization's root (r-xxxx). */
+const OU_ID = /^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/;
+
 const slackSchema = z
   .strictObject({
     /** Channel ID or name the bot posts to. */
@@ -164,6 +170,18 @@ const slackSchema = z
       .default({})
       .describe(
         "Team tag value (`tags.team`) to Slack channel: the reaper lists that team's instances in a digest of their own in that channel (invite the bot), and the main digest keeps one line for the team; when the team's channel refuses the message, its instances are listed in the main digest.",
+      ),
+    accountChannels: z
+      .record(
+        z.string().regex(ACCOUNT_ID, { error: 'must be a 12-digit AWS account ID' }),
+        z
+          .string()
+          .min(1, { error: 'a channel name or ID must not be empty' })
+          .max(80, { error: 'at most 80 characters' }),
+      )
+      .default({})
+      .describe(
+        "AWS account ID to Slack channel (with `accounts.mode: organization`): that account's warnings and digests go to its own channel (invite the bot); the run's organization digest still goes to `channel`.",
       ),
   })
   .prefault({})
@@ -466,6 +484,13 @@ const budgetItemSchema = z.strictObject({
     .describe(
       'Names of IAM roles (no path) that may not launch or start GPU instances while this budget is past `actionPercent` (with `budgets.launchCap`), until the next budget period or `cost-guard restore`.',
     ),
+  accounts: z
+    .array(z.string().regex(ACCOUNT_ID, { error: 'must be a 12-digit AWS account ID' }))
+    .max(100, { error: 'at most 100 accounts per budget' })
+    .default([])
+    .describe(
+      "Linked accounts this budget covers (a budget of the payer account, with `accounts.mode: organization`): at `actionPercent` the guard stops non-essential instances in these accounts through their spoke role. Empty: the hub's own account.",
+    ),
 });
 
 const budgetsSchema = z
@@ -683,6 +708,77 @@ const stateSchema = z
   .prefault({})
   .describe('Shared state of the deployed guard and the CLI.');
 
+const accountsSchema = z
+  .strictObject({
+    mode: z
+      .enum(['single', 'organization'])
+      .default('single')
+      .describe(
+        '`single`: the guard works in the account it is deployed to (as before). `organization`: this stack is the hub: it deploys the spoke role to the accounts of `organizationalUnitIds` through a StackSet and runs every capability in each account and region, fanned out on Step Functions.',
+      ),
+    organizationalUnitIds: z
+      .array(z.string().regex(OU_ID, { error: 'must be an OU ID (ou-…) or the root ID (r-…)' }))
+      .max(100, { error: 'at most 100 organizational units' })
+      .default([])
+      .describe(
+        'OUs (ou-…) or the root (r-…) whose active accounts, in nested OUs too, get the spoke role and are guarded. Required with `mode: organization` unless `accountIds` lists the accounts.',
+      ),
+    accountIds: z
+      .array(z.string().regex(ACCOUNT_ID, { error: 'must be a 12-digit AWS account ID' }))
+      .max(1000, { error: 'at most 1000 accounts' })
+      .default([])
+      .describe(
+        'Further accounts to guard, outside those OUs (deploy the spoke there yourself: `cdk deploy MlCostGuardSpoke`). Each must be an active member of the organization.',
+      ),
+    exclude: z
+      .array(z.string().regex(ACCOUNT_ID, { error: 'must be a 12-digit AWS account ID' }))
+      .max(1000, { error: 'at most 1000 accounts' })
+      .default([])
+      .describe('Accounts never guarded, nor given the spoke role, even when in one of the OUs.'),
+    roleName: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/, { error: 'an IAM role name has 1-64 letters, digits or +=,.@_- (no path, no ARN)' })
+      .default('ml-cost-guard-spoke')
+      .describe(
+        'Name of the role each spoke account holds for the hub (the StackSet and `MlCostGuardSpoke` create it).',
+      ),
+    hubAccountRole: z
+      .enum(['management', 'delegated-admin'])
+      .default('delegated-admin')
+      .describe(
+        'Where the hub is deployed: the management account, or a member account registered as delegated administrator for CloudFormation StackSets (and Organizations reads). Sets how the StackSet is created (`CallAs`).',
+      ),
+    concurrency: z
+      .number()
+      .int({ error: 'must be a whole number' })
+      .min(1, { error: 'must be from 1 to 100' })
+      .max(100, { error: 'must be from 1 to 100' })
+      .default(20)
+      .describe("How many (account, region) units run at once in the fan-out (the Map state's MaxConcurrency)."),
+    maxActionsPerOrganization: z
+      .number()
+      .int({ error: 'must be a whole number' })
+      .min(0, { error: 'must be 0 or more' })
+      .default(100)
+      .describe(
+        "Organization-wide ceiling of stops, terminations and deletions per scheduled period of a capability, over all accounts; each account also keeps the capability's own per-run limit.",
+      ),
+  })
+  .prefault({})
+  .superRefine((accounts, ctx) => {
+    if (
+      accounts.mode === 'organization' &&
+      accounts.organizationalUnitIds.length === 0 &&
+      accounts.accountIds.length === 0
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['organizationalUnitIds'],
+        message: 'mode is organization but neither organizationalUnitIds nor accountIds names an account to guard',
+      });
+  })
+  .describe('One account, or a hub guarding the accounts of an AWS Organization.');
+
 const observabilitySchema = z
   .strictObject({
     logRetentionDays: z
@@ -718,6 +814,7 @@ export const costGuardConfigSchema = z
       .describe(
         "Regions the reaper, the budget guard and the SageMaker guard scan; empty: the stack's (or the CLI's) region.",
       ),
+    accounts: accountsSchema,
     slack: slackSchema,
     tags: tagsSchema,
     idleGpu: idleGpuSchema,
@@ -744,6 +841,7 @@ export type TagsConfig = CostGuardConfig['tags'];
 export type SlackConfig = CostGuardConfig['slack'];
 export type RightsizingConfig = CostGuardConfig['rightsizing'];
 export type SageMakerConfig = CostGuardConfig['sagemaker'];
+export type AccountsConfig = CostGuardConfig['accounts'];
 
 /** A config value that fails the schema; `issues` lists each field at fault. */
 export class ConfigError extends CostGuardError {
@@ -833,6 +931,8 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
     });
   }
   const got = issue.code === 'custom' ? '' : ` (got ${formatInput(issue.input)})`;
+  // A record key that fails its own schema: say what the key must be, not just "invalid key".
+  if (issue.code === 'invalid_key' && issue.issues[0]) return [`${where}: key ${issue.issues[0].message}${got}`];
   const literals = unionLiterals(issue);
   if (literals) return [`${where}: ${oneOf(literals)}${got}`];
   if (issue.code === 'invalid_value' && issue.message.startsWith('Invalid option')) {

@@ -40,6 +40,31 @@ export interface RunContext {
   readonly holder?: string;
   /** Where a long run reports what it is doing (the CLI draws it on a terminal); undefined in the Lambda. */
   readonly progress?: (event: ProgressEvent) => void;
+  /**
+   * Organization mode (accounts.mode: organization): the account this run is a unit of the fan-out for. Its
+   * clients hold the account's spoke-role credentials (or the hub's own, for the hub account), `accountId` is this
+   * account, and every state-table key the run writes (warnings, keeps, stop and endpoint indexes, limits, leases,
+   * ledger) includes `accountId`. Undefined in single-account mode: keys are as they always were.
+   */
+  readonly target?: RunTarget;
+}
+
+/** The account and run of one unit of an organization run. */
+export interface RunTarget {
+  readonly accountId: string;
+  readonly accountName: string;
+  /** The fan-out run (state machine execution name, or the CLI's run id). */
+  readonly runId: string;
+  /** Whether this is the hub's own account (the functions' own role, no spoke role). */
+  readonly hub: boolean;
+}
+
+/**
+ * What a run's state-table keys are scoped by: the target account in organization mode, nothing otherwise (so a
+ * single-account deployment keeps its keys). Stores take it and put it in their partition keys.
+ */
+export function keyScopeOf(ctx: Pick<RunContext, 'target'>): string | undefined {
+  return ctx.target?.accountId;
 }
 
 export interface ContextOptions {
@@ -59,6 +84,7 @@ export interface ContextOptions {
   readonly remainingTimeMs?: () => number;
   readonly holder?: string;
   readonly progress?: (event: ProgressEvent) => void;
+  readonly target?: RunTarget;
 }
 
 export function buildContext(o: ContextOptions): RunContext {
@@ -82,6 +108,7 @@ export function buildContext(o: ContextOptions): RunContext {
     ...(o.remainingTimeMs ? { remainingTimeMs: o.remainingTimeMs } : {}),
     ...(o.holder ? { holder: o.holder } : {}),
     ...(o.progress ? { progress: o.progress } : {}),
+    ...(o.target ? { target: o.target } : {}),
     ...((o.stateTableName ?? o.config.state.tableName)
       ? { stateTableName: o.stateTableName ?? o.config.state.tableName }
       : {}),
