@@ -84,11 +84,18 @@ export class ClientFactory {
   }
 
   /**
-   * A factory for another account: the same settings with that account's credentials and a call counter of its own
-   * (each unit of an organization run counts its own calls).
+   * A factory for another account: the same settings with that account's credentials. Its calls count on a counter
+   * of its own (each unit of an organization run counts its own calls), or on this one with `shareCounter`.
    */
-  forAccount(credentials: NonNullable<ClientFactoryOptions['credentials']>): ClientFactory {
-    return new ClientFactory({ ...this.options, credentials, counter: this.counter.fresh() });
+  forAccount(
+    credentials: NonNullable<ClientFactoryOptions['credentials']>,
+    o: { readonly shareCounter?: boolean } = {},
+  ): ClientFactory {
+    return new ClientFactory({
+      ...this.options,
+      credentials,
+      counter: o.shareCounter ? this.counter : this.counter.fresh(),
+    });
   }
 
   get defaultRegion(): string {

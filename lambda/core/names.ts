@@ -86,5 +86,14 @@ export const METRIC = {
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
+/**
+ * Extra metric dimensions (besides `Capability`). Organization mode: the units of a fan-out publish
+ * RealizedMonthlySavingsUsd and EstimatedMonthlySavingsUsd with an `Account` dimension too, so the dashboard breaks
+ * savings down by account.
+ */
+export const DIMENSION = {
+  Account: 'Account',
+} as const;
+
 /** The metric names the functions emit: what the dashboard and alarms may reference. */
 export const EMITTED_METRICS: readonly MetricName[] = Object.values(METRIC);

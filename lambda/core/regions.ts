@@ -87,3 +87,10 @@ export function unknownRegionWarning(value: string, what: string): string | unde
   const hint = check.suggestion ? `did you mean ${check.suggestion}? ` : '';
   return `${what} '${value}' is not a region this version knows; ${hint}going on with it as given`;
 }
+
+/** The partition of a region: aws-cn for China, aws-us-gov for GovCloud, aws elsewhere. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}

@@ -49,12 +49,7 @@ export function launchCapPolicyName(budget: string): string {
   return `${POLICY_PREFIX}${readable}-${fnv1a(budget)}`;
 }
 
-/** The partition of a region: aws-cn for China, aws-us-gov for GovCloud, aws elsewhere. */
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
+export { partitionOf } from '../regions';
 
 /** The ARN of a budget's cap policy in an account (customer managed policies live at path `/`). */
 export function launchCapPolicyArn(partition: string, account: string, budget: string): string {
