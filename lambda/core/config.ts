@@ -716,6 +716,20 @@ const accountsSchema = z
       .describe(
         '`single`: the guard works in the account it is deployed to (as before). `organization`: this stack is the hub: it deploys the spoke role to the accounts of `organizationalUnitIds` through a StackSet and runs every capability in each account and region, fanned out on Step Functions.',
       ),
+    organizationId: z
+      .string()
+      .regex(/^o-[a-z0-9]{10,32}$/, { error: 'must be an organization ID such as o-a1b2c3d4e5' })
+      .optional()
+      .describe(
+        'The AWS Organization ID (o-…). Required with `mode: organization`: the spoke role trusts the hub only from inside this organization (`aws:PrincipalOrgID`).',
+      ),
+    hubAccountId: z
+      .string()
+      .regex(ACCOUNT_ID, { error: 'must be a 12-digit AWS account ID' })
+      .optional()
+      .describe(
+        'The hub account (where `MlCostGuard` runs in organization mode). Required to deploy `MlCostGuardSpoke` on its own into an account outside the OUs; the hub stack knows its own account.',
+      ),
     organizationalUnitIds: z
       .array(z.string().regex(OU_ID, { error: 'must be an OU ID (ou-…) or the root ID (r-…)' }))
       .max(100, { error: 'at most 100 organizational units' })
@@ -775,6 +789,13 @@ const accountsSchema = z
         code: 'custom',
         path: ['organizationalUnitIds'],
         message: 'mode is organization but neither organizationalUnitIds nor accountIds names an account to guard',
+      });
+    if (accounts.mode === 'organization' && !accounts.organizationId)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['organizationId'],
+        message:
+          'mode is organization but organizationId is not set: give the organization ID (o-…, from `aws organizations describe-organization`)',
       });
   })
   .describe('One account, or a hub guarding the accounts of an AWS Organization.');
