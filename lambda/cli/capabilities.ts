@@ -21,6 +21,14 @@ export interface CliCapability<R extends RunSummary = RunSummary> extends Capabi
   planView?(summary: R): SectionView;
   /** One line per decision, for `--verbose`. */
   decisionLines?(summary: R): string[];
+  /** What the run found, for the account table of `cost-guard plan --organization`. */
+  planFound?(summary: R): PlanFound;
+}
+
+/** What a capability's run found in an account and region (GPU instances, SageMaker endpoints). */
+export interface PlanFound {
+  readonly gpuInstances?: number;
+  readonly endpoints?: number;
 }
 
 const cli = <R extends RunSummary>(
@@ -31,7 +39,12 @@ const cli = <R extends RunSummary>(
 export const CAPABILITIES: ReadonlyMap<CapabilityName, CliCapability> = new Map<CapabilityName, CliCapability>([
   [
     'reaper',
-    cli(reaperCapability, { formatText: formatReaperText, planView: reaperView, decisionLines: reaperDecisionLines }),
+    cli(reaperCapability, {
+      formatText: formatReaperText,
+      planView: reaperView,
+      decisionLines: reaperDecisionLines,
+      planFound: (s) => ({ gpuInstances: s.gpuInstances }),
+    }),
   ],
   [
     'lifecycle',
@@ -55,8 +68,15 @@ export const CAPABILITIES: ReadonlyMap<CapabilityName, CliCapability> = new Map<
       formatText: formatSageMakerText,
       planView: sageMakerView,
       decisionLines: sageMakerDecisionLines,
+      planFound: (s) => ({ endpoints: s.endpointsScanned }),
     }),
   ],
   // Advice only: its plan section lists the recommendations as notes.
-  ['rightsizing', cli(rightsizingCapability, { formatText: formatRightsizingText })],
+  [
+    'rightsizing',
+    cli(rightsizingCapability, {
+      formatText: formatRightsizingText,
+      planFound: (s) => ({ gpuInstances: s.instancesChecked }),
+    }),
+  ],
 ]);

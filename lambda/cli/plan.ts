@@ -87,6 +87,39 @@ function assumptionFor(name: CapabilityName, slack: { tokenFound: boolean; sourc
     : `No Slack token (${slack.source}): the deployed guard could not deliver ${what} a person could read, so this is the report-only outcome.`;
 }
 
+/**
+ * One capability's section of a plan: its run in dry-run on `base` (its clients, regions and account) with a fresh
+ * action log and a notifier that only counts. A failed run is a section with its error (and what it did, if it
+ * carried a summary). The single-account plan runs it once per capability; `plan --organization` once per unit.
+ */
+export async function planSection(
+  module: CliCapability,
+  base: RunContext,
+  slack: { readonly tokenFound: boolean; readonly source: string },
+): Promise<PlanSection> {
+  const name = module.name;
+  // Never posts: with a token the messages are taken as accepted, without one as unread.
+  const notifier = new CountingNotifier(slack.tokenFound ? 'preview' : 'console');
+  const ctx: RunContext = { ...base, actions: new ActionRunner(true, base.now), notifier };
+  const assumption = assumptionFor(name, slack);
+  const common = { capability: name, ...(assumption ? { assumption } : {}) };
+  try {
+    const summary = await module.run(ctx, { source: 'cost-guard.plan' });
+    return { ...common, summary, slackMessages: notifier.count, subtotal: sectionView(summary, module).subtotal };
+  } catch (error) {
+    const summary = summaryOfFailedRun(error);
+    return {
+      ...common,
+      ...(summary ? { summary } : {}),
+      error: errorMessage(error),
+      slackMessages: notifier.count,
+      subtotal: summary
+        ? sectionView(summary, module).subtotal
+        : { monthlyUsd: 0, text: 'not computed: the section failed' },
+    };
+  }
+}
+
 export interface PlanRenderOptions {
   /** The capabilities' own sections (else their action records are listed). */
   readonly modules?: ReadonlyMap<CapabilityName, CliCapability>;
@@ -99,6 +132,36 @@ export interface PlanRenderOptions {
 /** A section's view: the capability's own, else its action records. */
 export function sectionView(summary: RunSummary, module: CliCapability | undefined): SectionView {
   return module?.planView?.(summary) ?? actionsView(summary);
+}
+
+/**
+ * A section of a plan as lines: its title, error, assumption, the capability's view and the subtotal with the Slack
+ * messages it would send (`plan --organization` titles each unit's section with its account and region).
+ */
+export function planSectionLines(
+  s: PlanSection,
+  title: string,
+  format: 'table' | 'markdown',
+  options: PlanRenderOptions = {},
+): string[] {
+  const md = format === 'markdown';
+  const width = options.width ?? DEFAULT_WIDTH;
+  const text = md ? markdownText : (t: string) => t;
+  const out: string[] = [];
+  const push = (line: string) => out.push(md ? `${line}\n` : paragraph(line, width));
+  if (!md) out.push('');
+  push(md ? `### ${text(title)}` : `== ${terminalText(title)} ==`);
+  if (s.error) out.push(md ? `**error**: ${text(s.error)}\n` : `ERROR: ${terminalText(s.error)}`);
+  if (s.assumption) push(text(s.assumption));
+  if (!s.summary) return out;
+  const view = sectionView(s.summary, options.modules?.get(s.capability));
+  const lines = renderSection(view, { format, width, details: options.details ?? false });
+  // The subtotal line says how many messages the run would post.
+  const last = lines.pop() ?? '';
+  out.push(...lines);
+  const messages = `; ${s.slackMessages} Slack message(s) would be sent`;
+  out.push(md ? `${last.replace(/_$/, '')}${messages}_\n` : paragraph(`${last}${messages}`, width, '', '  '));
+  return out;
 }
 
 export function renderPlan(
@@ -119,24 +182,7 @@ export function renderPlan(
   // Errors stay on one line each, whole (a reader may search for them).
   const error = (e: string) => out.push(md ? `**error**: ${text(e)}\n` : `ERROR: ${terminalText(e)}`);
   for (const p of report.problems ?? []) error(p);
-  for (const s of report.sections) {
-    if (!md) out.push('');
-    push(md ? `### ${s.capability}` : `== ${s.capability} ==`);
-    if (s.error) error(s.error);
-    if (s.assumption) push(text(s.assumption));
-    if (!s.summary) continue;
-    const view = sectionView(s.summary, options.modules?.get(s.capability));
-    const lines = renderSection(view, {
-      format: md ? 'markdown' : 'table',
-      width,
-      details: options.details ?? false,
-    });
-    // The subtotal line says how many messages the run would post.
-    const last = lines.pop() ?? '';
-    out.push(...lines);
-    const messages = `; ${s.slackMessages} Slack message(s) would be sent`;
-    out.push(md ? `${last.replace(/_$/, '')}${messages}_\n` : paragraph(`${last}${messages}`, width, '', '  '));
-  }
+  for (const s of report.sections) out.push(...planSectionLines(s, s.capability, md ? 'markdown' : 'table', options));
   if (!md) out.push('');
   const t = report.totals;
   push(
@@ -217,40 +263,14 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
     for (const name of names as CapabilityName[]) {
       const module = modules.get(name)!;
       progress.section(name);
-      // Never posts: with a token the messages are taken as accepted, without one as unread.
-      const notifier = new CountingNotifier(slack.tokenFound ? 'preview' : 'console');
-      const ctx: RunContext = {
-        ...base,
-        clients: base.clients.fresh(),
-        actions: new ActionRunner(true, base.now),
-        notifier,
-      };
-      const assumption = assumptionFor(name, slack);
-      const common = { capability: name, ...(assumption ? { assumption } : {}) };
-      let summary: RunSummary | undefined;
+      let section: PlanSection;
       try {
-        summary = await module.run(ctx, { source: 'cost-guard.plan' });
-        sections.push({
-          ...common,
-          summary,
-          slackMessages: notifier.count,
-          subtotal: sectionView(summary, module).subtotal,
-        });
-      } catch (error) {
-        summary = summaryOfFailedRun(error);
-        sections.push({
-          ...common,
-          ...(summary ? { summary } : {}),
-          error: errorMessage(error),
-          slackMessages: notifier.count,
-          subtotal: summary
-            ? sectionView(summary, module).subtotal
-            : { monthlyUsd: 0, text: 'not computed: the section failed' },
-        });
+        section = await planSection(module, { ...base, clients: base.clients.fresh() }, slack);
       } finally {
         progress.done();
       }
-      if (verbose && summary) for (const line of module.decisionLines?.(summary) ?? []) io.err(line);
+      sections.push(section);
+      if (verbose && section.summary) for (const line of module.decisionLines?.(section.summary) ?? []) io.err(line);
     }
     const effective = sections.flatMap((s) => s.summary?.actions ?? []);
     const report: PlanReport = {
