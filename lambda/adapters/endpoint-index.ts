@@ -17,12 +17,13 @@ import { type DynamoDBClient, PutItemCommand, paginateQuery, UpdateItemCommand }
 import type { ActionRecord } from '../core/run';
 import type { RecordedEndpointDeletion } from '../core/sagemaker/restore';
 import { errorCode } from '../shared/errors';
-import { markRestored, S } from './state-table';
+import { markRestored, S, scopedPartition } from './state-table';
 
 const TTL_DAYS = 400;
 
-export const endpointIndexKey = (region: string, endpointName: string) => ({
-  pk: `sagemaker-deleted#${region}`,
+/** pk `sagemaker-deleted#<region>` (organization mode: `sagemaker-deleted#<account>#<region>`), sk the name. */
+export const endpointIndexKey = (region: string, endpointName: string, scope?: string) => ({
+  pk: scopedPartition('sagemaker-deleted', region, scope),
   sk: endpointName,
 });
 
@@ -42,8 +43,10 @@ export async function recordDeleting(
   client: DynamoDBClient,
   tableName: string,
   d: EndpointDeletionRecord,
+  /** The account in organization mode (keyScopeOf(ctx)); undefined: single-account keys. */
+  scope?: string,
 ): Promise<void> {
-  const key = endpointIndexKey(d.region, d.endpointName);
+  const key = endpointIndexKey(d.region, d.endpointName, scope);
   await client.send(
     new PutItemCommand({
       TableName: tableName,
@@ -70,8 +73,9 @@ export async function markDeletion(
   endpointName: string,
   outcome: 'deleted' | 'delete-failed',
   at: string,
+  scope?: string,
 ): Promise<void> {
-  const key = endpointIndexKey(region, endpointName);
+  const key = endpointIndexKey(region, endpointName, scope);
   try {
     await client.send(
       new UpdateItemCommand({
@@ -106,6 +110,7 @@ export async function guardDeletions(
   client: DynamoDBClient,
   tableName: string,
   region: string,
+  scope?: string,
 ): Promise<RecordedEndpointDeletion[]> {
   const out: RecordedEndpointDeletion[] = [];
   const pages = paginateQuery(
@@ -113,7 +118,7 @@ export async function guardDeletions(
     {
       TableName: tableName,
       KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': S(endpointIndexKey(region, '').pk) },
+      ExpressionAttributeValues: { ':pk': S(endpointIndexKey(region, '', scope).pk) },
     },
   );
   for await (const page of pages) {
@@ -142,11 +147,12 @@ export async function recordEndpointRestores(
   client: DynamoDBClient,
   tableName: string,
   records: readonly ActionRecord[],
+  scope?: string,
 ): Promise<number> {
   let marked = 0;
   for (const r of records) {
     if (r.status !== 'done' || r.capability !== 'restore' || r.kind !== 'create-endpoint' || !r.region) continue;
-    if (await markRestored(client, tableName, endpointIndexKey(r.region, r.target), r.at)) marked += 1;
+    if (await markRestored(client, tableName, endpointIndexKey(r.region, r.target, scope), r.at)) marked += 1;
   }
   return marked;
 }

@@ -13,11 +13,16 @@
 import { type AttributeValue, type DynamoDBClient, PutItemCommand, paginateQuery } from '@aws-sdk/client-dynamodb';
 import { type KeepRecord, keepActiveAt } from '../core/keeps';
 import { errorCode } from '../shared/errors';
+import { scopedPartition } from './state-table';
 
 /** An item stays this long after its keep ended (so a digest can still say "kept until … by …" that day). */
 const KEEP_TTL_AFTER_END_S = 86_400;
 
-export const keepKey = (region: string, instanceId: string) => ({ pk: `keep#${region}`, sk: instanceId });
+/** pk `keep#<region>` (organization mode: `keep#<account>#<region>`), sk the instance ID. */
+export const keepKey = (region: string, instanceId: string, scope?: string) => ({
+  pk: scopedPartition('keep', region, scope),
+  sk: instanceId,
+});
 
 const S = (s: string): AttributeValue => ({ S: s });
 const str = (item: Record<string, AttributeValue>, name: string): string | undefined => item[name]?.S;
@@ -53,9 +58,11 @@ export async function activeKeeps(
   tableName: string,
   region: string,
   now: Date,
+  /** The account in organization mode (keyScopeOf(ctx)); undefined: single-account keys. */
+  scope?: string,
 ): Promise<Map<string, KeepRecord>> {
   const found = new Map<string, KeepRecord>();
-  for (const [id, keep] of await keepsOnRecord(client, tableName, region)) {
+  for (const [id, keep] of await keepsOnRecord(client, tableName, region, scope)) {
     if (keepActiveAt(keep, now)) found.set(id, keep);
   }
   return found;
@@ -69,6 +76,7 @@ export async function keepsOnRecord(
   client: DynamoDBClient,
   tableName: string,
   region: string,
+  scope?: string,
 ): Promise<Map<string, KeepRecord>> {
   const found = new Map<string, KeepRecord>();
   const pages = paginateQuery(
@@ -76,7 +84,7 @@ export async function keepsOnRecord(
     {
       TableName: tableName,
       KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': S(keepKey(region, '').pk) },
+      ExpressionAttributeValues: { ':pk': S(keepKey(region, '', scope).pk) },
     },
   );
   for await (const page of pages) {
@@ -98,8 +106,14 @@ export type SetKeepResult =
  * Writes `keep` (checked by the caller: core/keeps.ts keepEnd caps it), replacing the instance's keep on record
  * unless that one was set later.
  */
-export async function setKeep(client: DynamoDBClient, tableName: string, keep: KeepRecord): Promise<SetKeepResult> {
-  const key = keepKey(keep.region, keep.instanceId);
+export async function setKeep(
+  client: DynamoDBClient,
+  tableName: string,
+  keep: KeepRecord,
+  /** The account in organization mode (keyScopeOf(ctx)); undefined: single-account keys. */
+  scope?: string,
+): Promise<SetKeepResult> {
+  const key = keepKey(keep.region, keep.instanceId, scope);
   const until = Date.parse(keep.until);
   try {
     const res = await client.send(

@@ -14,14 +14,18 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { NewSageMakerWarning, SageMakerWarning } from '../core/sagemaker/types';
+import { scopedPartition } from './state-table';
 import { type Delivery, storedWarning, WARNING_TTL_DAYS, WarningRecords, type WarningShape } from './warning-store';
 
 export const SAGEMAKER_WARNING_TTL_DAYS = WARNING_TTL_DAYS;
 
-export const sageMakerWarningKey = (region: string, key: string) => ({ pk: `sagemaker-warning#${region}`, sk: key });
+export const sageMakerWarningKey = (region: string, key: string, scope?: string) => ({
+  pk: scopedPartition('sagemaker-warning', region, scope),
+  sk: key,
+});
 
 const SAGEMAKER_WARNINGS: WarningShape<SageMakerWarning> = {
-  partition: (region) => sageMakerWarningKey(region, '').pk,
+  partition: (region, scope) => sageMakerWarningKey(region, '', scope).pk,
   parse(item) {
     const common = storedWarning(item);
     const key = item.sk?.S;
@@ -47,8 +51,10 @@ export class SageMakerWarningStore {
     /** This run's token: only the run that wrote a pending warning marks it delivered. */
     runToken: string,
     now: Date,
+    /** The account in organization mode (keyScopeOf(ctx)); undefined keeps the single-account keys. */
+    scope?: string,
   ) {
-    this.records = new WarningRecords(client, tableName, runToken, now, SAGEMAKER_WARNINGS);
+    this.records = new WarningRecords(client, tableName, runToken, now, SAGEMAKER_WARNINGS, scope);
   }
 
   /** The region's warnings by resource key (expired items ignored). */

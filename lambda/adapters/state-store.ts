@@ -114,19 +114,22 @@ export interface StateStore {
 }
 
 /**
- * A per-period action counter: pk 'limit#<capability>#<scope>', sk '<period>' (the start of the scheduled period,
+ * A per-period action counter: pk 'limit#<capability>#<scope>' (organization mode, one account's counter:
+ * 'limit#<capability>#<account>#<scope>'), sk '<period>' (the start of the scheduled period,
  * lambda/core/schedule.ts `periodOf`). The item holds `count` and the set of `targets` reserved in the period, so
  * a retried invocation re-reserving the same instance is not counted twice, and three deliveries of one scheduled
  * event together act on at most `limit` targets.
  */
-export function limitKey(capability: string, scope: string, period: string): StateKey {
-  return { pk: `limit#${capability}#${scope}`, sk: period };
+export function limitKey(capability: string, scope: string, period: string, account?: string): StateKey {
+  return { pk: account ? `limit#${capability}#${account}#${scope}` : `limit#${capability}#${scope}`, sk: period };
 }
 
 export interface ReserveActionOptions {
   readonly capability: string;
-  /** What the limit is counted over, e.g. the region. */
+  /** What the limit is counted over, e.g. the region, or 'organization' (every account's actions together). */
   readonly scope: string;
+  /** The account whose counter it is (organization mode, keyScopeOf); undefined: the single-account key. */
+  readonly account?: string;
   readonly period: string;
   readonly limit: number;
   /** The instance (or other resource) about to be acted on. */
@@ -167,8 +170,12 @@ export function leaseKey(name: string): StateKey {
   return { pk: `lease#${name}`, sk: 'lease' };
 }
 
-/** The lease a run holds while it acts on a capability in a region (CLI and Lambda take the same one). */
-export const leaseName = (capability: string, region: string): string => `${capability}#${region}`;
+/**
+ * The lease a run holds while it acts on a capability in a region (CLI and Lambda take the same one); in
+ * organization mode one per account too: `<capability>#<account>#<region>`.
+ */
+export const leaseName = (capability: string, region: string, account?: string): string =>
+  account ? `${capability}#${account}#${region}` : `${capability}#${region}`;
 
 export interface AcquireLeaseOptions {
   /** From `leaseName(capability, region)`. */
@@ -386,7 +393,7 @@ export class DynamoStateStore implements StateStore {
   }
 
   async reserveAction(o: ReserveActionOptions): Promise<boolean> {
-    const key = limitKey(o.capability, o.scope, o.period);
+    const key = limitKey(o.capability, o.scope, o.period, o.account);
     try {
       // One conditional write: count the target unless it is already counted or the limit is used up.
       await this.client.send(
@@ -416,7 +423,7 @@ export class DynamoStateStore implements StateStore {
   }
 
   async reserveActions(o: ReserveActionsOptions): Promise<string[]> {
-    const key = limitKey(o.capability, o.scope, o.period);
+    const key = limitKey(o.capability, o.scope, o.period, o.account);
     let granted: string[] = [];
     // Read the counter, then write it back only if nobody changed it since (optimistic): two calls for any number
     // of targets, where `reserveAction` takes one call per target.
@@ -555,7 +562,7 @@ export class MemoryStateStore implements StateStore {
   readonly leases = new Map<string, { holder: string; expiresAt: number }>();
 
   async reserveAction(o: ReserveActionOptions): Promise<boolean> {
-    const key = limitKey(o.capability, o.scope, o.period);
+    const key = limitKey(o.capability, o.scope, o.period, o.account);
     const id = `${key.pk}|${key.sk}`;
     const rec = this.limits.get(id) ?? { count: 0, targets: new Set<string>() };
     this.limits.set(id, rec);
@@ -567,7 +574,7 @@ export class MemoryStateStore implements StateStore {
   }
 
   async reserveActions(o: ReserveActionsOptions): Promise<string[]> {
-    const key = limitKey(o.capability, o.scope, o.period);
+    const key = limitKey(o.capability, o.scope, o.period, o.account);
     const id = `${key.pk}|${key.sk}`;
     const rec = this.limits.get(id) ?? { count: 0, targets: new Set<string>() };
     this.limits.set(id, rec);

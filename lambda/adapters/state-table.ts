@@ -20,6 +20,14 @@ const MAX_BATCH_ATTEMPTS = 5;
 
 export const S = (s: string): AttributeValue => ({ S: s });
 
+/**
+ * The partition key of a per-region record kind (`warning`, `keep`, `stopped`…): `<kind>#<region>`, or in
+ * organization mode `<kind>#<account>#<region>` (the unit's account, keyScopeOf(ctx)), so every account keeps its own
+ * records. Without a scope the key is what it always was: a single-account deployment's items stay where they are.
+ */
+export const scopedPartition = (kind: string, region: string, scope?: string): string =>
+  scope ? `${kind}#${scope}#${region}` : `${kind}#${region}`;
+
 export type Sleep = (ms: number) => Promise<void>;
 export const realSleep: Sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -12,7 +12,7 @@
 import { type DynamoDBClient, paginateQuery, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { RecordedStop } from '../core/restore';
 import type { ActionRecord } from '../core/run';
-import { batchWriteWithRetry, markRestored, realSleep, S, type Sleep } from './state-table';
+import { batchWriteWithRetry, markRestored, realSleep, S, type Sleep, scopedPartition } from './state-table';
 
 const TTL_DAYS = 400;
 
@@ -22,7 +22,11 @@ export type StoppingCapability = RecordedStop['capability'];
 /** A stop as the index holds it. */
 export type GuardStop = RecordedStop;
 
-export const stopIndexKey = (region: string, instanceId: string) => ({ pk: `stopped#${region}`, sk: instanceId });
+/** pk `stopped#<region>` (organization mode: `stopped#<account>#<region>`), sk the instance ID. */
+export const stopIndexKey = (region: string, instanceId: string, scope?: string) => ({
+  pk: scopedPartition('stopped', region, scope),
+  sk: instanceId,
+});
 
 const ttlOf = (iso: string) => Math.floor(Date.parse(iso) / 1000) + TTL_DAYS * 86_400;
 
@@ -35,8 +39,8 @@ function isGuardStop(r: ActionRecord): r is ActionRecord & { region: string; cap
   );
 }
 
-function toItem(r: ActionRecord & { region: string; capability: StoppingCapability }): WriteRequest {
-  const key = stopIndexKey(r.region, r.target);
+function toItem(r: ActionRecord & { region: string; capability: StoppingCapability }, scope?: string): WriteRequest {
+  const key = stopIndexKey(r.region, r.target, scope);
   const budget = r.details?.budget;
   return {
     PutRequest: {
@@ -64,26 +68,39 @@ export async function recordStops(
   tableName: string,
   records: readonly ActionRecord[],
   sleep: Sleep = realSleep,
+  /** The account in organization mode (keyScopeOf(ctx)); undefined: single-account keys. */
+  scope?: string,
 ): Promise<{ written: number; unprocessed: number }> {
   const stops = records.filter(isGuardStop);
-  const unprocessed = await batchWriteWithRetry(client, tableName, stops.map(toItem), sleep);
+  const unprocessed = await batchWriteWithRetry(
+    client,
+    tableName,
+    stops.map((r) => toItem(r, scope)),
+    sleep,
+  );
   let restored = 0;
   for (const r of records) {
     if (r.status !== 'done' || r.capability !== 'restore' || r.kind !== 'start' || !r.region) continue;
-    if (await markRestored(client, tableName, stopIndexKey(r.region, r.target), r.at)) restored += 1;
+    if (await markRestored(client, tableName, stopIndexKey(r.region, r.target, scope), r.at)) restored += 1;
   }
   return { written: stops.length - unprocessed + restored, unprocessed };
 }
 
 /** The instances the guard stopped in `region` and nobody restored since, as the index says. */
-export async function guardStops(client: DynamoDBClient, tableName: string, region: string): Promise<GuardStop[]> {
+export async function guardStops(
+  client: DynamoDBClient,
+  tableName: string,
+  region: string,
+  /** The account in organization mode (keyScopeOf(ctx)); undefined: single-account keys. */
+  scope?: string,
+): Promise<GuardStop[]> {
   const stops: GuardStop[] = [];
   const pages = paginateQuery(
     { client },
     {
       TableName: tableName,
       KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': S(`stopped#${region}`) },
+      ExpressionAttributeValues: { ':pk': S(stopIndexKey(region, '', scope).pk) },
     },
   );
   for await (const page of pages) {

@@ -24,11 +24,16 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { NewWarning, WarningState } from '../core/reaper/types';
 import { errorCode } from '../shared/errors';
+import { scopedPartition } from './state-table';
 
 /** A warning not acted on for this long is dropped (and, if the resource is still idle, given again). */
 export const WARNING_TTL_DAYS = 30;
 
-export const warningKey = (region: string, instanceId: string) => ({ pk: `warning#${region}`, sk: instanceId });
+/** pk `warning#<region>` (organization mode: `warning#<account>#<region>`), sk the instance ID. */
+export const warningKey = (region: string, instanceId: string, scope?: string) => ({
+  pk: scopedPartition('warning', region, scope),
+  sk: instanceId,
+});
 
 type Item = Record<string, AttributeValue>;
 
@@ -70,8 +75,8 @@ export function storedWarning(item: Item): StoredWarning | undefined {
 
 /** One guard's warnings: the partition of a region's warnings, and how a stored item reads back. */
 export interface WarningShape<W> {
-  /** `warning#<region>`, `sagemaker-warning#<region>`. */
-  readonly partition: (region: string) => string;
+  /** `warning#<region>`, `sagemaker-warning#<region>` (with the account before the region when scoped). */
+  readonly partition: (region: string, scope?: string) => string;
   /** A stored item as the guard's warning, and its sort key; undefined when it is not a usable warning. */
   readonly parse: (item: Item) => { readonly id: string; readonly warning: W } | undefined;
 }
@@ -97,10 +102,12 @@ export class WarningRecords<W> {
     private readonly runToken: string,
     private readonly now: Date,
     private readonly shape: WarningShape<W>,
+    /** The account the records belong to in organization mode (keyScopeOf); undefined: single-account keys. */
+    private readonly scope?: string,
   ) {}
 
   private key(region: string, id: string) {
-    return { pk: S(this.shape.partition(region)), sk: S(id) };
+    return { pk: S(this.shape.partition(region, this.scope)), sk: S(id) };
   }
 
   /** The region's warnings by sort key (expired items ignored). */
@@ -112,7 +119,7 @@ export class WarningRecords<W> {
       {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': S(this.shape.partition(region)) },
+        ExpressionAttributeValues: { ':pk': S(this.shape.partition(region, this.scope)) },
       },
     );
     for await (const page of pages) {
@@ -184,7 +191,7 @@ export class WarningRecords<W> {
 
 /** The reaper's shape: items also carry instanceId, confidence, and the announced action and launch time. */
 const REAPER_WARNINGS: WarningShape<WarningState> = {
-  partition: (region) => warningKey(region, '').pk,
+  partition: (region, scope) => warningKey(region, '', scope).pk,
   parse(item) {
     const common = storedWarning(item);
     const instanceId = str(item, 'instanceId') ?? str(item, 'sk');
@@ -223,8 +230,10 @@ export class WarningStore {
     /** This run's token: only the run that wrote a pending warning marks it delivered. */
     runToken: string,
     now: Date,
+    /** The account in organization mode (keyScopeOf(ctx)); undefined keeps the single-account keys. */
+    scope?: string,
   ) {
-    this.records = new WarningRecords(client, tableName, runToken, now, REAPER_WARNINGS);
+    this.records = new WarningRecords(client, tableName, runToken, now, REAPER_WARNINGS, scope);
   }
 
   /** The region's warnings by instance ID (expired items ignored). */

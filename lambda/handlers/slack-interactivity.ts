@@ -35,6 +35,8 @@ export const handler = async (event: endpoint.FunctionUrlEvent | endpoint.HandOv
       log,
       metrics: new MemoryMetrics(),
       ...(env.stateTableName ? { stateTableName: env.stateTableName } : {}),
+      // Organization mode: the hub's records are keyed by its account (buttons act only there).
+      ...(env.accountId ? { accountId: env.accountId } : {}),
       holder: `lambda:${context?.awsRequestId ?? 'unknown-request'}`,
     });
     const slack = await endpoint.slackApiAt(env.slackSecret, env.config, (m) => log.info(m));

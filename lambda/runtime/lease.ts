@@ -2,14 +2,16 @@
  * Run leases: the CLI (`cost-guard run`, `cost-guard restore`) and the deployed functions never act on the same
  * capability and region at the same time. A run that may act takes `lease#<capability>#<region>` in the state table
  * (a conditional PutItem: free, expired, or already ours) for every region it covers, and gives the leases back when
- * it ends, failed or not. A held lease stops the run before it reads or changes anything.
+ * it ends, failed or not. A held lease stops the run before it reads or changes anything. In organization mode every
+ * account has its own leases (`lease#<capability>#<account>#<region>`): units of different accounts never wait on
+ * each other.
  *
  * No lease is taken when nothing can change (dry run, plan) or when there is no state table (nothing to share one
  * with: the deployed functions always have the table, and the CLI finds it by its fixed name).
  */
 import { DynamoStateStore, leaseName, type StateStore } from '../adapters/state-store';
 import { CostGuardError, errorMessage } from '../shared/errors';
-import type { RunContext } from './context';
+import { keyScopeOf, type RunContext } from './context';
 
 /**
  * How long a lease lasts unless given back: three times the functions' 5-minute timeout, so a run never outlives
@@ -43,6 +45,11 @@ export interface RunLeaseOptions {
   readonly ttlMs?: number;
   /** @default the state table of `ctx` */
   readonly store?: StateStore;
+  /**
+   * The account whose leases these are (organization mode: leases are per account, `<capability>#<account>#<region>`).
+   * @default keyScopeOf(ctx): the unit's account, none in single-account mode
+   */
+  readonly account?: string;
 }
 
 /** Whether a run with this context takes leases (it may act, and there is a table to hold them). */
@@ -58,10 +65,11 @@ export async function withRunLeases<T>(ctx: RunContext, o: RunLeaseOptions, fn: 
   if (!needsLease(ctx)) return fn();
   const store = o.store ?? new DynamoStateStore(ctx.clients.dynamodb(), ctx.stateTableName!, { now: ctx.now });
   const taken: string[] = [];
+  const account = o.account ?? keyScopeOf(ctx);
   try {
     for (const capability of o.capabilities) {
       for (const region of [...ctx.regions].sort()) {
-        const name = leaseName(capability, region);
+        const name = leaseName(capability, region, account);
         const lease = await store.acquireLease({
           name,
           holder: o.holder,

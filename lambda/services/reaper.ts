@@ -79,8 +79,9 @@ import type { SkipReason } from '../core/skip-reasons';
 import type { SlackMessage } from '../core/slack-blocks';
 import { MAX_DIRECT_MESSAGES_PER_OWNER, teamChannelOf } from '../core/slack-routing';
 import { tagValue } from '../core/tags';
+import { ActionLimits } from '../runtime/action-limits';
 import type { CapabilityModule } from '../runtime/capability';
-import { type RunContext, RunIncompleteError, type RunSummary } from '../runtime/context';
+import { keyScopeOf, type RunContext, RunIncompleteError, type RunSummary } from '../runtime/context';
 import { reportOnlyBecause } from '../runtime/report-only';
 import type { ActionRecord, PlannedAction } from '../shared/actions';
 import { errorCode, errorMessage } from '../shared/errors';
@@ -176,7 +177,8 @@ export interface KeepReader {
  */
 function keepReaderOf(ctx: RunContext, tableName: string): KeepReader {
   const client = ctx.clients.dynamodb();
-  return { keeps: (region) => keepsOnRecord(client, tableName, region) };
+  const scope = keyScopeOf(ctx);
+  return { keeps: (region) => keepsOnRecord(client, tableName, region, scope) };
 }
 
 /**
@@ -432,7 +434,7 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
   }
   // Warning records are read (and cleared) whenever there is a table; written only by a run that can deliver them.
   const warnings = ctx.stateTableName
-    ? new WarningStore(ctx.clients.dynamodb(), ctx.stateTableName, randomUUID(), now)
+    ? new WarningStore(ctx.clients.dynamodb(), ctx.stateTableName, randomUUID(), now, keyScopeOf(ctx))
     : undefined;
   const keepReader = ctx.stateTableName ? keepReaderOf(ctx, ctx.stateTableName) : undefined;
   const mutating = !ctx.dryRun && action !== 'notify';
@@ -506,8 +508,9 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
       entries.filter((e) => e.decision.kind === 'act').map((e) => e.decision),
       (id) => priceOf(byId.get(id)!).hourlyUsd,
     );
+    // Per account in organization mode, and then also within the organization-wide ceiling.
     const limits = ctx.stateTableName
-      ? new DynamoStateStore(ctx.clients.dynamodb(), ctx.stateTableName, { now })
+      ? ActionLimits.of(ctx, new DynamoStateStore(ctx.clients.dynamodb(), ctx.stateTableName, { now }))
       : undefined;
     // The schedule's period of the event (its scheduledTime), so an event and its retries share one limit.
     const period = actionPeriod(config.idleGpu.schedule, event, now);
@@ -547,9 +550,8 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
       let reserved = selected.length < maxActionsPerRun;
       if (reserved && mutating && limits) {
         try {
-          reserved = await limits.reserveAction({
+          reserved = await limits.reserveOne({
             capability: 'reaper',
-            scope: 'all-regions',
             period,
             limit: maxActionsPerRun,
             target: decision.instanceId,
@@ -570,6 +572,8 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
       }
       selected.push(entry);
     }
+    const ceiling = limits?.organizationNote();
+    if (ceiling) notes.push(ceiling);
     await Promise.all(
       selected.map(async (e) => {
         const { instanceId, region } = e.instance;
@@ -656,8 +660,9 @@ async function run(ctx: RunContext, event?: unknown): Promise<ReaperSummary> {
 
   // Where the warnings go: the main channel's digest always; a team's own channel (slack.teamChannels) for its
   // instances; a direct message to the owner the owner tag names (live runs that can warn, with a Slack token).
+  // Buttons act only in the hub's account: in organization mode another account's warnings carry none.
   const buttons =
-    ctx.config.slack.interactivity && !ctx.dryRun && action !== 'notify'
+    ctx.config.slack.interactivity && !ctx.dryRun && action !== 'notify' && (ctx.target?.hub ?? true)
       ? { keepHours: ctx.config.slack.keepHours, maxKeepHours: ctx.config.slack.maxKeepHours }
       : undefined;
   const base = {

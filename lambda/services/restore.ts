@@ -26,7 +26,7 @@ import {
   type RecordedEndpointDeletion,
   restorableTags,
 } from '../core/sagemaker/restore';
-import type { RunContext, RunSummary } from '../runtime/context';
+import { keyScopeOf, type RunContext, type RunSummary } from '../runtime/context';
 import { errorCode, errorMessage } from '../shared/errors';
 import { type LaunchCapRestore, liftLaunchCaps } from './launch-cap';
 
@@ -138,7 +138,7 @@ export async function restoreInstances(ctx: RunContext, options: RestoreOptions 
     for (const [index, region] of ctx.regions.entries()) {
       ctx.progress?.({ kind: 'region', region, index: index + 1, total: ctx.regions.length });
       const ec2 = ctx.clients.ec2(region);
-      const stops = await guardStops(ctx.clients.dynamodb(), ctx.stateTableName, region);
+      const stops = await guardStops(ctx.clients.dynamodb(), ctx.stateTableName, region, keyScopeOf(ctx));
       const seen = await describeForRestore(ctx, region, stops);
       const plan = planRestore(stops, seen, { ...(options.budget ? { budget: options.budget } : {}), includeReaper });
       notStarted.push(...plan.refused);
@@ -236,7 +236,7 @@ export async function restoreEndpoints(ctx: RunContext): Promise<EndpointRestore
   } else {
     for (const region of ctx.regions) {
       const sm = ctx.clients.sagemaker(region);
-      const deletions = await guardDeletions(ctx.clients.dynamodb(), ctx.stateTableName, region);
+      const deletions = await guardDeletions(ctx.clients.dynamodb(), ctx.stateTableName, region, keyScopeOf(ctx));
       const facts = new Map<string, EndpointRestoreFacts>();
       for (const d of deletions) {
         try {

@@ -73,8 +73,9 @@ import {
   sageMakerCost,
 } from '../core/sagemaker';
 import { actionPeriod } from '../core/schedule';
+import { ActionLimits } from '../runtime/action-limits';
 import type { CapabilityModule } from '../runtime/capability';
-import { type RunContext, RunIncompleteError, type RunSummary } from '../runtime/context';
+import { keyScopeOf, type RunContext, RunIncompleteError, type RunSummary } from '../runtime/context';
 import { reportOnlyBecause } from '../runtime/report-only';
 import type { ActionRecord } from '../shared/actions';
 import { errorCode, errorMessage } from '../shared/errors';
@@ -389,7 +390,7 @@ async function run(ctx: RunContext, event?: unknown): Promise<SageMakerSummary> 
     ctx.log.warn(`SageMaker guard reporting only: ${reportOnly}`);
   }
   const warnings = ctx.stateTableName
-    ? new SageMakerWarningStore(ctx.clients.dynamodb(), ctx.stateTableName, randomUUID(), now)
+    ? new SageMakerWarningStore(ctx.clients.dynamodb(), ctx.stateTableName, randomUUID(), now, keyScopeOf(ctx))
     : undefined;
   const mutating = !ctx.dryRun && action !== 'notify';
   const entries: Entry[] = [];
@@ -442,8 +443,9 @@ async function run(ctx: RunContext, event?: unknown): Promise<SageMakerSummary> 
           (costOf(b)?.hourlyUsd ?? 0) - (costOf(a)?.hourlyUsd ?? 0) ||
           a.key.localeCompare(b.key),
       );
+    // Per account in organization mode, and then also within the organization-wide ceiling.
     const limits = ctx.stateTableName
-      ? new DynamoStateStore(ctx.clients.dynamodb(), ctx.stateTableName, { now })
+      ? ActionLimits.of(ctx, new DynamoStateStore(ctx.clients.dynamodb(), ctx.stateTableName, { now }))
       : undefined;
     const period = actionPeriod(config.sagemaker.schedule, event, now);
     const target = (e: Entry) => `${e.region}/${e.key}`;
@@ -474,9 +476,8 @@ async function run(ctx: RunContext, event?: unknown): Promise<SageMakerSummary> 
       if (mutating && limits && ready.length > 0) {
         try {
           granted = new Set(
-            await limits.reserveActions({
+            await limits.reserveMany({
               capability: 'sagemaker',
-              scope: 'all-regions',
               period,
               limit: maxActionsPerRun,
               targets: ready.map(target),
@@ -501,6 +502,8 @@ async function run(ctx: RunContext, event?: unknown): Promise<SageMakerSummary> 
     for (const e of remaining) {
       if (e.decision.kind === 'act') e.decision = deferSageMakerDecision(e.decision, maxActionsPerRun);
     }
+    const ceiling = limits?.organizationNote();
+    if (ceiling) notes.push(ceiling);
     await Promise.all(selected.map((e) => act(ctx, e, costOf(e)?.monthlyUsd, tableWrite, warnings)));
   }
 
@@ -720,15 +723,20 @@ async function act(
     const f = e.resource.facts;
     if (!ctx.dryRun) {
       const ok = await tableWrite(`${f.name}: endpoint index record`, () =>
-        recordDeleting(ctx.clients.dynamodb(), ctx.stateTableName!, {
-          endpointName: f.name,
-          region: e.region,
-          endpointConfigName: f.endpointConfigName,
-          tags: f.tags,
-          ...(f.creationTime ? { creationTime: f.creationTime } : {}),
-          reason: e.decision.reason,
-          at,
-        }),
+        recordDeleting(
+          ctx.clients.dynamodb(),
+          ctx.stateTableName!,
+          {
+            endpointName: f.name,
+            region: e.region,
+            endpointConfigName: f.endpointConfigName,
+            tags: f.tags,
+            ...(f.creationTime ? { creationTime: f.creationTime } : {}),
+            reason: e.decision.reason,
+            at,
+          },
+          keyScopeOf(ctx),
+        ),
       );
       if (!ok) {
         e.decision = {
@@ -768,6 +776,7 @@ async function act(
           f.name,
           record.status === 'done' ? 'deleted' : 'delete-failed',
           at,
+          keyScopeOf(ctx),
         ),
       );
     }

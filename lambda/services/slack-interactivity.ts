@@ -53,6 +53,7 @@ import {
 } from '../core/slack-interactivity/payload';
 import { ephemeralText, outcomeLine, type PressOutcome } from '../core/slack-interactivity/replies';
 import { tagValue } from '../core/tags';
+import { ActionLimits, hubKeyScopeOf } from '../runtime/action-limits';
 import type { RunContext, RunSummary } from '../runtime/context';
 import { RunLeaseHeldError, withRunLeases } from '../runtime/lease';
 import { recordRun } from '../runtime/record';
@@ -405,7 +406,7 @@ export async function setKeepAndRecord(
       details: { until: record.until, by: record.by, source: record.source },
     },
     async () => {
-      const res = await setKeep(ctx.clients.dynamodb(), ctx.stateTableName!, record);
+      const res = await setKeep(ctx.clients.dynamodb(), ctx.stateTableName!, record, hubKeyScopeOf(ctx));
       written = res.written;
       if (!res.written) {
         newer = res.newer;
@@ -463,7 +464,9 @@ async function actNow(
     const kind = (await spotRequestTypes(ec2, [instance.spotInstanceRequestId])).get(instance.spotInstanceRequestId);
     if (kind) instance = { ...instance, spotRequestType: kind };
   }
-  const kept = (await activeKeeps(ctx.clients.dynamodb(), ctx.stateTableName!, region, ctx.now)).get(instanceId);
+  const kept = (
+    await activeKeeps(ctx.clients.dynamodb(), ctx.stateTableName!, region, ctx.now, hubKeyScopeOf(ctx))
+  ).get(instanceId);
   if (kept) return { kind: 'refused', reason: `${keptText(kept)}; it stays until the keep ends` };
   const catalog = new InstanceTypeCatalog();
   const types = await catalog.resolve(ec2, region, [instance.instanceType]);
@@ -490,14 +493,15 @@ async function actNow(
   try {
     return await withRunLeases(
       { ...ctx, regions: [region] },
-      { capabilities: ['reaper'], holder: `slack:${interaction.user.id}` },
+      { capabilities: ['reaper'], holder: `slack:${interaction.user.id}`, ...hubAccount(ctx) },
       async () => {
         if (!ctx.dryRun) {
-          const reserved = await new DynamoStateStore(ctx.clients.dynamodb(), ctx.stateTableName!, {
-            now: ctx.now,
-          }).reserveAction({
+          const reserved = await ActionLimits.of(
+            ctx,
+            new DynamoStateStore(ctx.clients.dynamodb(), ctx.stateTableName!, { now: ctx.now }),
+            { hub: true },
+          ).reserveOne({
             capability: 'reaper',
-            scope: 'all-regions',
             period: actionPeriod(config.idleGpu.schedule, undefined, ctx.now),
             limit: config.idleGpu.maxActionsPerRun,
             target: instanceId,
@@ -531,7 +535,7 @@ async function actNow(
             error: `${record.errorCode}: ${record.errorMessage}`,
           } satisfies PressOutcome;
         if (record.status === 'done') {
-          await new WarningStore(ctx.clients.dynamodb(), ctx.stateTableName!, 'slack', ctx.now)
+          await new WarningStore(ctx.clients.dynamodb(), ctx.stateTableName!, 'slack', ctx.now, hubKeyScopeOf(ctx))
             .remove(region, instanceId)
             .catch(() => undefined);
         }
@@ -551,6 +555,15 @@ async function actNow(
   }
 }
 
+/**
+ * The hub's account for the run leases of a press: buttons act only in the hub's account, whose scheduled units (in
+ * organization mode) hold leases named with that account.
+ */
+function hubAccount(ctx: RunContext): { account?: string } {
+  const account = hubKeyScopeOf(ctx);
+  return account ? { account } : {};
+}
+
 /** Start an instance the budget guard stopped for the button's budget (its records say so), and untag it. */
 async function restore(
   ctx: RunContext,
@@ -559,7 +572,7 @@ async function restore(
   instance: InstanceFacts,
 ): Promise<PressOutcome> {
   const { instanceId, region, budget } = value;
-  const stops = (await guardStops(ctx.clients.dynamodb(), ctx.stateTableName!, region)).filter(
+  const stops = (await guardStops(ctx.clients.dynamodb(), ctx.stateTableName!, region, hubKeyScopeOf(ctx))).filter(
     (s) => s.instanceId === instanceId,
   );
   const plan = planRestore(stops, [instance], { budget });
@@ -572,7 +585,7 @@ async function restore(
   try {
     return await withRunLeases(
       { ...ctx, regions: [region] },
-      { capabilities: ['budgets'], holder: `slack:${interaction.user.id}` },
+      { capabilities: ['budgets'], holder: `slack:${interaction.user.id}`, ...hubAccount(ctx) },
       async () => {
         const writer = new Ec2Writer(ctx.clients.ec2(region));
         const started = await ctx.actions.perform(
