@@ -18,6 +18,7 @@ import type { CostGuardConfig } from '../../lambda/core/config';
 import { MANAGED_TAG_KEYS } from '../../lambda/core/managed';
 import { CostGuardFunction } from './cost-guard-function';
 import { denyWhenTagTrue } from './iam-conditions';
+import { grantPolicySet, type PolicySet } from './policy-set';
 import type { SharedResources } from './shared-resources';
 
 const BUDGETS_PRINCIPAL = 'budgets.amazonaws.com';
@@ -34,6 +35,91 @@ export interface BudgetGuardProps {
 /** `user:<key>$<value>`: how AWS Budgets cost filters name a cost allocation tag value. */
 export function tagKeyValueFilter(key: string, value: string): string {
   return `user:${key}$${value}`;
+}
+
+/**
+ * What the budget guard may do to the instances of one account: describe them, and only with `dryRun: false` and
+ * `budgets.action: stop-non-essential` stop those whose essential and opt-out tags are not true and write its own
+ * `cost-guard:stopped-*` tags; explicit Denies on protected and managed (Auto Scaling, fleet, Kubernetes) instances
+ * in every mode. Its function role gets it in the stack's account; in organization mode, the spoke role of the
+ * member accounts too (budget items' linked `accounts`). Never StartInstances.
+ */
+export function budgetStopPolicySet(stack: Stack, config: CostGuardConfig): PolicySet {
+  const instances = `arn:${stack.partition}:ec2:*:${stack.account}:instance/*`;
+  const protectedTags = [config.tags.essential, config.tags.optOut];
+  const statements: iam.PolicyStatement[] = [];
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'DescribeInstances',
+      actions: ['ec2:DescribeInstances', 'ec2:DescribeInstanceTypes'],
+      resources: ['*'],
+    }),
+  );
+  // Destructive grants only when the guard may act: in dry-run or notify mode the role cannot stop or tag at all.
+  const acts = !config.dryRun && config.budgets.action === 'stop-non-essential';
+  if (acts) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'StopUnprotectedInstances',
+        actions: ['ec2:StopInstances'],
+        resources: [instances],
+        conditions: {
+          StringNotEqualsIgnoreCase: Object.fromEntries(protectedTags.map((k) => [`aws:ResourceTag/${k}`, 'true'])),
+        },
+      }),
+    );
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'TagStoppedInstances',
+        actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
+        resources: [instances],
+        conditions: {
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [...STOPPED_TAG_KEYS] },
+          // DeleteTags without keys deletes every tag: require the keys to be named.
+          Null: { 'aws:TagKeys': 'false' },
+        },
+      }),
+    );
+  }
+  // Negated operators are true when the tag is absent; the explicit Deny makes the protection hold regardless
+  // (kept in every mode: it also binds any policy attached to the role later).
+  protectedTags.forEach((key, i) => {
+    for (const deny of denyWhenTagTrue(`NeverStopProtected${i}`, ['ec2:StopInstances'], [instances], key)) {
+      statements.push(deny);
+    }
+  });
+  // Never an instance an Auto Scaling group, a fleet or a Kubernetes cluster manages: it would be replaced. One
+  // statement per key (the keys of one Null block are ANDed, and any one of these tags must deny).
+  MANAGED_TAG_KEYS.forEach((key, i) => {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: `NeverStopManagedInstances${i}`,
+        effect: iam.Effect.DENY,
+        actions: ['ec2:StopInstances'],
+        resources: [instances],
+        conditions: { Null: { [`aws:ResourceTag/${key}`]: 'false' } },
+      }),
+    );
+  });
+
+  // cdk-nag names resources as the template has them: a literal account, or <AWS::AccountId> when env-agnostic.
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  return {
+    statements,
+    acknowledgements: [
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'ec2:DescribeInstances and ec2:DescribeInstanceTypes do not support resource-level permissions.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*:${account}:instance/*]`,
+        reason:
+          'The instances to stop are chosen by tag at run time in the configured regions; stop is allowed only with ' +
+          'dryRun off and action stop-non-essential, and only when the essential and opt-out tags are not true ' +
+          '(explicit Deny); tagging only for the cost-guard:stopped-* keys.',
+      },
+    ],
+  };
 }
 
 /**
@@ -209,9 +295,6 @@ export class BudgetGuard extends Construct {
   private grantGuard(config: CostGuardConfig): void {
     const stack = Stack.of(this);
     const role = this.fn.role;
-    const instances = `arn:${stack.partition}:ec2:*:${stack.account}:instance/*`;
-    const protectedTags = [config.tags.essential, config.tags.optOut];
-
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadBudgets',
@@ -219,81 +302,13 @@ export class BudgetGuard extends Construct {
         resources: [`arn:${stack.partition}:budgets::${stack.account}:budget/*`],
       }),
     );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'DescribeInstances',
-        actions: ['ec2:DescribeInstances', 'ec2:DescribeInstanceTypes'],
-        resources: ['*'],
-      }),
-    );
-    // Destructive grants only when the guard may act: in dry-run or notify mode the role cannot stop or tag at all.
-    const acts = !config.dryRun && config.budgets.action === 'stop-non-essential';
-    if (acts) {
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'StopUnprotectedInstances',
-          actions: ['ec2:StopInstances'],
-          resources: [instances],
-          conditions: {
-            StringNotEqualsIgnoreCase: Object.fromEntries(protectedTags.map((k) => [`aws:ResourceTag/${k}`, 'true'])),
-          },
-        }),
-      );
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'TagStoppedInstances',
-          actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
-          resources: [instances],
-          conditions: {
-            'ForAllValues:StringEquals': { 'aws:TagKeys': [...STOPPED_TAG_KEYS] },
-            // DeleteTags without keys deletes every tag: require the keys to be named.
-            Null: { 'aws:TagKeys': 'false' },
-          },
-        }),
-      );
-    }
-    // Negated operators are true when the tag is absent; the explicit Deny makes the protection hold regardless
-    // (kept in every mode: it also binds any policy attached to the role later).
-    protectedTags.forEach((key, i) => {
-      for (const deny of denyWhenTagTrue(`NeverStopProtected${i}`, ['ec2:StopInstances'], [instances], key)) {
-        role.addToPolicy(deny);
-      }
-    });
-    // Never an instance an Auto Scaling group, a fleet or a Kubernetes cluster manages: it would be replaced. One
-    // statement per key (the keys of one Null block are ANDed, and any one of these tags must deny).
-    MANAGED_TAG_KEYS.forEach((key, i) => {
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: `NeverStopManagedInstances${i}`,
-          effect: iam.Effect.DENY,
-          actions: ['ec2:StopInstances'],
-          resources: [instances],
-          conditions: { Null: { [`aws:ResourceTag/${key}`]: 'false' } },
-        }),
-      );
-    });
-
-    // cdk-nag names resources as the template has them: a literal account, or <AWS::AccountId> when env-agnostic.
-    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
     const policy = role.node.tryFindChild('DefaultPolicy') ?? role;
-    Validations.of(policy).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'ec2:DescribeInstances and ec2:DescribeInstanceTypes do not support resource-level permissions.',
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:budgets::${account}:budget/*]`,
-        reason:
-          'DescribeBudgets lists the budgets of the account; the guard reads only the budgets named in its config.',
-      },
-      {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*:${account}:instance/*]`,
-        reason:
-          'The instances to stop are chosen by tag at run time in the configured regions; stop is allowed only with ' +
-          'dryRun off and action stop-non-essential, and only when the essential and opt-out tags are not true ' +
-          '(explicit Deny); tagging only for the cost-guard:stopped-* keys.',
-      },
-    );
+    grantPolicySet(role, budgetStopPolicySet(stack, config), policy);
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:budgets::${account}:budget/*]`,
+      reason: 'DescribeBudgets lists the budgets of the account; the guard reads only the budgets named in its config.',
+    });
   }
 }
 

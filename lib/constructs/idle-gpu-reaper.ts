@@ -1,4 +1,4 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { CostGuardConfig } from '../../lambda/core/config';
@@ -7,6 +7,7 @@ import { reapableInstanceTypePatterns } from '../../lambda/core/reaper/instance-
 import { IDLE_SINCE_TAG } from '../../lambda/core/reaper/types';
 import { CostGuardFunction } from './cost-guard-function';
 import { denyWhenTagTrue } from './iam-conditions';
+import { grantPolicySet, type PolicySet } from './policy-set';
 import type { SharedResources } from './shared-resources';
 
 export interface IdleGpuReaperProps {
@@ -70,6 +71,85 @@ export function reaperActionStatements(
 }
 
 /**
+ * Everything the reaper may do in one account, as IAM statements (see the guard rails on {@link IdleGpuReaper}):
+ * the reaper's action statements and Denies, the idle-since tag writes, the protection-tag Deny, termination
+ * protection reads, and the fleet and metric reads. Its function role gets it in the stack's account; in
+ * organization mode, each member account's spoke role gets it too.
+ */
+export function reaperPolicySet(stack: Stack, config: CostGuardConfig): PolicySet {
+  const regions = config.regions.length > 0 ? config.regions : [stack.region];
+  const instanceArns = regions.map((region) =>
+    stack.formatArn({ service: 'ec2', region, resource: 'instance', resourceName: '*' }),
+  );
+  const statements = reaperActionStatements(config, instanceArns);
+  if (!config.dryRun && config.idleGpu.action !== 'notify') {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'TagIdleSinceOnly',
+        actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
+        resources: instanceArns,
+        conditions: {
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [IDLE_SINCE_TAG] },
+          Null: { 'aws:TagKeys': 'false' },
+        },
+      }),
+    );
+  }
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'NeverTouchProtectionTags',
+      effect: iam.Effect.DENY,
+      actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
+      resources: instanceArns,
+      conditions: {
+        'ForAnyValue:StringEqualsIgnoreCase': {
+          'aws:TagKeys': [config.tags.optOut, config.tags.keepUntil, config.tags.essential],
+        },
+      },
+    }),
+  );
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'ReadTerminationProtection',
+      actions: ['ec2:DescribeInstanceAttribute'],
+      resources: instanceArns,
+    }),
+  );
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'ReadFleetAndMetrics',
+      actions: [
+        'ec2:DescribeInstances',
+        'ec2:DescribeInstanceTypes',
+        'ec2:DescribeSpotInstanceRequests',
+        'cloudwatch:ListMetrics',
+        'cloudwatch:GetMetricData',
+      ],
+      resources: ['*'],
+    }),
+  );
+
+  // cdk-nag names each wildcard resource, with unresolved pseudo parameters as <AWS::…>.
+  const shown = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+  const acknowledgements = [
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ec2:DescribeInstances, DescribeInstanceTypes, DescribeSpotInstanceRequests and cloudwatch:ListMetrics, ' +
+        'GetMetricData do not support resource-level permissions; they only read.',
+    },
+    ...regions.map((region) => ({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${shown(region, 'Region')}:${shown(stack.account, 'AccountId')}:instance/*]`,
+      reason:
+        'The reaper acts on any idle instance of a GPU type; what it may do is limited by conditions: terminate/stop ' +
+        'only with dryRun off, on GPU instance types, when the opt-out tag is not true and no Auto Scaling, fleet or ' +
+        'Kubernetes tag is present (explicit Denies); tags only on the cost-guard:idle-since key.',
+    })),
+  ];
+  return { statements, acknowledgements };
+}
+
+/**
  * The idle GPU reaper: a scheduled CostGuardFunction that finds idle GPU instances, warns in Slack, then terminates
  * or stops them.
  *
@@ -114,75 +194,6 @@ export class IdleGpuReaper extends Construct {
       tracing: config.observability.tracing,
     });
 
-    const regions = config.regions.length > 0 ? config.regions : [stack.region];
-    const instanceArns = regions.map((region) =>
-      stack.formatArn({ service: 'ec2', region, resource: 'instance', resourceName: '*' }),
-    );
-    const role = this.fn.role;
-    for (const statement of reaperActionStatements(config, instanceArns)) role.addToPolicy(statement);
-    if (!config.dryRun && config.idleGpu.action !== 'notify') {
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'TagIdleSinceOnly',
-          actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
-          resources: instanceArns,
-          conditions: {
-            'ForAllValues:StringEquals': { 'aws:TagKeys': [IDLE_SINCE_TAG] },
-            Null: { 'aws:TagKeys': 'false' },
-          },
-        }),
-      );
-    }
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'NeverTouchProtectionTags',
-        effect: iam.Effect.DENY,
-        actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
-        resources: instanceArns,
-        conditions: {
-          'ForAnyValue:StringEqualsIgnoreCase': {
-            'aws:TagKeys': [config.tags.optOut, config.tags.keepUntil, config.tags.essential],
-          },
-        },
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadTerminationProtection',
-        actions: ['ec2:DescribeInstanceAttribute'],
-        resources: instanceArns,
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadFleetAndMetrics',
-        actions: [
-          'ec2:DescribeInstances',
-          'ec2:DescribeInstanceTypes',
-          'ec2:DescribeSpotInstanceRequests',
-          'cloudwatch:ListMetrics',
-          'cloudwatch:GetMetricData',
-        ],
-        resources: ['*'],
-      }),
-    );
-
-    // cdk-nag names each wildcard resource, with unresolved pseudo parameters as <AWS::…>.
-    const shown = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
-    Validations.of(role).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'ec2:DescribeInstances, DescribeInstanceTypes, DescribeSpotInstanceRequests and cloudwatch:ListMetrics, ' +
-          'GetMetricData do not support resource-level permissions; they only read.',
-      },
-      ...regions.map((region) => ({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${shown(region, 'Region')}:${shown(stack.account, 'AccountId')}:instance/*]`,
-        reason:
-          'The reaper acts on any idle instance of a GPU type; what it may do is limited by conditions: terminate/stop ' +
-          'only with dryRun off, on GPU instance types, when the opt-out tag is not true and no Auto Scaling, fleet or ' +
-          'Kubernetes tag is present (explicit Denies); tags only on the cost-guard:idle-since key.',
-      })),
-    );
+    grantPolicySet(this.fn.role, reaperPolicySet(stack, config));
   }
 }

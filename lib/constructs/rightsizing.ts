@@ -1,8 +1,9 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { CostGuardConfig } from '../../lambda/core/config';
 import { CostGuardFunction } from './cost-guard-function';
+import { grantPolicySet, type PolicySet } from './policy-set';
 import type { SharedResources } from './shared-resources';
 
 export interface RightsizingAdviceProps {
@@ -18,6 +19,36 @@ export interface RightsizingAdviceProps {
   readonly timeout?: Duration;
   /** @default 1024 (14 days of hourly datapoints of every GPU series are held at once) */
   readonly memorySize?: number;
+}
+
+/**
+ * What the right-sizing advice may do in one account: read instances, their types and metrics (none of these
+ * supports resource-level permissions: `*`). Its function role gets it; in organization mode, each member account's
+ * spoke role too.
+ */
+export function rightsizingPolicySet(): PolicySet {
+  return {
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'ReadInstancesAndMetrics',
+        actions: [
+          'ec2:DescribeInstances',
+          'ec2:DescribeInstanceTypes',
+          'cloudwatch:ListMetrics',
+          'cloudwatch:GetMetricData',
+        ],
+        resources: ['*'],
+      }),
+    ],
+    acknowledgements: [
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'ec2:DescribeInstances, DescribeInstanceTypes and cloudwatch:ListMetrics, GetMetricData do not support ' +
+          'resource-level permissions; they only read.',
+      },
+    ],
+  };
 }
 
 /**
@@ -46,23 +77,6 @@ export class RightsizingAdvice extends Construct {
       // Reads and posts advice; acts on nothing, so a failed run may be retried.
       retryAttempts: 2,
     });
-    this.fn.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadInstancesAndMetrics',
-        actions: [
-          'ec2:DescribeInstances',
-          'ec2:DescribeInstanceTypes',
-          'cloudwatch:ListMetrics',
-          'cloudwatch:GetMetricData',
-        ],
-        resources: ['*'],
-      }),
-    );
-    Validations.of(this.fn.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ec2:DescribeInstances, DescribeInstanceTypes and cloudwatch:ListMetrics, GetMetricData do not support ' +
-        'resource-level permissions; they only read.',
-    });
+    grantPolicySet(this.fn.role, rightsizingPolicySet());
   }
 }

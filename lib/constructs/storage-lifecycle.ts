@@ -1,9 +1,10 @@
-import { Aws, Validations } from 'aws-cdk-lib';
+import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { CostGuardConfig } from '../../lambda/core/config';
 import { selectsByTag } from '../../lambda/core/lifecycle/merge';
 import { CostGuardFunction } from './cost-guard-function';
+import { type Acknowledgement, grantPolicySet, type PolicySet } from './policy-set';
 import type { SharedResources } from './shared-resources';
 
 /** The S3 read actions the lifecycle function may call on a bucket (never an object action). */
@@ -32,6 +33,62 @@ export interface StorageLifecycleProps {
    * Memory of the function; tag selection lists every bucket of the account. @default 512
    */
   readonly memorySize?: number;
+}
+
+/**
+ * What the storage lifecycle may do in one account (see {@link StorageLifecycle}): bucket-level lifecycle reads
+ * (the write only with `dryRun: false`) on the selected buckets, ListAllMyBuckets with tag selection, bucket sizes
+ * from CloudWatch; no object action. Its function role gets it; in organization mode, each member account's spoke
+ * role too.
+ */
+export function lifecyclePolicySet(config: CostGuardConfig): PolicySet {
+  const storage = config.storage;
+  const byTag = selectsByTag(storage);
+  const partition = Aws.PARTITION;
+  const bucketArns = byTag
+    ? [`arn:${partition}:s3:::*`]
+    : [...new Set(storage.buckets)].map((name) => `arn:${partition}:s3:::${name}`);
+  const statements: iam.PolicyStatement[] = [];
+  if (bucketArns.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'LifecycleOnSelectedBuckets',
+        actions: [
+          ...LIFECYCLE_BUCKET_READ_ACTIONS,
+          ...(config.dryRun ? [] : LIFECYCLE_BUCKET_WRITE_ACTIONS),
+          // Tags are read for listed buckets too: they tell a CDK bootstrap or this stack's own bucket apart.
+          's3:GetBucketTagging',
+        ],
+        resources: bucketArns,
+      }),
+    );
+  }
+  if (byTag) {
+    statements.push(
+      new iam.PolicyStatement({ sid: 'ListBuckets', actions: ['s3:ListAllMyBuckets'], resources: ['*'] }),
+    );
+  }
+  statements.push(
+    new iam.PolicyStatement({ sid: 'BucketSizes', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+  );
+
+  const acknowledgements: Acknowledgement[] = [];
+  const acknowledge = (id: string, reason: string) => acknowledgements.push({ id, reason });
+  acknowledge(
+    'AwsSolutions-IAM5[Resource::*]',
+    's3:ListAllMyBuckets and cloudwatch:GetMetricData have no resource-level permissions: IAM only accepts "*" ' +
+      'for them. Both are read-only.',
+  );
+  if (byTag) {
+    acknowledge(
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::*]`,
+      'Buckets are selected at run time by their tag (storage.bucketTag), so the bucket-level actions cannot name ' +
+        'the buckets at deploy time. Only bucket-level lifecycle, tagging, location and versioning actions are ' +
+        'granted; no object action. Set storage.selectByTag to false with an explicit storage.buckets list to scope ' +
+        'them to bucket ARNs.',
+    );
+  }
+  return { statements, acknowledgements };
 }
 
 /**
@@ -65,49 +122,6 @@ export class StorageLifecycle extends Construct {
       ...(props.memorySize ? { memorySize: props.memorySize } : {}),
     });
 
-    const byTag = selectsByTag(storage);
-    const partition = Aws.PARTITION;
-    const bucketArns = byTag
-      ? [`arn:${partition}:s3:::*`]
-      : [...new Set(storage.buckets)].map((name) => `arn:${partition}:s3:::${name}`);
-    const role = this.fn.role;
-    if (bucketArns.length > 0) {
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'LifecycleOnSelectedBuckets',
-          actions: [
-            ...LIFECYCLE_BUCKET_READ_ACTIONS,
-            ...(config.dryRun ? [] : LIFECYCLE_BUCKET_WRITE_ACTIONS),
-            // Tags are read for listed buckets too: they tell a CDK bootstrap or this stack's own bucket apart.
-            's3:GetBucketTagging',
-          ],
-          resources: bucketArns,
-        }),
-      );
-    }
-    if (byTag) {
-      role.addToPolicy(
-        new iam.PolicyStatement({ sid: 'ListBuckets', actions: ['s3:ListAllMyBuckets'], resources: ['*'] }),
-      );
-    }
-    role.addToPolicy(
-      new iam.PolicyStatement({ sid: 'BucketSizes', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
-    );
-
-    const acknowledge = (id: string, reason: string) => Validations.of(role).acknowledge({ id, reason });
-    acknowledge(
-      'AwsSolutions-IAM5[Resource::*]',
-      's3:ListAllMyBuckets and cloudwatch:GetMetricData have no resource-level permissions: IAM only accepts "*" ' +
-        'for them. Both are read-only.',
-    );
-    if (byTag) {
-      acknowledge(
-        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::*]`,
-        'Buckets are selected at run time by their tag (storage.bucketTag), so the bucket-level actions cannot name ' +
-          'the buckets at deploy time. Only bucket-level lifecycle, tagging, location and versioning actions are ' +
-          'granted; no object action. Set storage.selectByTag to false with an explicit storage.buckets list to scope ' +
-          'them to bucket ARNs.',
-      );
-    }
+    grantPolicySet(this.fn.role, lifecyclePolicySet(config));
   }
 }
