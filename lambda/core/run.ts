@@ -40,6 +40,12 @@ export interface PlannedAction {
   /** Instance ID, bucket name, budget name… */
   readonly target: string;
   readonly region?: string;
+  /**
+   * The AWS account acted in, when it is not the run's own: a linked account a payer budget covers (budget item
+   * `accounts`), reached through its spoke role. The ledger and the stop index keep it; restore never starts such
+   * an instance with the run's own clients.
+   */
+  readonly accountId?: string;
   /** Why the action is taken, in words a user understands. */
   readonly reason: string;
   /** Monthly savings from the savings model; undefined when the price is unknown. */
@@ -77,6 +83,8 @@ export interface LedgerEntry {
   readonly kind: string;
   readonly target: string;
   readonly region?: string;
+  /** The account the action was taken in (organization mode, or a budget's linked account); absent: the guard's own. */
+  readonly accountId?: string;
   readonly monthlySavingsUsd?: number;
   readonly reason: string;
 }

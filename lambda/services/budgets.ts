@@ -7,11 +7,12 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 
 import { readWatchedBudgets } from '../adapters/budgets';
+import type { ClientFactory } from '../adapters/clients';
 
 import { ACTION_BATCH_SIZE, Ec2Writer, InstanceTypeCatalog, instanceFilters, listInstances } from '../adapters/ec2';
 import { activeKeeps } from '../adapters/keep-store';
-
 import type { LaunchCapStore } from '../adapters/launch-cap-store';
+import { describeAccountFailure } from '../adapters/organizations';
 import { postAll } from '../adapters/slack';
 
 import {
@@ -23,7 +24,13 @@ import {
   type StateStore,
 } from '../adapters/state-store';
 
-import { countSkipped, listSkipped, type SkippedIds, selectStopCandidates } from '../core/budgets/candidates';
+import {
+  countSkipped,
+  listSkipped,
+  type SkippedIds,
+  type SkippedInstance,
+  selectStopCandidates,
+} from '../core/budgets/candidates';
 
 import { type Trigger, triggerOf } from '../core/budgets/event';
 
@@ -38,6 +45,7 @@ import {
   type InstanceStoreWarning,
   MAX_NEXT_LISTED,
   type StopOutcome,
+  type UnreachableAccount,
 } from '../core/budgets/messages';
 import { currentPeriod } from '../core/budgets/period';
 
@@ -61,14 +69,15 @@ import {
 import type { BudgetItemConfig } from '../core/config';
 import type { InstanceFacts } from '../core/instances';
 import { formatPercentValue } from '../core/money';
-import { METRIC } from '../core/names';
+import { DIMENSION, METRIC } from '../core/names';
 import { monthlySavingsOfStop, round2 } from '../core/savings/calculators';
 import { actionPeriod } from '../core/schedule';
 import type { SlackMessage } from '../core/slack-blocks';
 import { tagValue } from '../core/tags';
 
 import type { CapabilityModule } from '../runtime/capability';
-import { type RunContext, RunIncompleteError, type RunSummary } from '../runtime/context';
+import { keyScopeOf, type RunContext, RunIncompleteError, type RunSummary } from '../runtime/context';
+import { SpokeClients } from '../runtime/spoke';
 
 import { errorCode, errorMessage } from '../shared/errors';
 import {
@@ -116,6 +125,8 @@ export interface BudgetReport {
   readonly skippedIds?: SkippedIds;
   /** What this run did with the budget's GPU launch cap (budgets.launchCap), when it did anything. */
   readonly launchCap?: LaunchCapReport;
+  /** Linked accounts (the item's `accounts`) not reached at the action threshold in this run, with the reason. */
+  readonly unreachableAccounts?: readonly UnreachableAccount[];
 }
 
 export interface BudgetsSummary extends RunSummary {
@@ -144,12 +155,31 @@ export class BudgetRunIncompleteError extends RunIncompleteError<BudgetsSummary>
   }
 }
 
+/**
+ * An instance in a budget's scope, with the linked account it runs in (a payer budget's `accounts`, reached through
+ * the spoke role); `accountId` is absent for the run's own account, whose instances are handled as they always were.
+ */
+type Candidate = InstanceFacts & { readonly accountId?: string };
+
+/**
+ * What names an instance in the per-period stop limit and in the action record's list of stopped instances: its ID,
+ * prefixed by its account when it is a linked account's (so one account's instance never stands for another's).
+ */
+const candidateKey = (c: { readonly instanceId: string; readonly accountId?: string }): string =>
+  c.accountId ? `${c.accountId}/${c.instanceId}` : c.instanceId;
+
 interface RunState {
   readonly ctx: RunContext;
   readonly store: StateStore;
   readonly catalog: InstanceTypeCatalog;
-  /** Batched EC2 writes (tag, stop, untag), one writer per region. */
-  readonly writer: (region: string) => Ec2Writer;
+  /** Batched EC2 writes (tag, stop, untag), one writer per account and region. */
+  readonly writer: (region: string, accountId?: string) => Ec2Writer;
+  /** The run's own account (known once the budgets are read). */
+  ownAccountId?: string;
+  /** Clients of the linked accounts reached in this run, by account ID (spoke role). */
+  readonly accountClients: Map<string, ClientFactory>;
+  /** Made on first use: only budgets with linked accounts assume a spoke role. */
+  spokes?: SpokeClients;
   readonly mode: ActionMode;
   readonly notes: string[];
   readonly failures: { key: string; error: unknown }[];
@@ -215,16 +245,41 @@ function recordName(threshold: string, kind: CrossedThreshold['kind'] | 'problem
   return name;
 }
 
-function writerPerRegion(ctx: RunContext): (region: string) => Ec2Writer {
+function writerPerRegion(
+  ctx: RunContext,
+  accountClients: ReadonlyMap<string, ClientFactory>,
+): (region: string, accountId?: string) => Ec2Writer {
   const writers = new Map<string, Ec2Writer>();
-  return (region) => {
-    let w = writers.get(region);
+  return (region, accountId) => {
+    const key = `${accountId ?? ''}|${region}`;
+    let w = writers.get(key);
     if (!w) {
-      w = new Ec2Writer(ctx.clients.ec2(region));
-      writers.set(region, w);
+      const clients = accountId ? accountClients.get(accountId) : ctx.clients;
+      // Only instances read through an account's clients are ever written to: a missing entry is a bug, not a guess.
+      if (!clients) throw new Error(`no clients for account ${accountId}: its instances were not read in this run`);
+      w = new Ec2Writer(clients.ec2(region));
+      writers.set(key, w);
     }
     return w;
   };
+}
+
+/**
+ * The clients of one of a budget's accounts: the run's own for its own account, else the spoke role's (one
+ * AssumeRole per account and run). Throws SpokeRoleAccessError when the role cannot be assumed.
+ */
+async function clientsOfAccount(state: RunState, accountId: string): Promise<ClientFactory> {
+  const { ctx } = state;
+  if (accountId === state.ownAccountId) return ctx.clients;
+  const known = state.accountClients.get(accountId);
+  if (known) return known;
+  state.spokes ??= new SpokeClients(
+    { clients: ctx.clients, config: ctx.config, ...(state.ownAccountId ? { accountId: state.ownAccountId } : {}) },
+    { capability: 'budgets', runId: ctx.target?.runId ?? ctx.holder ?? ctx.now.toISOString() },
+  );
+  const clients = await state.spokes.forAccount(accountId);
+  state.accountClients.set(accountId, clients);
+  return clients;
 }
 
 async function accountIdOf(ctx: RunContext): Promise<string> {
@@ -256,21 +311,80 @@ function timeShort(ctx: RunContext): boolean {
   return ctx.remainingTimeMs !== undefined && ctx.remainingTimeMs() < DEADLINE_MARGIN_MS;
 }
 
-/** The running, in-scope, non-essential instances of one budget in every region of the run, dearest first. */
-async function selectCandidates(
+interface CandidateScan {
+  readonly candidates: Candidate[];
+  readonly skipped: CountedSkips;
+  readonly skippedIds: SkippedIds;
+  /** Linked accounts that could not be scanned (their instances are neither counted nor stopped). */
+  readonly unreachable: UnreachableAccount[];
+}
+
+/**
+ * The running, in-scope, non-essential instances of one budget in every region of the run, dearest first: in the
+ * run's own account, or, for a budget with linked `accounts`, in each of them through its spoke role. A linked
+ * account that cannot be reached (role missing or not trusting the hub, EC2 refusing) is reported with its reason
+ * and noted as a failure of the run; the other accounts are scanned and acted on all the same.
+ */
+async function selectCandidates(state: RunState, item: BudgetItemConfig): Promise<CandidateScan> {
+  const { ctx } = state;
+  const candidates: Candidate[] = [];
+  const skippedAll: SkippedInstance[] = [];
+  const unreachable: UnreachableAccount[] = [];
+  if (item.accounts.length === 0) {
+    await scanAccount(state, item, ctx.clients, undefined, candidates, skippedAll);
+  } else {
+    for (const accountId of [...new Set(item.accounts)]) {
+      // Scanned into a scratch list first: an account that fails halfway adds nothing.
+      const found: Candidate[] = [];
+      const skipped: SkippedInstance[] = [];
+      try {
+        const clients = await clientsOfAccount(state, accountId);
+        await scanAccount(
+          state,
+          item,
+          clients,
+          accountId === state.ownAccountId ? undefined : accountId,
+          found,
+          skipped,
+        );
+      } catch (error) {
+        const reason = describeAccountFailure(error);
+        unreachable.push({ accountId, reason });
+        state.failures.push({ key: `${item.name}/account-${accountId}`, error });
+        state.notes.push(`${item.name}: account ${accountId} not reached (${reason}); nothing there is stopped`);
+        ctx.log.warn('budget account not reached', { budget: item.name, accountId, error: errorMessage(error) });
+        continue;
+      }
+      candidates.push(...found);
+      skippedAll.push(...skipped);
+    }
+  }
+  // When not all can be stopped in this run, the ones that cost the most go first.
+  const hourly = (i: InstanceFacts) => savingsOf(ctx, i)?.hourlyUsd ?? 0;
+  candidates.sort(
+    (a, b) =>
+      hourly(b) - hourly(a) || (candidateKey(a) < candidateKey(b) ? -1 : candidateKey(a) > candidateKey(b) ? 1 : 0),
+  );
+  return { candidates, skipped: countSkipped(skippedAll), skippedIds: listSkipped(skippedAll), unreachable };
+}
+
+/** One account's candidates in every region of the run, added to `candidates` (`accountId` set for a linked one). */
+async function scanAccount(
   state: RunState,
   item: BudgetItemConfig,
-): Promise<{ candidates: InstanceFacts[]; skipped: CountedSkips; skippedIds: SkippedIds }> {
+  clients: ClientFactory,
+  accountId: string | undefined,
+  candidates: Candidate[],
+  skippedAll: SkippedInstance[],
+): Promise<void> {
   const { ctx } = state;
-  const candidates: InstanceFacts[] = [];
-  const skippedAll = [];
   for (const [index, region] of ctx.regions.entries()) {
     ctx.progress?.({ kind: 'region', region, index: index + 1, total: ctx.regions.length });
-    const ec2 = ctx.clients.ec2(region);
+    const ec2 = clients.ec2(region);
     const instances = await listInstances(ec2, region, instanceFilters(['running'], item.scopeTags));
     ctx.progress?.({
       kind: 'read',
-      what: `running instances in scope of ${item.name}`,
+      what: `running instances in scope of ${item.name}${accountId ? ` in account ${accountId}` : ''}`,
       count: instances.length,
       region,
     });
@@ -284,14 +398,17 @@ async function selectCandidates(
         `DescribeInstanceTypes failed in ${region}: GPU types unknown there, nothing stopped by GPU scope`,
       );
     }
-    // Keeps set from Slack ("keep this one running") or with `cost-guard keep`: one Query per region. When they
-    // cannot be read, nothing in the region is stopped (a kept instance must not be stopped by mistake).
+    // Keeps set from Slack ("keep this one running") or with `cost-guard keep`: one Query per region, in the hub's
+    // state table (a linked account's keeps are scoped by that account). When they cannot be read, nothing in the
+    // region is stopped (a kept instance must not be stopped by mistake).
     let kept: ReadonlyMap<string, unknown> = new Map();
     if (ctx.stateTableName) {
       try {
-        kept = await activeKeeps(ctx.clients.dynamodb(), ctx.stateTableName, region, ctx.now);
+        const scope = accountId ?? keyScopeOf(ctx);
+        kept = await activeKeeps(ctx.clients.dynamodb(), ctx.stateTableName, region, ctx.now, scope);
       } catch (error) {
-        state.notes.push(`${region}: keeps could not be read (${errorCode(error)}): nothing stopped there this run`);
+        const where = accountId ? `${region} (account ${accountId})` : region;
+        state.notes.push(`${where}: keeps could not be read (${errorCode(error)}): nothing stopped there this run`);
         continue;
       }
     }
@@ -303,12 +420,8 @@ async function selectCandidates(
       isKept: (i) => kept.has(i.instanceId),
     });
     skippedAll.push(...selection.skipped);
-    candidates.push(...selection.candidates);
+    candidates.push(...selection.candidates.map((i) => (accountId ? { ...i, accountId } : i)));
   }
-  // When not all can be stopped in this run, the ones that cost the most go first.
-  const hourly = (i: InstanceFacts) => savingsOf(ctx, i)?.hourlyUsd ?? 0;
-  candidates.sort((a, b) => hourly(b) - hourly(a) || (a.instanceId < b.instanceId ? -1 : 1));
-  return { candidates, skipped: countSkipped(skippedAll), skippedIds: listSkipped(skippedAll) };
 }
 
 function savingsOf(ctx: RunContext, instance: InstanceFacts) {
@@ -318,13 +431,14 @@ function savingsOf(ctx: RunContext, instance: InstanceFacts) {
   });
 }
 
-function outcomeOf(ctx: RunContext, instance: InstanceFacts, status: StopOutcome['status']): StopOutcome {
+function outcomeOf(ctx: RunContext, instance: Candidate, status: StopOutcome['status']): StopOutcome {
   const savings = savingsOf(ctx, instance);
   const name = tagValue(instance.tags, 'Name');
   return {
     instanceId: instance.instanceId,
     region: instance.region,
     instanceType: instance.instanceType,
+    ...(instance.accountId ? { accountId: instance.accountId } : {}),
     ...(name ? { name } : {}),
     ...(savings ? { hourlyUsd: savings.hourlyUsd, monthlyUsd: savings.monthlyUsd } : {}),
     status,
@@ -339,8 +453,8 @@ function outcomeOf(ctx: RunContext, instance: InstanceFacts, status: StopOutcome
  */
 async function planStops(
   state: RunState,
-  candidates: readonly InstanceFacts[],
-): Promise<{ planned: InstanceFacts[]; deferred: number; rest: InstanceFacts[] }> {
+  candidates: readonly Candidate[],
+): Promise<{ planned: Candidate[]; deferred: number; rest: Candidate[] }> {
   const { ctx } = state;
   if (timeShort(ctx)) {
     if (candidates.length > 0) state.notes.push("The run's time ran short: nothing more is stopped in this run.");
@@ -354,7 +468,7 @@ async function planStops(
         scope: 'stops',
         period: state.stopPeriod,
         limit: ctx.config.budgets.maxStopsPerRun,
-        targets: planned.map((i) => i.instanceId),
+        targets: planned.map(candidateKey),
         now: ctx.now,
       }),
     );
@@ -364,14 +478,14 @@ async function planStops(
           `${state.stopPeriod}) are left for the next period`,
       );
     }
-    planned = planned.filter((i) => granted.has(i.instanceId));
+    planned = planned.filter((i) => granted.has(candidateKey(i)));
   }
   state.stopsLeft -= planned.length;
-  const chosen = new Set(planned.map((i) => i.instanceId));
+  const chosen = new Set(planned.map(candidateKey));
   return {
     planned,
     deferred: candidates.length - planned.length,
-    rest: candidates.filter((i) => !chosen.has(i.instanceId)),
+    rest: candidates.filter((i) => !chosen.has(candidateKey(i))),
   };
 }
 
@@ -396,7 +510,7 @@ function budgetButtons(ctx: RunContext, mode: ActionMode, periodEnd: string): Bu
 async function executeStops(
   state: RunState,
   item: BudgetItemConfig,
-  planned: readonly InstanceFacts[],
+  planned: readonly Candidate[],
   reason: string,
 ): Promise<{ outcomes: StopOutcome[]; cutShort: number }> {
   const { ctx } = state;
@@ -416,14 +530,15 @@ async function executeStops(
           kind: 'tag',
           target: instance.instanceId,
           region: instance.region,
+          ...(instance.accountId ? { accountId: instance.accountId } : {}),
           reason: 'mark the instance as stopped by the budget guard',
           details: { tags },
         },
-        () => state.writer(instance.region).tag(instance.instanceId, tags),
+        () => state.writer(instance.region, instance.accountId).tag(instance.instanceId, tags),
       ),
     })),
   );
-  const toStop: InstanceFacts[] = [];
+  const toStop: Candidate[] = [];
   for (const { instance, record } of tagged) {
     if (record.status !== 'failed') toStop.push(instance);
     else {
@@ -435,9 +550,13 @@ async function executeStops(
     }
   }
 
-  const byRegion = new Map<string, InstanceFacts[]>();
-  for (const i of toStop) byRegion.set(i.region, [...(byRegion.get(i.region) ?? []), i]);
-  const untag: { instance: InstanceFacts; why: string }[] = [];
+  // One StopInstances call per account and region a chunk.
+  const byRegion = new Map<string, Candidate[]>();
+  for (const i of toStop) {
+    const place = `${i.accountId ?? ''}|${i.region}`;
+    byRegion.set(place, [...(byRegion.get(place) ?? []), i]);
+  }
+  const untag: { instance: Candidate; why: string }[] = [];
   let cutShort = 0;
   for (const instances of byRegion.values()) {
     for (let start = 0; start < instances.length; start += STOP_CHUNK) {
@@ -463,6 +582,7 @@ async function executeStops(
               kind: 'stop',
               target: instance.instanceId,
               region: instance.region,
+              ...(instance.accountId ? { accountId: instance.accountId } : {}),
               reason,
               ...(savings ? { monthlySavingsUsd: savings.monthlyUsd } : {}),
               details: {
@@ -473,7 +593,7 @@ async function executeStops(
                   : {}),
               },
             },
-            () => state.writer(instance.region).stop(instance.instanceId),
+            () => state.writer(instance.region, instance.accountId).stop(instance.instanceId),
           );
         }),
       );
@@ -503,10 +623,11 @@ async function executeStops(
           kind: 'untag',
           target: instance.instanceId,
           region: instance.region,
+          ...(instance.accountId ? { accountId: instance.accountId } : {}),
           reason: why,
           details: { keys: [...STOPPED_TAG_KEYS] },
         },
-        () => state.writer(instance.region).untag(instance.instanceId, STOPPED_TAG_KEYS),
+        () => state.writer(instance.region, instance.accountId).untag(instance.instanceId, STOPPED_TAG_KEYS),
       ),
     ),
   );
@@ -594,11 +715,12 @@ async function guardBudget(
   const earlier = parseDetail(action?.previousDetail);
   let plan:
     | {
-        planned: InstanceFacts[];
+        planned: Candidate[];
         deferred: number;
-        rest: InstanceFacts[];
+        rest: Candidate[];
         skipped: CountedSkips;
         skippedIds: SkippedIds;
+        unreachable: UnreachableAccount[];
       }
     | undefined;
   if (action) {
@@ -606,8 +728,13 @@ async function guardBudget(
       const selection = await selectCandidates(state, item);
       // What an earlier run of the period stopped and someone started again stays running.
       const before = new Set(earlier.stopped);
-      const candidates = selection.candidates.filter((i) => !before.has(i.instanceId));
-      plan = { ...(await planStops(state, candidates)), skipped: selection.skipped, skippedIds: selection.skippedIds };
+      const candidates = selection.candidates.filter((i) => !before.has(candidateKey(i)));
+      plan = {
+        ...(await planStops(state, candidates)),
+        skipped: selection.skipped,
+        skippedIds: selection.skippedIds,
+        unreachable: selection.unreachable,
+      };
     } catch (error) {
       // EC2 (or the state table) could not be read: release the action's claim so the retry (or the next run)
       // announces and stops; the other thresholds are still alerted now, so an EC2 outage never silences a budget.
@@ -626,6 +753,8 @@ async function guardBudget(
     mode === 'stop' ? 'stopping' : mode === 'dry-run' ? 'dry-run' : 'would-stop';
   const announcedStops = (plan?.planned ?? []).map((i) => outcomeOf(ctx, i, announcedStatus));
   const storeWarning = instanceStoreWarning(state, announcedStops);
+  const unreachable = plan?.unreachable ?? [];
+  const withUnreachable = unreachable.length > 0 ? { unreachable } : {};
 
   // The GPU launch cap (budgets.launchCap): named in the action alert when that alert goes out in this run.
   const actionThreshold = thresholds.find((t) => t.kind === 'action');
@@ -655,6 +784,7 @@ async function guardBudget(
         ...(withAction ? { skipped: plan!.skipped } : {}),
         ...(withAction && capInAlert ? { launchCap: capPlan!.notice! } : {}),
         ...(withAction ? withButtons : {}),
+        ...(withAction ? withUnreachable : {}),
         essentialTag: ctx.config.tags.essential,
       }),
     );
@@ -670,6 +800,7 @@ async function guardBudget(
         instanceStore: storeWarning,
         essentialTag: ctx.config.tags.essential,
         ...withButtons,
+        ...withUnreachable,
       }),
     );
   }
@@ -714,10 +845,19 @@ async function guardBudget(
       } else if (acting) stops = announcedStops;
       const done: ActionDetail = {
         announced: true,
-        stopped: [...earlier.stopped, ...stops.filter((s) => s.status === 'done').map((s) => s.instanceId)],
+        stopped: [...earlier.stopped, ...stops.filter((s) => s.status === 'done').map(candidateKey)],
       };
       const used = evaluation.percentUsed === undefined ? '' : ` at ${evaluation.percentUsed.toFixed(1)}% of the limit`;
-      await recordClaims(state, item, claimed, { acting, continuing, ts, done, deferred, alerted, used });
+      await recordClaims(state, item, claimed, {
+        acting,
+        continuing,
+        ts,
+        done,
+        deferred,
+        unreachable: unreachable.length,
+        alerted,
+        used,
+      });
       if (acting && mode === 'stop' && (cutShort > 0 || stops.some((s) => s.status === 'failed'))) {
         await postBestEffort(state, item.name, budgetStopResultMessages({ name: item.name, stops, cutShort }));
       }
@@ -754,6 +894,7 @@ async function guardBudget(
     ...(continuing ? { stoppedEarlier: earlier.stopped.length } : {}),
     ...(plan ? { skipped: plan.skipped, skippedIds: plan.skippedIds } : {}),
     ...(launchCap ? { launchCap } : {}),
+    ...(unreachable.length > 0 ? { unreachableAccounts: unreachable } : {}),
   };
 }
 
@@ -771,6 +912,8 @@ async function recordClaims(
     ts: string | undefined;
     done: ActionDetail;
     deferred: number;
+    /** Linked accounts not reached: the action goes on in a later run, which tries them again. */
+    unreachable: number;
     alerted: string[];
     /** ' at 85.0% of the limit', for the note. */
     used: string;
@@ -780,9 +923,14 @@ async function recordClaims(
   try {
     for (const c of claimed) {
       const isAction = c === o.acting;
-      if (isAction && state.mode === 'stop' && o.deferred > 0) {
-        await store.release(c.key, c.token, `continues: ${o.deferred} instance(s) left to stop`, detailText(o.done));
-        state.notes.push(`${item.name}: ${o.deferred} more to stop next run`);
+      if (isAction && state.mode === 'stop' && (o.deferred > 0 || o.unreachable > 0)) {
+        const left = [
+          ...(o.deferred > 0 ? [`${o.deferred} instance(s) left to stop`] : []),
+          ...(o.unreachable > 0 ? [`${o.unreachable} account(s) not reached`] : []),
+        ].join(', ');
+        await store.release(c.key, c.token, `continues: ${left}`, detailText(o.done));
+        if (o.deferred > 0) state.notes.push(`${item.name}: ${o.deferred} more to stop next run`);
+        if (o.unreachable > 0) state.notes.push(`${item.name}: the accounts not reached are tried again next run`);
       } else {
         const kept = await store.markSent(c.key, c.token, o.ts, isAction ? detailText(o.done) : undefined);
         if (!kept) state.notes.push(`${item.name}: the ${c.threshold.key} claim was taken over by another run`);
@@ -936,11 +1084,13 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
           ...(ctx.holder ? { holder: ctx.holder } : {}),
         })
       : new MemoryStateStore();
+  const accountClients = new Map<string, ClientFactory>();
   const state: RunState = {
     ctx,
     store,
     catalog: new InstanceTypeCatalog(),
-    writer: writerPerRegion(ctx),
+    writer: writerPerRegion(ctx, accountClients),
+    accountClients,
     mode,
     notes: [],
     failures: [],
@@ -987,6 +1137,7 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
         state.notes.push(`SNS notification for budget '${n}', which budgets.items does not watch.`);
     }
     const accountId = await accountIdOf(ctx);
+    state.ownAccountId = accountId;
     const watched = await readWatchedBudgets(ctx.clients.budgets(), accountId, watchedNames);
     ctx.progress?.({ kind: 'read', what: `budgets of account ${accountId}`, count: watched.found.size });
     ctx.metrics.add(METRIC.BudgetsChecked, watched.found.size, 'Count');
@@ -1029,6 +1180,7 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
   ctx.metrics.add(METRIC.AlertsSent, alertsSent, 'Count');
   ctx.metrics.add(METRIC.InstancesStopped, stopTotals.done, 'Count');
   ctx.metrics.add(METRIC.EstimatedMonthlySavingsUsd, round2(stopTotals.monthlySavingsUsd), 'None');
+  addAccountSavings(ctx, state.ownAccountId);
 
   const summary: BudgetsSummary = {
     capability: 'budgets',
@@ -1057,6 +1209,25 @@ async function run(ctx: RunContext, event?: unknown): Promise<BudgetsSummary> {
     );
   }
   return summary;
+}
+
+/**
+ * Savings of the stops that took effect, by account (dimension Account): for every linked account a budget reached
+ * and, in organization mode, for the hub's own account too, so the dashboard's savings-by-account widget shows the
+ * budget guard's stops beside the fan-out's. Nothing in single-account mode without linked accounts.
+ */
+function addAccountSavings(ctx: RunContext, ownAccountId: string | undefined): void {
+  const organization = ctx.config.accounts.mode === 'organization';
+  const byAccount = new Map<string, number>();
+  for (const r of ctx.actions.records()) {
+    if (r.capability !== 'budgets' || r.kind !== 'stop' || r.status !== 'done') continue;
+    const account = r.accountId ?? (organization ? (ctx.target?.accountId ?? ownAccountId) : undefined);
+    if (!account) continue;
+    byAccount.set(account, (byAccount.get(account) ?? 0) + (r.monthlySavingsUsd ?? 0));
+  }
+  for (const [account, usd] of byAccount) {
+    ctx.metrics.add(METRIC.RealizedMonthlySavingsUsd, round2(usd), 'None', { [DIMENSION.Account]: account });
+  }
 }
 
 export const budgetsCapability: CapabilityModule<BudgetsSummary> = {

@@ -51,6 +51,8 @@ export interface StopOutcome {
   readonly instanceId: string;
   readonly region: string;
   readonly instanceType: string;
+  /** The linked account the instance runs in (a payer budget's `accounts`); absent: the guard's own account. */
+  readonly accountId?: string;
   /** The instance's Name tag, shown next to its ID. */
   readonly name?: string;
   /** Compute $/h no longer paid, from the savings model; undefined when the price is unknown. */
@@ -84,6 +86,13 @@ export const MAX_NEXT_LISTED = 10;
 /** How the action threshold was handled. */
 export type ActionMode = 'stop' | 'notify' | 'dry-run';
 
+/** A linked account of the budget the guard could not scan or act in this run (its spoke role, or EC2 there). */
+export interface UnreachableAccount {
+  readonly accountId: string;
+  /** Why, in words: the AssumeRole or EC2 error. */
+  readonly reason: string;
+}
+
 export interface InstanceStoreWarning {
   /** False when instance-type facts were not available: the warning is then general. */
   readonly known: boolean;
@@ -109,6 +118,8 @@ export interface BudgetAlertInput {
   readonly buttons?: BudgetButtons;
   /** Instances in scope left for a later run, in the order they would be stopped (listed only with buttons). */
   readonly next?: readonly StopOutcome[];
+  /** Linked accounts not reached in this run: nothing of theirs is stopped until they are. */
+  readonly unreachable?: readonly UnreachableAccount[];
 }
 
 const KIND_TITLE: Readonly<Record<CrossedThreshold['kind'], string>> = {
@@ -133,9 +144,14 @@ function rank(t: CrossedThreshold): number {
   return t.kind === 'action' ? 3 : t.kind === 'alert' ? 2 : 1;
 }
 
+/** Where an instance runs: its region, and its account when it is a linked account's. */
+function placeOf(s: StopOutcome): string {
+  return `(${escapeName(s.region)}${s.accountId ? `, account ${escapeName(s.accountId)}` : ''})`;
+}
+
 function stopLine(s: StopOutcome): string {
   const saved = s.hourlyUsd !== undefined ? `${formatUsd(s.hourlyUsd)}/h` : 'price unknown';
-  const where = `${s.name ? `*${escapeName(s.name)}* ` : ''}\`${escapeCode(s.instanceId)}\` ${escapeName(s.instanceType)} (${escapeName(s.region)})`;
+  const where = `${s.name ? `*${escapeName(s.name)}* ` : ''}\`${escapeCode(s.instanceId)}\` ${escapeName(s.instanceType)} ${placeOf(s)}`;
   switch (s.status) {
     case 'stopping':
       return `• ${where}: stopping now, saves ${saved}`;
@@ -167,7 +183,8 @@ function stopButtons(
   buttons: BudgetButtons | undefined,
   kind: 'restore' | 'keep-running',
 ): Block[] {
-  if (!buttons) return [];
+  // Buttons act in the guard's own account only: an instance of a linked account gets none.
+  if (!buttons || s.accountId !== undefined) return [];
   try {
     return actionButtons(
       { instanceId: s.instanceId, region: s.region },
@@ -184,7 +201,7 @@ function stopButtons(
 /** An instance left for a later run. */
 function nextLine(s: StopOutcome): string {
   const saves = s.hourlyUsd !== undefined ? `${formatUsd(s.hourlyUsd)}/h` : 'price unknown';
-  return `• ${s.name ? `*${escapeName(s.name)}* ` : ''}\`${escapeCode(s.instanceId)}\` ${escapeName(s.instanceType)} (${escapeName(s.region)}): next to stop, saves ${saves}`;
+  return `• ${s.name ? `*${escapeName(s.name)}* ` : ''}\`${escapeCode(s.instanceId)}\` ${escapeName(s.instanceType)} ${placeOf(s)}: next to stop, saves ${saves}`;
 }
 
 /**
@@ -298,12 +315,25 @@ function actionBlocks(input: BudgetAlertInput): BlockGroup[] {
         : ':warning: Any instance-store (local NVMe) data is lost on stop (instance-type details were not available). EBS volumes are kept.';
     blocks.push(section(warning));
   }
+  const unreachable = input.unreachable ?? [];
+  if (unreachable.length > 0) {
+    blocks.push(
+      ...lineSections([
+        `:warning: *${unreachable.length} linked account(s) not reached:* nothing there is stopped until the guard can reach them.`,
+        ...unreachable.map((u) => `• account ${escapeName(u.accountId)}: ${escapeMrkdwn(truncate(u.reason, 400))}`),
+      ]),
+    );
+  }
   if (input.launchCap) blocks.push(launchCapSection(input.launchCap));
   const skipped = input.skipped ? skipSummary(input.skipped) : '';
+  const linked = [...stops, ...(input.next ?? [])].some((s) => s.accountId !== undefined);
   blocks.push(
     context(
       `${skipped ? `Not stopped: ${skipped}. ` : ''}Keep an instance running: tag it \`${escapeMrkdwn(input.essentialTag)}=true\`. ` +
-        `Restart what the guard stopped: \`npx cost-guard restore --budget ${escapeCode(shellWord(name))}\`.`,
+        `Restart what the guard stopped: \`npx cost-guard restore --budget ${escapeCode(shellWord(name))}\`` +
+        (linked
+          ? ' (this account only: start the instances of linked accounts in their own account, and remove their `cost-guard:stopped-*` tags).'
+          : '.'),
     ),
   );
   return [...groups, ...blocks.map((b) => [b])];
@@ -369,6 +399,8 @@ export interface StopContinuationInput {
   /** As in BudgetAlertInput: "Restore" under each instance stopped, "Keep this one running" under each next one. */
   readonly buttons?: BudgetButtons;
   readonly next?: readonly StopOutcome[];
+  /** As in BudgetAlertInput: linked accounts not reached in this run. */
+  readonly unreachable?: readonly UnreachableAccount[];
 }
 
 /**
@@ -397,6 +429,7 @@ export function budgetStopContinuationMessages(input: StopContinuationInput): Sl
       essentialTag: input.essentialTag,
       ...(input.buttons ? { buttons: input.buttons } : {}),
       ...(input.next ? { next: input.next } : {}),
+      ...(input.unreachable ? { unreachable: input.unreachable } : {}),
     }),
   ];
   return splitGroups(escapeMrkdwn(text), [header(`🚨 ${text}`)], body).messages;
