@@ -5,22 +5,39 @@
  * to Slack (the messages the runs would send are counted). With a Slack token the deployed guard could use, the
  * sections show what it would do, assuming Slack accepts its messages; without one, the report-only outcome.
  */
-import type { Notifier } from '../adapters/slack';
 import { formatUsd } from '../core/money';
-import type { SlackMessage } from '../core/slack-blocks';
 import type { CapabilityName } from '../runtime/capability';
-import { type RunContext, type RunSummary, summaryOfFailedRun } from '../runtime/context';
+import type { RunContext } from '../runtime/context';
 import { priceListsFor } from '../runtime/pricing-source';
-import { ActionRunner } from '../shared/actions';
-import { errorMessage } from '../shared/errors';
 import { parseCliArgs } from './args';
 import type { CliCapability } from './capabilities';
 import { cliContext, findSlackToken } from './cli-context';
+import { renderOrganizationPlan } from './format/organization';
 import { DEFAULT_WIDTH, markdownText, paragraph, terminalText } from './format/table';
-import { actionsView, renderSection, type SectionView } from './format/view';
 import { type CliIO, EXIT, UsageError } from './io';
 import { resolveConfig } from './load-config';
+import {
+  accountPlans,
+  concurrencyOf,
+  listPlanAccounts,
+  type OrganizationPlanReport,
+  organizationCapabilities,
+  organizationUnits,
+  planRunId,
+  runOrganizationPlan,
+  targetSelection,
+  type UnitPlan,
+} from './plan-organization';
+import {
+  type PlanRenderOptions,
+  type PlanSection,
+  planSection,
+  planSectionLines,
+  type SlackLookup,
+} from './plan-section';
 import { Progress } from './progress';
+
+export { type PlanRenderOptions, type PlanSection, planSection, sectionView } from './plan-section';
 
 export const PLAN_USAGE = `Usage: cost-guard plan [--config FILE] [--format table|json|markdown] [--json] [--details] [--only NAMES] [--region R]
 
@@ -40,18 +57,16 @@ Options:
   --region R        default region (else AWS_REGION)
   --state-table T   the deployed state table (else state.tableName, else ml-cost-guard-state)
   --verbose         log each AWS call and each decision to stderr
-  --help            this help`;
+  --help            this help
 
-export interface PlanSection {
-  readonly capability: CapabilityName;
-  readonly summary?: RunSummary;
-  readonly error?: string;
-  readonly slackMessages: number;
-  /** How the section was evaluated, when it depends on Slack delivery (reaper, budgets). */
-  readonly assumption?: string;
-  /** The sum of the dollars the section's rows show, and what the figure means. */
-  readonly subtotal: { readonly monthlyUsd: number; readonly text: string };
-}
+Organization (from the management account, or a delegated administrator):
+  --organization    plan every account the config's accounts selection names (accounts.organizationalUnitIds,
+                    accountIds, minus exclude; any accounts.mode), assuming accounts.roleName in each, one unit per
+                    capability, account and region (reaper, sagemaker, rightsizing, lifecycle); prints a table by
+                    account; exits 1 when a unit failed
+  --ou IDS          comma-separated OU IDs (ou-…, or the root r-…) to plan instead of the config's selection
+  --accounts IDS    comma-separated account IDs to plan instead of the config's selection (with --ou: both)
+  --concurrency N   units at once, 1-100 (default: accounts.concurrency, 20)`;
 
 export interface PlanReport {
   readonly account?: string;
@@ -59,109 +74,10 @@ export interface PlanReport {
   /** What the shared checks found wrong before any section ran (a missing state table); the plan then exits 1. */
   readonly problems?: readonly string[];
   /** Whether a Slack token the deployed guard could use was found, and where (or why not). Never the token. */
-  readonly slack?: { readonly tokenFound: boolean; readonly source: string };
+  readonly slack?: SlackLookup;
   readonly sections: readonly PlanSection[];
   /** `monthlySavingsUsd` is the sum of the sections' subtotals. */
   readonly totals: { readonly actions: number; readonly monthlySavingsUsd: number; readonly failed: number };
-}
-
-/**
- * Counts the messages a dry run would post, and posts or prints none. `preview`: as if Slack accepted each one (a
- * token was found); `console`: as a run without a token (nobody could read them).
- */
-class CountingNotifier implements Notifier {
-  count = 0;
-  constructor(readonly kind: 'preview' | 'console') {}
-  async post(_message: SlackMessage) {
-    this.count += 1;
-    return { channel: '(plan)' };
-  }
-}
-
-/** The lines of how a section was evaluated, for the capabilities whose outcome depends on Slack delivery. */
-function assumptionFor(name: CapabilityName, slack: { tokenFound: boolean; source: string }): string | undefined {
-  const what = name === 'reaper' ? 'a warning' : name === 'budgets' ? 'an alert' : undefined;
-  if (!what) return undefined;
-  return slack.tokenFound
-    ? `Slack token found (${slack.source}): shown as the deployed guard would run, assuming Slack accepts ${what.replace(/^an? /, 'the ')}. Nothing is posted.`
-    : `No Slack token (${slack.source}): the deployed guard could not deliver ${what} a person could read, so this is the report-only outcome.`;
-}
-
-/**
- * One capability's section of a plan: its run in dry-run on `base` (its clients, regions and account) with a fresh
- * action log and a notifier that only counts. A failed run is a section with its error (and what it did, if it
- * carried a summary). The single-account plan runs it once per capability; `plan --organization` once per unit.
- */
-export async function planSection(
-  module: CliCapability,
-  base: RunContext,
-  slack: { readonly tokenFound: boolean; readonly source: string },
-): Promise<PlanSection> {
-  const name = module.name;
-  // Never posts: with a token the messages are taken as accepted, without one as unread.
-  const notifier = new CountingNotifier(slack.tokenFound ? 'preview' : 'console');
-  const ctx: RunContext = { ...base, actions: new ActionRunner(true, base.now), notifier };
-  const assumption = assumptionFor(name, slack);
-  const common = { capability: name, ...(assumption ? { assumption } : {}) };
-  try {
-    const summary = await module.run(ctx, { source: 'cost-guard.plan' });
-    return { ...common, summary, slackMessages: notifier.count, subtotal: sectionView(summary, module).subtotal };
-  } catch (error) {
-    const summary = summaryOfFailedRun(error);
-    return {
-      ...common,
-      ...(summary ? { summary } : {}),
-      error: errorMessage(error),
-      slackMessages: notifier.count,
-      subtotal: summary
-        ? sectionView(summary, module).subtotal
-        : { monthlyUsd: 0, text: 'not computed: the section failed' },
-    };
-  }
-}
-
-export interface PlanRenderOptions {
-  /** The capabilities' own sections (else their action records are listed). */
-  readonly modules?: ReadonlyMap<CapabilityName, CliCapability>;
-  /** Terminal width. @default 100 */
-  readonly width?: number;
-  /** List what was counted (`--details`). @default false */
-  readonly details?: boolean;
-}
-
-/** A section's view: the capability's own, else its action records. */
-export function sectionView(summary: RunSummary, module: CliCapability | undefined): SectionView {
-  return module?.planView?.(summary) ?? actionsView(summary);
-}
-
-/**
- * A section of a plan as lines: its title, error, assumption, the capability's view and the subtotal with the Slack
- * messages it would send (`plan --organization` titles each unit's section with its account and region).
- */
-export function planSectionLines(
-  s: PlanSection,
-  title: string,
-  format: 'table' | 'markdown',
-  options: PlanRenderOptions = {},
-): string[] {
-  const md = format === 'markdown';
-  const width = options.width ?? DEFAULT_WIDTH;
-  const text = md ? markdownText : (t: string) => t;
-  const out: string[] = [];
-  const push = (line: string) => out.push(md ? `${line}\n` : paragraph(line, width));
-  if (!md) out.push('');
-  push(md ? `### ${text(title)}` : `== ${terminalText(title)} ==`);
-  if (s.error) out.push(md ? `**error**: ${text(s.error)}\n` : `ERROR: ${terminalText(s.error)}`);
-  if (s.assumption) push(text(s.assumption));
-  if (!s.summary) return out;
-  const view = sectionView(s.summary, options.modules?.get(s.capability));
-  const lines = renderSection(view, { format, width, details: options.details ?? false });
-  // The subtotal line says how many messages the run would post.
-  const last = lines.pop() ?? '';
-  out.push(...lines);
-  const messages = `; ${s.slackMessages} Slack message(s) would be sent`;
-  out.push(md ? `${last.replace(/_$/, '')}${messages}_\n` : paragraph(`${last}${messages}`, width, '', '  '));
-  return out;
 }
 
 export function renderPlan(
@@ -206,6 +122,10 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
           'state-table': { type: 'string' },
           verbose: { type: 'boolean' },
           help: { type: 'boolean' },
+          organization: { type: 'boolean' },
+          ou: { type: 'string' },
+          accounts: { type: 'string' },
+          concurrency: { type: 'string' },
         },
       },
       PLAN_USAGE,
@@ -221,7 +141,14 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
     if (format !== 'table' && format !== 'json' && format !== 'markdown') {
       throw new UsageError(`--format must be table, json or markdown; got '${format}'`, PLAN_USAGE);
     }
-    const names = values.only ? values.only.split(',').map((s) => s.trim()) : [...modules.keys()];
+    const organization = values.organization === true;
+    for (const flag of ['ou', 'accounts', 'concurrency'] as const) {
+      if (values[flag] !== undefined && !organization) {
+        throw new UsageError(`--${flag} plans an organization: pass it with --organization`, PLAN_USAGE);
+      }
+    }
+    const only = values.only?.split(',').map((s) => s.trim());
+    const names = organization ? organizationCapabilities(only, modules, PLAN_USAGE) : (only ?? [...modules.keys()]);
     for (const n of names) {
       if (!modules.has(n as CapabilityName)) {
         throw new UsageError(
@@ -231,6 +158,13 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
       }
     }
     const { config } = resolveConfig(values.config, io);
+    // Organization flags are checked before any AWS call.
+    const org = organization
+      ? {
+          selection: targetSelection(config.accounts, values, PLAN_USAGE),
+          concurrency: concurrencyOf(values.concurrency, config.accounts.concurrency, PLAN_USAGE),
+        }
+      : undefined;
     const verbose = values.verbose === true;
     const progress = new Progress(io);
     const sections: PlanSection[] = [];
@@ -240,7 +174,7 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
     progress.update('checking AWS access…');
     const problems: string[] = [];
     let base: RunContext;
-    let slack: { tokenFound: boolean; source: string };
+    let slack: SlackLookup;
     try {
       base = await cliContext({
         config,
@@ -259,6 +193,22 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
       slack = { tokenFound: found.token !== undefined, source: found.source };
     } finally {
       progress.done();
+    }
+    const render = { modules, width: io.columns ?? DEFAULT_WIDTH, details: values.details === true };
+    if (org) {
+      const report = await planOrganization({
+        ...org,
+        base,
+        slack,
+        problems,
+        modules,
+        capabilities: names as CapabilityName[],
+        io,
+        progress,
+        verbose,
+      });
+      io.out(renderOrganizationPlan(report, format, render));
+      return report.totals.failedUnits > 0 || problems.length > 0 ? EXIT.failure : EXIT.ok;
     }
     for (const name of names as CapabilityName[]) {
       const module = modules.get(name)!;
@@ -285,9 +235,87 @@ export function planCommandFor(modules: ReadonlyMap<CapabilityName, CliCapabilit
         failed: sections.filter((s) => s.error).length,
       },
     };
-    io.out(
-      renderPlan(report, format, { modules, width: io.columns ?? DEFAULT_WIDTH, details: values.details === true }),
-    );
+    io.out(renderPlan(report, format, render));
     return report.totals.failed > 0 || problems.length > 0 ? EXIT.failure : EXIT.ok;
+  };
+}
+
+/** One line per unit done, for the terminal or --verbose: `✓ reaper · research (111122223333) · us-east-1 · …`. */
+function unitLine(u: UnitPlan, done: number, total: number): string {
+  const where = `${u.capability} · ${terminalText(u.accountName)} (${u.accountId}) · ${u.region}`;
+  const n = `[${done}/${total}]`;
+  if (!u.ok) return `✗ ${n} ${where}: ${terminalText(u.reason ?? 'failed')}`;
+  const s = u.section!;
+  return `✓ ${n} ${where}: ${s.summary?.actions.length ?? 0} action(s), ${formatUsd(s.subtotal.monthlyUsd)}/month`;
+}
+
+/**
+ * The organization plan after the shared look-ups: lists the accounts, runs every unit (progress on stderr: the
+ * units done on the line, one line per unit on a terminal or with --verbose) and builds the report.
+ */
+async function planOrganization(o: {
+  readonly base: RunContext;
+  readonly slack: SlackLookup;
+  readonly problems: string[];
+  readonly modules: ReadonlyMap<CapabilityName, CliCapability>;
+  readonly capabilities: readonly CapabilityName[];
+  readonly selection: Parameters<typeof listPlanAccounts>[1];
+  readonly concurrency: number;
+  readonly io: CliIO;
+  readonly progress: Progress;
+  readonly verbose: boolean;
+}): Promise<OrganizationPlanReport> {
+  const { base, io, progress } = o;
+  const runId = planRunId(base.now);
+  progress.section('plan --organization');
+  progress.update('listing the accounts…');
+  let listing: Awaited<ReturnType<typeof listPlanAccounts>>;
+  try {
+    listing = await listPlanAccounts(base.clients, o.selection);
+  } finally {
+    progress.done();
+  }
+  if (listing.accounts.length === 0) o.problems.push('no active account to plan: the selection names none');
+  const units = organizationUnits(o.capabilities, listing.accounts, base.regions, base.clients.defaultRegion);
+  progress.section('plan --organization');
+  progress.update(`0 of ${units.length} units`);
+  let outcomes: UnitPlan[];
+  try {
+    outcomes = await runOrganizationPlan({
+      base,
+      modules: o.modules,
+      units,
+      slack: o.slack,
+      concurrency: o.concurrency,
+      runId,
+      onUnitDone: (u, done, total) => {
+        progress.update(`${done} of ${total} units`);
+        if (progress.enabled || o.verbose) progress.keep(unitLine(u, done, total), io.err);
+      },
+    });
+  } finally {
+    progress.done();
+  }
+  const accounts = accountPlans(listing.accounts, outcomes, o.modules);
+  return {
+    mode: 'organization',
+    ...(base.accountId ? { hubAccount: base.accountId } : {}),
+    generatedAt: io.now().toISOString(),
+    runId,
+    ...(o.problems.length > 0 ? { problems: o.problems } : {}),
+    slack: o.slack,
+    capabilities: o.capabilities,
+    concurrency: o.concurrency,
+    accounts,
+    skippedAccounts: listing.skipped,
+    units: outcomes,
+    totals: {
+      accounts: accounts.length,
+      failedAccounts: accounts.filter((a) => a.failedUnits > 0).length,
+      units: outcomes.length,
+      failedUnits: outcomes.filter((u) => !u.ok).length,
+      actions: accounts.reduce((n, a) => n + a.actions, 0),
+      monthlySavingsUsd: accounts.reduce((n, a) => n + Math.round(a.monthlySavingsUsd * 100), 0) / 100,
+    },
   };
 }

@@ -68,6 +68,16 @@ export class Progress {
     }
   }
 
+  /**
+   * A line that stays (e.g. a unit of `plan --organization` done), printed with `print` above the progress line,
+   * which is drawn again under it.
+   */
+  keep(line: string, print: (text: string) => void): void {
+    if (this.timer) this.write('\r\x1b[2K');
+    print(line);
+    if (this.timer) this.draw();
+  }
+
   done(): void {
     if (this.timer) {
       clearInterval(this.timer);

@@ -78,10 +78,10 @@ const SLACK_TEAM_ID = /^[TE][A-Z0-9]{2,20}$/;
 const SLACK_APPROVER_ID = /^[UWS][A-Z0-9]{2,20}$/;
 
 /** A 12-digit AWS account ID. */
-const ACCOUNT_ID = /^\d{12}$/;
+export const ACCOUNT_ID = /^\d{12}$/;
 
 /** An organizational unit ID (ou-xxxx-yyyyyyyy) or the organization's root (r-xxxx). */
-const OU_ID = /^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/;
+export const OU_ID = /^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/;
 
 const slackSchema = z
   .strictObject({
