@@ -4,7 +4,8 @@
  * every month back to the oldest stop; instead each stop that took effect also writes one index item, and restore
  * reads a region's stops with one Query (a page per 1 MB), whatever their age:
  *
- *   pk `stopped#<region>`, sk `<instanceId>`: capability, stoppedAt, budget, reason, state 'stopped' | 'restored'.
+ *   pk `stopped#<region>`, sk `<instanceId>`: capability, stoppedAt, budget, reason, state 'stopped' | 'restored',
+ *   and `account` when the stop was made in a budget's linked account (restore never starts those itself).
  *
  * A later stop of the same instance overwrites the item; a restore marks it 'restored'. Items expire after ~400 days
  * like the ledger. Only the guard's own runs write here (a tag on an instance is no evidence: anyone can write one).
@@ -52,6 +53,7 @@ function toItem(r: ActionRecord & { region: string; capability: StoppingCapabili
         reason: S(r.reason.slice(0, 500)),
         state: S('stopped'),
         ...(typeof budget === 'string' ? { budget: S(budget) } : {}),
+        ...(r.accountId ? { account: S(r.accountId) } : {}),
         ttl: { N: String(ttlOf(r.at)) },
       },
     },
@@ -108,6 +110,7 @@ export async function guardStops(
       const capability = item.capability?.S;
       if (item.state?.S !== 'stopped' || (capability !== 'budgets' && capability !== 'reaper')) continue;
       const budget = item.budget?.S;
+      const account = item.account?.S;
       stops.push({
         instanceId: item.sk?.S ?? '',
         region,
@@ -115,6 +118,7 @@ export async function guardStops(
         stoppedAt: item.stoppedAt?.S ?? '',
         reason: item.reason?.S ?? '',
         ...(budget ? { budget } : {}),
+        ...(account ? { account } : {}),
       });
     }
   }

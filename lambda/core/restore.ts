@@ -6,7 +6,9 @@
  *
  * Of the recorded stops, an instance is started when it is still stopped and has not been started since the guard
  * stopped it (its launch time is older than the stop): one started by hand and stopped again by someone else is
- * theirs, not the guard's. Budget-guard stops are restored by default; the reaper's stops only when asked.
+ * theirs, not the guard's. Budget-guard stops are restored by default; the reaper's stops only when asked. A stop the
+ * budget guard made in a linked account of a payer budget (through the spoke role) is reported and never started:
+ * restore acts with its own account's clients, where that instance does not exist.
  */
 import { STOPPED_BUDGET_TAG, STOPPED_BY_TAG } from './budgets/tags';
 import { tagValue } from './tags';
@@ -20,6 +22,8 @@ export interface RecordedStop {
   readonly stoppedAt: string;
   readonly budget?: string;
   readonly reason: string;
+  /** The linked account the budget guard stopped it in (a payer budget's `accounts`); absent: the guard's own. */
+  readonly account?: string;
 }
 
 /** What EC2 says about an instance now (the fields restore looks at). */
@@ -39,6 +43,11 @@ export interface RestoreSelection {
   readonly budget?: string;
   /** Also the idle GPU reaper's stops. @default false */
   readonly includeReaper?: boolean;
+  /**
+   * The account restore runs in. A stop recorded in another account (a budget's linked account) is never started:
+   * the instance is not in this account. @default - every stop recorded in another account is refused
+   */
+  readonly accountId?: string;
 }
 
 export interface RestoreCandidate {
@@ -75,7 +84,8 @@ export function planRestore(
   selection: RestoreSelection = {},
 ): RestorePlan {
   const byId = new Map(instances.map((i) => [i.instanceId, i]));
-  const recorded = new Set(stops.map((s) => s.instanceId));
+  const inAnotherAccount = (s: RecordedStop) => s.account !== undefined && s.account !== selection.accountId;
+  const recorded = new Set(stops.filter((s) => !inAnotherAccount(s)).map((s) => s.instanceId));
   const start: RestoreCandidate[] = [];
   const refused: RestoreRefusal[] = [];
   const refuse = (s: { instanceId: string; region: string }, reason: string) => {
@@ -85,6 +95,14 @@ export function planRestore(
 
   for (const stop of stops) {
     if (selection.budget !== undefined && stop.budget !== selection.budget) continue;
+    if (inAnotherAccount(stop)) {
+      refuse(
+        stop,
+        `stopped in linked account ${stop.account}${stop.budget ? ` for budget ${stop.budget}` : ''}: restore starts ` +
+          `only this account's instances; start it in account ${stop.account} and remove its cost-guard:stopped-* tags`,
+      );
+      continue;
+    }
     if (stop.capability === 'reaper' && !selection.includeReaper) {
       refuse(stop, 'stopped by the idle GPU reaper: not started (pass --include-reaper to restore those too)');
       continue;

@@ -139,8 +139,15 @@ export async function restoreInstances(ctx: RunContext, options: RestoreOptions 
       ctx.progress?.({ kind: 'region', region, index: index + 1, total: ctx.regions.length });
       const ec2 = ctx.clients.ec2(region);
       const stops = await guardStops(ctx.clients.dynamodb(), ctx.stateTableName, region, keyScopeOf(ctx));
-      const seen = await describeForRestore(ctx, region, stops);
-      const plan = planRestore(stops, seen, { ...(options.budget ? { budget: options.budget } : {}), includeReaper });
+      // Stops the budget guard made in a payer budget's linked accounts are not in this account: never described or
+      // started here, each reported with the account to start it in (lambda/core/restore.ts).
+      const here = stops.filter((s) => s.account === undefined || s.account === ctx.accountId);
+      const seen = await describeForRestore(ctx, region, here);
+      const plan = planRestore(stops, seen, {
+        ...(options.budget ? { budget: options.budget } : {}),
+        includeReaper,
+        ...(ctx.accountId ? { accountId: ctx.accountId } : {}),
+      });
       notStarted.push(...plan.refused);
       const writer = new Ec2Writer(ec2);
       // Started together so the writer batches the start and untag calls; each instance gets its own outcome.

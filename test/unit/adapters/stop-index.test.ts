@@ -74,6 +74,23 @@ describe('Function: recordStops', () => {
 });
 
 describe('Function: guardStops', () => {
+  it("keeps the account of a stop made in a budget's linked account, and none for the guard's own", async () => {
+    // Prepare
+    await recordStops(client(), 'state', [
+      rec({ target: 'i-1', accountId: '111111111111', details: { budget: 'org' } }),
+      rec({ target: 'i-2' }),
+    ]);
+    // Act
+    const stops = await guardStops(client(), 'state', 'us-east-1');
+    // Assess
+    expect(table.get('stopped#us-east-1', 'i-1')).toMatchObject({ account: '111111111111', budget: 'org' });
+    expect(stops.map((s) => [s.instanceId, s.account])).toEqual([
+      ['i-1', '111111111111'],
+      ['i-2', undefined],
+    ]);
+    expect(Object.hasOwn(stops[1]!, 'account')).toBe(false);
+  });
+
   it('lists what the guard stopped in a region and nobody restored', async () => {
     // Prepare
     await recordStops(client(), 'state', [

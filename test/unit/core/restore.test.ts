@@ -24,6 +24,27 @@ const reasons = (p: ReturnType<typeof planRestore>) =>
   Object.fromEntries(p.refused.map((r) => [r.instanceId, r.reason]));
 
 describe('Function: planRestore', () => {
+  it("never starts a stop recorded in a budget's linked account, even when this account has an instance of that ID", () => {
+    // Prepare: i-1 was stopped in linked account 111111111111; this account (123456789012) reports a stopped i-1.
+    const stops = [stop('i-1', { account: '111111111111' }), stop('i-2')];
+    // Act
+    const plan = planRestore(stops, [instance('i-1'), instance('i-2')], { accountId: '123456789012' });
+    // Assess
+    expect(started(plan)).toEqual(['i-2']);
+    // Two refusals: the linked account's record, and this account's tagged i-1 that no record of this account names.
+    expect(plan.refused.filter((r) => r.instanceId === 'i-1').map((r) => r.reason)).toEqual([
+      "stopped in linked account 111111111111 for budget ml-platform: restore starts only this account's " +
+        'instances; start it in account 111111111111 and remove its cost-guard:stopped-* tags',
+      'tagged cost-guard:stopped-by but not in the ledger: not started',
+    ]);
+  });
+
+  it('starts a stop recorded with the account restore runs in, and refuses every account-named stop when its own is unknown', () => {
+    const stops = [stop('i-1', { account: '123456789012' })];
+    expect(started(planRestore(stops, [instance('i-1')], { accountId: '123456789012' }))).toEqual(['i-1']);
+    expect(started(planRestore(stops, [instance('i-1')]))).toEqual([]);
+  });
+
   it('starts the stopped instances the records name', () => {
     // Act
     const plan = planRestore([stop('i-1'), stop('i-2')], [instance('i-1'), instance('i-2')]);
