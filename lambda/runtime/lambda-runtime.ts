@@ -7,12 +7,36 @@ import { ClientFactory } from '../adapters/clients';
 import { ConsoleNotifier, type Notifier, SlackNotifier, tokenFromSecret } from '../adapters/slack';
 import { type CostGuardConfig, parseConfig } from '../core/config';
 import { ENV, METRIC } from '../core/names';
+import {
+  type DigestResult,
+  type FanOutEvent,
+  FanOutEventError,
+  fanOutEventOf,
+  isFanOutCapability,
+  isOrganizationMode,
+  type TargetsResult,
+  type UnitStatus,
+} from '../core/organization/fan-out';
 import { errorMessage, InvalidEnvironmentError, MissingEnvironmentError } from '../shared/errors';
 import { PowertoolsMetrics, powertoolsLogger } from '../shared/observability';
-import { buildContext, type RunContext, type RunSummary } from './context';
+import { buildContext, type ContextOptions, type RunContext, type RunSummary } from './context';
 import { type LeaseHeldSummary, lambdaHolder, runUnderLambdaLease } from './lambda-lease';
+import { runDigest, runTargets, runUnit } from './organization';
 import { priceListsFor, resolvePricing } from './pricing-source';
 import { recordRun } from './record';
+import { SpokeClients } from './spoke';
+
+/** What a function answers a step of the organization fan-out (the state machine reads it). */
+export type FanOutAnswer = TargetsResult | UnitStatus | DigestResult;
+
+/**
+ * A capability's Lambda handler: a fan-out step's event (organization mode, from the state machine) gets that step's
+ * answer; any other event (a schedule, an SNS notification) runs the capability and gets its summary.
+ */
+export interface CapabilityHandler<E, R extends RunSummary> {
+  (event: FanOutEvent, lambdaContext?: Context): Promise<FanOutAnswer>;
+  (event: E, lambdaContext?: Context): Promise<R | LeaseHeldSummary>;
+}
 
 export interface LambdaEnvironment {
   readonly config: CostGuardConfig;
@@ -78,12 +102,15 @@ export function lambdaHandler<E, R extends RunSummary>(
   capability: string,
   run: (ctx: RunContext, event: E) => Promise<R>,
   options: { readonly pricesInstances?: boolean } = {},
-): (event: E, lambdaContext?: Context) => Promise<R | LeaseHeldSummary> {
+): CapabilityHandler<E, R> {
   // One logger and one metrics object per function (Powertools' shape); metrics are flushed after every invocation.
   const logger = powertoolsLogger(capability);
   const metrics = new PowertoolsMetrics(capability);
   let environment: LambdaEnvironment | undefined;
-  return async (event: E, lambdaContext?: Context): Promise<R | LeaseHeldSummary> => {
+  const handler = async (
+    event: E | FanOutEvent,
+    lambdaContext?: Context,
+  ): Promise<R | LeaseHeldSummary | FanOutAnswer> => {
     // Request id, cold start, function name and memory on every log line of this invocation. The Lambda runtime
     // always passes the context; a test or a local call may not.
     if (lambdaContext) logger.addContext(lambdaContext);
@@ -98,7 +125,7 @@ export function lambdaHandler<E, R extends RunSummary>(
       environment.region,
       options.pricesInstances === false ? [] : priceListsFor(capability),
     );
-    const ctx = buildContext({
+    const base = {
       clients,
       pricing,
       pricingNote: note,
@@ -112,13 +139,50 @@ export function lambdaHandler<E, R extends RunSummary>(
       ...(environment.stateTableName ? { stateTableName: environment.stateTableName } : {}),
       ...(lambdaContext ? { remainingTimeMs: () => lambdaContext.getRemainingTimeInMillis() } : {}),
       holder: lambdaHolder(lambdaContext?.awsRequestId),
-    });
+    } satisfies ContextOptions;
+    const ctx = buildContext(base);
+    const fanOut = fanOutEventOf(event);
+    if (fanOut) {
+      if (!isOrganizationMode(environment.config.accounts) || !isFanOutCapability(capability)) {
+        throw new FanOutEventError(
+          `${capability} got a fan-out ${fanOut.costGuardFanOut} event, but ${isFanOutCapability(capability) ? 'accounts.mode is not organization' : 'it does not fan out (it runs in the hub only)'}`,
+        );
+      }
+      try {
+        if (fanOut.costGuardFanOut === 'targets') return await runTargets(ctx, capability, fanOut);
+        if (fanOut.costGuardFanOut === 'digest') return await runDigest(ctx, capability, fanOut);
+        const { runId, accountId, accountName, region } = fanOut;
+        const unit = await runUnit({
+          capability: { name: capability, run: (unitCtx, unitEvent) => run(unitCtx, unitEvent as E) },
+          base,
+          unit: { runId, accountId, accountName, region },
+          spoke: new SpokeClients(ctx, { capability, runId }),
+          event,
+        });
+        // The unit's own actions: RealizedMonthlySavingsUsd also by account (its metrics add the Account dimension).
+        const unitCtx = unit.context;
+        if (unitCtx) {
+          unitCtx.metrics.add(
+            METRIC.RealizedMonthlySavingsUsd,
+            unitCtx.actions.totals((r) => r.status === 'done').monthlySavingsUsd,
+            'None',
+          );
+        }
+        logger.info('unit finished', { ...unit.status, actions: unit.report.actions.length });
+        return unit.status;
+      } finally {
+        for (const [operation, count] of Object.entries(ctx.clients.counter.byOperation())) {
+          metrics.add(METRIC.ApiCalls, count, 'Count', { Operation: operation });
+        }
+        metrics.flush();
+      }
+    }
     try {
       // A function that stops or terminates holds its run lease while it runs (never beside a CLI run); the run's
       // actions reach the ledger before the lease is given back, even when the run failed afterwards.
       const summary = await runUnderLambdaLease(ctx, capability, lambdaContext?.awsRequestId, async () => {
         try {
-          return await run(ctx, event);
+          return await run(ctx, event as E);
         } finally {
           await recordLedger(ctx);
         }
@@ -143,4 +207,5 @@ export function lambdaHandler<E, R extends RunSummary>(
       metrics.flush();
     }
   };
+  return handler as CapabilityHandler<E, R>;
 }
