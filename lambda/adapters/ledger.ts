@@ -2,7 +2,10 @@
  * The savings ledger in the state table: one item per action that took effect, so the monthly Slack summary (and
  * anyone with table access) can say what each capability did and saved. Items expire after ~400 days (TTL).
  *
- * Keys: pk = `ledger#<YYYY-MM>`, sk = `<ISO time>#<capability>#<kind>#<target>`.
+ * Keys: pk = `ledger#<YYYY-MM>`, sk = `<ISO time>#<capability>#<kind>#<target>`, and `#<account>` after it when the
+ * action names an account (organization mode: the unit's account; a budget's linked account), so two accounts acting
+ * on the same target name at the same time keep one entry each. Single-account entries carry no account and keep
+ * their keys. The monthly summary reads the month's one partition, whatever the accounts.
  */
 import { type DynamoDBClient, paginateQuery, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -24,19 +27,24 @@ interface LedgerItem {
   readonly target: string;
   readonly reason: string;
   readonly region?: string;
+  /** The AWS account the action was taken in, when not the single account's own. */
+  readonly account?: string;
   readonly monthlySavingsUsd?: number;
   readonly ttl: number;
 }
 
-function toItem(r: ActionRecord): WriteRequest {
+function toItem(r: ActionRecord, scope: string | undefined): WriteRequest {
+  // The record's own account (a budget's linked account) wins over the run's (the unit's, in organization mode).
+  const account = r.accountId ?? scope;
   const item: LedgerItem = {
     pk: `ledger#${ledgerMonth(r.at)}`,
-    sk: `${r.at}#${r.capability}#${r.kind}#${r.target}`,
+    sk: `${r.at}#${r.capability}#${r.kind}#${r.target}${account ? `#${account}` : ''}`,
     capability: r.capability,
     kind: r.kind,
     target: r.target,
     reason: r.reason.slice(0, 500),
     ...(r.region ? { region: r.region } : {}),
+    ...(account ? { account } : {}),
     ...(r.monthlySavingsUsd !== undefined ? { monthlySavingsUsd: r.monthlySavingsUsd } : {}),
     ttl: Math.floor(Date.parse(r.at) / 1000) + TTL_DAYS * 86_400,
   };
@@ -49,6 +57,7 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : un
 function toEntry(raw: Parameters<typeof unmarshall>[0]): LedgerEntry {
   const item = unmarshall(raw) as Partial<Record<keyof LedgerItem, unknown>>;
   const region = text(item.region);
+  const account = text(item.account);
   const savings = item.monthlySavingsUsd;
   return {
     at: (text(item.sk) ?? '').split('#')[0] ?? '',
@@ -57,6 +66,7 @@ function toEntry(raw: Parameters<typeof unmarshall>[0]): LedgerEntry {
     target: text(item.target) ?? '',
     reason: text(item.reason) ?? '',
     ...(region ? { region } : {}),
+    ...(account ? { accountId: account } : {}),
     ...(typeof savings === 'number' ? { monthlySavingsUsd: savings } : {}),
   };
 }
@@ -70,9 +80,16 @@ export async function recordActions(
   tableName: string,
   records: readonly ActionRecord[],
   sleep: Sleep = realSleep,
+  /** The run's account in organization mode (ctx.target?.accountId); undefined: single-account entries. */
+  scope?: string,
 ): Promise<{ written: number; unprocessed: number }> {
   const done = records.filter((r) => r.status === 'done');
-  const unprocessed = await batchWriteWithRetry(client, tableName, done.map(toItem), sleep);
+  const unprocessed = await batchWriteWithRetry(
+    client,
+    tableName,
+    done.map((r) => toItem(r, scope)),
+    sleep,
+  );
   return { written: done.length - unprocessed, unprocessed };
 }
 

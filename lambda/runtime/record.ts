@@ -9,9 +9,12 @@ import { recordEndpointRestores } from '../adapters/endpoint-index';
 import { recordActions } from '../adapters/ledger';
 import { recordStops } from '../adapters/stop-index';
 import { errorMessage } from '../shared/errors';
-import type { RunContext } from './context';
+import { keyScopeOf, type RunContext } from './context';
 
-/** Writes the run's ledger entries and stop-index items; returns what could not be written, in words. */
+/**
+ * Writes the run's ledger entries and stop-index items; returns what could not be written, in words. In organization
+ * mode the unit's account goes on each ledger entry and scopes the index keys (single-account keys never change).
+ */
 export async function recordRun(ctx: RunContext): Promise<string[]> {
   if (!ctx.stateTableName) return [];
   const problems: string[] = [];
@@ -19,13 +22,13 @@ export async function recordRun(ctx: RunContext): Promise<string[]> {
   if (!records.some((r) => r.status === 'done')) return [];
   const client = ctx.clients.dynamodb();
   try {
-    const { unprocessed } = await recordActions(client, ctx.stateTableName, records);
+    const { unprocessed } = await recordActions(client, ctx.stateTableName, records, undefined, ctx.target?.accountId);
     if (unprocessed > 0) problems.push(`savings ledger: ${unprocessed} entries were not written`);
   } catch (error) {
     problems.push(`savings ledger: write failed (${errorMessage(error)})`);
   }
   try {
-    const { unprocessed } = await recordStops(client, ctx.stateTableName, records);
+    const { unprocessed } = await recordStops(client, ctx.stateTableName, records, undefined, keyScopeOf(ctx));
     if (unprocessed > 0) {
       problems.push(`stop index: ${unprocessed} stops were not recorded; restore will not start those instances`);
     }
@@ -34,7 +37,7 @@ export async function recordRun(ctx: RunContext): Promise<string[]> {
   }
   if (records.some((r) => r.status === 'done' && r.kind === 'create-endpoint')) {
     try {
-      await recordEndpointRestores(client, ctx.stateTableName, records);
+      await recordEndpointRestores(client, ctx.stateTableName, records, keyScopeOf(ctx));
     } catch (error) {
       problems.push(
         `endpoint index: restores not recorded (${errorMessage(error)}); a later restore reports those endpoints as existing`,

@@ -2,6 +2,7 @@ import { BatchWriteItemCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/cl
 import { mockClient } from 'aws-sdk-client-mock';
 import { readMonth, recordActions } from '../../../lambda/adapters/ledger';
 import type { ActionRecord } from '../../../lambda/shared/actions';
+import { fakeStateTable } from '../../helpers/fake-state-table';
 
 const ddb = mockClient(DynamoDBClient);
 const record = (target: string, status: ActionRecord['status'], usd?: number): ActionRecord => ({
@@ -58,6 +59,47 @@ describe('Function: recordActions', () => {
     ddb.on(BatchWriteItemCommand).resolves({ UnprocessedItems: { state: [{ PutRequest: { Item: {} } }] } });
     const result = await recordActions(new DynamoDBClient({}), 'state', [record('i-1', 'done', 1)], async () => {});
     expect(result).toEqual({ written: 0, unprocessed: 1 });
+  });
+});
+
+describe('Function: recordActions by account', () => {
+  it("keys and marks each entry with its account (the record's own, else the run's), and single-account entries as before", async () => {
+    // Prepare: a real-ish table, so same-instant entries of two accounts must not overwrite each other.
+    const table = fakeStateTable();
+    try {
+      const client = new DynamoDBClient({});
+      const at = '2026-11-15T12:00:00.000Z';
+      const bucketPut = (accountId?: string): ActionRecord => ({
+        capability: 'lifecycle',
+        kind: 'lifecycle-put',
+        target: 'ml-artifacts',
+        reason: 'tiering',
+        status: 'done',
+        at,
+        monthlySavingsUsd: 10,
+        ...(accountId ? { accountId } : {}),
+      });
+      // Act: two units of one run act on a same-named target at the same instant; a budget's linked stop; one single.
+      await recordActions(client, 'state', [bucketPut()], async () => {}, '111111111111');
+      await recordActions(client, 'state', [bucketPut()], async () => {}, '222222222222');
+      await recordActions(client, 'state', [{ ...record('i-9', 'done', 5), accountId: '333333333333' }]);
+      await recordActions(client, 'state', [record('i-1', 'done', 7)]);
+      const entries = await readMonth(client, 'state', '2026-11');
+      // Assess
+      expect(table.get('ledger#2026-11', `${at}#lifecycle#lifecycle-put#ml-artifacts#111111111111`)).toMatchObject({
+        account: '111111111111',
+      });
+      expect(table.get('ledger#2026-11', `${at}#reaper#stop#i-1`)).toBeDefined();
+      expect(table.get('ledger#2026-11', `${at}#reaper#stop#i-1`)).not.toHaveProperty('account');
+      expect(entries.map((e) => [e.target, e.accountId, e.at]).sort()).toEqual([
+        ['i-1', undefined, at],
+        ['i-9', '333333333333', at],
+        ['ml-artifacts', '111111111111', at],
+        ['ml-artifacts', '222222222222', at],
+      ]);
+    } finally {
+      table.mock.restore();
+    }
   });
 });
 
