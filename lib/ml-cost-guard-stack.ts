@@ -1,9 +1,12 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Construct } from 'constructs';
 import type { CostGuardConfig } from '../lambda/core/config';
+import { isOrganizationMode } from '../lambda/core/organization/fan-out';
 import { BudgetGuard } from './constructs/budget-guard';
 import { IdleGpuReaper } from './constructs/idle-gpu-reaper';
 import { type MonitoredFunction, Monitoring } from './constructs/monitoring';
+import { OrganizationHub } from './constructs/organization-hub';
 import { RightsizingAdvice } from './constructs/rightsizing';
 import { SageMakerGuard } from './constructs/sagemaker-guard';
 import { SharedResources } from './constructs/shared-resources';
@@ -20,6 +23,8 @@ export interface MlCostGuardStackProps extends StackProps {
 export class MlCostGuardStack extends Stack {
   readonly shared: SharedResources;
   readonly monitoring: Monitoring;
+  /** Organization mode (accounts.mode: organization): the StackSet of the spoke role. */
+  readonly organization?: OrganizationHub;
 
   constructor(scope: Construct, id: string, props: MlCostGuardStackProps) {
     super(scope, id, props);
@@ -77,5 +82,11 @@ export class MlCostGuardStack extends Stack {
       functions.push({ capability: 'slack', title: 'Slack buttons', fn: slack.fn });
     }
     this.monitoring = new Monitoring(this, 'Monitoring', { config, shared: this.shared, functions });
+    if (isOrganizationMode(config.accounts)) {
+      this.organization = new OrganizationHub(this, 'Organization', { config });
+      // The fan-out state machines' failures go where the functions' alarms go.
+      const toAlarmTopic = new cwActions.SnsAction(this.monitoring.alarmTopic);
+      for (const f of functions) for (const alarm of f.fn.fanOut?.alarms ?? []) alarm.addAlarmAction(toAlarmTopic);
+    }
   }
 }

@@ -14,8 +14,13 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConfigError, type CostGuardConfig } from '../../lambda/core/config';
 import { ENV } from '../../lambda/core/names';
+import { isFanOutCapability, isOrganizationMode } from '../../lambda/core/organization/fan-out';
 import { SCHEDULED_TIME_FIELD } from '../../lambda/core/schedule';
 import { configSlice } from '../config';
+import { OrganizationFanOut } from './organization-fan-out';
+import { hubRoleName, hubRolePolicySet, reachesIntoSpokes } from './organization-roles';
+import { grantPolicySet } from './policy-set';
+import { pricingPolicySet } from './pricing-policy';
 import { STATE_TABLE_ACCESS, type StateTableUse } from './state-table-access';
 
 /** Lambda caps the size of a function's environment at 4 KB. */
@@ -101,6 +106,11 @@ export class CostGuardFunction extends Construct {
   /** Alarms when a failed invocation is waiting in the failure queue. */
   readonly failureQueueAlarm: cloudwatch.Alarm;
   readonly schedule?: scheduler.Schedule;
+  /**
+   * Organization mode (accounts.mode: organization), fan-out capabilities: the state machine the schedule starts
+   * instead of invoking the function (lib/constructs/organization-fan-out.ts).
+   */
+  readonly fanOut?: OrganizationFanOut;
 
   constructor(scope: Construct, id: string, props: CostGuardFunctionProps) {
     super(scope, id);
@@ -110,9 +120,14 @@ export class CostGuardFunction extends Construct {
       retention: (props.logRetentionDays ?? props.config.observability.logRetentionDays) as logs.RetentionDays,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Organization mode: a function that reaches into member accounts has a fixed role name, which the spoke role
+    // trusts by ARN (lib/constructs/organization-roles.ts). Single-account mode: a generated name, as before.
+    const reachesOut = reachesIntoSpokes(props.config, props.capability);
+    const fansOut = isOrganizationMode(props.config.accounts) && isFanOutCapability(props.capability);
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `ml-cost-guard ${props.capability} function`,
+      ...(reachesOut ? { roleName: hubRoleName(Stack.of(this).stackName, props.capability) } : {}),
     });
     // Only its own log group: no AWSLambdaBasicExecutionRole (which allows every log group).
     this.role.addToPolicy(
@@ -166,7 +181,9 @@ export class CostGuardFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.minutes(5),
-      reservedConcurrentExecutions: props.reservedConcurrency ?? 1,
+      // A fan-out runs up to accounts.concurrency units at once (each on its own account and region), plus one step of
+      // an overlapping run; one at a time would throttle the Map.
+      reservedConcurrentExecutions: fansOut ? props.config.accounts.concurrency + 1 : (props.reservedConcurrency ?? 1),
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -185,13 +202,8 @@ export class CostGuardFunction extends Construct {
       },
       description: `ml-cost-guard: ${props.capability}`,
     });
-    if (props.config.pricing.live && (props.pricesInstances ?? true)) {
-      this.role.addToPolicy(new iam.PolicyStatement({ actions: ['pricing:GetProducts'], resources: ['*'] }));
-      Validations.of(this.role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'The Price List API (pricing:GetProducts) supports no resource-level permissions; it is read-only.',
-      });
-    }
+    const pricing = (props.pricesInstances ?? true) ? pricingPolicySet(props.config) : undefined;
+    if (pricing) grantPolicySet(this.role, pricing);
     props.slackSecret?.grantRead(this.function);
     if (props.stateTable) {
       const uses = new Set<StateTableUse>(props.stateTableUses ?? ['ledgerWrite']);
@@ -250,7 +262,19 @@ export class CostGuardFunction extends Construct {
       });
     }
 
-    if (props.schedule) {
+    if (reachesOut) {
+      grantPolicySet(this.role, hubRolePolicySet(stack, props.config, props.capability));
+    }
+
+    if (props.schedule && fansOut && isFanOutCapability(props.capability)) {
+      this.fanOut = new OrganizationFanOut(this, 'FanOut', {
+        capability: props.capability,
+        fn: this.function,
+        functionTimeout: props.timeout ?? Duration.minutes(5),
+        config: props.config,
+        schedule: props.schedule,
+      });
+    } else if (props.schedule) {
       this.schedule = new scheduler.Schedule(this, 'Schedule', {
         description: `ml-cost-guard ${props.capability} run`,
         schedule: scheduler.ScheduleExpression.expression(props.schedule),
