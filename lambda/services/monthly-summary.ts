@@ -61,7 +61,9 @@ export async function runMonthlySummary(ctx: RunContext): Promise<MonthlySummary
     };
   }
   const entries = await readMonth(ctx.clients.dynamodb(), ctx.stateTableName, month);
-  const summary = summarizeMonth(month, entries);
+  // Entries that name accounts (organization mode, a payer budget's linked accounts) are also summed by account;
+  // accounts are shown by ID (no Organizations call: the summary reads only the ledger and its own metrics).
+  const summary = summarizeMonth(month, entries, ctx.accountId ? { ownAccountId: ctx.accountId } : {});
   const notes: string[] = [];
   const finops = await finopsOf(ctx, month, notes);
   const blocks = finops ? finopsBlocks(finops.current, finops.previous) : [];

@@ -1,5 +1,7 @@
 /**
- * The monthly savings summary: what each capability did and saved last month, from the savings ledger. Pure.
+ * The monthly savings summary: what each capability did and saved last month, from the savings ledger, and, when
+ * the ledger names accounts (organization mode, or a payer budget's linked accounts), what was saved in each account.
+ * Pure.
  */
 
 import { formatUsd } from '../money';
@@ -8,9 +10,11 @@ import {
   type Block,
   context,
   divider,
+  escapeCode,
   escapeName,
   fields,
   header,
+  MAX_SECTION_TEXT,
   type SlackMessage,
   section,
   splitIntoMessages,
@@ -26,10 +30,31 @@ export interface CapabilityMonth {
   readonly unpriced: number;
 }
 
+/** What the guard did and saved in one account (the breakdown by account). */
+export interface AccountMonth {
+  /** The AWS account ID; undefined for entries without one when the summary's own account is not known. */
+  readonly accountId?: string;
+  /** True for the account the summary runs in (the hub, or the single account). */
+  readonly own: boolean;
+  /** Actions that took effect there. */
+  readonly actions: number;
+  readonly monthlySavingsUsd: number;
+}
+
 export interface MonthSummary {
   readonly month: string;
   readonly capabilities: readonly CapabilityMonth[];
   readonly monthlySavingsUsd: number;
+  /**
+   * Savings by account, dearest first: present only when some entry names an account other than the summary's own
+   * (a single-account ledger has no breakdown, and its summary is as it always was).
+   */
+  readonly accounts?: readonly AccountMonth[];
+}
+
+export interface SummarizeOptions {
+  /** The account the summary runs in: entries without an account were made there. */
+  readonly ownAccountId?: string;
 }
 
 /** The calendar month before `now`, as `YYYY-MM` (UTC). */
@@ -38,9 +63,19 @@ export function previousMonth(now: Date): string {
   return d.toISOString().slice(0, 7);
 }
 
-export function summarizeMonth(month: string, entries: readonly LedgerEntry[]): MonthSummary {
+export function summarizeMonth(
+  month: string,
+  entries: readonly LedgerEntry[],
+  options: SummarizeOptions = {},
+): MonthSummary {
   const by = new Map<string, { actions: Record<string, number>; usd: number; unpriced: number }>();
+  const byAccount = new Map<string | undefined, { actions: number; usd: number }>();
   for (const e of entries) {
+    const account = e.accountId ?? options.ownAccountId;
+    const a = byAccount.get(account) ?? { actions: 0, usd: 0 };
+    a.actions += 1;
+    a.usd += e.monthlySavingsUsd ?? 0;
+    byAccount.set(account, a);
     const c = by.get(e.capability) ?? { actions: {}, usd: 0, unpriced: 0 };
     c.actions[e.kind] = (c.actions[e.kind] ?? 0) + 1;
     if (e.monthlySavingsUsd !== undefined) c.usd += e.monthlySavingsUsd;
@@ -50,7 +85,50 @@ export function summarizeMonth(month: string, entries: readonly LedgerEntry[]): 
   const capabilities = [...by.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([capability, c]) => ({ capability, actions: c.actions, monthlySavingsUsd: c.usd, unpriced: c.unpriced }));
-  return { month, capabilities, monthlySavingsUsd: capabilities.reduce((n, c) => n + c.monthlySavingsUsd, 0) };
+  const monthlySavingsUsd = capabilities.reduce((n, c) => n + c.monthlySavingsUsd, 0);
+  const others = [...byAccount.keys()].some((id) => id !== undefined && id !== options.ownAccountId);
+  if (!others) return { month, capabilities, monthlySavingsUsd };
+  const accounts = [...byAccount.entries()]
+    .map(([accountId, a]) => ({
+      ...(accountId !== undefined ? { accountId } : {}),
+      own: accountId === options.ownAccountId,
+      actions: a.actions,
+      monthlySavingsUsd: a.usd,
+    }))
+    .sort((x, y) => y.monthlySavingsUsd - x.monthlySavingsUsd || (x.accountId ?? '').localeCompare(y.accountId ?? ''));
+  return { month, capabilities, monthlySavingsUsd, accounts };
+}
+
+/** Accounts named one by one in the by-account section; the rest are summed on one line. */
+export const MAX_ACCOUNTS_LISTED = 100;
+
+function accountLine(a: AccountMonth): string {
+  // IDs come from ledger items: shown as text, never as markup.
+  const who = a.accountId ? `\`${escapeCode(a.accountId)}\`` : 'this account';
+  const own = a.accountId && a.own ? ' (this account)' : '';
+  return `• ${who}${own}: ${formatUsd(a.monthlySavingsUsd)}/month, ${a.actions} action(s)`;
+}
+
+/** The savings-by-account section: one line per account, dearest first, packed into sections. */
+function accountBlocks(accounts: readonly AccountMonth[]): Block[] {
+  const shown = accounts.slice(0, MAX_ACCOUNTS_LISTED);
+  const rest = accounts.slice(MAX_ACCOUNTS_LISTED);
+  const lines = [`*Savings by account* (${accounts.length}):`, ...shown.map(accountLine)];
+  if (rest.length > 0) {
+    const usd = rest.reduce((n, a) => n + a.monthlySavingsUsd, 0);
+    lines.push(`• ${rest.length} more account(s): ${formatUsd(usd)}/month`);
+  }
+  const blocks: Block[] = [];
+  let current = '';
+  for (const line of lines) {
+    if (current && current.length + 1 + line.length > MAX_SECTION_TEXT) {
+      blocks.push(section(current));
+      current = '';
+    }
+    current = current ? `${current}\n${line}` : line;
+  }
+  if (current) blocks.push(section(current));
+  return [divider(), ...blocks];
 }
 
 const NAMES: Record<string, string> = {
@@ -88,6 +166,7 @@ export function monthSummaryMessages(summary: MonthSummary, finops: readonly Blo
         ...(c.unpriced > 0 ? ([['Unpriced', `${c.unpriced} action(s) with no known price`]] as const) : []),
       ]),
     ),
+    ...(summary.accounts ? accountBlocks(summary.accounts) : []),
     context('Savings are monthly run-rates from the savings model at the time of each action.'),
     ...finops,
   ];
