@@ -31,6 +31,7 @@ export const USAGE = `Usage: cost-guard <command> [options]
 Commands:
   estimate <gpu|network|reservation|storage|idle|autoscaling|roi>   savings calculators (offline)
   plan                                 dry-run every capability against your AWS account, one report
+                                       (--organization: every account of the AWS Organization)
   run <reaper|lifecycle|budgets|sagemaker>  one run of one capability (honours dryRun in the config)
   restore                              restart instances the budget guard stopped (--sagemaker: recreate the
                                        endpoints the SageMaker guard deleted)

@@ -21,6 +21,7 @@ import {
 } from '../core/organization/fan-out';
 import type { CapabilityName } from '../runtime/capability';
 import type { RunContext } from '../runtime/context';
+import { unitClients } from '../runtime/organization';
 import { SpokeClients } from '../runtime/spoke';
 import { mapWithConcurrency } from '../services/lifecycle';
 import { AwsAccessError, errorCode, errorMessage } from '../shared/errors';
@@ -202,16 +203,6 @@ export function organizationUnits(
   );
 }
 
-/**
- * An account's clients with the state table read through the hub's: the table (warnings, keeps, limits) lives in
- * the hub account, and its keys carry the account (RunContext.target).
- */
-function withHubStateTable(account: ClientFactory, hub: ClientFactory): ClientFactory {
-  const clients = Object.create(account) as ClientFactory;
-  Object.defineProperty(clients, 'dynamodb', { value: (region?: string) => hub.dynamodb(region) });
-  return clients;
-}
-
 export interface OrganizationPlanRun {
   /** The hub's run context (the caller's credentials, prices, state table, clock). */
   readonly base: RunContext;
@@ -248,8 +239,9 @@ export async function runOrganizationPlan(o: OrganizationPlanRun): Promise<UnitP
     try {
       const hub = unit.accountId === base.accountId;
       const account = await clientsOf(unit.accountId);
-      // A fresh factory per unit: its own clients and call counter (hooks shared: progress, --verbose).
-      const clients = hub ? account.fresh() : withHubStateTable(account.fresh(), base.clients);
+      // A fresh factory per unit (its own clients and call counter; the hooks are shared: progress, --verbose), with
+      // the state table read through the hub's clients, as the Lambda's unit step does.
+      const clients = unitClients(account.fresh(), base.clients);
       const section = await planSection(
         o.modules.get(unit.capability)!,
         {
