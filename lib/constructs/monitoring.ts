@@ -9,7 +9,8 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { CostGuardConfig } from '../../lambda/core/config';
 import { FINOPS_TARGETS } from '../../lambda/core/finops/metrics';
-import { METRIC, METRICS_NAMESPACE, type MetricName } from '../../lambda/core/names';
+import { DIMENSION, METRIC, METRICS_NAMESPACE, type MetricName } from '../../lambda/core/names';
+import { isOrganizationMode } from '../../lambda/core/organization/fan-out';
 import { maxRunGapMinutes } from '../../lambda/core/schedule';
 import { CostGuardFunction } from './cost-guard-function';
 import type { SharedResources } from './shared-resources';
@@ -186,6 +187,7 @@ export class Monitoring extends Construct {
     });
     this.dashboard.addWidgets(
       ...this.savingsRow(),
+      ...(isOrganizationMode(config.accounts) ? this.accountsRow() : []),
       ...this.gpuRow(),
       ...this.storageBudgetRow(config),
       ...(config.rightsizing.enabled ? this.rightsizingRow() : []),
@@ -217,6 +219,31 @@ export class Monitoring extends Construct {
             expression: `RUNNING_SUM(${realized.map(([id]) => `FILL(${id}, 0)`).join(' + ')})`,
             usingMetrics: Object.fromEntries(realized) as Record<string, cloudwatch.IMetric>,
             label: 'Cumulative',
+            period: Duration.days(1),
+          }),
+        ],
+      }),
+    ];
+  }
+
+  /**
+   * Organization mode only: the realized savings of each account, from the RealizedMonthlySavingsUsd series the
+   * fan-out's units (and the budget guard, for a payer budget's linked accounts) publish with an Account dimension.
+   * A SEARCH finds every account's series, so accounts that join the organization show up without a deploy.
+   */
+  private accountsRow(): cloudwatch.IWidget[] {
+    const schema = `{${METRICS_NAMESPACE},${DIMENSION.Account},Capability,service}`;
+    return [
+      new cloudwatch.GraphWidget({
+        title: 'Realized savings by account (USD/month run-rate added, daily)',
+        width: 24,
+        left: [
+          new cloudwatch.MathExpression({
+            expression: `SEARCH('${schema} MetricName="${METRIC.RealizedMonthlySavingsUsd}"', 'Sum', 86400)`,
+            usingMetrics: {},
+            // A dynamic label: each series is named by its account and capability.
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudWatch's dynamic label syntax, not a template
+            label: "${PROP('Dim.Account')} ${PROP('Dim.Capability')}",
             period: Duration.days(1),
           }),
         ],
