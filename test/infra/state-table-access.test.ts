@@ -69,6 +69,9 @@ const ADAPTER_USES: Record<string, { uses: StateTableUse[]; cliOnly?: string[] }
   // The SageMaker guard's endpoint index: written before and after each DeleteEndpoint (PutItem, UpdateItem); read
   // (Query) by `restore --sagemaker`.
   'endpoint-index.ts': { uses: ['state'] },
+  // Organization mode: each unit's report (PutItem), read by the digest step (Query); every fan-out capability's
+  // function in the hub needs them.
+  'fan-out-store.ts': { uses: ['state'] },
 };
 
 function dynamoAdapters(): string[] {

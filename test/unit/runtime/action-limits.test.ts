@@ -3,8 +3,8 @@ import { ActionLimits, hubKeyScopeOf } from '../../../lambda/runtime/action-limi
 import { TEST_NOW, testContext } from '../../helpers/context';
 
 const ORG = {
-  accounts: { mode: 'organization', organizationId: 'o-abc123def4', accountIds: ['111111111111'] },
-} as const;
+  accounts: { mode: 'organization' as const, organizationId: 'o-abc123def4', accountIds: ['111111111111'] },
+};
 const request = { capability: 'reaper', period: '2026-11-15T12:00:00.000Z', now: TEST_NOW };
 
 describe('Class: ActionLimits', () => {
