@@ -140,7 +140,7 @@ export function organizationDigest(input: OrganizationDigestInput): Organization
   const groups: BlockGroup[] = [];
   const ordered = [...accounts].sort(([ia, a], [ib, b]) => a.name.localeCompare(b.name) || ia.localeCompare(ib));
   for (const [id, a] of ordered) {
-    const bad = a.lines.filter((l) => !l.report || !l.report.ok).length;
+    const bad = a.lines.filter((l) => !l.report?.ok).length;
     const accountTitle =
       `*${escapeName(a.name)}* (${escapeName(id)}) · ${usdOf(accountCents.get(id) ?? 0)}/month` +
       (bad > 0 ? ` · :warning: ${bad} unit(s) failed or missing` : '');
