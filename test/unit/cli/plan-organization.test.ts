@@ -30,6 +30,7 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { main } from '../../../lambda/cli/main';
+import { Progress } from '../../../lambda/cli/progress';
 import { fakeIO } from '../../helpers/cli-io';
 import { TEST_NOW } from '../../helpers/context';
 
@@ -303,6 +304,43 @@ describe('Command: plan --organization', () => {
     expect(io.stdout()).toContain('== reaper · research (111122223333) · us-east-1 ==');
     expect(io.stdout()).toContain('== reaper · sandbox (444455556666) · eu-west-1 ==');
     expect(io.stdout()).toMatch(/== reaper · sandbox \(444455556666\) · eu-west-1 ==\nERROR: cannot assume/);
+  });
+
+  it('escapes account names from Organizations in the terminal table and in markdown', async () => {
+    // Prepare: a name with a terminal escape and markdown table markup.
+    organizations.on(ListAccountsForParentCommand, { ParentId: OU }).resolves({
+      Accounts: [{ Id: RESEARCH, Name: 'research|\u001b[31mred', Status: 'ACTIVE' }],
+    });
+    const terminal = fakeIO({ cwd: configDir(), env, columns: 160 });
+    const markdown = fakeIO({ cwd: configDir(), env });
+    // Act
+    await main(['plan', '--organization', '--config', 'guard.json', '--only', 'reaper'], terminal);
+    await main(
+      ['plan', '--organization', '--config', 'guard.json', '--only', 'reaper', '--format', 'markdown'],
+      markdown,
+    );
+    // Assess
+    expect(terminal.stdout()).not.toContain('\u001b');
+    expect(terminal.stdout()).toMatch(/^research\| \[31mred\s+111122223333 /m);
+    expect(markdown.stdout()).toContain('## ml-cost-guard plan --organization (dry-run)');
+    expect(markdown.stdout()).toContain('| research\\| \\[31mred | 111122223333 | eu-west-1, us-east-1 | 1 | - | 1 | ');
+  });
+
+  it('keeps a unit line above the progress line on a terminal, and draws the progress line again under it', () => {
+    // Prepare
+    const drawn: string[] = [];
+    const printed: string[] = [];
+    const progress = new Progress({ errIsTTY: true }, (t) => drawn.push(t));
+    progress.section('plan --organization');
+    progress.update('1 of 6 units');
+    drawn.length = 0;
+    // Act
+    progress.keep('✓ [1/6] reaper · research (111122223333) · us-east-1: 1 action(s)', (t) => printed.push(t));
+    progress.done();
+    // Assess: the line was cleared, the unit printed, then the progress line drawn again.
+    expect(printed).toEqual(['✓ [1/6] reaper · research (111122223333) · us-east-1: 1 action(s)']);
+    expect(drawn[0]).toBe('\r\u001b[2K');
+    expect(drawn[1]).toMatch(/plan --organization · 1 of 6 units$/);
   });
 
   it('says what to do when the caller cannot list the organization', async () => {
