@@ -15,12 +15,17 @@ export function configFromContext(node: Node): CostGuardConfig {
   return parseConfig(raw, `cdk context '${CONFIG_CONTEXT_KEY}'`);
 }
 
-/** The part of the config a capability's Lambda needs: the shared keys plus its own section. */
+/**
+ * The part of the config a capability's Lambda needs: the shared keys plus its own section. In organization mode
+ * `accounts` is shared too (the fan-out's targets, the spoke role's name, the organization-wide limit); in
+ * single-account mode it is left out, so the functions' environment stays as it was.
+ */
 export function configSlice(
   config: CostGuardConfig,
   own: readonly (keyof CostGuardConfig)[],
 ): Partial<CostGuardConfig> {
   const shared: (keyof CostGuardConfig)[] = ['dryRun', 'regions', 'slack', 'tags', 'pricing'];
+  if (config.accounts.mode === 'organization') shared.push('accounts');
   const keys = new Set([...shared, ...own]);
   return Object.fromEntries(Object.entries(config).filter(([k]) => keys.has(k as keyof CostGuardConfig)));
 }

@@ -40,7 +40,7 @@ export class LambdaEnvironmentTooLargeError extends ConfigError {
   ) {
     super(
       `ml-cost-guard: the ${capability} function's configuration is ${bytes} bytes; Lambda allows 4 KB of ` +
-        `environment (${limitBytes} bytes left for the config). Shorten costGuard.storage.rules or costGuard.budgets.items.`,
+        `environment (${limitBytes} bytes left for the config). Shorten costGuard.storage.rules or costGuard.budgets.items (in organization mode, also the costGuard.accounts lists).`,
       [`${capability}: Lambda environment of ${bytes} bytes (limit ${limitBytes})`],
     );
     this.name = 'LambdaEnvironmentTooLargeError';

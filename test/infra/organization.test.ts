@@ -427,6 +427,19 @@ describe('Organization mode: the hub', () => {
     expect(JSON.stringify(statements)).not.toContain('organizations:');
   });
 
+  it("gives every function the accounts settings in its config (single-account functions don't get them)", () => {
+    const accountsOf = (resources: Resources) =>
+      ofType(resources, 'AWS::Lambda::Function').map(([, f]) => {
+        const env = (f.Properties.Environment as { Variables: Record<string, string> }).Variables;
+        return (JSON.parse(env.COST_GUARD_CONFIG!) as { accounts?: { mode: string; roleName: string } }).accounts;
+      });
+    const org = accountsOf(hub.resources);
+    expect(org.length).toBeGreaterThan(5);
+    for (const accounts of org)
+      expect(accounts).toMatchObject({ mode: 'organization', roleName: 'ml-cost-guard-spoke' });
+    expect(accountsOf(synthHub({}).resources).filter((a) => a !== undefined)).toEqual([]);
+  });
+
   it('bounds each execution: twice the schedule gap, at least three function timeouts, at most a day', () => {
     expect(fanOutTimeout('rate(1 hour)', Duration.minutes(10)).toMinutes()).toBe(120);
     expect(fanOutTimeout('rate(5 minutes)', Duration.minutes(10)).toMinutes()).toBe(30);
