@@ -26,14 +26,10 @@ try {
     description: 'ml-cost-guard: idle GPU reaper, S3 lifecycle tiering and budget guard for ML platforms',
   });
   // Organization mode only (single-account mode keeps its one stack): the spoke role for an account outside the
-  // StackSet's OUs, deployed with that account's credentials (`cdk deploy MlCostGuardSpoke`); the StackSet deploys
-  // the same template everywhere else.
+  // StackSet's OUs, deployed with that account's credentials (`cdk deploy MlCostGuardSpoke`). Environment-agnostic,
+  // like the StackSet's copy: the template is the same one the StackSet deploys everywhere else.
   if (isOrganizationMode(config.accounts)) {
-    new MlCostGuardSpokeStack(app, 'MlCostGuardSpoke', {
-      config,
-      env,
-      hubStackName: hub.stackName,
-    });
+    new MlCostGuardSpokeStack(app, 'MlCostGuardSpoke', { config, hubStackName: hub.stackName });
   }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
 } catch (error) {
