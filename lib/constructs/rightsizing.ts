@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { CostGuardConfig } from '../../lambda/core/config';
+import { isOrganizationMode } from '../../lambda/core/organization/fan-out';
 import { CostGuardFunction } from './cost-guard-function';
 import { grantPolicySet, type PolicySet } from './policy-set';
 import type { SharedResources } from './shared-resources';
@@ -57,7 +58,8 @@ export function rightsizingPolicySet(): PolicySet {
  *
  * Read-only by IAM: ec2:DescribeInstances, ec2:DescribeInstanceTypes, cloudwatch:ListMetrics and
  * cloudwatch:GetMetricData (none supports resource-level permissions: `*`), the Slack secret, its own log group. No
- * state table, nothing that stops, terminates, tags or writes. Lambda may retry a failed run (it acts on nothing).
+ * state table (in organization mode, only what the fan-out's unit reports need), nothing that stops, terminates, tags
+ * or writes. Lambda may retry a failed run (it acts on nothing).
  */
 export class RightsizingAdvice extends Construct {
   readonly fn: CostGuardFunction;
@@ -74,6 +76,11 @@ export class RightsizingAdvice extends Construct {
       timeout: props.timeout ?? Duration.minutes(5),
       memorySize: props.memorySize ?? 1024,
       slackSecret: props.shared.slackSecret,
+      // Organization mode: each unit stores its report (PutItem) and the digest step reads them (Query). A
+      // single-account deployment keeps no state at all.
+      ...(isOrganizationMode(config.accounts)
+        ? { stateTable: props.shared.stateTable, stateTableUses: ['state'] as const }
+        : {}),
       // Reads and posts advice; acts on nothing, so a failed run may be retried.
       retryAttempts: 2,
     });

@@ -363,6 +363,19 @@ describe('Organization mode: the hub', () => {
     }
   });
 
+  it('lets every fan-out function store its unit reports and read them for the digest (PutItem, Query)', () => {
+    for (const capability of FAN_OUT_CAPABILITIES) {
+      const actions = roleStatements(hub.resources, roleIdNamed(hub.resources, `MlCostGuard-${capability}`))
+        .filter((st) => st.Effect === 'Allow')
+        .flatMap((st) => list(st.Action));
+      expect({
+        capability,
+        put: actions.includes('dynamodb:PutItem'),
+        query: actions.includes('dynamodb:Query'),
+      }).toEqual({ capability, put: true, query: true });
+    }
+  });
+
   it('lets a fan-out function run accounts.concurrency units at once (plus one step)', () => {
     for (const prefix of Object.values(PREFIX)) {
       const [, fn] = ofType(hub.resources, 'AWS::Lambda::Function').find(([id]) => id.startsWith(prefix))!;
