@@ -8,7 +8,9 @@
  * - Stop/Start/Terminate and CreateTags/DeleteTags fail the whole call when one instance fails (a one-time Spot
  *   instance cannot be stopped, a termination-protected one cannot be terminated, a terminated one cannot change);
  * - injected faults fail the next `times` calls of an operation (naming one instance, when `instanceId` is given);
- * - `effects` counts the state changes per instance and `changes` logs each with the tags the instance had then.
+ * - `effects` counts the state changes per instance and `changes` logs each with the tags the instance had then;
+ * - `calls` logs every call with the instances it named and how it failed (an injected fault, or EC2's own refusal),
+ *   and `onCall` sees each call as it arrives, before it is answered (e.g. to note the fleet's state or the clock then).
  *
  * Install it on a mock (`fake.install(ec2Mock)`), or route it with other services' fakes (`fake.routeOn(fakes)`).
  */
@@ -115,6 +117,20 @@ export interface FakeEc2Change {
   readonly tags: Readonly<Record<string, string>>;
 }
 
+/** One call the fake answered, in order of arrival: what it named and, once answered, how it failed. */
+export interface FakeEc2Call {
+  readonly operation: Ec2Operation;
+  /**
+   * The instance IDs the call named (InstanceIds, Resources or InstanceId); none for the calls that list
+   * (DescribeInstances, DescribeInstanceTypes, DescribeSpotInstanceRequests).
+   */
+  readonly instanceIds: readonly string[];
+  /** Set when the call failed: the error code it was answered with. */
+  errorCode?: string;
+  /** Set when an injected fault failed the call (absent when EC2's own rules refused it). */
+  fault?: Ec2Fault;
+}
+
 export interface FakeEc2Options {
   readonly instances?: readonly FakeInstance[];
   /** @default FAKE_TYPES */
@@ -122,6 +138,8 @@ export interface FakeEc2Options {
   readonly faults?: readonly Ec2Fault[];
   /** Instances per DescribeInstances page. @default 1000 */
   readonly pageSize?: number;
+  /** Called as each call arrives, before the fake answers it. */
+  readonly onCall?: (call: FakeEc2Call) => void;
 }
 
 /** A fleet instance with defaults: a running on-demand g5.xlarge without tags or launch time. */
@@ -138,12 +156,17 @@ export class FakeEc2 {
   readonly effects = new Map<string, number>();
   /** Every state change, in order (what `effects` counts, with the tags each instance had when it changed). */
   readonly changes: FakeEc2Change[] = [];
+  /** Every call, in order of arrival, with its outcome (`calls.filter((c) => c.fault)`: the faults that fired). */
+  readonly calls: FakeEc2Call[] = [];
+  /** Called as each call arrives, before the fake answers it (the call's outcome is not known yet). */
+  onCall: ((call: FakeEc2Call) => void) | undefined;
 
   constructor(options: FakeEc2Options = {}) {
     this.instances = [...(options.instances ?? [])];
     this.types = { ...(options.types ?? FAKE_TYPES) };
     this.faults = [...(options.faults ?? [])];
     this.pageSize = options.pageSize ?? 1000;
+    this.onCall = options.onCall;
   }
 
   get(id: string): FakeInstance {
@@ -162,28 +185,58 @@ export class FakeEc2 {
 
   /** Adds this fake's EC2 routes to `fakes` (which may route other services too). */
   routeOn(fakes: RoutedFakes): void {
-    fakes.route(DescribeInstancesCommand, (input) => this.describeInstances(input));
-    fakes.route(DescribeInstanceTypesCommand, (input) => this.describeInstanceTypes(input));
-    fakes.route(DescribeSpotInstanceRequestsCommand, (input) => this.describeSpotRequests(input));
-    fakes.route(DescribeInstanceAttributeCommand, (input) => this.describeAttribute(input));
-    fakes.route(CreateTagsCommand, (input) => this.createTags(input));
-    fakes.route(DeleteTagsCommand, (input) => this.deleteTags(input));
-    fakes.route(StopInstancesCommand, (input) => this.act('StopInstances', input));
-    fakes.route(StartInstancesCommand, (input) => this.act('StartInstances', input));
-    fakes.route(TerminateInstancesCommand, (input) => this.act('TerminateInstances', input));
+    fakes.route(DescribeInstancesCommand, (input) =>
+      this.answer('DescribeInstances', [], (call) => this.describeInstances(input, call)),
+    );
+    fakes.route(DescribeInstanceTypesCommand, (input) =>
+      this.answer('DescribeInstanceTypes', [], (call) => this.describeInstanceTypes(input, call)),
+    );
+    fakes.route(DescribeSpotInstanceRequestsCommand, (input) =>
+      this.answer('DescribeSpotInstanceRequests', [], (call) => this.describeSpotRequests(input, call)),
+    );
+    fakes.route(DescribeInstanceAttributeCommand, (input) =>
+      this.answer('DescribeInstanceAttribute', [input.InstanceId ?? ''], (call) => this.describeAttribute(input, call)),
+    );
+    fakes.route(CreateTagsCommand, (input) =>
+      this.answer('CreateTags', input.Resources ?? [], (call) => this.createTags(input, call)),
+    );
+    fakes.route(DeleteTagsCommand, (input) =>
+      this.answer('DeleteTags', input.Resources ?? [], (call) => this.deleteTags(input, call)),
+    );
+    const act =
+      (operation: 'StopInstances' | 'StartInstances' | 'TerminateInstances') =>
+      (input: StopInstancesCommandInput | StartInstancesCommandInput | TerminateInstancesCommandInput) =>
+        this.answer(operation, input.InstanceIds ?? [], (call) => this.act(operation, call));
+    fakes.route(StopInstancesCommand, act('StopInstances'));
+    fakes.route(StartInstancesCommand, act('StartInstances'));
+    fakes.route(TerminateInstancesCommand, act('TerminateInstances'));
   }
 
-  private trip(operation: Ec2Operation, ids: readonly string[] = []): void {
+  /** Logs the call, tells `onCall`, answers it with `respond`, and notes the error code when it fails. */
+  private answer<T>(operation: Ec2Operation, instanceIds: readonly string[], respond: (call: FakeEc2Call) => T): T {
+    const call: FakeEc2Call = { operation, instanceIds };
+    this.calls.push(call);
+    this.onCall?.(call);
+    try {
+      return respond(call);
+    } catch (error) {
+      call.errorCode = (error as Error).name;
+      throw error;
+    }
+  }
+
+  private trip(call: FakeEc2Call): void {
     for (const fault of this.faults) {
-      if (fault.operation !== operation || (fault.times ?? Number.POSITIVE_INFINITY) <= 0) continue;
-      if (fault.instanceId !== undefined && !ids.includes(fault.instanceId)) continue;
+      if (fault.operation !== call.operation || (fault.times ?? Number.POSITIVE_INFINITY) <= 0) continue;
+      if (fault.instanceId !== undefined && !call.instanceIds.includes(fault.instanceId)) continue;
       if (fault.times !== undefined) fault.times -= 1;
+      call.fault = fault;
       throw awsError(fault.code, fault.status);
     }
   }
 
-  private describeInstances(input: DescribeInstancesCommandInput) {
-    this.trip('DescribeInstances');
+  private describeInstances(input: DescribeInstancesCommandInput, call: FakeEc2Call) {
+    this.trip(call);
     const filters = input.Filters ?? [];
     const matches = (i: FakeInstance) =>
       filters.every((f) => {
@@ -219,16 +272,16 @@ export class FakeEc2 {
     };
   }
 
-  private describeInstanceTypes(input: DescribeInstanceTypesCommandInput) {
-    this.trip('DescribeInstanceTypes');
+  private describeInstanceTypes(input: DescribeInstanceTypesCommandInput, call: FakeEc2Call) {
+    this.trip(call);
     const names = (input.InstanceTypes ?? []).map(String);
     if (names.some((n) => !Object.hasOwn(this.types, n))) throw awsError('InvalidInstanceType');
     return { InstanceTypes: names.map((n) => typeInfo(n, this.types[n]!)) };
   }
 
-  private describeSpotRequests(input: DescribeSpotInstanceRequestsCommandInput) {
+  private describeSpotRequests(input: DescribeSpotInstanceRequestsCommandInput, call: FakeEc2Call) {
     const ids = input.SpotInstanceRequestIds ?? [];
-    this.trip('DescribeSpotInstanceRequests');
+    this.trip(call);
     const requests = ids.map((id) => {
       const i = this.instances.find((x) => x.spotRequestId === id);
       if (!i) throw awsError('InvalidSpotInstanceRequestID.NotFound');
@@ -237,38 +290,32 @@ export class FakeEc2 {
     return { SpotInstanceRequests: requests };
   }
 
-  private describeAttribute(input: DescribeInstanceAttributeCommandInput) {
+  private describeAttribute(input: DescribeInstanceAttributeCommandInput, call: FakeEc2Call) {
     const id = input.InstanceId ?? '';
-    this.trip('DescribeInstanceAttribute', [id]);
+    this.trip(call);
     const i = this.get(id);
     return { InstanceId: id, DisableApiTermination: { Value: i.terminationProtected === true } };
   }
 
-  private createTags(input: CreateTagsCommandInput) {
-    const ids = input.Resources ?? [];
-    this.trip('CreateTags', ids);
-    const targets = ids.map((id) => this.get(id));
+  private createTags(input: CreateTagsCommandInput, call: FakeEc2Call) {
+    this.trip(call);
+    const targets = call.instanceIds.map((id) => this.get(id));
     for (const i of targets) for (const t of input.Tags ?? []) i.tags[t.Key!] = t.Value ?? '';
     return {};
   }
 
-  private deleteTags(input: DeleteTagsCommandInput) {
-    const ids = input.Resources ?? [];
-    this.trip('DeleteTags', ids);
+  private deleteTags(input: DeleteTagsCommandInput, call: FakeEc2Call) {
+    this.trip(call);
     // DeleteTags without tag keys deletes every tag: the code must never send it, so the fake refuses it.
     if (!input.Tags || input.Tags.length === 0) throw new Error('DeleteTags without tag keys would delete every tag');
-    const targets = ids.map((id) => this.get(id));
+    const targets = call.instanceIds.map((id) => this.get(id));
     for (const i of targets) for (const t of input.Tags) delete i.tags[t.Key!];
     return {};
   }
 
-  private act(
-    operation: 'StopInstances' | 'StartInstances' | 'TerminateInstances',
-    input: StopInstancesCommandInput | StartInstancesCommandInput | TerminateInstancesCommandInput,
-  ) {
-    const ids = input.InstanceIds ?? [];
-    this.trip(operation, ids);
-    const targets = ids.map((id) => this.get(id));
+  private act(operation: 'StopInstances' | 'StartInstances' | 'TerminateInstances', call: FakeEc2Call) {
+    this.trip(call);
+    const targets = call.instanceIds.map((id) => this.get(id));
     // All or nothing: EC2 answers one error for the whole request.
     for (const i of targets) {
       if (i.state === 'terminated') throw awsError('IncorrectInstanceState');

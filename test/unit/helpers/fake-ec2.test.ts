@@ -1,5 +1,10 @@
 /** The shared fake EC2 answers like EC2 where the guards depend on it; checked through the real EC2 adapter. */
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  StopInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Ec2Writer, InstanceTypeCatalog, instanceFilters, listInstances } from '../../../lambda/adapters/ec2';
 import { errorCode } from '../../../lambda/shared/errors';
@@ -100,6 +105,72 @@ describe('Class: FakeEc2', () => {
     expect(outcomes(results)).toEqual(['ok', 'ok']);
     expect(fake.get('i-2').tags).toEqual({ k: 'v' });
     expect(fake.faults[0]!.times).toBe(0);
+  });
+
+  it('logs every call with the instances it named, its error code, and the fault that failed it if one did', async () => {
+    // Prepare: a fault on i-2's attribute, once; a one-time Spot instance EC2 refuses to stop
+    const fake = new FakeEc2({
+      instances: [fakeInstance('i-1'), fakeInstance('i-2'), fakeInstance('i-spot', { lifecycle: 'spot' })],
+      faults: [{ operation: 'DescribeInstanceAttribute', code: 'RequestLimitExceeded', instanceId: 'i-2', times: 1 }],
+    }).install(ec2Mock);
+    const ec2 = client();
+    const attribute = (id: string) =>
+      ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: 'disableApiTermination' }));
+    // Act
+    const results = await Promise.allSettled([
+      attribute('i-1'),
+      attribute('i-2'),
+      attribute('i-2'),
+      ec2.send(new StopInstancesCommand({ InstanceIds: ['i-1', 'i-spot'] })),
+      ec2.send(new DescribeInstancesCommand({})),
+    ]);
+    // Assess: the fault is told apart from EC2's own refusal, and the calls that succeeded carry no error
+    expect(results.map((r) => (r.status === 'fulfilled' ? 'ok' : errorCode(r.reason)))).toEqual([
+      'ok',
+      'RequestLimitExceeded',
+      'ok',
+      'UnsupportedOperation',
+      'ok',
+    ]);
+    expect(fake.calls).toEqual([
+      { operation: 'DescribeInstanceAttribute', instanceIds: ['i-1'] },
+      {
+        operation: 'DescribeInstanceAttribute',
+        instanceIds: ['i-2'],
+        errorCode: 'RequestLimitExceeded',
+        fault: fake.faults[0],
+      },
+      { operation: 'DescribeInstanceAttribute', instanceIds: ['i-2'] },
+      { operation: 'StopInstances', instanceIds: ['i-1', 'i-spot'], errorCode: 'UnsupportedOperation' },
+      { operation: 'DescribeInstances', instanceIds: [] },
+    ]);
+    expect(fake.calls.filter((c) => c.fault).map((c) => c.instanceIds)).toEqual([['i-2']]);
+  });
+
+  it('tells onCall of each call as it arrives, before the fake answers it', async () => {
+    // Prepare: onCall notes the instance's state and the call's outcome at the moment the call arrives
+    const seen: string[] = [];
+    const fake = new FakeEc2({
+      instances: [fakeInstance('i-1')],
+      faults: [{ operation: 'TerminateInstances', code: 'InternalError', status: 500, times: 1 }],
+      onCall: (call) =>
+        seen.push(`${call.operation} ${call.instanceIds.join(',')} ${fake.get('i-1').state} ${call.errorCode ?? '-'}`),
+    }).install(ec2Mock);
+    const writer = new Ec2Writer(client());
+    // Act: stop, stop again, then a termination that fails once and succeeds when sent again
+    await writer.stop('i-1');
+    await writer.stop('i-1');
+    await expect(writer.terminate('i-1')).rejects.toMatchObject({ name: 'InternalError' });
+    await writer.terminate('i-1');
+    // Assess: each call was seen before it changed the instance; the failed one before it failed
+    expect(seen).toEqual([
+      'StopInstances i-1 running -',
+      'StopInstances i-1 stopped -',
+      'TerminateInstances i-1 stopped -',
+      'TerminateInstances i-1 stopped -',
+    ]);
+    expect(fake.calls.map((c) => c.errorCode)).toEqual([undefined, undefined, 'InternalError', undefined]);
+    expect(fake.get('i-1').state).toBe('terminated');
   });
 
   it('answers InvalidInstanceType for a whole call naming an unknown type', async () => {
