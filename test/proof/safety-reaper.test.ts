@@ -16,9 +16,9 @@
  * (the fake Slack's record of what a person could read, not the reaper's own records) warned of this very action a
  * grace period ago, after the instance's last start and after the end of any keep on record, and no keep on record
  * lasts at the run's time. Tags other than the protection tags are noise to it. The
- * end-to-end property runs the whole capability three times over a stateful fake EC2 + CloudWatch + state table
- * (the second run is a retry of the first scheduled event) and checks every Stop/Terminate call the mock recorded,
- * and the number acted on in each scheduled period.
+ * end-to-end property runs the whole capability three times over a stateful fake EC2 (the shared FakeEc2 of
+ * test/helpers) + CloudWatch + state table (the second run is a retry of the first scheduled event) and checks every
+ * Stop/Terminate call the mock recorded, and the number acted on in each scheduled period.
  *
  * The examples after the properties each prove one rule of issue 9 with a case the reaper got wrong before.
  */
@@ -33,22 +33,10 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import {
   CreateTagsCommand,
-  type CreateTagsCommandInput,
   DeleteTagsCommand,
-  type DeleteTagsCommandInput,
-  DescribeInstanceAttributeCommand,
-  type DescribeInstanceAttributeCommandInput,
-  DescribeInstancesCommand,
-  type DescribeInstancesCommandInput,
-  DescribeInstanceTypesCommand,
-  type DescribeInstanceTypesCommandInput,
-  DescribeSpotInstanceRequestsCommand,
-  type DescribeSpotInstanceRequestsCommandInput,
   EC2Client,
   StopInstancesCommand,
-  type StopInstancesCommandInput,
   TerminateInstancesCommand,
-  type TerminateInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -67,6 +55,14 @@ import { SlackDeliveryError } from '../../lambda/shared/errors';
 import { randomCase } from '../helpers/arbitraries';
 import { clockAt } from '../helpers/clock';
 import { TEST_NOW, testContext } from '../helpers/context';
+import {
+  awsError,
+  type Ec2Fault,
+  type Ec2Operation,
+  FakeEc2,
+  type FakeInstance as FakeEc2Instance,
+  type FakeType,
+} from '../helpers/fake-ec2';
 import { type FakeStateTable, fakeStateTable } from '../helpers/fake-state-table';
 import { RoutedFakes } from '../helpers/routed-fakes';
 import { type SlackTestServer, startSlackServer } from '../helpers/slack-server';
@@ -100,6 +96,12 @@ const TYPES: Readonly<Record<string, { kind: TypeKind; gpus: number }>> = {
   'm5.large': { kind: 'none', gpus: 0 },
   'zz9.large': { kind: 'unknown', gpus: 0 },
 };
+/** What the fake EC2's DescribeInstanceTypes says of TYPES (an unknown type is absent: InvalidInstanceType). */
+const EC2_TYPES: Readonly<Record<string, FakeType>> = Object.fromEntries(
+  Object.entries(TYPES).flatMap(([name, t]) =>
+    t.kind === 'unknown' ? [] : [[name, { kind: t.kind, count: Math.max(t.gpus, 1), instanceStorage: false }]],
+  ),
+);
 
 /** How a keep-until tag relates to the runs' clocks (all runs fall within 10 hours of TEST_NOW). */
 type KeepKind = 'past' | 'past-date' | 'future' | 'today-date' | 'future-date' | 'garbage';
@@ -146,6 +148,9 @@ interface Fault {
   readonly code: string;
   times: number;
 }
+
+/** The HTTP status EC2 and CloudWatch answer a fault's code with. */
+const statusOf = (code: string) => (code === 'InternalError' ? 500 : code === 'RequestTimeout' ? 408 : 400);
 
 interface SeriesSpec {
   readonly points: number;
@@ -374,16 +379,12 @@ const toConfig = (c: ConfigSpec) => ({
 // Materialized instances (the fake's state), their warning records, and the oracle
 // ---------------------------------------------------------------------------------------------------------------
 
-interface FakeInstance {
-  readonly id: string;
-  readonly type: string;
-  readonly launchMs: number | undefined;
-  readonly tags: Record<string, string>;
-  state: 'running' | 'stopped' | 'terminated';
-  readonly lifecycle: 'on-demand' | 'spot';
-  readonly spotRequestId?: string;
-  readonly spotType?: 'one-time' | 'persistent';
-  readonly protected: boolean;
+/**
+ * An instance of the sample: the shared fake EC2's instance (id, type, state, tags, launch time, lifecycle, Spot
+ * request, termination protection) with what CloudWatch and the state table hold for it, and the faults its EC2
+ * calls meet (made into the fake EC2's per-instance faults by `newWorld`).
+ */
+interface FakeInstance extends FakeEc2Instance {
   readonly keepKind?: KeepKind;
   readonly keepRecord?: KeepRecordKind;
   readonly agent: Agent;
@@ -418,9 +419,11 @@ const BASE_SPEC: InstanceSpec = {
   attrFault: null,
 };
 
+/** When EC2 says the instance was last started (undefined: EC2 gave no launch time). */
+const launchMsOf = (i: FakeInstance) => i.launchTime?.getTime();
+
 function materialize(spec: InstanceSpec, index: number): FakeInstance {
   const id = `i-${(0x1000 + index).toString(16).padStart(17, '0')}`;
-  const launchMs = spec.launchAgo === null ? undefined : NOW_MS - spec.launchAgo * MINUTE;
   const tags: Record<string, string> = { Name: `box-${index}`, team: 'ml' };
   if (spec.optOut) tags[spec.optOut.key] = spec.optOut.value;
   if (spec.keepUntil) {
@@ -438,12 +441,13 @@ function materialize(spec: InstanceSpec, index: number): FakeInstance {
   return {
     id,
     type: spec.type,
-    launchMs,
-    tags,
     state: 'running',
-    lifecycle: spot ? 'spot' : 'on-demand',
-    ...(spot ? { spotRequestId: `sir-${index}`, spotType: spec.lifecycle as 'one-time' | 'persistent' } : {}),
-    protected: spec.protected,
+    tags,
+    ...(spec.launchAgo === null ? {} : { launchTime: new Date(NOW_MS - spec.launchAgo * MINUTE) }),
+    ...(spot
+      ? { lifecycle: 'spot', spotRequestId: `sir-${index}`, spotType: spec.lifecycle as 'one-time' | 'persistent' }
+      : {}),
+    terminationProtected: spec.protected,
     ...(spec.keepUntil ? { keepKind: spec.keepUntil.kind } : {}),
     ...(spec.keepRecord ? { keepRecord: spec.keepRecord } : {}),
     agent: spec.agent,
@@ -460,7 +464,7 @@ function materialize(spec: InstanceSpec, index: number): FakeInstance {
 
 /** When a seeded record says Slack accepted (or the reaper wrote) the warning. */
 function recordTimeMs(i: FakeInstance, r: RecordSpec): number {
-  if (r.beforeLaunch) return (i.launchMs ?? NOW_MS) - 10 * MINUTE;
+  if (r.beforeLaunch) return (launchMsOf(i) ?? NOW_MS) - 10 * MINUTE;
   return NOW_MS - r.warnedAgo * MINUTE;
 }
 
@@ -473,7 +477,7 @@ function warningState(i: FakeInstance, r: RecordSpec, graceMinutes: number): War
     region: REGION,
     status: r.status,
     idleSince: iso(at - 5 * MINUTE),
-    ...(i.launchMs !== undefined ? { launchTime: iso(i.launchMs) } : {}),
+    ...(i.launchTime ? { launchTime: i.launchTime.toISOString() } : {}),
     ...(r.action ? { action: r.action } : {}),
     ...(r.status === 'delivered'
       ? {
@@ -578,8 +582,9 @@ function forbiddenReason(
     (k) => MEMBER_KEYS.includes(k.toLowerCase()) || k.toLowerCase().startsWith('kubernetes.io/cluster/'),
   );
   if (member) return `member (${member})`;
-  if (i.launchMs === undefined) return 'launch time unknown';
-  if (nowMs - i.launchMs < c.minimumAgeMinutes * MINUTE) return 'too young';
+  const launchMs = launchMsOf(i);
+  if (launchMs === undefined) return 'launch time unknown';
+  if (nowMs - launchMs < c.minimumAgeMinutes * MINUTE) return 'too young';
   if (c.action === 'stop' && i.lifecycle === 'spot' && i.spotType !== 'persistent') return 'one-time Spot';
   if (fired.ops.has(`ListMetrics:${GPU_METRIC}`)) return 'GPU series could not be listed';
   if (JUDGED_METRICS.some((m) => fired.failedQueries.has(`${i.id}|${m}`))) return 'metrics could not be read';
@@ -595,10 +600,10 @@ function forbiddenReason(
   if (!complete(i.net)) return 'network busy or network datapoints missing';
   const grace = c.warnMinutesBeforeAction * MINUTE;
   // A warning counts from the last start, and from the end of a keep: the person who kept it read the one before.
-  const since = Math.max(i.launchMs!, keptUntil);
+  const since = Math.max(launchMs, keptUntil);
   const read = accepted.some((w) => w.action === c.action && w.atMs >= since && w.atMs + grace <= nowMs);
   if (!read) return `no accepted warning of ${c.action} a grace period ago, since the last start and any keep`;
-  if (c.action === 'terminate' && i.protected) return 'termination protection';
+  if (c.action === 'terminate' && i.terminationProtected) return 'termination protection';
   if (c.action === 'terminate' && fired.attr.has(i.id)) return 'termination protection unknown';
   return undefined;
 }
@@ -615,10 +620,23 @@ interface GlobalFaults {
   getMetricData?: Fault;
 }
 
+/** The EC2 calls whose injected failure leaves the run without facts it needs (the oracle's `fired.ops`). */
+const LISTING_OPERATIONS: ReadonlySet<Ec2Operation> = new Set([
+  'DescribeInstances',
+  'DescribeInstanceTypes',
+  'DescribeSpotInstanceRequests',
+]);
+
 interface World {
   readonly fleet: FakeInstance[];
   readonly byId: Map<string, FakeInstance>;
-  readonly faults: GlobalFaults;
+  /**
+   * The fleet's EC2 (the shared fake): its `effects` count successful stops and terminations over the whole sample,
+   * `changes` log them, `calls` log every call with the fault that failed it.
+   */
+  readonly ec2: FakeEc2;
+  /** CloudWatch's faults (EC2's are the fake EC2's). */
+  readonly cwFaults: Pick<GlobalFaults, 'listMetrics' | 'getMetricData'>;
   slackFailures: number;
   /** Messages Slack accepted (a person could read them), with the run's clock. */
   readonly posts: { readonly atMs: number; readonly message: SlackMessage }[];
@@ -626,10 +644,6 @@ interface World {
   readonly printed: SlackMessage[];
   /** The team's channel refuses every message (the bot was not invited). */
   refuseTeamChannel: boolean;
-  /** DeleteTags fails for every call (the reaper cannot withdraw a tag). */
-  failDeleteTags: boolean;
-  /** Successful Stop/Terminate effects per instance, over the whole sample. */
-  readonly effects: Map<string, number>;
   /** Stop/Terminate calls that named an instance this sample had already stopped or terminated. */
   readonly repeated: string[];
   /** Instances Stop/Terminate was called for, by scheduled period. */
@@ -639,27 +653,17 @@ interface World {
   // Per run:
   fired: Fired;
   clockMs: number;
-  runEffects: Set<string>;
-  lastActError: Map<string, string>;
 }
 
 let world: World;
 let table: FakeStateTable;
 
-function awsError(code: string): Error {
-  const status = code === 'InternalError' ? 500 : code === 'RequestTimeout' ? 408 : 400;
-  return Object.assign(new Error(`${code} (simulated)`), {
-    name: code,
-    $fault: status >= 500 ? 'server' : 'client',
-    $metadata: { httpStatusCode: status },
-  });
-}
-
+/** Fails a CloudWatch call while `fault` has failures left, noting it among the run's fired faults as `op`. */
 function trip(fault: Fault | undefined, op: string): void {
   if (fault && fault.times > 0) {
     fault.times -= 1;
     world.fired.ops.add(op);
-    throw awsError(fault.code);
+    throw awsError(fault.code, statusOf(fault.code));
   }
 }
 
@@ -680,118 +684,12 @@ function gpuSeriesOf(i: FakeInstance, metricName: string) {
   }));
 }
 
+/** Routes EC2 (each sample's FakeEc2, routed by `newWorld`) and CloudWatch, which answers from the fleet. */
 function installFakeAws(): void {
   ec2Mock.send.callsFake(dispatch as never);
   cwMock.send.callsFake(dispatch as never);
-  route(DescribeInstancesCommand, (input: DescribeInstancesCommandInput) => {
-    trip(world.faults.describeInstances, 'DescribeInstances');
-    const states = input.Filters?.find((f) => f.Name === 'instance-state-name')?.Values;
-    return {
-      Reservations: [
-        {
-          Instances: world.fleet
-            .filter((i) => !states || states.includes(i.state))
-            .map((i) => ({
-              InstanceId: i.id,
-              InstanceType: i.type,
-              ...(i.launchMs !== undefined ? { LaunchTime: new Date(i.launchMs) } : {}),
-              State: { Name: i.state },
-              Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
-              ...(i.lifecycle === 'spot' ? { InstanceLifecycle: 'spot', SpotInstanceRequestId: i.spotRequestId } : {}),
-            })),
-        },
-      ],
-    };
-  });
-  route(DescribeInstanceTypesCommand, (input: DescribeInstanceTypesCommandInput) => {
-    trip(world.faults.describeTypes, 'DescribeInstanceTypes');
-    const names = (input.InstanceTypes ?? []) as string[];
-    if (names.some((n) => TYPES[n]?.kind === 'unknown' || !TYPES[n])) throw awsError('InvalidInstanceType');
-    return {
-      InstanceTypes: names.map((n) => {
-        const t = TYPES[n]!;
-        if (t.kind === 'gpu') {
-          return { InstanceType: n, GpuInfo: { Gpus: [{ Name: 'A10G', Manufacturer: 'NVIDIA', Count: t.gpus }] } };
-        }
-        if (t.kind === 'neuron') {
-          return { InstanceType: n, NeuronInfo: { NeuronDevices: [{ Name: 'Inferentia2', Count: 1 }] } };
-        }
-        return { InstanceType: n };
-      }),
-    };
-  });
-  route(DescribeSpotInstanceRequestsCommand, (input: DescribeSpotInstanceRequestsCommandInput) => {
-    trip(world.faults.spot, 'DescribeSpotInstanceRequests');
-    const ids = input.SpotInstanceRequestIds ?? [];
-    return {
-      SpotInstanceRequests: world.fleet
-        .filter((i) => i.spotRequestId && ids.includes(i.spotRequestId))
-        .map((i) => ({ SpotInstanceRequestId: i.spotRequestId, Type: i.spotType })),
-    };
-  });
-  route(DescribeInstanceAttributeCommand, (input: DescribeInstanceAttributeCommandInput) => {
-    const inst = world.byId.get(input.InstanceId!)!;
-    if (inst.attrFault && inst.attrFault.times > 0) {
-      inst.attrFault.times -= 1;
-      world.fired.attr.add(inst.id);
-      throw awsError(inst.attrFault.code);
-    }
-    return { InstanceId: inst.id, DisableApiTermination: { Value: inst.protected } };
-  });
-  route(CreateTagsCommand, (input: CreateTagsCommandInput) => {
-    const targets = (input.Resources ?? []).map((id) => world.byId.get(id)!);
-    const bad = targets.find((i) => i.tagFault && i.tagFault.times > 0);
-    if (bad) {
-      bad.tagFault!.times -= 1;
-      throw awsError(bad.tagFault!.code);
-    }
-    for (const i of targets) for (const t of input.Tags ?? []) i.tags[t.Key!] = t.Value ?? '';
-    return {};
-  });
-  route(DeleteTagsCommand, (input: DeleteTagsCommandInput) => {
-    if (world.failDeleteTags) throw awsError('InternalError');
-    for (const id of input.Resources ?? []) for (const t of input.Tags ?? []) delete world.byId.get(id)!.tags[t.Key!];
-    return {};
-  });
-  // All or nothing per call, as EC2 answers an error for the whole request.
-  const act = (to: 'stopped' | 'terminated') => (input: StopInstancesCommandInput | TerminateInstancesCommandInput) => {
-    const targets = (input.InstanceIds ?? []).map((id) => world.byId.get(id)!);
-    const period = periodOf(SCHEDULE, new Date(world.clockMs));
-    const inPeriod = world.actedByPeriod.get(period) ?? new Set<string>();
-    world.actedByPeriod.set(period, inPeriod);
-    for (const i of targets) {
-      inPeriod.add(i.id);
-      if ((world.effects.get(i.id) ?? 0) > 0) world.repeated.push(i.id);
-    }
-    const fail = (code: string) => {
-      for (const t of targets) world.lastActError.set(t.id, code);
-      throw awsError(code);
-    };
-    for (const i of targets) {
-      if (i.actFault && i.actFault.times > 0) {
-        i.actFault.times -= 1;
-        fail(i.actFault.code);
-      }
-      if (to === 'terminated' && i.protected) fail('OperationNotPermitted');
-      if (to === 'stopped' && i.lifecycle === 'spot' && i.spotType === 'one-time') fail('UnsupportedOperation');
-      if (i.state === 'terminated') fail('IncorrectInstanceState');
-    }
-    for (const i of targets) {
-      if (i.state === 'running') {
-        world.effects.set(i.id, (world.effects.get(i.id) ?? 0) + 1);
-        world.runEffects.add(i.id);
-      }
-      i.state = to;
-      world.lastActError.delete(i.id);
-    }
-    const list = targets.map((i) => ({ InstanceId: i.id }));
-    return to === 'stopped' ? { StoppingInstances: list } : { TerminatingInstances: list };
-  };
-  route(StopInstancesCommand, act('stopped'));
-  route(TerminateInstancesCommand, act('terminated'));
-
   route(ListMetricsCommand, (input: ListMetricsCommandInput) => {
-    trip(world.faults.listMetrics, `ListMetrics:${input.MetricName}`);
+    trip(world.cwFaults.listMetrics, `ListMetrics:${input.MetricName}`);
     const running = world.fleet.filter((i) => i.state === 'running' && i.agent !== 'none');
     if (input.MetricName === GPU_METRIC) return { Metrics: running.flatMap((i) => gpuSeriesOf(i, GPU_METRIC)) };
     if (input.MetricName === GPU_MEMORY_METRIC) {
@@ -804,7 +702,7 @@ function installFakeAws(): void {
     const idOf = (q: (typeof queries)[number]) =>
       q.MetricStat!.Metric!.Dimensions!.find((d) => d.Name === 'InstanceId')!.Value!;
     try {
-      trip(world.faults.getMetricData, 'GetMetricData');
+      trip(world.cwFaults.getMetricData, 'GetMetricData');
     } catch (error) {
       for (const q of queries) world.fired.failedQueries.add(`${idOf(q)}|${q.MetricStat!.Metric!.MetricName}`);
       throw error;
@@ -911,24 +809,60 @@ function newWorld(
       accepted.set(i.id, [{ atMs: recordTimeMs(i, record), action: record.action }]);
     }
   }
-  return {
+  const ec2 = new FakeEc2({ instances: fleet, types: EC2_TYPES, faults: ec2Faults(fleet, faults) });
+  const fresh: World = {
     fleet,
     byId: new Map(fleet.map((i) => [i.id, i])),
-    faults,
+    ec2,
+    cwFaults: { listMetrics: faults.listMetrics, getMetricData: faults.getMetricData },
     slackFailures,
     posts: [],
     printed: [],
     refuseTeamChannel,
-    failDeleteTags: false,
-    effects: new Map(),
     repeated: [],
     actedByPeriod: new Map(),
     accepted,
     fired: noFaults(),
     clockMs: NOW_MS,
-    runEffects: new Set(),
-    lastActError: new Map(),
   };
+  // Each Stop/Terminate call, as it arrives: the instances it names count against the period of the run's clock,
+  // and naming one this sample already stopped or terminated is a repeat.
+  ec2.onCall = (call) => {
+    if (call.operation !== 'StopInstances' && call.operation !== 'TerminateInstances') return;
+    const period = periodOf(SCHEDULE, new Date(fresh.clockMs));
+    const inPeriod = fresh.actedByPeriod.get(period) ?? new Set<string>();
+    fresh.actedByPeriod.set(period, inPeriod);
+    for (const id of call.instanceIds) {
+      inPeriod.add(id);
+      if ((ec2.effects.get(id) ?? 0) > 0) fresh.repeated.push(id);
+    }
+  };
+  ec2.routeOn(fakes);
+  return fresh;
+}
+
+/**
+ * The fake EC2's faults of a sample: the listing faults (DescribeInstances, DescribeInstanceTypes,
+ * DescribeSpotInstanceRequests) and each instance's Stop/Terminate, CreateTags and DescribeInstanceAttribute faults,
+ * each a fresh copy that the sample's runs use up.
+ */
+function ec2Faults(fleet: readonly FakeInstance[], faults: GlobalFaults): Ec2Fault[] {
+  const fault = (operation: Ec2Operation, f: Fault | undefined, instanceId?: string): Ec2Fault[] =>
+    f
+      ? [{ operation, code: f.code, times: f.times, status: statusOf(f.code), ...(instanceId ? { instanceId } : {}) }]
+      : [];
+  return [
+    ...fault('DescribeInstances', faults.describeInstances),
+    ...fault('DescribeInstanceTypes', faults.describeTypes),
+    ...fault('DescribeSpotInstanceRequests', faults.spot),
+    ...fleet.flatMap((i) => [
+      // One fault on both: a sample stops or terminates, never both.
+      ...fault('StopInstances', i.actFault, i.id),
+      ...fault('TerminateInstances', i.actFault, i.id),
+      ...fault('CreateTags', i.tagFault, i.id),
+      ...fault('DescribeInstanceAttribute', i.attrFault, i.id),
+    ]),
+  ];
 }
 
 /** The scheduled event every delivery (and retry) of one schedule firing carries. */
@@ -970,8 +904,8 @@ async function runAndCheck(
   // Prepare: the state the run starts from, for the oracle
   world.fired = noFaults();
   world.clockMs = nowMs;
-  world.runEffects = new Set();
-  world.lastActError = new Map();
+  const callsBefore = world.ec2.calls.length;
+  const changesBefore = world.ec2.changes.length;
   ec2Mock.resetHistory();
   cwMock.resetHistory();
   const before = world.fleet.map((i) => ({ ...i, tags: { ...i.tags } }));
@@ -994,6 +928,20 @@ async function runAndCheck(
     summary = carried!;
     stats.threw += 1;
   }
+
+  // The EC2 faults that fired in this run, as the oracle reads them: listing calls and termination-protection reads.
+  const calls = world.ec2.calls.slice(callsBefore);
+  for (const call of calls) {
+    if (!call.fault) continue;
+    if (LISTING_OPERATIONS.has(call.operation)) world.fired.ops.add(call.operation);
+    if (call.operation === 'DescribeInstanceAttribute') world.fired.attr.add(call.instanceIds[0]!);
+  }
+  // Instances this run stopped or terminated, and what EC2 answered the last Stop/Terminate call naming each.
+  const runEffects = new Set(world.ec2.changes.slice(changesBefore).map((change) => change.id));
+  const actCalls = calls.filter(
+    (call) => call.operation === 'StopInstances' || call.operation === 'TerminateInstances',
+  );
+  const lastActError = (id: string) => actCalls.findLast((call) => call.instanceIds.includes(id))?.errorCode;
 
   // What Slack accepted in this run becomes something a person could have read.
   for (const { message } of world.posts.slice(postsBefore)) {
@@ -1022,6 +970,8 @@ async function runAndCheck(
     assert.equal(attempted.size, 0, 'acted without Slack or table');
     assert.match(summary.notes.join('\n'), c.table ? /no Slack token/i : /no state table/i, 'no reason given');
   }
+  // The reaper never starts an instance (the fake EC2 would: a start would go unnoticed by the checks below).
+  assert.ok(!calls.some((call) => call.operation === 'StartInstances'), 'StartInstances called by the reaper');
   if (c.action !== 'terminate') assert.equal(terminateCalls.length, 0, `TerminateInstances with action ${c.action}`);
   if (c.action !== 'stop') assert.equal(stopCalls.length, 0, `StopInstances with action ${c.action}`);
 
@@ -1073,12 +1023,12 @@ async function runAndCheck(
   for (const id of attempted) {
     const report = summary.instances.find((r) => r.instanceId === id)!;
     const record = actionRecords.find((a) => a.target === id)!;
-    if (world.runEffects.has(id)) {
+    if (runEffects.has(id)) {
       assert.deepEqual(report.action, { kind: c.action, status: 'done' }, `${id}: reported ${report.action?.status}`);
       assert.equal(record.status, 'done', `${id}: recorded ${record.status}`);
       stats.acted += 1;
     } else {
-      const code = world.lastActError.get(id);
+      const code = lastActError(id);
       assert.ok(code, `${id}: no effect and no error`);
       assert.equal(report.action?.kind, c.action, `${id}: reported action ${report.action?.kind}`);
       assert.equal(report.action?.status, 'failed', `${id}: reported ${report.action?.status} but EC2 said ${code}`);
@@ -1156,9 +1106,9 @@ describe('Proof: idle GPU reaper safety (properties)', () => {
           region: REGION,
           instanceType: inst.type,
           state: 'running',
-          ...(inst.launchMs !== undefined ? { launchTime: new Date(inst.launchMs).toISOString() } : {}),
+          ...(inst.launchTime ? { launchTime: inst.launchTime.toISOString() } : {}),
           tags: inst.tags,
-          lifecycle: inst.lifecycle,
+          lifecycle: inst.lifecycle ?? 'on-demand',
           ...(inst.spotRequestId ? { spotInstanceRequestId: inst.spotRequestId } : {}),
           ...(inst.spotType ? { spotRequestType: inst.spotType } : {}),
         };
@@ -1193,7 +1143,7 @@ describe('Proof: idle GPU reaper safety (properties)', () => {
         });
         const final =
           decided.kind === 'act' && c.action !== 'notify'
-            ? checkBeforeAct(decided, c.action, { terminationProtected: inst.protected })
+            ? checkBeforeAct(decided, c.action, { terminationProtected: inst.terminationProtected === true })
             : decided;
         const reason = forbiddenReason(inst, c, nowMs, noFaults(), accepted);
         if (final.kind === 'act') acts += 1;
@@ -1241,7 +1191,7 @@ describe('Proof: idle GPU reaper safety (properties)', () => {
           await runAndCheck(c, NOW_MS + MINUTE, stats, { event: scheduledEvent(NOW_MS) });
           await runAndCheck(c, NOW_MS + laterMinutes * MINUTE, stats);
           // Assess: no instance was stopped or terminated twice across the runs
-          for (const [id, n] of world.effects) assert.equal(n, 1, `${id} stopped or terminated ${n} times`);
+          for (const [id, n] of world.ec2.effects) assert.equal(n, 1, `${id} stopped or terminated ${n} times`);
         },
       ),
       // No shrinking: over fleets of 200 it takes minutes, and the message already names the instance and the rule.
@@ -1468,7 +1418,7 @@ describe('Proof: a warning counts only when a person could have read it', () => 
     world = newWorld(fleetOf({}));
     const i = world.fleet[0]!;
     world.slackFailures = Number.POSITIVE_INFINITY;
-    world.failDeleteTags = true;
+    world.ec2.faults.push({ operation: 'DeleteTags', code: 'InternalError', status: statusOf('InternalError') });
     // Act: the first run's warning is not delivered
     const first = await runOnce(LIVE);
     expect(first.slack.error).toBeDefined();
@@ -1555,14 +1505,14 @@ describe('Proof: limits hold across retries', () => {
     const runs = [];
     for (const later of [0, 1, 3]) runs.push(await runOnce(LIVE, NOW_MS + later * MINUTE, event));
     // Assess
-    expect(world.effects.size).toBe(25);
+    expect(world.ec2.effects.size).toBe(25);
     const deferred = runs[2]!.instances.filter((r) => r.decision === 'deferred');
     expect(deferred).toHaveLength(35);
     expect(deferred[0]!.reason).toMatch(/action limit for this period reached/);
     // The next period acts on the next 25.
     world.slackFailures = 0;
     await runOnce(LIVE, NOW_MS + 61 * MINUTE);
-    expect(world.effects.size).toBe(50);
+    expect(world.ec2.effects.size).toBe(50);
   });
 });
 
