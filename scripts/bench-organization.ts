@@ -29,9 +29,9 @@ import { parseConfig } from '../lambda/core/config';
 import { type FanOutUnit, unitsFor } from '../lambda/core/organization/fan-out';
 import { runUnit } from '../lambda/runtime/organization';
 import { SpokeClients } from '../lambda/runtime/spoke';
-import { mapWithConcurrency } from '../lambda/services/lifecycle';
 import { reaperCapability } from '../lambda/services/reaper';
 import { ApiCallCounter } from '../lambda/shared/api-calls';
+import { mapWithConcurrency } from '../lambda/shared/concurrency';
 import { MemoryMetrics, silentLog } from '../lambda/shared/observability';
 import { LATENCY_MS, later } from './bench-kit';
 

@@ -23,7 +23,7 @@ import type { CapabilityName } from '../runtime/capability';
 import type { RunContext } from '../runtime/context';
 import { unitClients } from '../runtime/organization';
 import { SpokeClients } from '../runtime/spoke';
-import { mapWithConcurrency } from '../services/lifecycle';
+import { mapWithConcurrency } from '../shared/concurrency';
 import { AwsAccessError, errorCode, errorMessage } from '../shared/errors';
 import type { CliCapability } from './capabilities';
 import { UsageError } from './io';

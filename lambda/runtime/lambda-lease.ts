@@ -23,8 +23,9 @@ export interface LeaseHeldSummary extends RunSummary {
 export const lambdaHolder = (requestId: string | undefined): string => `lambda:${requestId ?? 'unknown-request'}`;
 
 /**
- * Runs `run` under the capability's lease when the capability acts; when another run holds it, logs why and
- * returns a summary that says so, having read and changed nothing.
+ * Runs `run` under the capability's lease when the capability acts (held as ctx.holder, else as the request's
+ * holder); when another run holds it, logs why and returns a summary that says so, having read and changed nothing.
+ * A unit of an organization run takes its account's lease the same way (lease keys follow ctx.target).
  */
 export async function runUnderLambdaLease<R extends RunSummary>(
   ctx: RunContext,
@@ -34,7 +35,7 @@ export async function runUnderLambdaLease<R extends RunSummary>(
 ): Promise<R | LeaseHeldSummary> {
   if (!LEASED_IN_LAMBDA.has(capability)) return run();
   try {
-    return await withRunLeases(ctx, { capabilities: [capability], holder: lambdaHolder(requestId) }, run);
+    return await withRunLeases(ctx, { capabilities: [capability], holder: ctx.holder ?? lambdaHolder(requestId) }, run);
   } catch (error) {
     if (!(error instanceof RunLeaseHeldError)) throw error;
     ctx.log.warn(error.message, { holder: error.holder, region: error.region, until: error.expiresAt });

@@ -23,7 +23,7 @@ import { buildContext, type ContextOptions, type RunContext, type RunSummary } f
 import { type LeaseHeldSummary, lambdaHolder, runUnderLambdaLease } from './lambda-lease';
 import { runDigest, runTargets, runUnit } from './organization';
 import { priceListsFor, resolvePricing } from './pricing-source';
-import { recordRun } from './record';
+import { recordRunLogged } from './record';
 import { SpokeClients } from './spoke';
 
 /** What a function answers a step of the organization fan-out (the state machine reads it). */
@@ -82,16 +82,6 @@ async function notifierFor(env: LambdaEnvironment, log: (m: string) => void): Pr
   }
   log('No Slack bot token in the secret yet: messages are written to the log instead of Slack.');
   return new ConsoleNotifier(log, env.config.slack.channel);
-}
-
-/**
- * Writes the run's effective actions to the savings ledger and its stops to the stop index `cost-guard restore`
- * reads; a failure is logged (and counted), never fails the run.
- */
-async function recordLedger(ctx: RunContext): Promise<void> {
-  const problems = await recordRun(ctx);
-  for (const problem of problems) ctx.log.error(problem);
-  if (problems.length > 0) ctx.metrics.add(METRIC.LedgerWriteFailures, 1);
 }
 
 /**
@@ -184,7 +174,7 @@ export function lambdaHandler<E, R extends RunSummary>(
         try {
           return await run(ctx, event as E);
         } finally {
-          await recordLedger(ctx);
+          await recordRunLogged(ctx);
         }
       });
       logger.info('run finished', {

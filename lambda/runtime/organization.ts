@@ -38,9 +38,8 @@ import { CostGuardError, errorCode, errorMessage } from '../shared/errors';
 import type { MetricsSink } from '../shared/observability';
 import type { CapabilityModule } from './capability';
 import { buildContext, type ContextOptions, type RunContext, summaryOfFailedRun } from './context';
-import { LEASED_IN_LAMBDA } from './lambda-lease';
-import { RunLeaseHeldError, withRunLeases } from './lease';
-import { recordRun } from './record';
+import { runUnderLambdaLease } from './lambda-lease';
+import { recordRunLogged } from './record';
 import type { SpokeClients } from './spoke';
 
 /** The targets step found more units than one state machine execution can carry. */
@@ -236,38 +235,23 @@ export async function runUnit<R extends RunSummary>(o: UnitRunOptions<R>): Promi
 }
 
 /**
- * The capability's run under the account's run lease (the capabilities the deployed functions lease), its actions
- * recorded before the lease is given back. A lease held by another run is no failure: the unit reports it.
+ * The capability's run under the account's run lease, exactly as the scheduled function runs it (lambda-lease.ts):
+ * its actions recorded before the lease is given back; a lease held by another run is no failure, the unit reports
+ * it in its notes.
  */
 async function runLeased<R extends RunSummary>(
   ctx: RunContext,
   capability: Pick<CapabilityModule<R>, 'name' | 'run'>,
   event: unknown,
 ): Promise<R> {
-  const run = async () => {
+  const summary = await runUnderLambdaLease(ctx, capability.name, undefined, async () => {
     try {
       return await capability.run(ctx, event);
     } finally {
-      const problems = await recordRun(ctx);
-      for (const problem of problems) ctx.log.error(problem);
-      if (problems.length > 0) ctx.metrics.add(METRIC.LedgerWriteFailures, 1);
+      await recordRunLogged(ctx);
     }
-  };
-  if (!LEASED_IN_LAMBDA.has(capability.name)) return run();
-  try {
-    return await withRunLeases(ctx, { capabilities: [capability.name], holder: ctx.holder ?? 'unknown' }, run);
-  } catch (e) {
-    if (!(e instanceof RunLeaseHeldError)) throw e;
-    return {
-      capability: capability.name,
-      dryRun: ctx.dryRun,
-      startedAt: ctx.now.toISOString(),
-      actions: [],
-      monthlySavingsUsd: 0,
-      apiCalls: ctx.clients.counter.byOperation(),
-      notes: [`${e.message}. This run did nothing in the account; the next scheduled run acts.`],
-    } as unknown as R;
-  }
+  });
+  return summary as R;
 }
 
 /** The digest step could not post the organization digest (the execution then fails and alarms). */

@@ -8,6 +8,7 @@
 import { recordEndpointRestores } from '../adapters/endpoint-index';
 import { recordActions } from '../adapters/ledger';
 import { recordStops } from '../adapters/stop-index';
+import { METRIC } from '../core/names';
 import { errorMessage } from '../shared/errors';
 import { keyScopeOf, type RunContext } from './context';
 
@@ -45,4 +46,14 @@ export async function recordRun(ctx: RunContext): Promise<string[]> {
     }
   }
   return problems;
+}
+
+/**
+ * {@link recordRun} for a deployed function (a scheduled run or one unit of an organization run): each problem is
+ * logged and counted (LedgerWriteFailures), never thrown.
+ */
+export async function recordRunLogged(ctx: RunContext): Promise<void> {
+  const problems = await recordRun(ctx);
+  for (const problem of problems) ctx.log.error(problem);
+  if (problems.length > 0) ctx.metrics.add(METRIC.LedgerWriteFailures, 1);
 }

@@ -75,6 +75,7 @@ import { type RunContext, RunIncompleteError } from '../runtime/context';
 export type { BucketDecision, BucketReport, LifecycleRunSummary, SelectedBy } from '../core/lifecycle/report';
 export { lifecycleDigest } from '../core/lifecycle/report';
 
+import { mapWithConcurrency } from '../shared/concurrency';
 import { errorCode, errorMessage } from '../shared/errors';
 
 /** Buckets read or written at the same time. */
@@ -93,24 +94,6 @@ interface Planned {
   readonly plan: BucketPlan<LifecycleRule>;
   readonly versioning?: VersioningState;
   readonly versioningError?: string;
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time, keeping the input order in the result. */
-export async function mapWithConcurrency<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 const failedRead = (o: S3Outcome<unknown>): o is Extract<S3Outcome<unknown>, { ok: false }> => !o.ok;
