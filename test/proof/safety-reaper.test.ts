@@ -1155,8 +1155,9 @@ describe('Proof: idle GPU reaper safety (properties)', () => {
       }),
       { numRuns: RUNS },
     );
-    // The property is not vacuous: a fair share of the samples acted.
-    expect(acts).toBeGreaterThan(RUNS / 50);
+    // The property is not vacuous: some of the samples acted. About 3% of them do (19 to 40 of 1,000 over twelve
+    // random seeds), so a bound of 2% failed one run in five; 0.5% is over four standard deviations below the mean.
+    expect(acts).toBeGreaterThan(RUNS / 200);
   });
 
   it('over fleets of up to 200 instances and three runs with faults, acts only where the rules allow, never twice, within the limit of each period', async () => {
