@@ -848,7 +848,20 @@ export const costGuardConfigSchema = z
     state: stateSchema,
     observability: observabilitySchema,
   })
-  .prefault({});
+  .prefault({})
+  .superRefine((config, ctx) => {
+    // Linked accounts are reached through their spoke role, which only an organization hub deploys and may assume.
+    if (config.accounts.mode === 'organization') return;
+    config.budgets.items.forEach((item, i) => {
+      if (item.accounts.length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['budgets', 'items', i, 'accounts'],
+          message:
+            "linked accounts need accounts.mode 'organization': the budget guard reaches them through their spoke role, which only an organization hub deploys and may assume",
+        });
+    });
+  });
 
 export type CostGuardConfig = z.output<typeof costGuardConfigSchema>;
 export type CostGuardConfigInput = z.input<typeof costGuardConfigSchema>;

@@ -11,7 +11,7 @@
  * 3. `digest`: the function reads the units' reports and posts one organization digest; when a unit failed or left
  *    no report, the execution fails afterwards, so the state machine's failures alarm.
  */
-import type { AccountsConfig } from '../config';
+import { ACCOUNT_ID, type AccountsConfig } from '../config';
 import { CostGuardError } from '../errors';
 
 /** The event key that tells a capability function which step of the fan-out it is running. */
@@ -94,8 +94,6 @@ export class FanOutEventError extends CostGuardError {
     this.name = 'FanOutEventError';
   }
 }
-
-const ACCOUNT_ID = /^\d{12}$/;
 
 /**
  * The fan-out event in `event`, or undefined for any other event (a schedule, an SNS notification). Throws

@@ -73,11 +73,17 @@ describe('Function: parseConfig (accounts: single account or organization hub)',
       'costGuard.slack.accountChannels.1234: key must be a 12-digit AWS account ID',
     ],
     [
-      { budgets: { items: [{ name: 'b', accounts: ['x'] }] } },
+      { accounts: ORG, budgets: { items: [{ name: 'b', accounts: ['x'] }] } },
       'costGuard.budgets.items[0].accounts[0]: must be a 12-digit AWS account ID',
     ],
   ])('says which field is wrong and what it must be: %j', (raw, expected) => {
     expect(rejection(raw)).toContain(expected);
+  });
+
+  it('refuses linked budget accounts outside organization mode, where no spoke role exists to reach them', () => {
+    expect(rejection({ budgets: { items: [{ name: 'training', accounts: ['111122223333'] }] } })).toContain(
+      "costGuard.budgets.items[0].accounts: linked accounts need accounts.mode 'organization'",
+    );
   });
 
   it('suggests the key a typo was meant to be', () => {

@@ -27,6 +27,7 @@ describe('Function: parseConfig', () => {
       maxKeepHours: 168,
       approvers: [],
       teamChannels: {},
+      accountChannels: {},
     });
     expect(config.tags).toEqual({
       optOut: 'cost-guard:opt-out',
