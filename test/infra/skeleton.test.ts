@@ -6,6 +6,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ConfigError, parseConfig } from '../../lambda/core/config';
 import { ENV } from '../../lambda/core/names';
+import { defineApp } from '../../lib/app';
 import { CostGuardFunction, LambdaEnvironmentTooLargeError } from '../../lib/constructs/cost-guard-function';
 import { SharedResources } from '../../lib/constructs/shared-resources';
 
@@ -196,27 +197,22 @@ function manyBudgets(n: number) {
   return Array.from({ length: n }, (_, i) => ({ name: `team-${String(i).padStart(3, '0')}-${'x'.repeat(51)}` }));
 }
 
-describe('App: bin/ml-cost-guard.ts', () => {
-  function synth(context: Record<string, unknown>) {
-    const out = mkdtempSync(path.join(tmpdir(), 'cdk-out-'));
-    try {
-      return spawnSync(
-        process.execPath,
-        [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'bin/ml-cost-guard.ts'],
-        {
-          cwd: ROOT,
-          env: {
-            ...process.env,
-            CDK_OUTDIR: out,
-            CDK_CONTEXT_JSON: JSON.stringify({ ...context, 'aws:cdk:bundling-stacks': [] }),
-          },
-          encoding: 'utf8',
-          timeout: 120_000,
-        },
-      );
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
+describe('App: lib/app.ts (what bin/ml-cost-guard.ts synthesizes)', () => {
+  /**
+   * The app as `cdk synth -c costGuard=...` defines it, in-process: its exit code, what it wrote to stderr and the
+   * stacks it defined. A config problem fails while the stacks are defined, before any synthesis; the bin's own
+   * synthesis is the end-to-end case below.
+   */
+  function synth(context: Record<string, unknown>): { status: number; stderr: string; stacks: string[] } {
+    let stderr = '';
+    const app = new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+    const status = defineApp(app, {
+      env: {},
+      stderr: (text) => {
+        stderr += text;
+      },
+    });
+    return { status, stderr, stacks: app.node.children.map((c) => c.node.id) };
   }
 
   it("fails synth on the seed's 14-day checkpoints rule, saying STANDARD_IA needs at least 30 days", () => {
@@ -274,9 +270,49 @@ describe('App: bin/ml-cost-guard.ts', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('synthesizes the default config', () => {
+  it('accepts the default config and defines the MlCostGuard stack', () => {
     const result = synth({ costGuard: {} });
     expect(result.stderr).not.toContain('Invalid ml-cost-guard configuration');
     expect(result.status).toBe(0);
+    expect(result.stacks).toContain('MlCostGuard');
+  });
+});
+
+describe('App: bin/ml-cost-guard.ts', () => {
+  /** The real entry as `cdk synth` runs it (tsx, the context in CDK_CONTEXT_JSON, CDK_OUTDIR): one spawn. */
+  function synthBin(context: Record<string, unknown>) {
+    const out = mkdtempSync(path.join(tmpdir(), 'cdk-out-'));
+    try {
+      const result = spawnSync(
+        process.execPath,
+        [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'bin/ml-cost-guard.ts'],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            CDK_OUTDIR: out,
+            CDK_CONTEXT_JSON: JSON.stringify({ ...context, 'aws:cdk:bundling-stacks': [] }),
+          },
+          encoding: 'utf8',
+          timeout: 120_000,
+        },
+      );
+      return { ...result, templates: readdirSync(out).filter((f) => f.endsWith('.template.json')) };
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+
+  it('synthesizes the MlCostGuard template, and exits 1 with only the message on a config problem', () => {
+    // Act
+    const ok = synthBin({ costGuard: {} });
+    const bad = synthBin({ costGuard: '{"dryRun": false,\n "idleGpu": {"action": "stop",}}' });
+    // Assess
+    expect(ok.stderr).not.toContain('Invalid ml-cost-guard configuration');
+    expect(ok.status).toBe(0);
+    expect(ok.templates).toEqual(['MlCostGuard.template.json']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim()).toMatch(/^Context 'costGuard' is not valid JSON at line 2, column 31/);
+    expect(bad.stderr).not.toMatch(/^\s+at /m);
   });
 });
