@@ -144,11 +144,24 @@ export interface FakeStateTable {
 
 const id = (pk: string, sk: string) => `${pk}\u0000${sk}`;
 
-/** Mocks every DynamoDBClient with an in-memory table. Call `mock.restore()` (or mockClient reset) after the test. */
+/**
+ * Mocks every DynamoDBClient with an in-memory table. Call `mock.restore()` (or mockClient reset) after the test.
+ *
+ * One `send` fake picks the handler by the command's class: a `mock.on(Command)` per command would make sinon
+ * deep-compare every call with every matcher, which cost the property suites seconds. A test can still override a
+ * command with `table.mock.on(Command)…` (sinon answers a matching `on` before this default); any other command is
+ * answered `undefined`, as an unconfigured mock answers.
+ */
 export function fakeStateTable(): FakeStateTable {
   const items = new Map<string, Item>();
   const mock = mockClient(DynamoDBClient);
-  mock.on(PutItemCommand).callsFake(async (input: PutItemCommand['input']) => {
+  const handlers = new Map<unknown, (input: never) => Promise<unknown>>();
+  const answer = <I>(command: new (input: I) => { readonly input: I }, handler: (input: I) => Promise<unknown>) =>
+    handlers.set(command, handler as (input: never) => Promise<unknown>);
+  const dispatch = (command: { readonly constructor: unknown; readonly input: never }) =>
+    handlers.get(command.constructor)?.(command.input);
+  mock.send.callsFake(dispatch as never);
+  answer(PutItemCommand, async (input: PutItemCommand['input']) => {
     const item = input.Item!;
     const key = id(item.pk!.S!, item.sk!.S!);
     const old = items.get(key);
@@ -170,7 +183,7 @@ export function fakeStateTable(): FakeStateTable {
     items.set(key, { ...item });
     return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
   });
-  mock.on(UpdateItemCommand).callsFake(async (input: UpdateItemCommand['input']) => {
+  answer(UpdateItemCommand, async (input: UpdateItemCommand['input']) => {
     const key = id(input.Key!.pk!.S!, input.Key!.sk!.S!);
     const old = items.get(key);
     if (
@@ -193,16 +206,16 @@ export function fakeStateTable(): FakeStateTable {
     items.set(key, item);
     return {};
   });
-  mock.on(QueryCommand).callsFake(async (input: QueryCommand['input']) => {
+  answer(QueryCommand, async (input: QueryCommand['input']) => {
     const pk = input.ExpressionAttributeValues![':pk']!.S!;
     const found = [...items.values()].filter((i) => i.pk!.S === pk).sort((a, b) => a.sk!.S!.localeCompare(b.sk!.S!));
     return { Items: found };
   });
-  mock.on(GetItemCommand).callsFake(async (input: GetItemCommand['input']) => {
+  answer(GetItemCommand, async (input: GetItemCommand['input']) => {
     const item = items.get(id(input.Key!.pk!.S!, input.Key!.sk!.S!));
     return item ? { Item: { ...item } } : {};
   });
-  mock.on(DeleteItemCommand).callsFake(async (input: DeleteItemCommand['input']) => {
+  answer(DeleteItemCommand, async (input: DeleteItemCommand['input']) => {
     const key = id(input.Key!.pk!.S!, input.Key!.sk!.S!);
     const old = items.get(key);
     if (
@@ -220,7 +233,7 @@ export function fakeStateTable(): FakeStateTable {
     return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
   });
   // The savings ledger writes in batches of 25; every request is processed.
-  mock.on(BatchWriteItemCommand).callsFake(async (input: BatchWriteItemCommand['input']) => {
+  answer(BatchWriteItemCommand, async (input: BatchWriteItemCommand['input']) => {
     for (const requests of Object.values(input.RequestItems ?? {})) {
       for (const r of requests) {
         if (r.PutRequest?.Item)
