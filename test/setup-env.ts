@@ -6,6 +6,13 @@ process.env.AWS_REGION = 'us-east-1';
 delete process.env.AWS_PROFILE;
 // Safety net: a client a test forgot to mock fails fast on a closed local port instead of reaching AWS.
 process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
+// The SDK's default defaults mode, said explicitly: unset, every client construction first throws and catches two
+// "not found" errors (env, then ~/.aws/config), which the property suites pay thousands of times.
+process.env.AWS_DEFAULTS_MODE = 'legacy';
 delete process.env.SLACK_BOT_TOKEN;
 // Schema validation of every synthesized template costs ~4 s; one infra test turns it back on.
 process.env.CDK_VALIDATION ??= 'false';
+// No creation stack trace in each construct's metadata (context the CDK CLI would pass the same way): capturing one
+// per CloudFormation element through Jest's source-mapped stack traces costs the infra tests seconds. Templates are
+// the same; a test that sets CDK_CONTEXT_JSON for a child process (the bin's synth) replaces it.
+process.env.CDK_CONTEXT_JSON = JSON.stringify({ 'aws:cdk:disable-creation-stack-traces': true });

@@ -496,6 +496,8 @@ describe('Proof: budget guard safety (properties)', () => {
           };
           world.ec2.routeOn(fakes);
           table.items.clear();
+          // (the mocks' call history is not asserted here: kept over a thousand runs it only burdens the GC)
+          for (const m of [ec2Mock, budgetsMock, table.mock]) m.resetHistory();
           const config = toConfig(c, budgetSpecs);
           const run = (event: unknown, now = TEST_NOW) =>
             settle(
