@@ -6,17 +6,18 @@ import { parseConfig } from '../../lambda/core/config';
 import { MANAGED_TAG_KEYS } from '../../lambda/core/managed';
 import { BudgetGuard, tagKeyValueFilter } from '../../lib/constructs/budget-guard';
 import { SharedResources } from '../../lib/constructs/shared-resources';
+import { oncePerArgs } from '../helpers/once-per-args';
 
 const fastApp = () => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 
-function guardStack(raw: unknown = {}) {
+const guardStack = oncePerArgs(function guardStack(raw: unknown = {}) {
   const app = fastApp();
   const stack = new Stack(app, 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
   const config = parseConfig(raw);
   const shared = new SharedResources(stack, 'Shared', { config });
   const guard = new BudgetGuard(stack, 'BudgetGuard', { config, shared });
   return { app, stack, config, guard, template: Template.fromStack(stack) };
-}
+});
 
 /** A guard configured to act: dry-run off, action stop-non-essential. */
 const BUDGETS = {

@@ -12,19 +12,20 @@ import {
 } from '../../lambda/core/reaper/instance-families';
 import { IdleGpuReaper } from '../../lib/constructs/idle-gpu-reaper';
 import { SharedResources } from '../../lib/constructs/shared-resources';
+import { oncePerArgs } from '../helpers/once-per-args';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 
 /** The reaper stack; dry-run is off unless `raw` turns it on (the construct's destructive grants need it off). */
-function synth(raw: CostGuardConfigInput = {}, env: boolean = true) {
+const synth = oncePerArgs(function synth(raw: CostGuardConfigInput = {}, env: boolean = true) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'ReaperTest', env ? { env: { account: ACCOUNT, region: REGION } } : {});
   const config = parseConfig({ dryRun: false, ...raw });
   const shared = new SharedResources(stack, 'Shared', { config });
   const reaper = new IdleGpuReaper(stack, 'Reaper', { config, shared });
   return { app, stack, reaper, template: Template.fromStack(stack) };
-}
+});
 
 type Json = unknown;
 

@@ -5,17 +5,18 @@ import { launchCapPolicyArn, launchCapPolicyName } from '../../lambda/core/budge
 import { type CostGuardConfigInput, parseConfig } from '../../lambda/core/config';
 import { BudgetGuard } from '../../lib/constructs/budget-guard';
 import { SharedResources } from '../../lib/constructs/shared-resources';
+import { oncePerArgs } from '../helpers/once-per-args';
 
 const ACCOUNT = '111122223333';
 
-function guardStack(raw: CostGuardConfigInput) {
+const guardStack = oncePerArgs(function guardStack(raw: CostGuardConfigInput) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test', { env: { account: ACCOUNT, region: 'us-east-1' } });
   const config = parseConfig(raw);
   const shared = new SharedResources(stack, 'Shared', { config });
   const guard = new BudgetGuard(stack, 'BudgetGuard', { config, shared });
   return { app, stack, guard, template: Template.fromStack(stack) };
-}
+});
 
 const CAPPED = (over: { dryRun?: boolean; launchCap?: boolean } = {}): CostGuardConfigInput => ({
   dryRun: over.dryRun ?? false,

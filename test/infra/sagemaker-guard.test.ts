@@ -6,19 +6,20 @@ import { ENV } from '../../lambda/core/names';
 import { SageMakerGuard } from '../../lib/constructs/sagemaker-guard';
 import { SharedResources } from '../../lib/constructs/shared-resources';
 import { MlCostGuardStack } from '../../lib/ml-cost-guard-stack';
+import { oncePerArgs } from '../helpers/once-per-args';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 
 /** The guard alone in a stack; dry-run is off unless `raw` turns it on. */
-function synth(raw: CostGuardConfigInput = {}, env = true) {
+const synth = oncePerArgs(function synth(raw: CostGuardConfigInput = {}, env = true) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'SageMakerTest', env ? { env: { account: ACCOUNT, region: REGION } } : {});
   const config = parseConfig({ dryRun: false, ...raw });
   const shared = new SharedResources(stack, 'Shared', { config });
   const guard = new SageMakerGuard(stack, 'Guard', { config, shared });
   return { app, stack, guard, template: Template.fromStack(stack) };
-}
+});
 
 interface Statement {
   Sid?: string;
@@ -203,7 +204,7 @@ describe('Construct: SageMakerGuard', () => {
 });
 
 describe('Stack: the SageMaker guard in MlCostGuardStack', () => {
-  const stackOf = (raw: CostGuardConfigInput) => {
+  const stackOf = oncePerArgs((raw: CostGuardConfigInput) => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     return Template.fromStack(
       new MlCostGuardStack(app, 'MlCostGuard', {
@@ -211,7 +212,7 @@ describe('Stack: the SageMaker guard in MlCostGuardStack', () => {
         env: { account: ACCOUNT, region: REGION },
       }),
     );
-  };
+  });
 
   it('is deployed by default and left out with sagemaker.enabled false', () => {
     const on = stackOf({});

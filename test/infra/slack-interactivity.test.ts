@@ -6,11 +6,12 @@ import { ENV } from '../../lambda/core/names';
 import { SharedResources } from '../../lib/constructs/shared-resources';
 import { SLACK_SIGNING_SECRET_PLACEHOLDER, SlackInteractivity } from '../../lib/constructs/slack-interactivity';
 import { MlCostGuardStack } from '../../lib/ml-cost-guard-stack';
+import { oncePerArgs } from '../helpers/once-per-args';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 
-function synth(raw: NonNullable<CostGuardConfigInput> = {}, env = true) {
+const synth = oncePerArgs(function synth(raw: NonNullable<CostGuardConfigInput> = {}, env = true) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'SlackTest', env ? { env: { account: ACCOUNT, region: REGION } } : {});
   const config = parseConfig({
@@ -21,7 +22,7 @@ function synth(raw: NonNullable<CostGuardConfigInput> = {}, env = true) {
   const shared = new SharedResources(stack, 'Shared', { config });
   const slack = new SlackInteractivity(stack, 'Slack', { config, shared });
   return { app, stack, slack, template: Template.fromStack(stack) };
-}
+});
 
 describe('Construct: SlackInteractivity', () => {
   it('serves a function URL without IAM auth (Slack signs), throttled, its URL a stack output', () => {

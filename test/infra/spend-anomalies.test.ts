@@ -3,17 +3,18 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { type CostGuardConfigInput, parseConfig } from '../../lambda/core/config';
 import { MlCostGuardStack } from '../../lib/ml-cost-guard-stack';
+import { oncePerArgs } from '../helpers/once-per-args';
 
 const ACCOUNT = '111122223333';
 
-function synth(raw: CostGuardConfigInput = {}) {
+const synth = oncePerArgs(function synth(raw: CostGuardConfigInput = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new MlCostGuardStack(app, 'MlCostGuard', {
     config: parseConfig(raw),
     env: { account: ACCOUNT, region: 'us-east-1' },
   });
   return { app, stack, template: Template.fromStack(stack) };
-}
+});
 
 const ON: CostGuardConfigInput = { anomalies: { enabled: true } };
 const ANOMALY_TOPIC = { DisplayName: 'ml-cost-guard Cost Anomaly Detection notifications' };

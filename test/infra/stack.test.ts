@@ -3,15 +3,16 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { type CostGuardConfigInput, parseConfig } from '../../lambda/core/config';
 import { MlCostGuardStack } from '../../lib/ml-cost-guard-stack';
+import { oncePerArgs } from '../helpers/once-per-args';
 
-function synth(raw: CostGuardConfigInput = {}) {
+const synth = oncePerArgs(function synth(raw: CostGuardConfigInput = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new MlCostGuardStack(app, 'MlCostGuard', {
     config: parseConfig(raw),
     env: { account: '111122223333', region: 'us-east-1' },
   });
   return { app, stack, template: Template.fromStack(stack) };
-}
+});
 
 describe('Stack: MlCostGuard', () => {
   it('has zero unacknowledged cdk-nag AwsSolutions and Serverless findings on the default config', () => {

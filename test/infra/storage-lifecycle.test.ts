@@ -9,9 +9,10 @@ import {
   LIFECYCLE_BUCKET_READ_ACTIONS,
   StorageLifecycle,
 } from '../../lib/constructs/storage-lifecycle';
+import { oncePerArgs } from '../helpers/once-per-args';
 import { sdkCommands } from '../helpers/sdk-commands';
 
-function synth(input: CostGuardConfigInput & { storage?: Record<string, unknown> } = {}) {
+const synth = oncePerArgs(function synth(input: CostGuardConfigInput & { storage?: Record<string, unknown> } = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
   // selectByTag is read defensively until the schema has it: add it after parsing.
@@ -21,7 +22,7 @@ function synth(input: CostGuardConfigInput & { storage?: Record<string, unknown>
   const shared = new SharedResources(stack, 'Shared', { config });
   const lifecycle = new StorageLifecycle(stack, 'Lifecycle', { config, shared });
   return { app, stack, lifecycle, template: Template.fromStack(stack) };
-}
+});
 
 /** Every statement of the lifecycle function's role policy, flattened to action -> resources. */
 function grants(template: Template): Map<string, unknown[]> {
