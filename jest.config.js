@@ -1,3 +1,9 @@
+// The workers (child processes) inherit this environment. Semi-spaces of up to 64 MB instead of V8's 16 MB: the
+// property suites allocate heavily, and fewer scavenges cut the suite's CPU time by about a tenth on 2 cores.
+if (!/--max-semi-space-size/.test(process.env.NODE_OPTIONS ?? '')) {
+  process.env.NODE_OPTIONS = [process.env.NODE_OPTIONS, '--max-semi-space-size=64'].filter(Boolean).join(' ');
+}
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
