@@ -83,7 +83,15 @@ function graphemePrefix(text: string, max: number): string {
  * half an emoji, never an unpaired surrogate.
  */
 export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${graphemePrefix(text, max - 1)}…`;
+  return text.length <= max ? text : `${cutBeforeEllipsis(graphemePrefix(text, max - 1))}…`;
+}
+
+/**
+ * A cut's kept part without trailing zero-width joiners: Unicode lets a joiner end a grapheme (after a character that
+ * is not an emoji), but a joiner before `…` would try to join it (and reads as a cut sequence).
+ */
+function cutBeforeEllipsis(kept: string): string {
+  return kept.replace(/\u200D+$/, '');
 }
 
 /**
@@ -92,7 +100,7 @@ export function truncate(text: string, max: number): string {
  */
 export function truncateMrkdwn(text: string, max: number): string {
   if (text.length <= max) return text;
-  return `${graphemePrefix(text, max - 1).replace(/&[a-z]{0,3}$|\u200B[*_~`]$/, '')}…`;
+  return `${cutBeforeEllipsis(graphemePrefix(text, max - 1).replace(/&[a-z]{0,3}$|\u200B[*_~`]$/, ''))}…`;
 }
 
 /** Unpaired UTF-16 surrogates (text from JSON such as an SNS message can hold them). */

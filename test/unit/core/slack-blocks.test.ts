@@ -125,6 +125,13 @@ describe('Block builders', () => {
     expect(truncate('😀'.repeat(10), 6)).toBe('😀😀…');
   });
 
+  it('never leaves a zero-width joiner before the ellipsis, where Unicode lets one end a grapheme', () => {
+    // A joiner after a non-emoji character (here U+10000) ends its grapheme; the cut then falls right after it.
+    const joined = '\u{10000}\u200D'.repeat(10);
+    expect(truncate(joined, 8)).toBe('\u{10000}\u200D\u{10000}…');
+    expect(truncateMrkdwn(joined, 8)).toBe('\u{10000}\u200D\u{10000}…');
+  });
+
   it('never leaves half an entity or half a guard at a cut', () => {
     expect(truncateMrkdwn(escapeMrkdwn('&&&'), 9)).toBe('&amp;…');
     expect(truncateMrkdwn(escapeMrkdwn('ab*c'), 5)).toBe('ab…');
