@@ -10,7 +10,7 @@ export const ENV = {
   slackSigningSecret: 'COST_GUARD_SLACK_SIGNING_SECRET',
 } as const;
 
-/** The stack's name when COST_GUARD_STACK_NAME is not set (bin/ml-cost-guard.ts creates it under this name). */
+/** The stack's name when COST_GUARD_STACK_NAME is not set (lib/app.ts, run by bin/ml-cost-guard.ts, creates it under this name). */
 export const DEFAULT_STACK_NAME = 'MlCostGuard';
 
 /** The state table's name: fixed, so the CLI finds the deployed table without asking CloudFormation. */
