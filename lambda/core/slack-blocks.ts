@@ -301,3 +301,18 @@ export function messageToText(message: SlackMessage): string {
   }
   return lines.join('\n');
 }
+
+/** Packs lines into sections of at most MAX_SECTION_TEXT characters. */
+export function lineSections(lines: readonly string[]): Block[] {
+  const blocks: Block[] = [];
+  let current = '';
+  for (const line of lines) {
+    if (current && current.length + 1 + line.length > MAX_SECTION_TEXT) {
+      blocks.push(section(current));
+      current = '';
+    }
+    current = current ? `${current}\n${line}` : line;
+  }
+  if (current) blocks.push(section(current));
+  return blocks;
+}

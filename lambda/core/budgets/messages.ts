@@ -16,7 +16,7 @@ import {
   fallbackText,
   fields,
   header,
-  MAX_SECTION_TEXT,
+  lineSections,
   type SlackMessage,
   section,
   splitGroups,
@@ -224,21 +224,6 @@ function lineGroups(lines: readonly { readonly text: string; readonly buttons: r
   }
   flush();
   return groups;
-}
-
-/** Packs lines into sections of at most MAX_SECTION_TEXT characters. */
-function lineSections(lines: readonly string[]): Block[] {
-  const blocks: Block[] = [];
-  let current = '';
-  for (const line of lines) {
-    if (current && current.length + 1 + line.length > MAX_SECTION_TEXT) {
-      blocks.push(section(current));
-      current = '';
-    }
-    current = current ? `${current}\n${line}` : line;
-  }
-  if (current) blocks.push(section(current));
-  return blocks;
 }
 
 function actionBlocks(input: BudgetAlertInput): BlockGroup[] {

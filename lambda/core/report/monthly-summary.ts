@@ -14,7 +14,7 @@ import {
   escapeName,
   fields,
   header,
-  MAX_SECTION_TEXT,
+  lineSections,
   type SlackMessage,
   section,
   splitIntoMessages,
@@ -118,17 +118,7 @@ function accountBlocks(accounts: readonly AccountMonth[]): Block[] {
     const usd = rest.reduce((n, a) => n + a.monthlySavingsUsd, 0);
     lines.push(`• ${rest.length} more account(s): ${formatUsd(usd)}/month`);
   }
-  const blocks: Block[] = [];
-  let current = '';
-  for (const line of lines) {
-    if (current && current.length + 1 + line.length > MAX_SECTION_TEXT) {
-      blocks.push(section(current));
-      current = '';
-    }
-    current = current ? `${current}\n${line}` : line;
-  }
-  if (current) blocks.push(section(current));
-  return [divider(), ...blocks];
+  return [divider(), ...lineSections(lines)];
 }
 
 const NAMES: Record<string, string> = {
