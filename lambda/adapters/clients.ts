@@ -40,6 +40,11 @@ export interface ClientFactoryOptions {
     readonly sessionToken?: string;
     readonly expiration?: Date;
   };
+  /**
+   * Where DynamoDB calls go for a factory of another account: the hub's factory, since the state table lives in the
+   * hub (keyed by the account). Set by `forAccount`.
+   */
+  readonly stateTableClients?: ClientFactory;
 }
 
 type Send = (this: unknown, command: unknown, ...rest: unknown[]) => Promise<unknown> | undefined;
@@ -85,7 +90,8 @@ export class ClientFactory {
 
   /**
    * A factory for another account: the same settings with that account's credentials. Its calls count on a counter
-   * of its own (each unit of an organization run counts its own calls), or on this one with `shareCounter`.
+   * of its own (each unit of an organization run counts its own calls), or on this one with `shareCounter`. Its
+   * DynamoDB client stays this account's: the state table is the hub's, whichever account a run works in.
    */
   forAccount(
     credentials: NonNullable<ClientFactoryOptions['credentials']>,
@@ -95,6 +101,7 @@ export class ClientFactory {
       ...this.options,
       credentials,
       counter: o.shareCounter ? this.counter : this.counter.fresh(),
+      stateTableClients: this.options.stateTableClients ?? this,
     });
   }
 
@@ -179,6 +186,7 @@ export class ClientFactory {
   }
 
   dynamodb(region = this.defaultRegion): DynamoDBClient {
+    if (this.options.stateTableClients) return this.options.stateTableClients.dynamodb(region);
     return this.make(
       'DynamoDB',
       region,

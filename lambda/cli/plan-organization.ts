@@ -21,7 +21,6 @@ import {
 } from '../core/organization/fan-out';
 import type { CapabilityName } from '../runtime/capability';
 import type { RunContext } from '../runtime/context';
-import { unitClients } from '../runtime/organization';
 import { SpokeClients } from '../runtime/spoke';
 import { mapWithConcurrency } from '../shared/concurrency';
 import { AwsAccessError, errorCode, errorMessage } from '../shared/errors';
@@ -241,7 +240,8 @@ export async function runOrganizationPlan(o: OrganizationPlanRun): Promise<UnitP
       const account = await clientsOf(unit.accountId);
       // A fresh factory per unit (its own clients and call counter; the hooks are shared: progress, --verbose), with
       // the state table read through the hub's clients, as the Lambda's unit step does.
-      const clients = unitClients(account.fresh(), base.clients);
+      // The account's calls on a counter of their own; the state table stays the caller's (forAccount).
+      const clients = account.fresh();
       const section = await planSection(
         o.modules.get(unit.capability)!,
         {

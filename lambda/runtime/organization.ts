@@ -96,22 +96,6 @@ export async function runTargets(
 }
 
 /**
- * The unit's clients: the account's (spoke role) for everything but DynamoDB, which stays the hub's: the state
- * table lives in the hub, keyed by the account.
- */
-export function unitClients(account: ClientFactory, hub: ClientFactory): ClientFactory {
-  if (account === hub) return hub;
-  const dynamodb = (region?: string) => hub.dynamodb(region);
-  return new Proxy(account, {
-    get(target, property) {
-      if (property === 'dynamodb') return dynamodb;
-      const value = Reflect.get(target, property, target) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
-/**
  * The unit's notifier: every message names the account (core/organization/account-label.ts) and goes to the
  * account's channel (slack.accountChannels), else `slack.channel`; a message addressed elsewhere (a team's channel,
  * an owner's direct message) keeps its address.
@@ -183,7 +167,8 @@ export async function runUnit<R extends RunSummary>(o: UnitRunOptions<R>): Promi
     const account = await o.spoke.forAccount(unit.accountId);
     const built = buildContext({
       ...base,
-      clients: unitClients(account, base.clients),
+      // The account's clients (spoke role); their DynamoDB is the hub's state table (ClientFactory.forAccount).
+      clients: account,
       accountId: unit.accountId,
       notifier: accountNotifier(base.notifier, unit, base.config.slack.accountChannels),
       metrics: accountMetrics(base.metrics, unit.accountId),

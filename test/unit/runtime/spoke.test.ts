@@ -87,3 +87,16 @@ describe('Class: SpokeClients', () => {
     expect(other.counter).toBe(clients.counter);
   });
 });
+
+describe('Method: ClientFactory.forAccount', () => {
+  it("keeps the state table on the hub's credentials: the spoke's DynamoDB client is the hub's", async () => {
+    // Prepare
+    const hub = new ClientFactory({ defaultRegion: 'eu-west-1' });
+    const spoke = hub.forAccount({ accessKeyId: 'ASIA1', secretAccessKey: 'secret' });
+    // Act / Assess
+    expect(spoke.dynamodb()).toBe(hub.dynamodb());
+    expect(spoke.fresh().dynamodb('us-east-1')).toBe(hub.dynamodb('us-east-1'));
+    expect(spoke.ec2()).not.toBe(hub.ec2());
+    expect(await spoke.ec2().config.credentials()).toMatchObject({ accessKeyId: 'ASIA1' });
+  });
+});
