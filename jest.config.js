@@ -6,7 +6,7 @@ if (!/--max-semi-space-size/.test(process.env.NODE_OPTIONS ?? '')) {
 
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/jest-environment.ts',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
