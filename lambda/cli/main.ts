@@ -15,16 +15,8 @@ import { didYouMean } from '../core/suggest';
 import { RunLeaseHeldError } from '../runtime/lease';
 import { AwsAccessError, StateTableNotFoundError } from '../shared/errors';
 import { parseCliArgs } from './args';
-import { CAPABILITIES } from './capabilities';
-import { estimateCommand } from './estimate';
 import { type CliIO, EXIT, UsageError } from './io';
-import { keepCommand } from './keep';
 import { resolveConfig } from './load-config';
-import { planCommandFor } from './plan';
-import { restoreCommand } from './restore';
-import { rightsizeCommand } from './rightsize';
-import { runCommandFor } from './run';
-import { slackCommand } from './slack';
 
 export const USAGE = `Usage: cost-guard <command> [options]
 
@@ -50,16 +42,22 @@ Run 'cost-guard <command> --help' for a command's options.`;
 
 type Command = (argv: string[], io: CliIO) => Promise<number>;
 
-const commands = new Map<string, Command>([
-  ['estimate', estimateCommand],
-  ['plan', planCommandFor(CAPABILITIES)],
-  ['run', runCommandFor(CAPABILITIES)],
-  ['restore', restoreCommand],
-  ['keep', keepCommand],
-  ['slack', slackCommand],
-  ['rightsize', rightsizeCommand],
-  ['config', configCommand],
+/**
+ * Each command's module is loaded when the command runs, not at start: `cost-guard --help` or `estimate` does not load
+ * every capability and its AWS SDK clients (a second of start-up through tsx on a laptop).
+ */
+const commands = new Map<string, () => Command>([
+  ['estimate', () => (require('./estimate') as typeof import('./estimate')).estimateCommand],
+  ['plan', () => (require('./plan') as typeof import('./plan')).planCommandFor(capabilities())],
+  ['run', () => (require('./run') as typeof import('./run')).runCommandFor(capabilities())],
+  ['restore', () => (require('./restore') as typeof import('./restore')).restoreCommand],
+  ['keep', () => (require('./keep') as typeof import('./keep')).keepCommand],
+  ['slack', () => (require('./slack') as typeof import('./slack')).slackCommand],
+  ['rightsize', () => (require('./rightsize') as typeof import('./rightsize')).rightsizeCommand],
+  ['config', () => configCommand],
 ]);
+
+const capabilities = () => (require('./capabilities') as typeof import('./capabilities')).CAPABILITIES;
 
 export const CONFIG_USAGE = `Usage: cost-guard config [--config FILE] [--json]
 
@@ -93,13 +91,13 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.out(USAGE);
     return name ? EXIT.ok : EXIT.usage;
   }
-  const command = commands.get(name);
-  if (!command) {
+  const load = commands.get(name);
+  if (!load) {
     io.err(`cost-guard: unknown command '${name}'${didYouMean(name, [...commands.keys()])}\n\n${USAGE}`);
     return EXIT.usage;
   }
   try {
-    return await command(rest, io);
+    return await load()(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`cost-guard ${name}: ${error.message}${error.usage ? `\n\n${error.usage}` : ''}`);
