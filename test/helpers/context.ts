@@ -19,18 +19,27 @@ export interface TestContextOptions {
 
 /**
  * Parsed configs by their input: property tests build thousands of contexts from a handful of configs, and the
- * schema parse dominated their time. Each caller gets its own copy, so a test that changes one changes no other.
+ * schema parse dominated their time. Callers share one deeply frozen config per input, so no test can change what
+ * another gets (an attempt throws).
  */
 const parsedConfigs = new Map<string, ReturnType<typeof parseConfig>>();
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
 
 function testConfig(input: CostGuardConfigInput): ReturnType<typeof parseConfig> {
   const key = JSON.stringify(input);
   let parsed = parsedConfigs.get(key);
   if (!parsed) {
-    parsed = parseConfig(input);
+    parsed = deepFreeze(parseConfig(input));
     parsedConfigs.set(key, parsed);
   }
-  return structuredClone(parsed);
+  return parsed;
 }
 
 export function testContext(o: TestContextOptions = {}): RunContext & {
