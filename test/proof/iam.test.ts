@@ -345,10 +345,16 @@ function simulateAs(
   request: Request,
 ): Promise<EvaluationResult> {
   let answers = simulations.get(identityPolicies);
-  if (!answers) simulations.set(identityPolicies, (answers = new Map()));
+  if (!answers) {
+    answers = new Map();
+    simulations.set(identityPolicies, answers);
+  }
   const key = JSON.stringify([principal, request]);
   let answer = answers.get(key);
-  if (!answer) answers.set(key, (answer = simulateOnce(principal, identityPolicies, request)));
+  if (!answer) {
+    answer = simulateOnce(principal, identityPolicies, request);
+    answers.set(key, answer);
+  }
   return answer;
 }
 
