@@ -7,7 +7,7 @@
  * message). `OwnerDirectory` finds an owner's direct-message channel once per run (users.lookupByEmail, then
  * conversations.open), each answer cached for the run.
  */
-import { LogLevel, WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import type { SlackMessage } from '../core/slack-blocks';
 import { messageToText } from '../core/slack-blocks';
 import { type OwnerAddress, ownerAddress, ownerKey } from '../core/slack-routing';
@@ -62,6 +62,8 @@ export class SlackNotifier implements Notifier {
 
   constructor(private readonly options: SlackNotifierOptions) {
     const minTimeout = options.minRetryDelayMs ?? 1000;
+    // Loaded here, not at import: a run without a token (ConsoleNotifier) never needs the client.
+    const { LogLevel, WebClient } = require('@slack/web-api') as typeof import('@slack/web-api');
     this.client = new WebClient(options.token, {
       slackApiUrl: options.apiUrl ?? 'https://slack.com/api/',
       retryConfig: { retries: options.retries ?? 5, minTimeout, maxTimeout: Math.max(minTimeout, 30_000), factor: 2 },

@@ -2,8 +2,8 @@
  * Logging and metrics behind two small interfaces, so the same run code logs through Powertools in Lambda and to
  * stderr (or nowhere) in the CLI and tests.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 
 export { METRICS_NAMESPACE } from '../core/names';
@@ -39,12 +39,12 @@ export class MemoryMetrics implements MetricsSink {
   }
 }
 
-const UNITS: Record<MetricUnitName, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
-  Count: MetricUnit.Count,
-  Percent: MetricUnit.Percent,
-  None: MetricUnit.NoUnit,
-  Bytes: MetricUnit.Bytes,
-};
+const UNITS = {
+  Count: 'Count',
+  Percent: 'Percent',
+  None: 'None',
+  Bytes: 'Bytes',
+} as const satisfies Record<MetricUnitName, (typeof MetricUnit)[keyof typeof MetricUnit]>;
 
 const SERVICE_NAME = 'ml-cost-guard';
 
@@ -56,13 +56,19 @@ let sharedMetrics: Metrics | undefined;
  * and POWERTOOLS_* settings are read when a function first runs). A Lambda bundle runs one capability.
  */
 export function functionLogger(): Logger {
-  sharedLogger ??= new Logger({ serviceName: SERVICE_NAME });
+  sharedLogger ??= new (
+    require('@aws-lambda-powertools/logger') as typeof import('@aws-lambda-powertools/logger')
+  ).Logger({
+    serviceName: SERVICE_NAME,
+  });
   return sharedLogger;
 }
 
 /** The function's one Powertools Metrics (CloudWatch EMF), made on first use like the logger; flushed per invocation. */
 export function functionMetrics(): Metrics {
-  sharedMetrics ??= new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  sharedMetrics ??= new (
+    require('@aws-lambda-powertools/metrics') as typeof import('@aws-lambda-powertools/metrics')
+  ).Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
   return sharedMetrics;
 }
 
