@@ -65,8 +65,15 @@ function* graphemesOf(text: string): Generator<string> {
   else yield* text;
 }
 
+/** ASCII from space to tilde: no rule of Unicode's grapheme segmentation (UAX #29) joins two such characters. */
+const PLAIN = /^[\x20-\x7e]{2}$/;
+
 /** The longest prefix of whole graphemes (code points without Intl.Segmenter) of at most `max` UTF-16 units. */
 function graphemePrefix(text: string, max: number): string {
+  // The usual case, and no segmenting: the characters on both sides of the cut are plain ASCII, so a grapheme boundary
+  // falls exactly there. Only the rules for emoji ZWJ sequences and flags look past the two neighbours, and both need a
+  // non-ASCII character on each side of the boundary they remove.
+  if (max > 0 && max < text.length && PLAIN.test(text.slice(max - 1, max + 1))) return text.slice(0, max);
   let out = '';
   // Segment only what can be kept (plus the units that decide whether a boundary falls at `max`): segmenting a long
   // text whole for every cut made long digests quadratic. Boundaries before the slice's end do not depend on what

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import {
   type ActionsBlock,
   escapeCode,
@@ -123,6 +124,43 @@ describe('Block builders', () => {
     // Assess
     expect(cut).toBe(`${family.repeat(272)}…`);
     expect(truncate('😀'.repeat(10), 6)).toBe('😀😀…');
+  });
+
+  it('cuts exactly where segmenting the whole text would, for text mixing ASCII with emoji, flags, keycaps and marks', () => {
+    // The oracle: whole graphemes of the whole text, as many as fit before the ellipsis, trailing joiners dropped.
+    const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+    const expected = (text: string, max: number) => {
+      if (text.length <= max) return text;
+      let kept = '';
+      for (const { segment } of graphemes.segment(text)) {
+        if (kept.length + segment.length > max - 1) break;
+        kept += segment;
+      }
+      return `${kept.replace(/\u200D+$/, '')}…`;
+    };
+    const piece = fc.constantFrom(
+      'a',
+      'Z',
+      ' ',
+      '#',
+      '1',
+      '~',
+      '😀',
+      '👩‍👩‍👧',
+      '🇫🇷',
+      '1\uFE0F\u20E3',
+      'e\u0301',
+      '\u200D',
+      '\r\n',
+      'ก\u0E33',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), fc.integer({ min: 1, max: 60 }), (pieces, max) => {
+        const text = pieces.join('');
+        expect(truncate(text, max)).toBe(expected(text, max));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('never leaves a zero-width joiner before the ellipsis, where Unicode lets one end a grapheme', () => {
