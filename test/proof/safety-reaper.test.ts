@@ -924,7 +924,7 @@ async function runAndCheck(
     // A failed run must still say what it did.
     assert.ok(error instanceof Error && error.message.length > 0, `run threw a non-error: ${String(error)}`);
     const carried = (error as { summary?: ReaperSummary }).summary;
-    assert.ok(carried, `run threw without a summary: ${(error as Error).stack}`);
+    if (!carried) assert.fail(`run threw without a summary: ${(error as Error).stack}`);
     summary = carried!;
     stats.threw += 1;
   }
