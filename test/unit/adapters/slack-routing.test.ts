@@ -77,8 +77,8 @@ describe('Class: OwnerDirectory (against the loopback Slack server)', () => {
   });
 
   it('waits out a 429 with Retry-After on a lookup and still finds the owner', async () => {
-    // Prepare
-    server.script.push({ kind: 'rate-limited', retryAfterSeconds: 1 });
+    // Prepare: Retry-After 0 takes the client's whole 429 path (pause, wait, retry) without a second of real time
+    server.script.push({ kind: 'rate-limited', retryAfterSeconds: 0 });
     // Act
     const route = await new OwnerDirectory(notifier().directory).route('alice@example.com');
     // Assess
@@ -108,9 +108,9 @@ describe('Class: SlackNotifier (posting elsewhere than the configured channel)',
     expect(server.posts().map((p) => p.channel)).toEqual(['D0ALICE01', '#ml-finops']);
   });
 
-  it('after a 429 with Retry-After: 1 delivers the message exactly once', async () => {
-    // Prepare
-    server.script.push({ kind: 'rate-limited', retryAfterSeconds: 1 });
+  it('after a 429 with Retry-After delivers the message exactly once', async () => {
+    // Prepare: Retry-After 0 takes the client's whole 429 path (pause, wait, retry) without a second of real time
+    server.script.push({ kind: 'rate-limited', retryAfterSeconds: 0 });
     const notifier = new SlackNotifier({
       token: 'xoxb-test',
       channel: '#ml-finops',

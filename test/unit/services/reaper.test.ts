@@ -541,13 +541,14 @@ describe('Handler: idle GPU reaper, warnings routed to owners and teams, keeps h
   });
 
   it('waits out a 429 on the direct message and posts it once, not twice', async () => {
-    // Prepare: the first chat.postMessage to the DM is rate limited
+    // Prepare: the first chat.postMessage to the DM is rate limited (Retry-After 0: the client's whole 429 path, pause,
+    // wait and retry, without a second of real time)
     installFakeAws([fake(ID(1), { tags: { Owner: 'alice@example.com' } })]);
     let limited = false;
     server.respond = (body, path) => {
       if (!limited && path.endsWith('/chat.postMessage') && body.channel === 'DU0ALICE01') {
         limited = true;
-        return { kind: 'rate-limited', retryAfterSeconds: 1 };
+        return { kind: 'rate-limited', retryAfterSeconds: 0 };
       }
       return undefined;
     };
