@@ -6,6 +6,7 @@
  */
 import type { RunContext, RunSummary } from './context';
 import { RunLeaseHeldError, withRunLeases } from './lease';
+import { recordRunLogged } from './record';
 
 /**
  * Capabilities whose function takes the lease: the ones that change resources (stop, terminate, lifecycle writes,
@@ -24,8 +25,10 @@ export const lambdaHolder = (requestId: string | undefined): string => `lambda:$
 
 /**
  * Runs `run` under the capability's lease when the capability acts (held as ctx.holder, else as the request's
- * holder); when another run holds it, logs why and returns a summary that says so, having read and changed nothing.
- * A unit of an organization run takes its account's lease the same way (lease keys follow ctx.target).
+ * holder), and records its actions (ledger, stop and endpoint indexes) before the lease is given back, even when the
+ * run failed afterwards; a recording problem is logged and counted, never thrown. When another run holds the lease,
+ * logs why and returns a summary that says so, having read and changed nothing. A unit of an organization run takes
+ * its account's lease the same way (lease keys follow ctx.target).
  */
 export async function runUnderLambdaLease<R extends RunSummary>(
   ctx: RunContext,
@@ -33,9 +36,20 @@ export async function runUnderLambdaLease<R extends RunSummary>(
   requestId: string | undefined,
   run: () => Promise<R>,
 ): Promise<R | LeaseHeldSummary> {
-  if (!LEASED_IN_LAMBDA.has(capability)) return run();
+  const recorded = async () => {
+    try {
+      return await run();
+    } finally {
+      await recordRunLogged(ctx);
+    }
+  };
+  if (!LEASED_IN_LAMBDA.has(capability)) return recorded();
   try {
-    return await withRunLeases(ctx, { capabilities: [capability], holder: ctx.holder ?? lambdaHolder(requestId) }, run);
+    return await withRunLeases(
+      ctx,
+      { capabilities: [capability], holder: ctx.holder ?? lambdaHolder(requestId) },
+      recorded,
+    );
   } catch (error) {
     if (!(error instanceof RunLeaseHeldError)) throw error;
     ctx.log.warn(error.message, { holder: error.holder, region: error.region, until: error.expiresAt });

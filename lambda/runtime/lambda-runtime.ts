@@ -23,7 +23,6 @@ import { buildContext, type ContextOptions, type RunContext, type RunSummary } f
 import { type LeaseHeldSummary, lambdaHolder, runUnderLambdaLease } from './lambda-lease';
 import { runDigest, runTargets, runUnit } from './organization';
 import { priceListsFor, resolvePricing } from './pricing-source';
-import { recordRunLogged } from './record';
 import { SpokeClients } from './spoke';
 
 /** What a function answers a step of the organization fan-out (the state machine reads it). */
@@ -170,13 +169,9 @@ export function lambdaHandler<E, R extends RunSummary>(
     try {
       // A function that stops or terminates holds its run lease while it runs (never beside a CLI run); the run's
       // actions reach the ledger before the lease is given back, even when the run failed afterwards.
-      const summary = await runUnderLambdaLease(ctx, capability, lambdaContext?.awsRequestId, async () => {
-        try {
-          return await run(ctx, event as E);
-        } finally {
-          await recordRunLogged(ctx);
-        }
-      });
+      const summary = await runUnderLambdaLease(ctx, capability, lambdaContext?.awsRequestId, () =>
+        run(ctx, event as E),
+      );
       logger.info('run finished', {
         dryRun: summary.dryRun,
         actions: summary.actions.length,

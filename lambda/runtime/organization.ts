@@ -39,7 +39,6 @@ import type { MetricsSink } from '../shared/observability';
 import type { CapabilityModule } from './capability';
 import { buildContext, type ContextOptions, type RunContext, summaryOfFailedRun } from './context';
 import { runUnderLambdaLease } from './lambda-lease';
-import { recordRunLogged } from './record';
 import type { SpokeClients } from './spoke';
 
 /** The targets step found more units than one state machine execution can carry. */
@@ -229,13 +228,7 @@ async function runLeased<R extends RunSummary>(
   capability: Pick<CapabilityModule<R>, 'name' | 'run'>,
   event: unknown,
 ): Promise<R> {
-  const summary = await runUnderLambdaLease(ctx, capability.name, undefined, async () => {
-    try {
-      return await capability.run(ctx, event);
-    } finally {
-      await recordRunLogged(ctx);
-    }
-  });
+  const summary = await runUnderLambdaLease(ctx, capability.name, undefined, () => capability.run(ctx, event));
   return summary as R;
 }
 

@@ -59,6 +59,37 @@ describe('Function: runUnderLambdaLease', () => {
     );
   });
 
+  it("records a run's stops in the ledger while still holding the lease, even when the run then fails", async () => {
+    // Prepare: a run that stops an instance, then throws
+    const c = ctx();
+    const run = async (): Promise<RunSummary> => {
+      await c.actions.perform(
+        {
+          capability: 'reaper',
+          kind: 'stop',
+          target: 'i-1',
+          region: 'us-east-1',
+          reason: 'idle',
+          monthlySavingsUsd: 9,
+        },
+        async () => {},
+      );
+      throw new Error('Slack was down');
+    };
+    // Act
+    await expect(runUnderLambdaLease(c, 'reaper', 'req-4', run)).rejects.toThrow('Slack was down');
+    // Assess: the stop is in the ledger and the stop index...
+    expect(table.get('ledger#2026-11', '2026-11-15T12:00:00.000Z#reaper#stop#i-1')).toMatchObject({ target: 'i-1' });
+    expect(table.get('stopped#us-east-1', 'i-1')).toMatchObject({ state: 'stopped' });
+    // ...written before the lease was given back (the last call naming the lease)
+    const calls = table.mock.calls().map((call) => JSON.stringify((call.args[0] as { input: unknown }).input));
+    const ledgerWrite = calls.findIndex((input) => input.includes('ledger#2026-11'));
+    const leaseRelease = calls.findLastIndex((input) => input.includes('lease#reaper#us-east-1'));
+    expect(ledgerWrite).toBeGreaterThan(-1);
+    expect(ledgerWrite).toBeLessThan(leaseRelease);
+    expect(table.get('lease#reaper#us-east-1', 'lease')).toMatchObject({ holder: 'lambda:req-4', expiresAt: 0 });
+  });
+
   it('holds the lease for every capability that changes resources, lifecycle writes and endpoint deletes included', () => {
     expect([...LEASED_IN_LAMBDA].sort()).toEqual(['budgets', 'lifecycle', 'reaper', 'sagemaker']);
   });
