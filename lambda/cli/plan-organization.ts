@@ -238,9 +238,8 @@ export async function runOrganizationPlan(o: OrganizationPlanRun): Promise<UnitP
     try {
       const hub = unit.accountId === base.accountId;
       const account = await clientsOf(unit.accountId);
-      // A fresh factory per unit (its own clients and call counter; the hooks are shared: progress, --verbose), with
-      // the state table read through the hub's clients, as the Lambda's unit step does.
-      // The account's calls on a counter of their own; the state table stays the caller's (forAccount).
+      // A fresh factory per unit (its own clients and call counter; the hooks are shared: progress, --verbose); its
+      // state table stays the caller's (ClientFactory.forAccount), as in the Lambda's unit step.
       const clients = account.fresh();
       const section = await planSection(
         o.modules.get(unit.capability)!,
