@@ -7,6 +7,7 @@ if (!/--max-semi-space-size/.test(process.env.NODE_OPTIONS ?? '')) {
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: '<rootDir>/test/jest-environment.ts',
+  runtime: '<rootDir>/test/jest-runtime.js',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
