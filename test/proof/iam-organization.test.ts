@@ -23,6 +23,9 @@
  * Every "denied" line has an "allowed" control: a caller that allows everything, facing a trust policy that trusts
  * its account, is allowed the same request.
  */
+// The simulator's resource-type matching, remembered per test file (a pure function; see the helper).
+jest.mock('@cloud-copilot/iam-utils', () => require('../helpers/iam-utils-memo').memoizedIamUtils());
+
 import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';

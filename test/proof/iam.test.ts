@@ -24,6 +24,9 @@
  * - the Slack buttons endpoint (issue 12, slack.interactivity on here) stops/terminates only as the reaper may, starts
  *   no untagged instance, and holds none of it with dryRun (its own cases: test/proof/iam-slack-interactivity.test.ts).
  */
+// The simulator's resource-type matching, remembered per test file (a pure function; see the helper).
+jest.mock('@cloud-copilot/iam-utils', () => require('../helpers/iam-utils-memo').memoizedIamUtils());
+
 import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
