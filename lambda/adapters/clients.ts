@@ -6,6 +6,13 @@
  *
  * SDK packages are required on first use, not at import: a function loads only the clients it calls (the EC2
  * client alone takes ~200 ms to load), which keeps every Lambda's cold start short.
+ *
+ * The SDK clients themselves outlive a run: a warm Lambda's next invocation, and the CLI's next report section, reuse
+ * them with their open connections, as AWS recommends (a client is costly to build and holds its own connection
+ * pool). A factory hands each run a view of the shared client (`Object.create`): the view has the run's counter and
+ * error naming on its own `send`, and everything else (config, middleware, connections) is the shared client's. Clients
+ * with a factory's own credentials (another account's, which expire) are not shared, nor STS (the CLI adds a
+ * middleware to its STS client to read AWS's clock).
  */
 import type { BudgetsClient } from '@aws-sdk/client-budgets';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -75,6 +82,21 @@ function namingMissingTables<T extends object>(client: T, region: string, remedy
   return client;
 }
 
+/**
+ * SDK clients shared by every factory of the process (without credentials of their own), by service, region, max
+ * attempts and endpoint: a handful of entries, kept for the life of the process.
+ */
+const SHARED_CLIENTS = new Map<string, object>();
+
+/**
+ * A run's view of a shared client: the prototype is the client, so config, middleware and connections are the
+ * shared client's, and `send` defined on the view (the run's counter) is the view's alone. Never `destroy()` a view:
+ * that would close the shared client's connections.
+ */
+function viewOf<T extends object>(client: T): T {
+  return Object.create(client) as T;
+}
+
 export class ClientFactory {
   readonly counter: ApiCallCounter;
   private readonly cache = new Map<string, unknown>();
@@ -109,13 +131,30 @@ export class ClientFactory {
     return this.options.defaultRegion;
   }
 
-  private make<T extends object>(service: string, region: string, create: () => T, wrap?: (client: T) => T): T {
+  private make<T extends object>(
+    service: string,
+    region: string,
+    create: () => T,
+    o: { readonly wrap?: (client: T) => T; readonly share?: boolean } = {},
+  ): T {
     const key = `${service}@${region}`;
     let client = this.cache.get(key) as T | undefined;
     if (!client) {
-      client = this.counter.attach(create(), service, region);
-      if (wrap) client = wrap(client);
+      const share = o.share !== false && !this.options.credentials;
+      client = this.counter.attach(share ? viewOf(this.shared(key, create)) : create(), service, region);
+      if (o.wrap) client = o.wrap(client);
       this.cache.set(key, client);
+    }
+    return client;
+  }
+
+  /** The process's client for `key` and this factory's settings (attempts, endpoint), created on first use. */
+  private shared<T extends object>(key: string, create: () => T): T {
+    const sharedKey = `${key}|${this.options.maxAttempts ?? 5}|${this.options.endpoint ?? ''}`;
+    let client = SHARED_CLIENTS.get(sharedKey) as T | undefined;
+    if (!client) {
+      client = create();
+      SHARED_CLIENTS.set(sharedKey, client);
     }
     return client;
   }
@@ -194,7 +233,10 @@ export class ClientFactory {
         new (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient(
           this.base(region),
         ),
-      (client) => namingMissingTables(client, region, this.options.stateTableRemedy ?? STATE_TABLE_REMEDY.lambda),
+      {
+        wrap: (client) =>
+          namingMissingTables(client, region, this.options.stateTableRemedy ?? STATE_TABLE_REMEDY.lambda),
+      },
     );
   }
 
@@ -203,6 +245,8 @@ export class ClientFactory {
       'STS',
       region,
       () => new (require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts')).STSClient(this.base(region)),
+      // The CLI adds its clock-reading middleware to this client: a shared one would keep it for every later run.
+      { share: false },
     );
   }
 
