@@ -20,5 +20,9 @@ module.exports = {
   setupFilesAfterEnv: ['<rootDir>/test/setup-matchers.ts'],
   // Both cores: jest's default (cores - 1) runs one worker on a 2-core machine.
   maxWorkers: 2,
+  // A worker ends a run holding a heap of 1-2 GB, mostly garbage of earlier test files, and Node takes about 0.3 s to
+  // tear such a heap down on an idle core, longer while the other worker still runs. Jest's default of 500 ms then
+  // kills a healthy worker and warns of a leak ("A worker process has failed to exit gracefully").
+  workerGracefulExitTimeout: 3000,
   testTimeout: 60000,
 };
