@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # How long `npm test` takes on this machine: each step alone (wall time, and CPU time of the step and its children),
-# then `npm test` itself (the three checks side by side, then jest). Prints figures and asserts nothing; the house rule is
-# npm test under 90 s on 2 cores. The machines these run on vary by a fifth from hour to hour: compare runs made one
-# after the other, and run twice after a fresh clone (the first jest run also fills its transform cache).
+# then `npm test` itself (the three checks side by side, then jest). Prints figures and asserts nothing; the house
+# rule is npm test under 90 s on 2 cores. The machines these run on vary by a fifth from hour to hour: compare runs
+# made one after the other, and run twice after a fresh clone (the first jest run also fills its transform cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
