@@ -7,23 +7,16 @@
  * The proofs ask it about the same few resources over and over (one question per role and request), so each answer is
  * computed once per test file. Everything else in the package is the real module.
  */
+import { oncePerArgs } from './once-per-args';
+
 type IamUtils = typeof import('@cloud-copilot/iam-utils');
 
 export function memoizedIamUtils(): IamUtils {
   const actual = jest.requireActual<IamUtils>('@cloud-copilot/iam-utils');
-  const answers = new Map<string, readonly string[]>();
-  const match = actual.mostSpecificMatchingResourceTypePatterns;
+  const match = oncePerArgs(actual.mostSpecificMatchingResourceTypePatterns);
   return {
     ...actual,
-    mostSpecificMatchingResourceTypePatterns(resource: string, patterns: string[]): string[] {
-      // NUL never occurs in an ARN or a pattern: the key is unambiguous.
-      const key = `${resource}\0${patterns.join('\0')}`;
-      let answer = answers.get(key);
-      if (!answer) {
-        answer = match(resource, patterns);
-        answers.set(key, answer);
-      }
-      return [...answer];
-    },
+    // A copy each time: a caller that changed its answer would otherwise change the next caller's.
+    mostSpecificMatchingResourceTypePatterns: (resource, patterns) => [...match(resource, patterns)],
   };
 }

@@ -120,7 +120,7 @@ describe('Class: ClientFactory (SDK clients shared between runs)', () => {
     expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(3);
   });
 
-  it('shares by region, attempts and endpoint: other settings get other clients', () => {
+  it('shares by region, attempts and endpoint: other settings get other clients', async () => {
     const base = new ClientFactory({ defaultRegion: 'us-east-1' });
     const others = [
       base.ec2('eu-west-1'),
@@ -129,7 +129,11 @@ describe('Class: ClientFactory (SDK clients shared between runs)', () => {
     ];
     const clients = new Set([base.ec2(), ...others].map(underlying));
     expect(clients.size).toBe(4);
-    expect(others[1]!.config.maxAttempts).toBeDefined();
+    // Each view reads its own settings, not those of the first client made for the service
+    expect(await others[1]!.config.maxAttempts()).toBe(1);
+    expect(await base.ec2().config.maxAttempts()).toBe(5);
+    expect(await others[0]!.config.region()).toBe('eu-west-1');
+    expect((await others[2]!.config.endpoint!()).hostname).toBe('127.0.0.1');
   });
 
   it("never shares a client made with another account's credentials, nor STS", async () => {
